@@ -1,0 +1,108 @@
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import type { TimeEntry } from '../domain/time-entry';
+import type { InvoiceDraft } from '../domain/invoice';
+import type { FailureCategory } from './errors';
+
+/** Opaque per-stream position, JSON-serialisable. Committed only after its records are in the ledger. */
+export type Cursor = Record<string, unknown>;
+
+/** Where a raw record sits in its source, for quarantine and provenance. */
+export interface RecordRef {
+  file?: string;
+  sheet?: string;
+  /** 1-based row as a person sees it in the sheet (header = row 1). */
+  row?: number;
+  /** The source's own id for the record, when it has one. */
+  id?: string;
+}
+
+export interface RawRecord {
+  ref: RecordRef;
+  data: unknown;
+}
+
+export interface SourcePage {
+  /** snake_case stream name, e.g. "time_entries". */
+  stream: string;
+  records: RawRecord[];
+  /** Position after this page; the runtime commits it once the page is in the ledger. */
+  cursor: Cursor | null;
+  /** Ids the source itself reports as deleted (e.g. Toggl `server_deleted_at`). */
+  deletedExternalIds?: string[];
+  /**
+   * Set on the last page of a complete listing: every live entry of this stream whose `date`
+   * lies in [from, to] (null = unbounded) was in this read. Entries of the stream in that range
+   * that were not seen are deleted at source. Snapshot sources (files) send {from:null,to:null}.
+   */
+  reconcile?: { from: string | null; to: string | null };
+}
+
+export interface Problem {
+  /** Canonical field (e.g. "hours", "date"). */
+  field?: string;
+  /** Source column or API field the value came from (e.g. "Uren", "spent_date"). */
+  column?: string;
+  value?: unknown;
+  reason: string;
+}
+
+export type MapResult =
+  | { kind: 'entry'; entry: TimeEntry }
+  /** Deliberately not an entry (running timer, BREAK entry, blank row): counted, not quarantined. */
+  | { kind: 'skip'; reason: string }
+  | { kind: 'invalid'; problems: Problem[]; externalId?: string };
+
+export interface ConnectorContext {
+  log: Logger;
+  /** Run start; used to cap updated-since cursors. */
+  now: Date;
+  /** Directory relative paths in the config are resolved against. */
+  configDir: string;
+  signal?: AbortSignal;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  category?: FailureCategory;
+  /** Human sentence: what was checked, or what to fix. */
+  message: string;
+}
+
+export interface ReadOptions {
+  /** Last committed cursor per stream (absent on a first run). */
+  cursors: Record<string, Cursor | undefined>;
+}
+
+interface ConnectorBase<C extends { id: string; kind: string }> {
+  kind: C['kind'];
+  /** zod schema of this connector's YAML section: the single source of its types, validation and JSON Schema. */
+  configSchema: z.ZodType<C>;
+  /** Dotted paths of config fields that hold secrets (never logged, never in job data). */
+  secretFields: readonly string[];
+  check(config: C, ctx: ConnectorContext): Promise<CheckResult>;
+}
+
+export interface SourceConnector<C extends { id: string; kind: string } = { id: string; kind: string }>
+  extends ConnectorBase<C> {
+  role: 'source';
+  /** `snapshot`: every read is complete (files). `incremental`: cursors + reconciliation. */
+  mode: 'snapshot' | 'incremental';
+  read(config: C, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage>;
+  map(record: RawRecord, config: C, ctx: ConnectorContext): MapResult;
+}
+
+export type WriteOutcome =
+  | { key: string; status: 'written'; remoteId?: string; remoteStatus?: string; remoteTotal?: string; location?: string }
+  | { key: string; status: 'failed'; category: FailureCategory; message: string }
+  /** Remote invoice is no longer a draft: the ledger must route changes to the correction path. */
+  | { key: string; status: 'locked'; remoteId?: string; remoteStatus: string };
+
+export interface DestinationConnector<C extends { id: string; kind: string } = { id: string; kind: string }>
+  extends ConnectorBase<C> {
+  role: 'destination';
+  /** Idempotent by invoice key: writing the same draft twice never makes a second invoice. */
+  write(config: C, drafts: InvoiceDraft[], ctx: ConnectorContext & { previous: Map<string, { remoteId?: string }> }): Promise<WriteOutcome[]>;
+}
+
+export type AnyConnector = SourceConnector<any> | DestinationConnector<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

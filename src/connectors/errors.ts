@@ -1,0 +1,31 @@
+/**
+ * Every failure that crosses a connector boundary is classified once, here. Only `transient`
+ * and `rate_limited` are worth retrying; the others need a person (config, auth) or will
+ * never succeed (permanent).
+ */
+export type FailureCategory = 'config' | 'auth' | 'rate_limited' | 'transient' | 'permanent';
+
+export class ConnectorError extends Error {
+  override readonly name = 'ConnectorError';
+  constructor(
+    readonly category: FailureCategory,
+    message: string,
+    readonly details: {
+      connector?: string;
+      status?: number;
+      /** Milliseconds to wait before the next attempt (from Retry-After or a reset header). */
+      retryAfterMs?: number;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+  }
+
+  get retryable(): boolean {
+    return this.category === 'transient' || this.category === 'rate_limited';
+  }
+}
+
+export function isConnectorError(err: unknown): err is ConnectorError {
+  return err instanceof ConnectorError;
+}

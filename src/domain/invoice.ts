@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { decimalString, isoDate } from './time-entry';
+
+export const BillingPeriod = z.strictObject({
+  /** First local date of the period (inclusive). */
+  start: isoDate,
+  /** Last local date of the period (inclusive). */
+  end: isoDate,
+  /** Stable label used in keys and file names, e.g. "2026-W14", "2026-03". */
+  label: z.string(),
+});
+export type BillingPeriod = z.infer<typeof BillingPeriod>;
+
+export const InvoiceLineDraft = z.strictObject({
+  /** Stable key of the line within its invoice (grouping values + unit price). */
+  lineKey: z.string(),
+  description: z.string().min(1),
+  quantity: decimalString,
+  unitPrice: decimalString,
+  /** quantity × unitPrice rounded half-up to cents. */
+  amount: decimalString,
+  kind: z.enum(['time', 'fee', 'expense', 'minimum']),
+  taxType: z.string().optional(),
+  /** `sourceId:externalId` of every entry this line bills. */
+  entryIds: z.array(z.string()),
+});
+export type InvoiceLineDraft = z.infer<typeof InvoiceLineDraft>;
+
+export const InvoiceStatus = z.enum([
+  'draft', // assembled in the ledger, not yet written to the destination (or changed since)
+  'pushed', // written to the destination as a draft
+  'failed', // the destination rejected it; the reason is stored
+  'approved', // approved in the accounting system: locked, changes go to corrections
+  'paid',
+  'voided',
+  'deleted',
+]);
+export type InvoiceStatus = z.infer<typeof InvoiceStatus>;
+
+export const InvoiceDraft = z.strictObject({
+  /** Deterministic: client, period, destination, sequence. Sent as idempotency key/reference. */
+  key: z.string(),
+  clientId: z.string(),
+  clientName: z.string(),
+  destinationId: z.string(),
+  currency: z.string().length(3),
+  period: BillingPeriod,
+  sequence: z.number().int().positive(),
+  issueDate: isoDate,
+  dueDate: isoDate,
+  lines: z.array(InvoiceLineDraft),
+  hours: decimalString,
+  /** Sum of line amounts, exactly. */
+  total: decimalString,
+  /** Hash of the billable content; a changed hash means the remote draft must be updated. */
+  contentHash: z.string(),
+});
+export type InvoiceDraft = z.infer<typeof InvoiceDraft>;
