@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { TimeEntry } from '../domain/time-entry';
 import type { InvoiceDraft } from '../domain/invoice';
 import type { FailureCategory } from './errors';
+import type { Ledger } from '../ledger/db';
 
 /** Opaque per-stream position, JSON-serialisable. Committed only after its records are in the ledger. */
 export type Cursor = Record<string, unknown>;
@@ -55,6 +56,12 @@ export type MapResult =
 
 export interface ConnectorContext {
   log: Logger;
+  /** Shared services a connector may use (token store, shared rate limits); absent in pure tests. */
+  services?: {
+    ledger?: Ledger;
+    /** Redis URL in the queue runner: rate-limit budgets are shared across processes there. */
+    redisUrl?: string;
+  };
   /** Run start; used to cap updated-since cursors. */
   now: Date;
   /** Directory relative paths in the config are resolved against. */
@@ -72,6 +79,12 @@ export interface CheckResult {
 export interface ReadOptions {
   /** Last committed cursor per stream (absent on a first run). */
   cursors: Record<string, Cursor | undefined>;
+  /**
+   * Earliest work date of any entry of this source on a still-open (unapproved) draft invoice.
+   * Incremental sources widen their reconciliation window back to it, so a deletion in an open
+   * period is always seen.
+   */
+  openSince?: string;
 }
 
 interface ConnectorBase<C extends { id: string; kind: string }> {
@@ -93,16 +106,41 @@ export interface SourceConnector<C extends { id: string; kind: string } = { id: 
 }
 
 export type WriteOutcome =
-  | { key: string; status: 'written'; remoteId?: string; remoteStatus?: string; remoteTotal?: string; location?: string }
+  | {
+      key: string;
+      status: 'written';
+      remoteId?: string;
+      remoteStatus?: string;
+      /** Total as the destination computed it: compared with the ledger's (invariant 5). */
+      remoteTotal?: string;
+      /** The destination's id for each line, by InvoiceLineDraft.lineKey (for in-place updates). */
+      remoteLineIds?: Record<string, string>;
+      location?: string;
+      /** Human notes worth surfacing in the run summary (e.g. a total mismatch). */
+      warnings?: string[];
+    }
   | { key: string; status: 'failed'; category: FailureCategory; message: string }
   /** Remote invoice is no longer a draft: the ledger must route changes to the correction path. */
   | { key: string; status: 'locked'; remoteId?: string; remoteStatus: string };
+
+/** What the ledger knows of each draft's earlier writes, by invoice key. */
+export interface PreviousWrite {
+  remoteId?: string;
+  remoteStatus?: string;
+  remoteLineIds?: Record<string, string>;
+  /** Content hash last confirmed written; equal to the draft's → nothing to do. */
+  pushedHash?: string;
+}
+
+export interface WriteContext extends ConnectorContext {
+  previous: Map<string, PreviousWrite>;
+}
 
 export interface DestinationConnector<C extends { id: string; kind: string } = { id: string; kind: string }>
   extends ConnectorBase<C> {
   role: 'destination';
   /** Idempotent by invoice key: writing the same draft twice never makes a second invoice. */
-  write(config: C, drafts: InvoiceDraft[], ctx: ConnectorContext & { previous: Map<string, { remoteId?: string }> }): Promise<WriteOutcome[]>;
+  write(config: C, drafts: InvoiceDraft[], ctx: WriteContext): Promise<WriteOutcome[]>;
 }
 
 export type AnyConnector = SourceConnector<any> | DestinationConnector<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
