@@ -139,6 +139,12 @@ export const invoices = pgTable(
     lastError: text('last_error'),
     /** The InvoiceDraft as last assembled. */
     draft: jsonb('draft').notNull(),
+    /**
+     * What the destination holds since the last confirmed write: the draft and, per entry key,
+     * {entryId, revision, lines}. If the invoice is found approved before a pending change was
+     * written, the ledger falls back to this and routes the change to a correction.
+     */
+    pushedSnapshot: jsonb('pushed_snapshot'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -181,6 +187,8 @@ export const invoiceEntries = pgTable(
       .references(() => invoices.id, { onDelete: 'cascade' }),
     entryRevision: integer('entry_revision').notNull(),
     live: boolean('live').notNull().default(true),
+    /** The entry's RatedLines as this invoice bills them: what a correction credits back. */
+    lines: jsonb('lines').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [

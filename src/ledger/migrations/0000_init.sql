@@ -22,6 +22,7 @@ CREATE TABLE "invoice_entries" (
 	"invoice_id" bigint NOT NULL,
 	"entry_revision" integer NOT NULL,
 	"live" boolean DEFAULT true NOT NULL,
+	"lines" jsonb NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "invoice_entries_entry_id_invoice_id_pk" PRIMARY KEY("entry_id","invoice_id")
 );
@@ -61,6 +62,7 @@ CREATE TABLE "invoices" (
 	"remote_total" numeric(20, 6),
 	"last_error" text,
 	"draft" jsonb NOT NULL,
+	"pushed_snapshot" jsonb,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
