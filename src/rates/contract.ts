@@ -31,6 +31,22 @@ export interface CompiledRates {
   batchKey(input: PricingInput): string;
   /** Pure and deterministic: the same inputs, in any order, give the same outcomes. */
   price(inputs: ReadonlyArray<PricingInput>): PricingOutcome[];
+  /**
+   * Extra lines (kind 'minimum') an invoice needs, e.g. to reach a per-invoice minimum amount.
+   * Called by invoice assembly with all rated lines of one client × period.
+   */
+  invoiceAdjustments?(clientId: string, period: { start: string; end: string }, lines: RatedLine[]): RatedLine[];
+  /**
+   * Time rounding the invoice assembler must apply (scope 'day': per worker per local date;
+   * 'line': per invoice line). Undefined when there is none or the engine rounded per entry.
+   */
+  quantityRounding?(clientId: string): QuantityRounding | undefined;
+}
+
+export interface QuantityRounding {
+  scope: 'day' | 'line';
+  incrementMinutes: number;
+  direction: 'up' | 'down' | 'nearest';
 }
 
 export interface CompileResult {

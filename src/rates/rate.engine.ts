@@ -1,0 +1,860 @@
+import { createHash } from 'node:crypto';
+import type { ClientConfig } from '../config/client.schema';
+import type { ConfigIssue } from '../config/issues';
+import { dec, roundHalfUp } from '../domain/money';
+import type { RatedLine, TraceStep } from '../domain/rated-line';
+import type { TimeEntry } from '../domain/time-entry';
+import type { CompiledRates, CompileResult, PricingInput, PricingOutcome, QuantityRounding } from './contract';
+import type { RatesConfig } from './config.schema';
+import { assignClients, compileMatch, compileRuleset, norm, type CAdd, type CBase, type CMatch, type CRuleset } from './compile';
+import { DAY_MS, ZoneDays, localMinutes, type DayInfo } from './zone-days';
+import { divHalfUp, formatScaled, POW10, scaledProduct, toScaled } from './scaled';
+
+/*
+ * The rate engine. Pure: the same inputs give the same outcomes in any order (overtime is
+ * counted in chronological order after sorting, caches only memoise pure functions).
+ *
+ * Per entry: ruleset → non-billable checks → breaks → split into pieces at local midnight and
+ * band edges (client zone) → time rounding (scope entry) → block counting → [per batch]
+ * overtime → minimum per shift → merge equal neighbours → quantities (cumulative half-up
+ * rounding, so the pieces' quantities add up to the rounded entry) → unit price per
+ * (base rate, surcharge set) → exact amount = quantity × unit price.
+ */
+
+const WEEKDAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+interface EntryDims {
+  client: string;
+  project?: string;
+  task?: string;
+  workerId?: string;
+  workerName: string;
+  role?: string;
+  tags: Set<string>;
+  source: string;
+}
+
+interface BaseRate {
+  rule: CBase;
+  rateInt: number;
+  rateText: string;
+  step: TraceStep;
+}
+
+interface Piece {
+  /** Start instant (ms); for date-only entries the local midnight of the date. */
+  s: number;
+  /** Billed length (ms) after rounding, blocks, overtime splits. */
+  len: number;
+  /** Worked length (ms) before rounding. */
+  raw: number;
+  day: DayInfo;
+  /** Band segment, -1 when the entry has no start/end. */
+  seg: number;
+  mask: number;
+  blocked: number;
+  base: BaseRate;
+  kind: 'time' | 'minimum' | 'fixed';
+}
+
+interface Work {
+  index: number;
+  input: PricingInput;
+  rs: CRuleset;
+  zd: ZoneDays;
+  dims: EntryDims;
+  matchMask: number;
+  onlyIfMask: number;
+  entryMask: number;
+  startMs: number;
+  shiftDay: DayInfo;
+  workerKey: string;
+  pieces: Piece[];
+  steps: TraceStep[];
+  netMs: number;
+}
+
+class PriceFailure {
+  constructor(
+    readonly reason: string,
+    readonly field?: string,
+  ) {}
+}
+
+interface PriceInfo {
+  unitInt: number;
+  unitText: string;
+  rule: string;
+  label: string;
+  applied: CAdd[];
+  suppressedBy?: CAdd;
+}
+
+function matches(m: CMatch, d: EntryDims): boolean {
+  if (m.client !== undefined && m.client !== d.client) return false;
+  if (m.project !== undefined && m.project !== d.project) return false;
+  if (m.task !== undefined && m.task !== d.task) return false;
+  if (m.worker !== undefined && m.worker !== d.workerId && m.worker !== d.workerName) return false;
+  if (m.role !== undefined && m.role !== d.role) return false;
+  if (m.source !== undefined && m.source !== d.source) return false;
+  if (m.tags) for (const t of m.tags) if (!d.tags.has(t)) return false;
+  return true;
+}
+
+function hoursText(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  return `${Math.floor(min / 60)}:${String(min % 60).padStart(2, '0')} h`;
+}
+
+function roundMs(ms: number, inc: number, dir: 'up' | 'down' | 'nearest'): number {
+  if (dir === 'up') return Math.ceil(ms / inc) * inc;
+  if (dir === 'down') return Math.floor(ms / inc) * inc;
+  return Math.floor((ms + inc / 2) / inc) * inc;
+}
+
+/** Exposed for property tests: the pieces [start, end) of [a, b) split at local midnight and band edges. */
+export function splitInterval(zd: ZoneDays, a: number, b: number): Array<{ s: number; e: number; day: DayInfo; seg: number }> {
+  const out: Array<{ s: number; e: number; day: DayInfo; seg: number }> = [];
+  let t = a;
+  while (t < b) {
+    const day = zd.at(t);
+    const edges = day.edgeMs;
+    let seg = 0;
+    while (seg + 1 < edges.length && edges[seg + 1]! <= t) seg++;
+    const segEnd = seg + 1 < edges.length ? edges[seg + 1]! : day.endMs;
+    const e = segEnd < b ? segEnd : b;
+    out.push({ s: t, e, day, seg });
+    t = e;
+  }
+  return out;
+}
+
+export class RateEngine implements CompiledRates {
+  readonly hash: string;
+  private readonly rulesets = new Map<string, CRuleset>();
+  private readonly clientRuleset: Map<string, string>;
+  private readonly priceCache = new Map<string, PriceInfo>();
+  private readonly traceCache = new Map<string, TraceStep[]>();
+
+  constructor(config: RatesConfig, clients: ClientConfig[], issues: ConfigIssue[]) {
+    const clientIds = new Set(clients.map((c) => c.id));
+    for (const [name, rs] of Object.entries(config.rulesets)) {
+      this.rulesets.set(name, compileRuleset(name, rs, clientIds, issues));
+    }
+    this.clientRuleset = assignClients(config, clients, issues);
+    this.hash = createHash('sha256')
+      .update(JSON.stringify({ v: 1, config, clients: clients.map((c) => [c.id, c.timeZone, c.currency]) }))
+      .digest('hex');
+  }
+
+  rulesetFor(clientId: string): CRuleset | undefined {
+    const name = this.clientRuleset.get(clientId);
+    return name === undefined ? undefined : this.rulesets.get(name);
+  }
+
+  private zoneDays(rs: CRuleset, zone: string): ZoneDays {
+    let zd = rs.zones.get(zone);
+    if (!zd) {
+      zd = new ZoneDays(zone, rs.edgeMinutes);
+      rs.zones.set(zone, zd);
+    }
+    return zd;
+  }
+
+  batchKey(input: PricingInput): string {
+    const { entry, client } = input;
+    const rs = this.rulesetFor(client.id);
+    if (!rs || rs.overtime.length === 0) return `${client.id}|${entry.sourceId}:${entry.externalId}`;
+    const zd = this.zoneDays(rs, client.timeZone);
+    const day = entry.start ? zd.at(Date.parse(entry.start)) : zd.byDate(entry.date);
+    const weekStart = zd.byDayNum(day.dayNum - ((day.weekday - rs.weekStart + 7) % 7));
+    return `${client.id}|${workerKey(entry)}|${weekStart.date}`;
+  }
+
+  quantityRounding(clientId: string): QuantityRounding | undefined {
+    const t = this.rulesetFor(clientId)?.timeRounding;
+    if (!t || t.scope === 'entry') return undefined;
+    return { scope: t.scope, incrementMinutes: t.incrementMinutes, direction: t.direction };
+  }
+
+  invoiceAdjustments(clientId: string, period: { start: string; end: string }, lines: RatedLine[]): RatedLine[] {
+    const rs = this.rulesetFor(clientId);
+    if (!rs?.minInvoice || lines.length === 0) return [];
+    const total = roundHalfUp(
+      lines.reduce((acc, l) => acc.plus(l.amount), dec(0)),
+      2,
+    );
+    const shortfall = dec(rs.minInvoice).minus(total);
+    if (shortfall.lte(0)) return [];
+    const amount = shortfall.toFixed(2);
+    return [
+      {
+        sourceId: 'hourbridge',
+        externalId: `minimum:${clientId}:${period.start}`,
+        piece: 0,
+        kind: 'minimum',
+        clientId,
+        currency: lines[0]!.currency,
+        date: period.end,
+        hoursRaw: '0',
+        quantity: '1',
+        unitPrice: amount,
+        amount,
+        rule: 'minimum:invoice',
+        label: 'Minimum invoice amount',
+        worker: '',
+        trace: [
+          {
+            rule: `${rs.name}.minimums.invoiceAmount`,
+            kind: 'minimum',
+            applied: true,
+            detail: `invoice total ${total.toFixed(2)} is below the minimum ${dec(rs.minInvoice).toFixed(2)}: ${amount} added`,
+            value: amount,
+          },
+        ],
+      },
+    ];
+  }
+
+  price(inputs: ReadonlyArray<PricingInput>): PricingOutcome[] {
+    const outcomes: PricingOutcome[] = new Array(inputs.length);
+    const works: Work[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
+      try {
+        const r = this.prepare(input, i);
+        if ('ok' in r) outcomes[i] = r;
+        else works.push(r);
+      } catch (err) {
+        if (!(err instanceof PriceFailure)) throw err;
+        outcomes[i] = { sourceId: input.entry.sourceId, externalId: input.entry.externalId, ok: false, reason: err.reason, field: err.field };
+      }
+    }
+    this.applyOvertime(works);
+    for (const w of works) {
+      try {
+        outcomes[w.index] = this.finish(w);
+      } catch (err) {
+        if (!(err instanceof PriceFailure)) throw err;
+        outcomes[w.index] = { sourceId: w.input.entry.sourceId, externalId: w.input.entry.externalId, ok: false, reason: err.reason, field: err.field };
+      }
+    }
+    return outcomes;
+  }
+
+  // ---- per entry -------------------------------------------------------------------------
+
+  private prepare(input: PricingInput, index: number): Work | PricingOutcome {
+    const { entry, client } = input;
+    const keys = { sourceId: entry.sourceId, externalId: entry.externalId };
+    const rs = this.rulesetFor(client.id);
+    if (!rs) throw new PriceFailure(`client "${client.id}" is not priced by any rate ruleset (rates.rulesets.*.clients)`, 'client');
+
+    if (!entry.billable) return { ...keys, ok: true, lines: [], excluded: 'marked non-billable in the source' };
+    if (entry.billedAtSource) return { ...keys, ok: true, lines: [], excluded: 'already invoiced in the source system' };
+
+    const dims: EntryDims = {
+      client: client.id.toLowerCase(),
+      project: norm(entry.project),
+      task: norm(entry.task),
+      workerId: norm(entry.worker.id),
+      workerName: norm(entry.worker.name)!,
+      role: norm(entry.role),
+      tags: new Set((entry.tags ?? []).map((t) => t.trim().toLowerCase())),
+      source: entry.sourceId.toLowerCase(),
+    };
+    for (const nb of rs.nonBillable) {
+      if (nb.project && !nb.project.test(entry.project ?? '')) continue;
+      if (nb.task && !nb.task.test(entry.task ?? '')) continue;
+      if (nb.match && !matches(nb.match, dims)) continue;
+      return { ...keys, ok: true, lines: [], excluded: `non-billable by rule "${nb.id}"${nb.reason ? `: ${nb.reason}` : ''}` };
+    }
+
+    const candidates = rs.base.filter((b) => matches(b.match, dims));
+    if (candidates.length === 0) {
+      throw new PriceFailure(`no base rate in ruleset "${rs.name}" matches this entry (${describeDims(entry, client.id)})`);
+    }
+    candidates.sort((x, y) => y.match.spec - x.match.spec || x.idx - y.idx);
+
+    const zd = this.zoneDays(rs, client.timeZone);
+    const steps: TraceStep[] = [];
+    const hasTimes = entry.start !== undefined;
+    let a: number;
+    let b: number;
+    if (hasTimes) {
+      a = Date.parse(entry.start!);
+      b = entry.end !== undefined ? Date.parse(entry.end) : a + entry.durationSeconds * 1000;
+      if (!(b >= a)) throw new PriceFailure(`end ${entry.end} is before start ${entry.start}`, 'end');
+    } else {
+      a = 0;
+      b = entry.durationSeconds * 1000;
+    }
+    const gross = b - a;
+    const shiftDay = hasTimes ? zd.at(a) : zd.byDate(entry.date);
+
+    // Breaks: recorded, else the statutory automatic break for the shift length.
+    let brk = entry.breakSeconds * 1000;
+    if (brk > 0) {
+      steps.push({ rule: 'break', kind: 'break', applied: true, detail: `recorded break of ${hoursText(brk)} deducted (${breakWhere(rs, hasTimes)})`, value: hoursText(brk) });
+    } else if (rs.statutory.length > 0) {
+      const rule = [...rs.statutory].reverse().find((s) => gross > s.afterMs);
+      if (rule) {
+        brk = rule.ms;
+        steps.push({ rule: `${rs.name}.breaks.statutory`, kind: 'break', applied: true, detail: `no break recorded: statutory break of ${rule.text} deducted (${breakWhere(rs, hasTimes)})`, value: hoursText(brk) });
+      } else {
+        steps.push({ rule: `${rs.name}.breaks.statutory`, kind: 'break', applied: false, detail: `no break recorded and the shift (${hoursText(gross)}) is too short for a statutory break` });
+      }
+    }
+    if (brk > gross) brk = gross;
+
+    const baseAtStart = this.resolveBase(rs, candidates, shiftDay, entry, new Map());
+    const work: Work = {
+      index,
+      input,
+      rs,
+      zd,
+      dims,
+      matchMask: 0,
+      onlyIfMask: 0,
+      entryMask: 0,
+      startMs: hasTimes ? a : shiftDay.startMs,
+      shiftDay,
+      workerKey: `${client.id}|${workerKey(entry)}`,
+      pieces: [],
+      steps,
+      netMs: gross - brk,
+    };
+
+    if (baseAtStart.rule.kind === 'fixed') {
+      work.pieces.push({ s: work.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask: 0, blocked: 0, base: baseAtStart, kind: 'fixed' });
+      return work;
+    }
+
+    // Entry-level surcharge filters: match and shift conditions.
+    let matchMask = 0;
+    let onlyIfMask = 0;
+    for (const s of rs.surcharges) {
+      const bit = 1 << s.bit;
+      if (!s.match || matches(s.match, dims)) matchMask |= bit;
+      if (!s.onlyIf) onlyIfMask |= bit;
+      else if (hasTimes) {
+        const startMin = minutesInDay(zd, shiftDay, a);
+        const endDay = zd.at(b > a ? b - 1 : b);
+        const endMin = endDay.dayNum > shiftDay.dayNum ? 1440 + (b - endDay.startMs) / 60_000 : minutesInDay(zd, shiftDay, b);
+        const { startsBefore, endsAfter } = s.onlyIf;
+        if ((startsBefore !== undefined && startMin < startsBefore) || (endsAfter !== undefined && endMin > endsAfter)) onlyIfMask |= bit;
+      }
+    }
+    work.matchMask = matchMask;
+    work.onlyIfMask = onlyIfMask;
+    work.entryMask = matchMask & onlyIfMask;
+
+    // Worked intervals after the break.
+    const intervals: Array<[number, number]> = [];
+    if (!hasTimes || brk === 0) intervals.push([a, b - brk]);
+    else if (rs.breakPosition === 'start') intervals.push([a + brk, b]);
+    else if (rs.breakPosition === 'end') intervals.push([a, b - brk]);
+    else {
+      const bs = a + Math.floor((gross - brk) / 2);
+      intervals.push([a, bs], [bs + brk, b]);
+    }
+
+    const baseByDay = new Map<number, BaseRate>([[shiftDay.dayNum, baseAtStart]]);
+    if (hasTimes) {
+      for (const [x, y] of intervals) {
+        for (const p of splitInterval(zd, x, y)) {
+          const base = this.resolveBase(rs, candidates, p.day, entry, baseByDay);
+          const mask = this.dayMask(rs, p.day) & rs.segMask[p.seg]! & work.entryMask;
+          work.pieces.push({ s: p.s, len: p.e - p.s, raw: p.e - p.s, day: p.day, seg: p.seg, mask, blocked: 0, base, kind: 'time' });
+        }
+      }
+    } else if (gross - brk > 0) {
+      const mask = this.dayMask(rs, shiftDay) & rs.noBandMask & work.entryMask;
+      work.pieces.push({ s: shiftDay.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask, blocked: 0, base: baseAtStart, kind: 'time' });
+    }
+
+    this.roundTime(work);
+    this.countBlocks(work);
+    return work;
+  }
+
+  private resolveBase(rs: CRuleset, candidates: CBase[], day: DayInfo, entry: TimeEntry, cache: Map<number, BaseRate>): BaseRate {
+    const hit = cache.get(day.dayNum);
+    if (hit) return hit;
+    let best: CBase | undefined;
+    for (const c of candidates) {
+      if (day.dayNum < c.fromDay || day.dayNum > c.untilDay) continue;
+      if (!best) best = c;
+      else if (c.match.spec === best.match.spec) {
+        throw new PriceFailure(
+          `base rules "${best.id}" and "${c.id}" tie for this entry on ${day.date} (equally specific: ${best.match.text} / ${c.match.text}); make one more specific`,
+        );
+      } else break;
+    }
+    if (!best) {
+      const names = candidates.map((c) => `"${c.id}" (${c.fromText ?? '…'}..${c.untilText ?? '…'})`).join(', ');
+      throw new PriceFailure(`no base rate in ruleset "${rs.name}" is in force on ${day.date}; matching rules: ${names}`, 'date');
+    }
+    const rate = this.baseRate(rs, best, day, entry);
+    cache.set(day.dayNum, rate);
+    return rate;
+  }
+
+  private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
+    const period = rule.fromText || rule.untilText ? `, in force ${rule.fromText ?? '…'}..${rule.untilText ?? '…'}` : '';
+    if (rule.kind !== 'markup') {
+      const rateInt = toScaled(rule.value, rs.pDp);
+      const rateText = formatScaled(rateInt, rs.pDp);
+      const what = rule.kind === 'fixed' ? `fixed ${rateText} per shift` : `${rateText} per hour`;
+      return { rule, rateInt, rateText, step: { rule: rule.id, kind: 'base', applied: true, detail: `base rate ${what} (most specific match: ${rule.match.text}${period})`, value: rateText } };
+    }
+    let pay = entry.costRate;
+    let from = 'the entry\'s cost rate';
+    if (pay === undefined) {
+      const dims: EntryDims = {
+        client: '',
+        workerId: norm(entry.worker.id),
+        workerName: norm(entry.worker.name)!,
+        role: norm(entry.role),
+        project: norm(entry.project),
+        task: norm(entry.task),
+        tags: new Set(entry.tags.map((t) => t.toLowerCase())),
+        source: entry.sourceId.toLowerCase(),
+      };
+      let best: (typeof rs.payRates)[number] | undefined;
+      for (const p of rs.payRates) {
+        if (day.dayNum < p.fromDay || day.dayNum > p.untilDay) continue;
+        if (!matches({ ...p.match, client: undefined }, dims)) continue;
+        if (!best || p.match.spec > best.match.spec) best = p;
+      }
+      if (!best) {
+        throw new PriceFailure(`markup rule "${rule.id}" needs a pay rate: the entry has no costRate and no payRates entry of ruleset "${rs.name}" matches worker/role`, 'costRate');
+      }
+      pay = best.rate;
+      from = `pay rate for ${best.match.text} (payRates[${best.idx}])`;
+    }
+    const rateDec = roundHalfUp(dec(pay).times(rule.value), rs.pDp);
+    const rateInt = toScaled(rateDec.toFixed(rs.pDp), rs.pDp);
+    const rateText = formatScaled(rateInt, rs.pDp);
+    return {
+      rule,
+      rateInt,
+      rateText,
+      step: {
+        rule: rule.id,
+        kind: 'markup',
+        applied: true,
+        detail: `bill rate ${rateText} per hour = ${from} ${pay} × markup ${rule.value} (most specific match: ${rule.match.text}${period})`,
+        value: rateText,
+      },
+    };
+  }
+
+  private dayMask(rs: CRuleset, day: DayInfo): number {
+    if (day.dayMask !== undefined) return day.dayMask;
+    const holiday = rs.holidays ? rs.holidays.nameOf(day.date) : null;
+    let mask = 0;
+    for (const s of rs.surcharges) {
+      if (s.days !== 0 && (s.days & (1 << day.weekday)) === 0) continue;
+      if (s.dates && !s.dates.some((r) => day.dayNum >= r.from && day.dayNum <= r.until)) continue;
+      if (s.holiday !== undefined && (holiday !== null) !== s.holiday) continue;
+      mask |= 1 << s.bit;
+    }
+    day.holiday = holiday;
+    day.dayMask = mask;
+    return mask;
+  }
+
+  /** Per-entry time rounding: the difference is taken from / added to the end of the shift. */
+  private roundTime(w: Work): void {
+    const t = w.rs.timeRounding;
+    if (!t || t.scope !== 'entry' || w.pieces.length === 0) return;
+    const total = w.netMs;
+    const rounded = roundMs(total, t.incMs, t.direction);
+    const detail = `${hoursText(total)} rounded ${t.direction === 'nearest' ? 'to the nearest' : t.direction} ${t.incrementMinutes} min → ${hoursText(rounded)}`;
+    if (rounded === total) {
+      w.steps.push({ rule: 'rounding', kind: 'rounding', applied: false, detail: `${hoursText(total)} is already a multiple of ${t.incrementMinutes} min` });
+      return;
+    }
+    let delta = rounded - total;
+    if (delta > 0) {
+      w.pieces[w.pieces.length - 1]!.len += delta;
+      w.steps.push({ rule: 'rounding', kind: 'rounding', applied: true, detail: `${detail} (added to the last piece)`, value: `+${Math.round(delta / 60000)} min` });
+    } else {
+      w.steps.push({ rule: 'rounding', kind: 'rounding', applied: true, detail: `${detail} (taken from the end of the shift)`, value: `-${Math.round(-delta / 60000)} min` });
+      for (let i = w.pieces.length - 1; i >= 0 && delta < 0; i--) {
+        const p = w.pieces[i]!;
+        const take = Math.min(p.len, -delta);
+        p.len -= take;
+        delta += take;
+      }
+    }
+  }
+
+  /** Block counting: a surcharge with blockMinutes covers only whole blocks of its time per entry. */
+  private countBlocks(w: Work): void {
+    for (const s of w.rs.surcharges) {
+      if (s.blockMs === 0) continue;
+      const bit = 1 << s.bit;
+      let total = 0;
+      for (const p of w.pieces) if (p.mask & bit) total += p.len;
+      let allowed = Math.floor(total / s.blockMs) * s.blockMs;
+      if (allowed === total) continue;
+      const out: Piece[] = [];
+      for (const p of w.pieces) {
+        if (!(p.mask & bit) || p.len === 0) {
+          out.push(p);
+        } else if (allowed >= p.len) {
+          allowed -= p.len;
+          out.push(p);
+        } else if (allowed > 0) {
+          const [first, second] = splitPiece(p, allowed);
+          second.mask &= ~bit;
+          second.blocked |= bit;
+          allowed = 0;
+          out.push(first, second);
+        } else {
+          out.push({ ...p, mask: p.mask & ~bit, blocked: p.blocked | bit });
+        }
+      }
+      w.pieces = out;
+    }
+  }
+
+  // ---- per batch -------------------------------------------------------------------------
+
+  /** Overtime: hours beyond daily/weekly thresholds, per worker, in chronological order. */
+  private applyOvertime(works: Work[]): void {
+    const withOt = works.filter((w) => w.rs.overtime.length > 0);
+    if (withOt.length === 0) return;
+    withOt.sort(
+      (x, y) =>
+        x.startMs - y.startMs ||
+        cmp(x.input.entry.sourceId, y.input.entry.sourceId) ||
+        cmp(x.input.entry.externalId, y.input.entry.externalId),
+    );
+    const counters = new Map<string, number>();
+    for (const w of withOt) {
+      const rs = w.rs;
+      const weekStart = w.shiftDay.dayNum - ((w.shiftDay.weekday - rs.weekStart + 7) % 7);
+      const keys = rs.overtime.map((o) => (o.per === 'day' ? `${w.workerKey}|d|${w.shiftDay.dayNum}` : `${w.workerKey}|w|${weekStart}`));
+      const out: Piece[] = [];
+      for (const p of w.pieces) {
+        if (p.kind === 'fixed') {
+          for (const k of new Set(keys)) counters.set(k, (counters.get(k) ?? 0) + p.len);
+          out.push(p);
+          continue;
+        }
+        const before = keys.map((k) => counters.get(k) ?? 0);
+        const cuts = new Set<number>();
+        rs.overtime.forEach((o, i) => {
+          const off = o.afterMs! - before[i]!;
+          if (off > 0 && off < p.len) cuts.add(off);
+        });
+        let rest = p;
+        let done = 0;
+        for (const cut of [...cuts].sort((x, y) => x - y)) {
+          const [first, second] = splitPiece(rest, cut - done);
+          out.push(this.markOvertime(first, rs.overtime, before, done));
+          done = cut;
+          rest = second;
+        }
+        out.push(this.markOvertime(rest, rs.overtime, before, done));
+        for (const k of new Set(keys)) counters.set(k, (counters.get(k) ?? 0) + p.len);
+      }
+      w.pieces = out;
+    }
+  }
+
+  private markOvertime(p: Piece, rules: CAdd[], before: number[], offset: number): Piece {
+    rules.forEach((o, i) => {
+      if (before[i]! + offset >= o.afterMs! && p.len > 0) p.mask |= 1 << o.bit;
+    });
+    return p;
+  }
+
+  // ---- lines -----------------------------------------------------------------------------
+
+  private finish(w: Work): PricingOutcome {
+    const { entry, client } = w.input;
+    const rs = w.rs;
+    const keys = { sourceId: entry.sourceId, externalId: entry.externalId };
+    let pieces = w.pieces.filter((p) => p.len > 0);
+
+    // Minimum per shift (call-out): the shortfall is billed at the base rate of the shift start.
+    if (rs.minShiftMs > 0 && pieces.length > 0 && pieces[0]!.kind !== 'fixed') {
+      const billed = pieces.reduce((s, p) => s + p.len, 0);
+      if (billed < rs.minShiftMs) {
+        const first = pieces[0]!;
+        const last = pieces[pieces.length - 1]!;
+        pieces.push({ s: last.s + last.raw, len: rs.minShiftMs - billed, raw: 0, day: first.day, seg: -1, mask: 0, blocked: 0, base: first.base, kind: 'minimum' });
+        w.steps.push({
+          rule: `${rs.name}.minimums.shiftHours`,
+          kind: 'minimum',
+          applied: true,
+          detail: `shift billed ${hoursText(billed)}, below the minimum of ${rs.minShiftText} h per shift: ${hoursText(rs.minShiftMs - billed)} added at the base rate ${first.base.rateText}`,
+          value: hoursText(rs.minShiftMs - billed),
+        });
+      } else {
+        w.steps.push({ rule: `${rs.name}.minimums.shiftHours`, kind: 'minimum', applied: false, detail: `shift billed ${hoursText(billed)}, not below the minimum of ${rs.minShiftText} h` });
+      }
+    }
+
+    // Merge neighbours that price the same on the same date (band edges that changed nothing).
+    const merged: Piece[] = [];
+    for (const p of pieces) {
+      const prev = merged[merged.length - 1];
+      if (
+        prev &&
+        prev.kind === p.kind &&
+        prev.kind === 'time' &&
+        prev.day === p.day &&
+        prev.mask === p.mask &&
+        prev.blocked === p.blocked &&
+        prev.base === p.base &&
+        prev.s + prev.raw === p.s &&
+        prev.len === prev.raw
+      ) {
+        merged[merged.length - 1] = { ...prev, len: prev.len + p.len, raw: prev.raw + p.raw, seg: prev.seg === p.seg ? prev.seg : -2 };
+      } else merged.push(p);
+    }
+    pieces = merged;
+
+    const lines: RatedLine[] = [];
+    const qDp = rs.qDp;
+    const qScale = POW10[qDp]!;
+    let cum = 0;
+    let qCum = 0;
+    for (const p of pieces) {
+      let q: number;
+      if (p.kind === 'fixed') q = qScale;
+      else {
+        cum += p.len;
+        const qc = divHalfUp(cum * qScale, 3_600_000);
+        q = qc - qCum;
+        qCum = qc;
+      }
+      const info = p.kind === 'fixed' ? this.fixedInfo(p.base) : this.priceInfo(rs, p.base, p.mask);
+      let trace = p.kind === 'fixed' ? fixedTrace(p.base) : this.traceFor(w, p, info);
+      if (lines.length === 0 && w.steps.length > 0) trace = [...w.steps, ...trace];
+      const hasTimes = entry.start !== undefined && p.kind !== 'minimum';
+      lines.push({
+        sourceId: entry.sourceId,
+        externalId: entry.externalId,
+        piece: lines.length,
+        kind: p.kind === 'fixed' ? 'fee' : 'time',
+        clientId: client.id,
+        currency: client.currency,
+        date: p.day.date,
+        start: hasTimes ? new Date(p.s).toISOString() : undefined,
+        end: hasTimes ? new Date(p.s + p.raw).toISOString() : undefined,
+        hoursRaw: formatScaled(divHalfUp(p.raw, 360), 4),
+        quantity: formatScaled(q, qDp),
+        unitPrice: info.unitText,
+        amount: scaledProduct(q, qDp, info.unitInt, rs.pDp),
+        rule: p.kind === 'minimum' ? `${info.rule}+minimum` : info.rule,
+        label: p.kind === 'minimum' ? `${info.label} (minimum ${rs.minShiftText} h per shift)` : info.label,
+        worker: entry.worker.name,
+        project: entry.project,
+        task: entry.task,
+        role: entry.role,
+        trace,
+      });
+    }
+
+    const firstDate = pieces[0]?.day.date ?? w.shiftDay.date;
+    (entry.extras ?? []).forEach((x, i) => {
+      const conf = rs.extras.get(x.kind);
+      const unit = x.unitPrice ?? conf?.unitPrice;
+      if (unit === undefined) {
+        throw new PriceFailure(`extra "${x.kind}" has no unit price: give it one in the source or configure rates.rulesets.${rs.name}.extras kind "${x.kind}"`, `extras[${i}].unitPrice`);
+      }
+      const amount = dec(x.quantity).times(unit);
+      lines.push({
+        sourceId: entry.sourceId,
+        externalId: entry.externalId,
+        piece: lines.length,
+        kind: conf?.line ?? 'expense',
+        clientId: client.id,
+        currency: client.currency,
+        date: firstDate,
+        hoursRaw: '0',
+        quantity: x.quantity,
+        unitPrice: unit,
+        amount: amount.toFixed(Math.max(amount.decimalPlaces(), 2)),
+        rule: `extra:${x.kind}`,
+        label: conf?.label ?? x.description ?? x.kind,
+        taxType: x.taxType ?? conf?.taxType,
+        worker: entry.worker.name,
+        project: entry.project,
+        task: entry.task,
+        role: entry.role,
+        trace: [
+          {
+            rule: `extra:${x.kind}`,
+            kind: 'extra',
+            applied: true,
+            detail: `${x.quantity} × ${unit} ${x.unitPrice !== undefined ? '(unit price from the source)' : `(unit price from rates.rulesets.${rs.name}.extras)`}`,
+            value: amount.toFixed(2),
+          },
+        ],
+      });
+    });
+
+    if (lines.length === 0) {
+      return { ...keys, ok: true, lines, excluded: w.netMs === 0 ? 'no worked time after breaks' : 'no billable time after rounding' };
+    }
+    return { ...keys, ok: true, lines };
+  }
+
+  private fixedInfo(base: BaseRate): PriceInfo {
+    return { unitInt: base.rateInt, unitText: base.rateText, rule: base.rule.id, label: ' (fixed rate per shift)', applied: [] };
+  }
+
+  private priceInfo(rs: CRuleset, base: BaseRate, mask: number): PriceInfo {
+    const key = `${rs.name}|${base.rule.idx}|${base.rateText}|${mask}`;
+    let info = this.priceCache.get(key);
+    if (info) return info;
+    const baseDec = dec(base.rateText);
+    const active = rs.adds.filter((a) => mask & (1 << a.bit));
+    const inc = (a: CAdd) => (a.pct ? baseDec.times(a.pct).div(100) : a.abs!);
+    let applied = active;
+    let suppressedBy: CAdd | undefined;
+    if (rs.stacking === 'max' && active.length > 1) {
+      let best = active[0]!;
+      for (const a of active) if (inc(a).gt(inc(best))) best = a;
+      applied = [best];
+      suppressedBy = best;
+    }
+    let unit = baseDec;
+    for (const a of applied) unit = unit.plus(inc(a));
+    const unitText = roundHalfUp(unit, rs.pDp).toFixed(rs.pDp);
+    info = {
+      unitInt: toScaled(unitText, rs.pDp),
+      unitText,
+      rule: [base.rule.id, ...applied.map((a) => a.id)].join('+'),
+      label: applied.length ? ` (${applied.map((a) => `${a.label} ${a.valueText}`).join(', ')})` : '',
+      applied,
+      suppressedBy,
+    };
+    if (this.priceCache.size > 100_000) this.priceCache.clear();
+    this.priceCache.set(key, info);
+    return info;
+  }
+
+  /** The trace of one piece; memoised on everything it depends on (it never names the date). */
+  private traceFor(w: Work, p: Piece, info: PriceInfo): TraceStep[] {
+    const rs = w.rs;
+    const key = `${rs.name}|${p.base.rule.idx}|${p.base.rateText}|${p.base.step.detail}|${p.mask}|${p.blocked}|${p.kind}|${p.day.weekday}|${p.day.dayMask}|${p.day.holiday ?? ''}|${p.seg === -1 ? -1 : 0}|${w.matchMask}|${w.onlyIfMask}|${rs.hasDates ? p.day.dayNum : ''}`;
+    let trace = this.traceCache.get(key);
+    if (trace) return trace;
+    trace = [p.base.step];
+    for (const a of rs.adds) {
+      const bit = 1 << a.bit;
+      const isApplied = info.applied.includes(a);
+      let applied = false;
+      let detail: string;
+      if (p.kind === 'minimum') {
+        if (a.kind === 'overtime') continue;
+        detail = 'not applied to minimum call-out hours (billed at the base rate)';
+      } else if (isApplied) {
+        applied = true;
+        detail = a.kind === 'overtime' ? `applies: beyond ${a.afterText} h per ${a.per} for this worker` : `applies: ${describeConditions(a, p, rs)}`;
+      } else if (p.mask & bit) {
+        detail = `not applied: stacking "max" takes only the highest surcharge (${info.suppressedBy?.id} ${info.suppressedBy?.valueText})`;
+      } else if (a.kind === 'overtime') {
+        detail = `not applied: within the first ${a.afterText} h per ${a.per} for this worker`;
+      } else if (!(w.matchMask & bit)) {
+        detail = `skipped: the entry does not match ${a.match!.text}`;
+      } else if (!(w.onlyIfMask & bit)) {
+        detail = w.input.entry.start ? `skipped: the shift neither ${a.onlyIf!.text}` : 'skipped: the entry has no start/end time to check the shift condition';
+      } else if (a.days !== 0 && !(a.days & (1 << p.day.weekday))) {
+        detail = `skipped: ${WEEKDAY_NAMES[p.day.weekday]} is not one of ${a.daysText}`;
+      } else if (a.dates && !a.dates.some((r) => p.day.dayNum >= r.from && p.day.dayNum <= r.until)) {
+        detail = `skipped: the date is outside ${a.dates.map((d) => d.text).join(', ')}`;
+      } else if (a.holiday === true && p.day.holiday === null) {
+        detail = `skipped: not a public holiday (${rs.holidayText})`;
+      } else if (a.holiday === false && p.day.holiday !== null) {
+        detail = `skipped: ${p.day.holiday} is a public holiday`;
+      } else if (a.band && p.seg === -1) {
+        detail = `skipped: the entry has no start/end time, so the ${a.band.text} band cannot apply`;
+      } else if (a.band && p.blocked & bit) {
+        detail = `skipped: beyond the last whole ${a.blockMs / 60000}-min block of ${a.id} time in this shift`;
+      } else if (a.band) {
+        detail = `skipped: this piece lies outside the ${a.band.text} band`;
+      } else if (p.blocked & bit) {
+        detail = `skipped: beyond the last whole ${a.blockMs / 60000}-min block of ${a.id} time in this shift`;
+      } else {
+        detail = 'skipped';
+      }
+      trace.push({ rule: a.id, kind: a.kind, applied, detail, value: a.valueText });
+    }
+    if (p.kind === 'minimum') trace.push({ rule: 'minimum', kind: 'minimum', applied: true, detail: `call-out minimum of ${rs.minShiftText} h per shift`, value: rs.minShiftText });
+    if (this.traceCache.size > 50_000) this.traceCache.clear();
+    this.traceCache.set(key, trace);
+    return trace;
+  }
+}
+
+function fixedTrace(base: BaseRate): TraceStep[] {
+  return [base.step, { rule: base.rule.id, kind: 'info', applied: false, detail: 'fixed rates are per shift: time bands, surcharges, overtime and minimums do not apply' }];
+}
+
+function describeConditions(a: CAdd, p: Piece, rs: CRuleset): string {
+  const parts: string[] = [];
+  if (a.days) parts.push(`${WEEKDAY_NAMES[p.day.weekday]} is one of ${a.daysText}`);
+  if (a.band) parts.push(`inside the ${a.band.text} band`);
+  if (a.dates) parts.push(`date within ${a.dates.map((d) => d.text).join(', ')}`);
+  if (a.holiday === true) parts.push(`public holiday: ${p.day.holiday} (${rs.holidayText})`);
+  if (a.holiday === false) parts.push('not a public holiday');
+  if (a.match) parts.push(`entry matches ${a.match.text}`);
+  if (a.onlyIf) parts.push(`the shift ${a.onlyIf.text}`);
+  if (a.blockMs) parts.push(`counted in whole ${a.blockMs / 60000}-min blocks`);
+  return parts.length ? parts.join('; ') : 'always';
+}
+
+function splitPiece(p: Piece, at: number): [Piece, Piece] {
+  const rawFirst = Math.min(p.raw, at);
+  return [
+    { ...p, len: at, raw: rawFirst },
+    { ...p, s: p.s + rawFirst, len: p.len - at, raw: p.raw - rawFirst },
+  ];
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function workerKey(entry: TimeEntry): string {
+  return (entry.worker.id ?? entry.worker.name).trim().toLowerCase();
+}
+
+function minutesInDay(zd: ZoneDays, day: DayInfo, ms: number): number {
+  // Elapsed minutes equal wall-clock minutes except on DST days; ask luxon only then.
+  if (day.endMs - day.startMs === DAY_MS) return (ms - day.startMs) / 60_000;
+  return localMinutes(zd.zone, ms);
+}
+
+function breakWhere(rs: CRuleset, hasTimes: boolean): string {
+  if (!hasTimes) return 'from the stated duration';
+  return rs.breakPosition === 'middle' ? 'taken in the middle of the shift' : `taken at the ${rs.breakPosition} of the shift`;
+}
+
+function describeDims(entry: TimeEntry, clientId: string): string {
+  const parts = [`client=${clientId}`];
+  if (entry.project) parts.push(`project=${entry.project}`);
+  if (entry.task) parts.push(`task=${entry.task}`);
+  parts.push(`worker=${entry.worker.id ?? entry.worker.name}`);
+  if (entry.role) parts.push(`role=${entry.role}`);
+  if (entry.tags?.length) parts.push(`tags=${entry.tags.join('+')}`);
+  parts.push(`source=${entry.sourceId}`);
+  return parts.join(', ');
+}
+
+export function compileRates(config: RatesConfig, clients: ClientConfig[]): CompileResult {
+  const issues: ConfigIssue[] = [];
+  const rates = new RateEngine(config, clients, issues);
+  return { rates, issues };
+}
+
+export { compileMatch };
