@@ -1,4 +1,5 @@
 import type { DestinationConnector, SourceConnector } from '../src/connectors/contract';
+import { harvestSource } from './harvest/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -13,6 +14,7 @@ type ErasedDestination = DestinationConnector<any>;
 
 export const sourceConnectors: ErasedSource[] = [
   // registry lines: sources
+  harvestSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [

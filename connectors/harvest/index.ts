@@ -1,0 +1,191 @@
+import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
+import { ConnectorError } from '../../src/connectors/errors';
+import { asConnectorError } from '../../src/http/client';
+import { cursorCeiling, previousDay, reconcileFrom as windowStart } from '../../src/http/settings';
+import { HarvestConfigSchema, type HarvestConfig } from './config.schema';
+import { fetchAllUsers, fetchMe, fetchTimeEntriesPage, harvestHttp, timeEntriesUrl, type TimeEntriesQuery } from './client';
+import { harvestZoneToIana } from './time-zones';
+import { harvestToTimeEntry } from './to-time-entry';
+import type { HarvestRawRecord } from './types';
+
+export const HARVEST_STREAM = 'time_entries';
+
+type Phase = 'full' | 'incremental' | 'reconcile';
+
+/**
+ * Cursor of the `time_entries` stream.
+ * - `updatedSince`: lower bound of the next incremental listing (a run's start minus the safety lag).
+ * - `pending`: a run that stopped mid-listing; the next read resumes at `next` (a URL Harvest
+ *   itself returned, or the first page of the next phase) instead of starting over.
+ */
+export interface HarvestCursor extends Cursor {
+  v: 1;
+  updatedSince: string | null;
+  pending?: { ceiling: string; phase: Phase; next: string; reconcileFrom: string | null };
+}
+
+interface Step {
+  phase: Phase;
+  url: string;
+  /** Continued from a cursor: this read did not see the phase's first pages. */
+  resumed: boolean;
+}
+
+function parseCursor(c: Cursor | undefined): HarvestCursor | undefined {
+  if (!c || c.v !== 1) return undefined;
+  return c as HarvestCursor;
+}
+
+function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function maxDate(a: string | null, b: string | undefined): string | null {
+  if (!b) return a;
+  if (a === null) return null;
+  return a > b ? a : b;
+}
+
+/**
+ * Plans one run. First sync: one full listing, which is also the reconciliation of everything
+ * (so a first sync of N entries costs ⌈N/perPage⌉ calls). Later syncs split the work so no entry
+ * is listed twice: `updated_since=U&to=<day before window>` for edits to older entries, then the
+ * whole reconciliation window `from=<window start>` (new, edited and surviving entries in it).
+ */
+function plan(config: HarvestConfig, options: ReadOptions, ctx: ConnectorContext, http: ReturnType<typeof harvestHttp>) {
+  const cursor = parseCursor(options.cursors[HARVEST_STREAM]);
+  const q = (extra: Omit<TimeEntriesQuery, 'per_page'>) => timeEntriesUrl(http, { per_page: config.perPage, ...extra });
+
+  if (cursor?.pending) {
+    const p = cursor.pending;
+    let sameOrigin = false;
+    try {
+      sameOrigin = new URL(p.next).origin === new URL(http.baseUrl).origin;
+    } catch {
+      sameOrigin = false;
+    }
+    if (sameOrigin) {
+      const steps: Step[] = [{ phase: p.phase, url: p.next, resumed: true }];
+      if (p.phase === 'incremental' && p.reconcileFrom !== null) {
+        steps.push({ phase: 'reconcile', url: q({ from: p.reconcileFrom }), resumed: false });
+      }
+      return { steps, ceiling: p.ceiling, updatedSince: cursor.updatedSince, reconcileFrom: p.reconcileFrom };
+    }
+    ctx.log.warn({ source: config.id }, 'harvest: saved position points at another baseUrl; starting the listing over');
+  }
+
+  const ceiling = isoSeconds(cursorCeiling(ctx.now, config.safetyLagSeconds));
+  if (!cursor?.updatedSince) {
+    const from = config.startDate ?? null;
+    return {
+      steps: [{ phase: 'full' as Phase, url: q(from ? { from } : {}), resumed: false }],
+      ceiling,
+      updatedSince: null,
+      reconcileFrom: from,
+    };
+  }
+  const U = cursor.updatedSince;
+  const from = maxDate(windowStart(ctx.now, config.timeZone, config.reconcileDays, options.openSince), config.startDate);
+  const steps: Step[] = [];
+  if (from === null) {
+    steps.push({ phase: 'incremental', url: q({ updated_since: U, ...(config.startDate ? { from: config.startDate } : {}) }), resumed: false });
+  } else {
+    const to = previousDay(from);
+    if (!config.startDate || to >= config.startDate) {
+      steps.push({
+        phase: 'incremental',
+        url: q({ updated_since: U, to, ...(config.startDate ? { from: config.startDate } : {}) }),
+        resumed: false,
+      });
+    }
+    steps.push({ phase: 'reconcile', url: q({ from }), resumed: false });
+  }
+  return { steps, ceiling, updatedSince: U, reconcileFrom: from };
+}
+
+async function loadUserZones(config: HarvestConfig, http: ReturnType<typeof harvestHttp>, ctx: ConnectorContext) {
+  const zones = new Map<number, string>();
+  if (!config.userTimeZones) return zones;
+  try {
+    for (const u of await fetchAllUsers(http)) {
+      const zone = harvestZoneToIana(u.timezone);
+      if (zone) zones.set(u.id, zone);
+      else if (u.timezone) ctx.log.warn({ source: config.id, user: u.id, timezone: u.timezone }, `harvest: unknown time zone; using ${config.timeZone}`);
+    }
+  } catch (err) {
+    if (err instanceof ConnectorError && err.category === 'auth') {
+      ctx.log.warn(
+        { source: config.id },
+        `harvest: this token may not list users, so started/ended times are read in ${config.timeZone}; set userTimeZones: false to skip the call`,
+      );
+      return zones;
+    }
+    throw err;
+  }
+  return zones;
+}
+
+async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
+  const http = harvestHttp(config, ctx);
+  try {
+    const { steps, ceiling, updatedSince, reconcileFrom } = plan(config, options, ctx, http);
+    const zones = await loadUserZones(config, http, ctx);
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      let url: string | null = step.url;
+      while (url) {
+        const page = await fetchTimeEntriesPage(http, url);
+        if (!page || !Array.isArray(page.time_entries)) {
+          throw new ConnectorError('permanent', `harvest (${config.id}): unexpected response from ${new URL(url).pathname}: no time_entries array.`, {
+            connector: 'harvest',
+          });
+        }
+        const next: string | null = page.links?.next ?? null;
+        if (next) http.resolve(next); // refuses a link to another origin before it is saved in a cursor
+        const following = next ?? steps[i + 1]?.url ?? null;
+        const followingPhase = next ? step.phase : steps[i + 1]?.phase;
+        const cursor: HarvestCursor = following
+          ? { v: 1, updatedSince, pending: { ceiling, phase: followingPhase!, next: following, reconcileFrom } }
+          : { v: 1, updatedSince: ceiling };
+        const records = page.time_entries.map((entry) => ({
+          ref: { id: String(entry.id) },
+          data: { entry, userTimeZone: zones.get(entry.user?.id) ?? null } satisfies HarvestRawRecord,
+        }));
+        const out: SourcePage = { stream: HARVEST_STREAM, records, cursor };
+        if (!next && (step.phase === 'full' || step.phase === 'reconcile') && !step.resumed) {
+          out.reconcile = { from: reconcileFrom, to: null };
+        }
+        yield out;
+        url = next;
+      }
+    }
+    ctx.log.debug({ source: config.id, calls: http.stats.calls, retries: http.stats.retries }, 'harvest: read finished');
+  } catch (err) {
+    throw asConnectorError(`harvest (${config.id})`, err, [config.token]);
+  }
+}
+
+async function checkHarvest(config: HarvestConfig, ctx: ConnectorContext): Promise<CheckResult> {
+  try {
+    const me = await fetchMe(harvestHttp(config, ctx));
+    return { ok: true, message: `harvest (${config.id}): signed in to account ${config.accountId} as ${me.first_name} ${me.last_name}.` };
+  } catch (err) {
+    const e = asConnectorError(`harvest (${config.id})`, err, [config.token]);
+    return { ok: false, category: e.category, message: e.message };
+  }
+}
+
+export const harvestSource: SourceConnector<HarvestConfig> = {
+  kind: 'harvest',
+  role: 'source',
+  mode: 'incremental',
+  configSchema: HarvestConfigSchema as unknown as SourceConnector<HarvestConfig>['configSchema'],
+  secretFields: ['token'],
+  check: checkHarvest,
+  read: readHarvest,
+  map: (record, config, ctx) => harvestToTimeEntry(record, config, ctx.now),
+};
+
+export default harvestSource;
+export { HarvestConfigSchema } from './config.schema';
+export type { HarvestConfig } from './config.schema';
