@@ -1,5 +1,6 @@
 import type { DestinationConnector, SourceConnector } from '../src/connectors/contract';
 import { harvestSource } from './harvest/index';
+import { fileDestination } from './file/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -19,4 +20,5 @@ export const sourceConnectors: ErasedSource[] = [
 
 export const destinationConnectors: ErasedDestination[] = [
   // registry lines: destinations
+  fileDestination,
 ];

@@ -86,7 +86,7 @@ export function loadConfig(target: string, env: NodeJS.ProcessEnv = process.env)
     }
     if (LIST_KEYS.has(String(top)) && typeof index === 'number') {
       const origin = list.find((o) => index >= o.offset && index < o.offset + o.count) ?? list[0]!;
-      const localPath = [top, index - origin.offset, ...rest];
+      const localPath = [top, index - origin.offset, ...(rest as Array<string | number>)] as Array<string | number>;
       return { ...issue, file: origin.yaml.file, ...locate(origin.yaml, localPath, unknownKey) };
     }
     return { ...issue, file: list[0]!.yaml.file, ...locate(list[0]!.yaml, issue.path, unknownKey) };

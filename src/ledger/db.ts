@@ -7,14 +7,33 @@ import * as schema from './schema';
 
 export type LedgerDb = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-export interface Ledger {
+/** Anything that runs SQL and returns rows: the ledger itself, or an open transaction. */
+export interface Queryable {
+  rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+}
+
+export interface Ledger extends Queryable {
   db: LedgerDb;
   driver: 'pglite' | 'postgres';
   /** Where it lives, with any password removed (safe to log). */
   location: string;
   /** Raw SQL returning rows, for set-based statements the query builder cannot express. */
   rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /** Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+function transactionRunner(db: LedgerDb) {
+  return <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
+    db.transaction((tx) =>
+      fn({
+        async rows<R>(query: SQL) {
+          const result = (await tx.execute(query)) as unknown as { rows: R[] };
+          return result.rows;
+        },
+      }),
+    );
 }
 
 export interface LedgerOptions {
@@ -72,6 +91,7 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
       const result = await db.execute(query);
       return result.rows as T[];
     },
+    transaction: transactionRunner(db as unknown as LedgerDb),
     close: () => pool.end(),
   };
 }
@@ -93,6 +113,7 @@ async function openEmbedded(dataDir: string): Promise<Ledger> {
       const result = await db.execute(query);
       return result.rows as T[];
     },
+    transaction: transactionRunner(db as unknown as LedgerDb),
     close: () => client.close(),
   };
 }

@@ -189,6 +189,8 @@ export const invoiceEntries = pgTable(
     live: boolean('live').notNull().default(true),
     /** The entry's RatedLines as this invoice bills them: what a correction credits back. */
     lines: jsonb('lines').notNull(),
+    /** When this link corrects an approved invoice: {invoiceKey, lines} credited back here. */
+    credit: jsonb('credit'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -23,6 +23,7 @@ CREATE TABLE "invoice_entries" (
 	"entry_revision" integer NOT NULL,
 	"live" boolean DEFAULT true NOT NULL,
 	"lines" jsonb NOT NULL,
+	"credit" jsonb,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "invoice_entries_entry_id_invoice_id_pk" PRIMARY KEY("entry_id","invoice_id")
 );

@@ -1,0 +1,82 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { constants, accessSync } from 'node:fs';
+import path from 'node:path';
+import type { DestinationConnector, WriteOutcome } from '../../src/connectors/contract';
+import type { InvoiceDraft } from '../../src/domain/invoice';
+import { fileDestinationSchema, type FileDestinationConfig } from './config.schema';
+import { renderInvoiceHtml } from './render-html';
+
+/** File names are the invoice key, so rewriting a draft replaces its file and never adds a second one. */
+function safeName(key: string): string {
+  return key.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** The documented JSON shape of a written draft (see connectors/file/README.md). */
+export function draftDocument(draft: InvoiceDraft) {
+  return {
+    key: draft.key,
+    status: 'draft',
+    client: { id: draft.clientId, name: draft.clientName },
+    currency: draft.currency,
+    period: draft.period,
+    issueDate: draft.issueDate,
+    dueDate: draft.dueDate,
+    lines: draft.lines.map((l) => ({
+      description: l.description,
+      quantity: l.quantity,
+      unitPrice: l.unitPrice,
+      amount: l.amount,
+      kind: l.kind,
+      ...(l.taxType ? { taxType: l.taxType } : {}),
+      entries: l.entryIds,
+    })),
+    hours: draft.hours,
+    total: draft.total,
+  };
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, content, 'utf8');
+  await rename(tmp, file);
+}
+
+export const fileDestination: DestinationConnector<FileDestinationConfig> = {
+  kind: 'file',
+  role: 'destination',
+  configSchema: fileDestinationSchema,
+  secretFields: [],
+  async check(config) {
+    const dir = path.resolve(config.dir);
+    try {
+      await mkdir(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+      return { ok: true, message: `writable directory ${dir}` };
+    } catch (err) {
+      return { ok: false, category: 'config', message: `cannot write to ${dir}: ${(err as Error).message}` };
+    }
+  },
+  async write(config, drafts) {
+    const dir = path.resolve(config.dir);
+    await mkdir(dir, { recursive: true });
+    const outcomes: WriteOutcome[] = [];
+    for (const draft of drafts) {
+      const base = path.join(dir, safeName(draft.key));
+      try {
+        if (draft.lines.length === 0) {
+          // Every entry left this draft: the draft itself goes.
+          await rm(`${base}.json`, { force: true });
+          await rm(`${base}.html`, { force: true });
+          outcomes.push({ key: draft.key, status: 'written', remoteStatus: 'DELETED' });
+          continue;
+        }
+        if (config.formats.includes('json')) await writeAtomic(`${base}.json`, `${JSON.stringify(draftDocument(draft), null, 2)}\n`);
+        if (config.formats.includes('html')) await writeAtomic(`${base}.html`, renderInvoiceHtml(draft));
+        outcomes.push({ key: draft.key, status: 'written', remoteId: draft.key, remoteStatus: 'DRAFT', remoteTotal: draft.total, location: `${base}.json` });
+      } catch (err) {
+        outcomes.push({ key: draft.key, status: 'failed', category: 'transient', message: `could not write ${base}: ${(err as Error).message}` });
+      }
+    }
+    return outcomes;
+  },
+};

@@ -1,0 +1,73 @@
+import { sql } from 'drizzle-orm';
+import type { RatedLine } from '../domain/rated-line';
+import type { TimeEntry } from '../domain/time-entry';
+import type { Ledger } from './db';
+
+export interface EntryRow {
+  id: number;
+  revision: number;
+  status: string;
+  entry: TimeEntry;
+}
+
+/**
+ * Entries whose prices are stale: never priced, changed since, or priced with other rules —
+ * except those billed on an approved invoice (their price is history) and deleted ones.
+ * Keyset-paged by id so a million entries never sit in memory at once.
+ */
+export async function stalePricedEntries(ledger: Ledger, rulesHash: string, afterId: number, limit: number): Promise<EntryRow[]> {
+  return ledger.rows<EntryRow>(sql`
+    SELECT id::int AS id, revision, status, data AS entry FROM time_entries
+    WHERE id > ${afterId} AND deleted_at IS NULL AND status <> 'billed' AND rated_with IS DISTINCT FROM ${rulesHash}
+    ORDER BY id LIMIT ${limit}`);
+}
+
+/** Entries of the same client and worker in a date window: the context overtime needs. */
+export async function companions(
+  ledger: Ledger,
+  keys: Array<{ clientId: string; worker: string; from: string; to: string }>,
+): Promise<EntryRow[]> {
+  if (keys.length === 0) return [];
+  return ledger.rows<EntryRow>(sql`
+    SELECT te.id::int AS id, te.revision, te.status, te.data AS entry
+    FROM time_entries te
+    JOIN unnest(${sql.param(keys.map((k) => k.clientId))}::text[], ${sql.param(keys.map((k) => k.worker))}::text[],
+                ${sql.param(keys.map((k) => k.from))}::date[], ${sql.param(keys.map((k) => k.to))}::date[]) AS k(client_id, worker, d_from, d_to)
+      ON te.client_id = k.client_id AND te.worker = k.worker AND te.work_date BETWEEN k.d_from AND k.d_to
+    WHERE te.deleted_at IS NULL`);
+}
+
+export interface PricedEntry {
+  id: number;
+  revision: number;
+  status: 'rated' | 'excluded' | 'unpriced';
+  reason: string | null;
+  lines: RatedLine[];
+}
+
+/** Replace the rated lines of priced entries and stamp them with the rules hash, set-based. */
+export async function savePricing(ledger: Ledger, priced: PricedEntry[], rulesHash: string): Promise<void> {
+  if (priced.length === 0) return;
+  const ids = priced.map((p) => p.id);
+  await ledger.rows(sql`DELETE FROM rated_lines WHERE entry_id = ANY(${sql.param(ids)}::bigint[])`);
+  const lines = priced.flatMap((p) => p.lines.map((l) => ({ p, l })));
+  if (lines.length > 0) {
+    await ledger.rows(sql`
+      INSERT INTO rated_lines (entry_id, entry_revision, piece, kind, client_id, currency, work_date, quantity, unit_price, amount, rule, data)
+      SELECT * FROM unnest(
+        ${sql.param(lines.map((x) => x.p.id))}::bigint[], ${sql.param(lines.map((x) => x.p.revision))}::int[],
+        ${sql.param(lines.map((x) => x.l.piece))}::int[], ${sql.param(lines.map((x) => x.l.kind))}::text[],
+        ${sql.param(lines.map((x) => x.l.clientId))}::text[], ${sql.param(lines.map((x) => x.l.currency))}::text[],
+        ${sql.param(lines.map((x) => x.l.date))}::date[], ${sql.param(lines.map((x) => x.l.quantity))}::numeric[],
+        ${sql.param(lines.map((x) => x.l.unitPrice))}::numeric[], ${sql.param(lines.map((x) => x.l.amount))}::numeric[],
+        ${sql.param(lines.map((x) => x.l.rule))}::text[], ${sql.param(lines.map((x) => JSON.stringify(x.l)))}::jsonb[])`);
+  }
+  // An entry already on an open draft stays `drafted`: the assemble stage re-reads its new lines.
+  await ledger.rows(sql`
+    UPDATE time_entries te SET
+      status = CASE WHEN te.status = 'drafted' AND u.status = 'rated' THEN 'drafted' ELSE u.status END,
+      status_reason = u.reason, rated_with = ${rulesHash}
+    FROM unnest(${sql.param(ids)}::bigint[], ${sql.param(priced.map((p) => p.status))}::text[], ${sql.param(priced.map((p) => p.reason))}::text[])
+      AS u(id, status, reason)
+    WHERE te.id = u.id`);
+}

@@ -1,0 +1,191 @@
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/loader';
+import type { ConnectorContext } from '../connectors/contract';
+import type { Ledger } from '../ledger/db';
+import { finishRun, recordEvent, startRun } from '../ledger/sync.repository';
+import { assembleAll, type AssembleSummary } from '../stages/assemble.stage';
+import { ClientResolver } from '../stages/clients';
+import { pullSource, type PullSummary } from '../stages/pull.stage';
+import { pushPending, type PushSummary } from '../stages/push.stage';
+import { rateStale, type RateSummary } from '../stages/rate.stage';
+import { destinationConnectorMap, sourceConnectorFor } from './registry';
+import { newRunId } from './run-id';
+
+export interface Progress {
+  phase(label: string): void;
+  update(count: number): void;
+  done(): void;
+}
+
+export const silentProgress: Progress = { phase() {}, update() {}, done() {} };
+
+export interface InvoiceSummary {
+  key: string;
+  client: string;
+  clientName: string;
+  period: string;
+  periodStart: string;
+  periodEnd: string;
+  currency: string;
+  hours: string;
+  total: string;
+  status: string;
+  lines: number;
+  error: string | null;
+}
+
+export interface SyncResult {
+  runId: string;
+  dryRun: boolean;
+  summary: {
+    read: number;
+    accepted: number;
+    unchanged: number;
+    skipped: number;
+    quarantined: number;
+    deleted: number;
+    rated: number;
+    excluded: number;
+    unpriced: number;
+    invoicesDrafted: number;
+    invoicesUpdated: number;
+    invoicesUnchanged: number;
+    invoicesEmptied: number;
+    corrections: number;
+    pushed: number;
+    pushFailed: number;
+  };
+  sources: PullSummary[];
+  invoices: InvoiceSummary[];
+  alerts: string[];
+}
+
+/**
+ * The inline runner: the stage functions in order, in one process (`hourbridge sync`).
+ * The queue runner calls the same stages; nothing here is specific to running inline except
+ * the order and the progress display.
+ */
+export async function runSync(args: {
+  config: LoadedConfig;
+  ledger: Ledger;
+  log: Logger;
+  progress?: Progress;
+  /** Preview: everything inside one transaction that is rolled back, and nothing written out. */
+  dryRun?: boolean;
+  now?: Date;
+}): Promise<SyncResult> {
+  const { config, log } = args;
+  const progress = args.progress ?? silentProgress;
+  const now = args.now ?? new Date();
+  const runId = newRunId(args.dryRun ? 'preview' : 'sync', now);
+  if (args.dryRun) {
+    return withRollback(args.ledger, (scoped) => execute(config, scoped, log, progress, now, runId, true));
+  }
+  await startRun(args.ledger, runId, 'sync');
+  try {
+    const result = await execute(config, args.ledger, log, progress, now, runId, false);
+    await finishRun(args.ledger, runId, result.summary.pushFailed > 0 ? 'failed' : 'succeeded', result.summary);
+    return result;
+  } catch (err) {
+    await finishRun(args.ledger, runId, 'failed', { error: (err as Error).message }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function execute(
+  config: LoadedConfig,
+  ledger: Ledger,
+  log: Logger,
+  progress: Progress,
+  now: Date,
+  runId: string,
+  dryRun: boolean,
+): Promise<SyncResult> {
+  const runLog = log.child({ runId });
+  const ctx: ConnectorContext = { log: runLog, now, configDir: config.configDir, services: { ledger } };
+  const clients = new ClientResolver(config.clients);
+  const [{ t: startedAt }] = await ledger.rows<{ t: string }>(sql`SELECT now()::text AS t`) as [{ t: string }];
+
+  const sources: PullSummary[] = [];
+  for (const source of config.sources) {
+    progress.phase(`read ${source.id}`);
+    const connector = sourceConnectorFor(source.kind);
+    const s = await pullSource({ ledger, source, connector, clients, ctx: { ...ctx, log: runLog.child({ source: source.id }) }, runId, onPage: (p) => progress.update(p.read) });
+    progress.done();
+    runLog.info({ source: source.id, read: s.read, accepted: s.accepted, unchanged: s.unchanged, quarantined: s.quarantined, deleted: s.deleted }, 'source read');
+    sources.push(s);
+  }
+
+  progress.phase('price');
+  const rate: RateSummary = await rateStale({ ledger, rates: config.rates, clients, onProgress: (n) => progress.update(n) });
+  progress.done();
+
+  progress.phase('assemble');
+  const assembled: AssembleSummary = await assembleAll(ledger, config.clients, config.rates);
+  progress.done();
+
+  let push: PushSummary = { written: 0, failed: 0, locked: 0, alerts: [] };
+  if (!dryRun) {
+    progress.phase('write');
+    push = await pushPending({ ledger, destinations: config.destinations, connectors: destinationConnectorMap(), ctx, runId });
+    progress.done();
+    if (push.alerts.length > 0) await recordEvent(ledger, runId, 'run.alerts', null, push.alerts);
+  }
+
+  const invoices = await ledger.rows<InvoiceSummary>(sql`
+    SELECT i.key, i.client_id AS client, (i.draft->>'clientName') AS "clientName", i.period_label AS period,
+      i.period_start::text AS "periodStart", i.period_end::text AS "periodEnd", i.currency,
+      (i.draft->>'hours') AS hours, (i.draft->>'total') AS total, i.status,
+      jsonb_array_length(i.draft->'lines')::int AS lines, i.last_error AS error
+    FROM invoices i WHERE i.updated_at >= ${startedAt}::timestamptz ORDER BY i.client_id, i.period_start, i.sequence`);
+
+  const sum = (f: (s: PullSummary) => number) => sources.reduce((a, s) => a + f(s), 0);
+  return {
+    runId,
+    dryRun,
+    summary: {
+      read: sum((s) => s.read),
+      accepted: sum((s) => s.accepted),
+      unchanged: sum((s) => s.unchanged),
+      skipped: sum((s) => s.skipped),
+      quarantined: sum((s) => s.quarantined),
+      deleted: sum((s) => s.deleted),
+      rated: rate.rated,
+      excluded: rate.excluded,
+      unpriced: rate.unpriced,
+      invoicesDrafted: assembled.drafted,
+      invoicesUpdated: assembled.updated,
+      invoicesUnchanged: assembled.unchanged,
+      invoicesEmptied: assembled.emptied,
+      corrections: assembled.corrections,
+      pushed: push.written,
+      pushFailed: push.failed,
+    },
+    sources,
+    invoices,
+    alerts: push.alerts,
+  };
+}
+
+class Rollback extends Error {}
+
+/** Run `fn` against a view of the ledger bound to one transaction, then roll it all back. */
+async function withRollback<T>(ledger: Ledger, fn: (scoped: Ledger) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  try {
+    await ledger.transaction(async (tx) => {
+      const scoped: Ledger = {
+        ...ledger,
+        rows: tx.rows.bind(tx),
+        // Inner "transactions" just run inside the outer one.
+        transaction: (inner) => inner(tx),
+      };
+      result = await fn(scoped);
+      throw new Rollback('preview');
+    });
+  } catch (err) {
+    if (!(err instanceof Rollback)) throw err;
+  }
+  return result as T;
+}

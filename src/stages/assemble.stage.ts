@@ -1,0 +1,256 @@
+import { sql } from 'drizzle-orm';
+import type { ClientConfig } from '../config/client.schema';
+import type { BillingPeriod, InvoiceDraft } from '../domain/invoice';
+import type { RatedLine } from '../domain/rated-line';
+import type { Ledger, Queryable } from '../ledger/db';
+import type { LinkSnapshot } from '../ledger/invoices.repository';
+import type { CompiledRates } from '../rates/contract';
+import { buildInvoiceDraft, type BillingItem } from './invoice-builder';
+import { periodOf } from './periods';
+
+export interface AssembleSummary {
+  drafted: number;
+  updated: number;
+  unchanged: number;
+  /** Open drafts left without lines (every entry deleted or excluded). */
+  emptied: number;
+  /** Entries whose billing on an approved invoice is being corrected. */
+  corrections: number;
+  /** Entries released from this client's drafts because their client changed at source. */
+  released: number;
+}
+
+interface CandidateRow {
+  entryId: number;
+  entryKey: string;
+  revision: number;
+  clientId: string | null;
+  eligible: boolean;
+  notes: string | null;
+  lines: RatedLine[];
+  invoiceId: number | null;
+  invoiceKey: string | null;
+  invoiceStatus: string | null;
+  linkedRevision: number | null;
+  linkedLines: RatedLine[] | null;
+  credit: LinkSnapshot['credit'];
+}
+
+interface OpenInvoice {
+  id: number;
+  key: string;
+  periodLabel: string;
+  destinationId: string;
+  sequence: number;
+  contentHash: string;
+  pushedHash: string | null;
+  status: string;
+}
+
+interface PeriodWork {
+  period: BillingPeriod;
+  items: BillingItem[];
+  links: LinkSnapshot[];
+}
+
+function minDate(lines: RatedLine[]): string {
+  return lines.reduce((m, l) => (l.date < m ? l.date : m), '9999-12-31');
+}
+
+/**
+ * The assemble stage for one client: every eligible priced entry lands on exactly one live
+ * invoice for its period (the period of its start, in the client's time zone). Open drafts are
+ * rebuilt from their entries; approved invoices are never touched — an entry changed or deleted
+ * after approval is credited on the period's next invoice and billed again as it is now.
+ * Runs in one transaction under a per-client advisory lock, so two workers assembling the same
+ * client serialise, and the partial unique index on invoice_entries backs invariant 2.
+ */
+export async function assembleClient(ledger: Ledger, client: ClientConfig, rates: CompiledRates): Promise<AssembleSummary> {
+  return ledger.transaction(async (tx) => {
+    await tx.rows(sql`SELECT pg_advisory_xact_lock(hashtext(${`hourbridge:assemble:${client.id}`}))`);
+    return assembleLocked(tx, client, rates);
+  });
+}
+
+async function assembleLocked(tx: Queryable, client: ClientConfig, rates: CompiledRates): Promise<AssembleSummary> {
+  const summary: AssembleSummary = { drafted: 0, updated: 0, unchanged: 0, emptied: 0, corrections: 0, released: 0 };
+  const rows = await tx.rows<CandidateRow>(sql`
+    SELECT te.id::int AS "entryId", te.source_id || ':' || te.external_id AS "entryKey", te.revision, te.client_id AS "clientId",
+      (te.client_id = ${client.id} AND te.deleted_at IS NULL AND te.status IN ('rated','drafted','billed')) AS eligible,
+      te.data->>'notes' AS notes,
+      COALESCE((SELECT json_agg(rl.data ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::json) AS lines,
+      i.id::int AS "invoiceId", i.key AS "invoiceKey", i.status AS "invoiceStatus",
+      l.entry_revision AS "linkedRevision", l.lines AS "linkedLines", l.credit
+    FROM time_entries te
+    LEFT JOIN invoice_entries l ON l.entry_id = te.id AND l.live
+    LEFT JOIN invoices i ON i.id = l.invoice_id
+    WHERE (te.client_id = ${client.id} AND l.entry_id IS NULL AND te.status IN ('rated','drafted') AND te.deleted_at IS NULL)
+       OR (i.client_id = ${client.id} AND i.status IN ('draft','pushed','failed'))
+       OR (i.client_id = ${client.id} AND i.status IN ('approved','paid') AND te.revision > l.entry_revision)`);
+
+  const openInvoices = await tx.rows<OpenInvoice>(sql`
+    SELECT id::int AS id, key, period_label AS "periodLabel", destination_id AS "destinationId", sequence,
+      content_hash AS "contentHash", pushed_hash AS "pushedHash", status
+    FROM invoices WHERE client_id = ${client.id} AND live AND status IN ('draft','pushed','failed')`);
+  const openByPeriod = new Map(openInvoices.map((i) => [i.periodLabel, i]));
+
+  const work = new Map<string, PeriodWork>();
+  const periodWork = (date: string): PeriodWork => {
+    const period = periodOf(date, client.period);
+    let w = work.get(period.label);
+    if (!w) {
+      w = { period, items: [], links: [] };
+      work.set(period.label, w);
+    }
+    return w;
+  };
+  const notes = new Map<string, string>();
+  const supersede: number[] = [];
+
+  for (const row of rows) {
+    const eligible = row.eligible && row.lines.length > 0 && row.clientId === client.id;
+    if (row.clientId !== client.id) summary.released++;
+    if (row.notes) notes.set(row.entryKey, row.notes);
+    const locked = row.invoiceStatus === 'approved' || row.invoiceStatus === 'paid';
+    if (locked) {
+      // Billed, then changed or deleted at source: credit what was billed, bill what is true now.
+      summary.corrections++;
+      supersede.push(row.entryId);
+      const credit = { invoiceKey: row.invoiceKey!, lines: row.linkedLines ?? [] };
+      const w = periodWork(eligible ? minDate(row.lines) : minDate(credit.lines));
+      w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
+      if (eligible) w.items.push({ entryKey: row.entryKey, lines: row.lines });
+      w.links.push({ entryId: row.entryId, revision: row.revision, lines: eligible ? row.lines : [], credit });
+      continue;
+    }
+    // Unlinked, or on an open draft: rebuilt from scratch, so edits, moves and removals all apply.
+    const credit = row.credit;
+    if (!eligible && !credit) continue;
+    const w = periodWork(eligible ? minDate(row.lines) : minDate(credit!.lines));
+    if (credit) w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
+    if (eligible) w.items.push({ entryKey: row.entryKey, lines: row.lines });
+    w.links.push({ entryId: row.entryId, revision: row.revision, lines: eligible ? row.lines : [], credit });
+  }
+  // Open drafts that lost all their entries still need rebuilding (to empty).
+  for (const inv of openInvoices) {
+    if (!work.has(inv.periodLabel)) {
+      const draftPeriod = await tx.rows<{ draft: InvoiceDraft }>(sql`SELECT draft FROM invoices WHERE id = ${inv.id}`);
+      work.set(inv.periodLabel, { period: draftPeriod[0]!.draft.period, items: [], links: [] });
+    }
+  }
+  if (work.size === 0) return summary;
+
+  const maxSeq = new Map(
+    (
+      await tx.rows<{ label: string; seq: number }>(sql`
+        SELECT period_label AS label, max(sequence)::int AS seq FROM invoices
+        WHERE client_id = ${client.id} AND destination_id = ${client.destination} GROUP BY period_label`)
+    ).map((r) => [r.label, r.seq]),
+  );
+
+  // Phase 1: drop every link that is about to change, so no entry is ever live on two invoices.
+  const touched = [...work.values()].flatMap((w) => w.links.map((l) => l.entryId));
+  if (supersede.length > 0) {
+    await tx.rows(sql`UPDATE invoice_entries SET live = false WHERE live AND entry_id = ANY(${sql.param(supersede)}::bigint[])`);
+  }
+  const openIds = openInvoices.map((i) => i.id);
+  if (openIds.length > 0) await tx.rows(sql`DELETE FROM invoice_entries WHERE invoice_id = ANY(${sql.param(openIds)}::bigint[])`);
+  if (touched.length > 0) {
+    await tx.rows(sql`DELETE FROM invoice_entries ie USING invoices i
+      WHERE ie.invoice_id = i.id AND ie.live AND ie.entry_id = ANY(${sql.param(touched)}::bigint[]) AND i.status IN ('draft','pushed','failed')`);
+  }
+
+  // Phase 2: write each period's invoice and its links.
+  for (const [label, w] of work) {
+    const open = openByPeriod.get(label);
+    if (!open && w.items.length === 0) continue;
+    const sequence = open?.sequence ?? (maxSeq.get(label) ?? 0) + 1;
+    const destinationId = open?.destinationId ?? client.destination;
+    const draft = buildInvoiceDraft({ client, period: w.period, destinationId, sequence, items: w.items, rates, notes });
+    let invoiceId: number;
+    if (!open) {
+      const inserted = await tx.rows<{ id: number }>(sql`
+        INSERT INTO invoices (key, client_id, destination_id, currency, period_start, period_end, period_label, sequence, status,
+          hours, total, issue_date, due_date, content_hash, draft)
+        VALUES (${draft.key}, ${client.id}, ${destinationId}, ${draft.currency}, ${draft.period.start}, ${draft.period.end}, ${label},
+          ${sequence}, 'draft', ${draft.hours}::numeric, ${draft.total}::numeric, ${draft.issueDate}, ${draft.dueDate}, ${draft.contentHash},
+          ${JSON.stringify(draft)}::jsonb)
+        RETURNING id::int AS id`);
+      invoiceId = inserted[0]!.id;
+      summary.drafted++;
+    } else if (draft.lines.length === 0 && open.pushedHash === null) {
+      // Never written anywhere: nothing to undo at the destination.
+      await tx.rows(sql`DELETE FROM invoices WHERE id = ${open.id}`);
+      summary.emptied++;
+      continue;
+    } else {
+      invoiceId = open.id;
+      if (open.contentHash === draft.contentHash) summary.unchanged++;
+      else {
+        if (draft.lines.length === 0) summary.emptied++;
+        else summary.updated++;
+        await tx.rows(sql`
+          UPDATE invoices SET draft = ${JSON.stringify(draft)}::jsonb, content_hash = ${draft.contentHash},
+            hours = ${draft.hours}::numeric, total = ${draft.total}::numeric, issue_date = ${draft.issueDate}, due_date = ${draft.dueDate},
+            status = CASE WHEN pushed_hash = ${draft.contentHash} THEN status ELSE 'draft' END, updated_at = now()
+          WHERE id = ${open.id}`);
+      }
+    }
+    if (!open || open.contentHash !== draft.contentHash) await writeLines(tx, invoiceId, draft);
+    if (w.links.length > 0) {
+      await tx.rows(sql`
+        INSERT INTO invoice_entries (entry_id, invoice_id, entry_revision, live, lines, credit)
+        SELECT e, ${invoiceId}, r, true, l::jsonb, c::jsonb
+        FROM unnest(${sql.param(w.links.map((l) => l.entryId))}::bigint[], ${sql.param(w.links.map((l) => l.revision))}::int[],
+          ${sql.param(w.links.map((l) => JSON.stringify(l.lines)))}::text[], ${sql.param(w.links.map((l) => (l.credit ? JSON.stringify(l.credit) : null)))}::text[]) AS t(e, r, l, c)
+        ON CONFLICT (entry_id, invoice_id) DO UPDATE SET entry_revision = EXCLUDED.entry_revision, live = true,
+          lines = EXCLUDED.lines, credit = EXCLUDED.credit`);
+      await tx.rows(sql`
+        UPDATE time_entries SET status = 'drafted'
+        WHERE id = ANY(${sql.param(w.links.map((l) => l.entryId))}::bigint[]) AND deleted_at IS NULL AND status IN ('rated','billed')`);
+    }
+  }
+  return summary;
+}
+
+async function writeLines(tx: Queryable, invoiceId: number, draft: InvoiceDraft): Promise<void> {
+  // Keep the destination's line ids for lines that survive (in-place draft updates need them).
+  const keep = await tx.rows<{ lineKey: string; remote: string | null }>(sql`
+    SELECT line_key AS "lineKey", remote_line_id AS remote FROM invoice_lines WHERE invoice_id = ${invoiceId}`);
+  const remote = new Map(keep.map((k) => [k.lineKey, k.remote]));
+  await tx.rows(sql`DELETE FROM invoice_lines WHERE invoice_id = ${invoiceId}`);
+  if (draft.lines.length === 0) return;
+  const ls = draft.lines;
+  await tx.rows(sql`
+    INSERT INTO invoice_lines (invoice_id, position, line_key, description, quantity, unit_price, amount, remote_line_id)
+    SELECT ${invoiceId}, * FROM unnest(${sql.param(ls.map((_, i) => i + 1))}::int[], ${sql.param(ls.map((l) => l.lineKey))}::text[],
+      ${sql.param(ls.map((l) => l.description))}::text[], ${sql.param(ls.map((l) => l.quantity))}::numeric[],
+      ${sql.param(ls.map((l) => l.unitPrice))}::numeric[], ${sql.param(ls.map((l) => l.amount))}::numeric[],
+      ${sql.param(ls.map((l) => remote.get(l.lineKey) ?? null))}::text[])`);
+}
+
+/** Assemble every client; each in its own transaction and lock. */
+export async function assembleAll(ledger: Ledger, clients: ClientConfig[], rates: CompiledRates): Promise<AssembleSummary> {
+  const total: AssembleSummary = { drafted: 0, updated: 0, unchanged: 0, emptied: 0, corrections: 0, released: 0 };
+  const pass = async (list: ClientConfig[]) => {
+    let released = 0;
+    for (const client of list) {
+      const s = await assembleClient(ledger, client, rates);
+      total.drafted += s.drafted;
+      total.updated += s.updated;
+      total.emptied += s.emptied;
+      total.corrections += s.corrections;
+      total.unchanged += s.unchanged;
+      released += s.released;
+    }
+    return released;
+  };
+  // An entry whose client changed at source is released by its old client's pass; a second
+  // pass lets the new client take it in the same run.
+  if ((await pass(clients)) > 0) {
+    total.unchanged = 0;
+    await pass(clients);
+  }
+  total.released = 0;
+  return total;
+}

@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import type { ClientConfig, GroupDimension } from '../config/client.schema';
+import type { BillingPeriod, InvoiceDraft, InvoiceLineDraft } from '../domain/invoice';
+import type { RatedLine } from '../domain/rated-line';
+import { dec, fixed, lineAmount, Money, sum } from '../domain/money';
+import { stableJson } from '../ledger/entries.repository';
+import type { CompiledRates } from '../rates/contract';
+import { addDays, invoiceKey } from './periods';
+
+/** Rated lines of one entry as they go onto an invoice; `correctionOf` marks a credit of earlier billing. */
+export interface BillingItem {
+  entryKey: string;
+  lines: RatedLine[];
+  /** Key of the approved invoice these lines were billed on; the lines are credited (negated). */
+  correctionOf?: string;
+}
+
+interface Group {
+  key: string;
+  kind: RatedLine['kind'];
+  unitPrice: string;
+  taxType: string | undefined;
+  correctionOf: string | undefined;
+  lines: RatedLine[];
+  entryIds: Set<string>;
+}
+
+const DIMENSIONS: ReadonlyArray<GroupDimension> = ['worker', 'project', 'task', 'role', 'date', 'rule'];
+
+function dimensionValue(line: RatedLine, dim: GroupDimension): string {
+  switch (dim) {
+    case 'worker':
+      return line.worker;
+    case 'project':
+      return line.project ?? '';
+    case 'task':
+      return line.task ?? '';
+    case 'role':
+      return line.role ?? '';
+    case 'date':
+      return line.date;
+    case 'rule':
+      return line.rule;
+  }
+}
+
+/** Render a description template; values that differ within a line render empty, dangling separators go. */
+export function renderDescription(template: string, lines: RatedLine[], notes: string[]): string {
+  const single = (values: string[]) => {
+    const set = new Set(values.filter((v) => v !== ''));
+    return set.size === 1 ? [...set][0]! : '';
+  };
+  const vars: Record<string, string> = {
+    worker: single(lines.map((l) => l.worker)),
+    project: single(lines.map((l) => l.project ?? '')),
+    task: single(lines.map((l) => l.task ?? '')),
+    role: single(lines.map((l) => l.role ?? '')),
+    date: single(lines.map((l) => l.date)),
+    rule: single(lines.map((l) => l.rule)),
+    label: single(lines.map((l) => l.label)),
+    notes: single(notes),
+    start: single(lines.map((l) => l.start ?? '')),
+    end: single(lines.map((l) => l.end ?? '')),
+  };
+  const text = template
+    .replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, name: string) => vars[name] ?? '')
+    .replace(/\s+/g, ' ')
+    .replace(/^[\s—–\-,:|/]+/, '')
+    .replace(/[\s—–\-,:|/(]+$/, '')
+    .replace(/\(\s*\)/g, '')
+    .trim();
+  return text || lines[0]?.kind || 'Hours';
+}
+
+/**
+ * Assemble one invoice draft from rated lines. Pure: the same items give the same draft, in any
+ * order. Lines group by the client's dimensions and never merge different unit prices; each line
+ * amount is quantity × unit price rounded half-up to cents, and the total is their exact sum.
+ */
+export function buildInvoiceDraft(args: {
+  client: ClientConfig;
+  period: BillingPeriod;
+  destinationId: string;
+  sequence: number;
+  items: BillingItem[];
+  rates?: CompiledRates;
+  notes?: Map<string, string>;
+}): InvoiceDraft {
+  const { client, period, destinationId, sequence } = args;
+  const groupBy = client.lines.groupBy;
+  const groups = new Map<string, Group>();
+  const regularLines: RatedLine[] = [];
+
+  const add = (line: RatedLine, entryKey: string | null, correctionOf: string | undefined) => {
+    const dims =
+      groupBy === 'entry' ? [`entry=${entryKey ?? ''}`] : (groupBy as GroupDimension[]).map((d) => `${d}=${dimensionValue(line, d)}`);
+    const key = stableJson({ dims, kind: line.kind, price: dec(line.unitPrice).toString(), tax: line.taxType ?? '', label: line.label, corr: correctionOf ?? '' });
+    let g = groups.get(key);
+    if (!g) {
+      g = { key, kind: line.kind, unitPrice: line.unitPrice, taxType: line.taxType, correctionOf, lines: [], entryIds: new Set() };
+      groups.set(key, g);
+    }
+    g.lines.push(line);
+    if (entryKey) g.entryIds.add(entryKey);
+  };
+
+  for (const item of args.items) {
+    for (const line of item.lines) {
+      if (item.correctionOf) {
+        add({ ...line, quantity: dec(line.quantity).negated().toString(), amount: dec(line.amount).negated().toString() }, item.entryKey, item.correctionOf);
+      } else {
+        add(line, item.entryKey, undefined);
+        regularLines.push(line);
+      }
+    }
+  }
+  for (const extra of args.rates?.invoiceAdjustments?.(client.id, period, regularLines) ?? []) add(extra, null, undefined);
+
+  const rounding = args.rates?.quantityRounding?.(client.id);
+  const built: Array<{ line: InvoiceLineDraft; firstDate: string }> = [];
+  for (const g of groups.values()) {
+    let quantity = sum(g.lines.map((l) => l.quantity));
+    if (rounding?.scope === 'line' && g.kind === 'time') quantity = roundTime(quantity, rounding.incrementMinutes, rounding.direction);
+    const notes = [...g.entryIds].map((id) => args.notes?.get(id) ?? '');
+    let description = renderDescription(client.lines.description, g.lines, notes);
+    if (g.correctionOf) description = `Correction of ${g.correctionOf}: ${description}`;
+    const line: InvoiceLineDraft = {
+      lineKey: createHash('sha256').update(g.key).digest('base64url').slice(0, 16),
+      description,
+      quantity: trimZeros(quantity),
+      unitPrice: g.unitPrice,
+      amount: fixed(lineAmount(quantity, g.unitPrice)),
+      kind: g.kind,
+      ...(g.taxType ? { taxType: g.taxType } : {}),
+      entryIds: [...g.entryIds].sort(),
+    };
+    built.push({ line, firstDate: g.lines.reduce((min, l) => (l.date < min ? l.date : min), '9999-12-31') });
+  }
+  built.sort(
+    (a, b) =>
+      a.firstDate.localeCompare(b.firstDate) || a.line.description.localeCompare(b.line.description) || a.line.lineKey.localeCompare(b.line.lineKey),
+  );
+  const lines = built.map((b) => b.line);
+
+  const hours = sum(lines.filter((l) => l.kind === 'time' || l.kind === 'minimum').map((l) => l.quantity));
+  const total = sum(lines.map((l) => l.amount));
+  const issueDate = period.end;
+  const base = {
+    key: invoiceKey(client.id, period.label, destinationId, sequence),
+    clientId: client.id,
+    clientName: client.name,
+    destinationId,
+    currency: client.currency,
+    period,
+    sequence,
+    issueDate,
+    dueDate: addDays(issueDate, client.paymentTermsDays),
+    lines,
+    hours: trimZeros(hours),
+    total: fixed(total),
+  };
+  return { ...base, contentHash: createHash('sha256').update(stableJson(base)).digest('base64url').slice(0, 32) };
+}
+
+function roundTime(hours: Money, incrementMinutes: number, direction: 'up' | 'down' | 'nearest'): Money {
+  const step = dec(incrementMinutes).div(60);
+  const units = dec(hours).div(step);
+  const mode = direction === 'up' ? Money.ROUND_UP : direction === 'down' ? Money.ROUND_DOWN : Money.ROUND_HALF_UP;
+  return units.toDecimalPlaces(0, mode).times(step).toDecimalPlaces(6);
+}
+
+function trimZeros(value: Money): string {
+  const s = value.toFixed(6);
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}

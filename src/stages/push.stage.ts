@@ -1,0 +1,99 @@
+import type { ConnectorContext, DestinationConnector, PreviousWrite } from '../connectors/contract';
+import { isConnectorError } from '../connectors/errors';
+import type { DestinationConfig } from '../config/schema';
+import type { InvoiceDraft } from '../domain/invoice';
+import { dec } from '../domain/money';
+import type { Ledger } from '../ledger/db';
+import { applyRemoteStatus, pendingPushes, previousWrites, recordFailed, recordWritten } from '../ledger/invoices.repository';
+import { recordEvent } from '../ledger/sync.repository';
+
+export interface PushSummary {
+  written: number;
+  failed: number;
+  locked: number;
+  /** Human notes for the run summary: total mismatches, failures with their reason. */
+  alerts: string[];
+}
+
+/**
+ * The push stage: every invoice whose assembled content the destination does not have yet is
+ * written, idempotently by its key. Outcomes are recorded per invoice, so one rejected invoice
+ * never holds back the others; a total that differs from the ledger's is an alert, never silent.
+ */
+export async function pushPending(args: {
+  ledger: Ledger;
+  destinations: DestinationConfig[];
+  connectors: Map<string, DestinationConnector<DestinationConfig>>;
+  ctx: ConnectorContext;
+  runId: string;
+  onlyKeys?: Set<string>;
+}): Promise<PushSummary> {
+  const { ledger, ctx, runId } = args;
+  const summary: PushSummary = { written: 0, failed: 0, locked: 0, alerts: [] };
+  const pending = (await pendingPushes(ledger)).filter((p) => !args.onlyKeys || args.onlyKeys.has(p.key));
+  const byDestination = new Map<string, typeof pending>();
+  for (const p of pending) {
+    const list = byDestination.get(p.destinationId) ?? [];
+    list.push(p);
+    byDestination.set(p.destinationId, list);
+  }
+  for (const [destinationId, rows] of byDestination) {
+    const config = args.destinations.find((d) => d.id === destinationId);
+    const connector = config ? args.connectors.get(config.kind) : undefined;
+    if (!config || !connector) {
+      for (const r of rows) await recordFailed(ledger, r.id, `destination "${destinationId}" is not configured`);
+      summary.failed += rows.length;
+      summary.alerts.push(`${rows.length} invoice(s) for unknown destination "${destinationId}"`);
+      continue;
+    }
+    const previousById = await previousWrites(ledger, rows.map((r) => r.id));
+    const previous = new Map<string, PreviousWrite>(rows.map((r) => [r.key, previousById.get(r.id) ?? {}]));
+    const drafts: InvoiceDraft[] = rows.map((r) => r.draft);
+    let outcomes;
+    try {
+      outcomes = await connector.write(config, drafts, { ...ctx, previous });
+    } catch (err) {
+      const message = isConnectorError(err) ? `${err.category}: ${err.message}` : (err as Error).message;
+      for (const r of rows) await recordFailed(ledger, r.id, message);
+      summary.failed += rows.length;
+      summary.alerts.push(`destination ${destinationId}: ${message}`);
+      await recordEvent(ledger, runId, 'push.failed', destinationId, { message, keys: rows.map((r) => r.key) });
+      continue;
+    }
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    for (const outcome of outcomes) {
+      const row = byKey.get(outcome.key);
+      if (!row) continue;
+      byKey.delete(outcome.key);
+      if (outcome.status === 'written') {
+        await recordWritten(ledger, row.id, {
+          contentHash: row.contentHash,
+          remoteId: outcome.remoteId,
+          remoteStatus: outcome.remoteStatus,
+          remoteTotal: outcome.remoteTotal,
+          remoteLineIds: outcome.remoteLineIds,
+          emptied: row.draft.lines.length === 0,
+        });
+        summary.written++;
+        if (outcome.remoteTotal !== undefined && row.draft.lines.length > 0 && !dec(outcome.remoteTotal).eq(row.draft.total)) {
+          summary.alerts.push(`${row.key}: destination total ${outcome.remoteTotal} differs from the ledger's ${row.draft.total}`);
+        }
+        for (const w of outcome.warnings ?? []) summary.alerts.push(`${row.key}: ${w}`);
+      } else if (outcome.status === 'failed') {
+        await recordFailed(ledger, row.id, `${outcome.category}: ${outcome.message}`);
+        summary.failed++;
+        summary.alerts.push(`${row.key} failed: ${outcome.message}`);
+      } else {
+        await applyRemoteStatus(ledger, { key: row.key }, /paid/i.test(outcome.remoteStatus) ? 'paid' : 'approved', outcome.remoteStatus);
+        summary.locked++;
+        summary.alerts.push(`${row.key} is ${outcome.remoteStatus} at the destination; changes go to a correction`);
+      }
+    }
+    // A connector that forgot an invoice must not make it look written.
+    for (const row of byKey.values()) {
+      await recordFailed(ledger, row.id, 'the destination returned no outcome for this invoice');
+      summary.failed++;
+    }
+  }
+  return summary;
+}
