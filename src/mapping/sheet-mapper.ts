@@ -1,0 +1,472 @@
+import { hash } from 'node:crypto';
+import type { MapResult, Problem } from '../connectors/contract';
+import type { EntryExtra, TimeEntry } from '../domain/time-entry';
+import type { Cell, Parsed } from './cells';
+import { cellText, isBlank } from './cells';
+import { compileDateFormat, isoDateOf, parseDateCell, type DateFormat } from './date.parser';
+import { parseBreakCell, parseDurationCell } from './duration.parser';
+import { DEFAULT_DERIVE, type KeyField, type Mapping, type MappedField } from './mapping.schema';
+import { compileBooleanParser, parseDecimalCell, type BooleanParser } from './number.parser';
+import { parseTimeCell, formatClock, type TimeValue } from './time.parser';
+import { ZoneClock } from './zone-clock';
+
+/** Everything about a row that is not in its cells. */
+export interface RowMeta {
+  /** Configured source id (TimeEntry.sourceId). */
+  sourceId: string;
+  /** 1-based row as a person sees it in the sheet (header row included in the count). */
+  row: number;
+  file?: string;
+  sheet?: string;
+  /** When the source was read (ISO instant). */
+  fetchedAt: string;
+  /** The workbook counts serials in the 1904 date system. */
+  date1904?: boolean;
+  /** External id already computed while reading (see SheetRecordBuilder); computed here when absent. */
+  key?: string;
+  /** Earlier row of the same read with the same external id: this row is a duplicate. */
+  duplicateOf?: number;
+}
+
+/** The mapping refers to headers the sheet does not have. */
+export class HeaderError extends Error {
+  override readonly name = 'HeaderError';
+  constructor(
+    readonly missing: string[],
+    readonly found: string[],
+    readonly duplicated: string[] = [],
+  ) {
+    const parts: string[] = [];
+    if (missing.length) parts.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
+    if (duplicated.length) parts.push(`column${duplicated.length > 1 ? 's' : ''} ${duplicated.map((m) => `"${m}"`).join(', ')} appear more than once`);
+    super(`${parts.join('; ')} (headers found: ${found.map((f) => `"${f}"`).join(', ') || 'none'})`);
+  }
+}
+
+const normHeader = (h: unknown): string => cellText(h as Cell).replace(/\s+/g, ' ').toLowerCase();
+
+/** Every header a mapping refers to, by where it is used. */
+export function mappedHeaders(mapping: Mapping): Array<{ use: string; header: string }> {
+  const out: Array<{ use: string; header: string }> = [];
+  for (const [field, header] of Object.entries(mapping.columns)) {
+    if (field === 'extras' || typeof header !== 'string') continue;
+    out.push({ use: field, header });
+  }
+  mapping.columns.extras.forEach((e) => out.push({ use: `extra ${e.kind}`, header: e.column }));
+  mapping.skipRowsWhere.forEach((r) => out.push({ use: 'skipRowsWhere', header: r.column }));
+  return out;
+}
+
+/**
+ * Resolve header names to column indexes (trimmed, case- and whitespace-insensitive).
+ * Throws HeaderError naming missing or ambiguous columns and listing the headers found.
+ */
+export function resolveHeader(mapping: Mapping, header: readonly Cell[]): Map<string, number> {
+  const index = new Map<string, number>();
+  const dup = new Set<string>();
+  header.forEach((h, i) => {
+    const k = normHeader(h);
+    if (k === '') return;
+    if (index.has(k)) dup.add(k);
+    else index.set(k, i);
+  });
+  const missing: string[] = [];
+  const duplicated: string[] = [];
+  const out = new Map<string, number>();
+  for (const { header: name } of mappedHeaders(mapping)) {
+    const k = normHeader(name);
+    const i = index.get(k);
+    if (i === undefined) {
+      if (!missing.includes(name)) missing.push(name);
+    } else if (dup.has(k)) {
+      if (!duplicated.includes(name)) duplicated.push(name);
+    } else out.set(name, i);
+  }
+  if (missing.length || duplicated.length) {
+    throw new HeaderError(missing, header.map((h) => cellText(h)).filter((h) => h !== ''), duplicated);
+  }
+  return out;
+}
+
+interface Col {
+  field: string;
+  header: string;
+  index: number;
+}
+
+const NO_COL: Col = { field: '', header: '', index: -1 };
+
+function deriveHash(parts: string): string {
+  // sha1 is used as a stable fingerprint here, not for security; crypto.hash is the one-shot
+  // (fastest) form. 27 base64url characters = 160 bits: collisions are not a practical concern.
+  return `d:${hash('sha1', parts, 'base64url')}`;
+}
+
+const normKeyText = (s: string): string => s.replace(/\s+/g, ' ').toLowerCase();
+
+/**
+ * A mapping compiled against one header row: column indexes resolved once, one parser per
+ * column, a cached time-zone clock. `map` builds the TimeEntry directly, correct by
+ * construction (a test checks it against the zod schema), so the per-row path does no zod
+ * parsing and no luxon work outside DST-transition days.
+ */
+export class SheetMapper {
+  private readonly cols: Record<MappedField, Col>;
+  private readonly extras: Array<Col & { kind: string; unitPrice?: string; description?: string }>;
+  private readonly skipRules: Array<{ col: Col; test: (cell: Cell) => boolean; describe: string }>;
+  private readonly dateFormat: DateFormat;
+  private readonly bool: BooleanParser;
+  private readonly clock: ZoneClock;
+  private readonly deriveFields: readonly KeyField[] | undefined;
+  private readonly constantTags: string[];
+
+  constructor(
+    readonly mapping: Mapping,
+    readonly header: readonly Cell[],
+  ) {
+    const at = resolveHeader(mapping, header);
+    const col = (field: MappedField): Col => {
+      const h = mapping.columns[field as keyof Mapping['columns']];
+      if (typeof h !== 'string') return NO_COL;
+      return { field, header: cellText(header[at.get(h)!]), index: at.get(h)! };
+    };
+    this.cols = Object.fromEntries(
+      (
+        [
+          'date', 'start', 'end', 'break', 'hours', 'worker', 'workerId', 'client', 'project', 'task', 'role',
+          'tags', 'approved', 'billable', 'notes', 'externalId', 'sourceRate', 'costRate',
+        ] as MappedField[]
+      ).map((f) => [f, col(f)]),
+    ) as Record<MappedField, Col>;
+    this.extras = mapping.columns.extras.map((e) => ({
+      field: `extras.${e.kind}`,
+      header: cellText(header[at.get(e.column)!]),
+      index: at.get(e.column)!,
+      kind: e.kind,
+      unitPrice: e.unitPrice,
+      description: e.description,
+    }));
+    this.skipRules = mapping.skipRowsWhere.map((r) => {
+      const c: Col = { field: '', header: r.column, index: at.get(r.column)! };
+      if (r.blank) return { col: c, test: (cell: Cell) => isBlank(cell), describe: `"${r.column}" is blank` };
+      if (r.equals !== undefined) {
+        const want = r.equals.trim().toLowerCase();
+        return { col: c, test: (cell: Cell) => cellText(cell).toLowerCase() === want, describe: `"${r.column}" is "${r.equals}"` };
+      }
+      const re = new RegExp(r.matches!, 'i');
+      return { col: c, test: (cell: Cell) => re.test(cellText(cell)), describe: `"${r.column}" matches /${r.matches}/` };
+    });
+    this.dateFormat = compileDateFormat(mapping.locale.dateFormat);
+    this.bool = compileBooleanParser(mapping.truthy, mapping.falsy);
+    this.clock = new ZoneClock(mapping.timeZone);
+    if (mapping.columns.externalId === undefined) {
+      const wanted = mapping.externalId?.derive ?? DEFAULT_DERIVE;
+      this.deriveFields = wanted.filter(
+        (f) =>
+          mapping.externalId !== undefined ||
+          mapping.columns[f as keyof Mapping['columns']] !== undefined ||
+          (mapping.constants as Record<string, unknown>)[f] !== undefined,
+      );
+    }
+    this.constantTags = mapping.constants.tags ?? [];
+  }
+
+  /** The fields a derived id is built from (undefined when an id column is mapped). */
+  get derivedFrom(): readonly KeyField[] | undefined {
+    return this.deriveFields;
+  }
+
+  /** True when every cell is blank (such rows are skipped, never quarantined). */
+  isBlankRow(cells: readonly Cell[]): boolean {
+    for (let i = 0; i < cells.length; i++) if (!isBlank(cells[i])) return false;
+    return true;
+  }
+
+  private text(field: 'worker' | 'workerId' | 'client' | 'project' | 'task' | 'role' | 'notes', cells: readonly Cell[]): string | undefined {
+    const c = this.cols[field];
+    if (c.index >= 0) {
+      const v = cells[c.index];
+      if (!isBlank(v)) return cellText(v);
+    }
+    return field === 'notes' || field === 'workerId' ? undefined : this.mapping.constants[field];
+  }
+
+  private readDate(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
+    const c = this.cols.date;
+    if (c.index < 0) return undefined;
+    const v = cells[c.index];
+    return isBlank(v) ? undefined : parseDateCell(v, this.dateFormat, date1904);
+  }
+
+  private readTime(field: 'start' | 'end', cells: readonly Cell[], date1904: boolean): Parsed<TimeValue> | undefined {
+    const c = this.cols[field];
+    if (c.index < 0) return undefined;
+    const v = cells[c.index];
+    return isBlank(v) ? undefined : parseTimeCell(v, this.mapping.locale.timeFormat, date1904, this.dateFormat);
+  }
+
+  private readHours(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
+    const c = this.cols.hours;
+    if (c.index < 0) return undefined;
+    const v = cells[c.index];
+    return isBlank(v) ? undefined : parseDurationCell(v, this.mapping.locale.durationNumbers, date1904);
+  }
+
+  private readBreak(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
+    const c = this.cols.break;
+    if (c.index < 0) return undefined;
+    const v = cells[c.index];
+    return isBlank(v) ? undefined : parseBreakCell(v, this.mapping.locale.breakUnit, this.mapping.locale.durationNumbers, date1904);
+  }
+
+  /**
+   * The row's external id: the id column's text, or a hash of the derive fields' normalised
+   * values (dates as ISO, times and durations as seconds, text trimmed and lower-cased, so
+   * re-typing 7:30 as 07:30 keeps the id). Fails when a field it needs cannot be read.
+   */
+  keyOf(cells: readonly Cell[], date1904 = false): Parsed<string> {
+    if (!this.deriveFields) {
+      const v = cells[this.cols.externalId.index];
+      if (isBlank(v)) return { ok: false, reason: 'is blank: every row needs an id' };
+      return { ok: true, value: cellText(v) };
+    }
+    let parts = '';
+    for (const f of this.deriveFields) {
+      let part = '';
+      switch (f) {
+        case 'date': {
+          const d = this.readDate(cells, date1904) ?? this.dateFromStart(cells, date1904);
+          if (d && !d.ok) return d;
+          part = d ? isoDateOf(d.value) : '';
+          break;
+        }
+        case 'start':
+        case 'end': {
+          const t = this.readTime(f, cells, date1904);
+          if (t && !t.ok) return t;
+          part = t ? `${t.value.epochDay ?? ''}T${t.value.seconds}` : '';
+          break;
+        }
+        case 'hours': {
+          const h = this.readHours(cells, date1904);
+          if (h && !h.ok) return h;
+          part = h ? String(h.value) : '';
+          break;
+        }
+        case 'break': {
+          const b = this.readBreak(cells, date1904);
+          if (b && !b.ok) return b;
+          part = b ? String(b.value) : '';
+          break;
+        }
+        default:
+          part = normKeyText(this.text(f, cells) ?? '');
+      }
+      parts += `${part}\u001f`;
+    }
+    return { ok: true, value: deriveHash(parts) };
+  }
+
+  private dateFromStart(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
+    if (this.cols.date.index >= 0) return undefined;
+    const t = this.readTime('start', cells, date1904);
+    if (!t || !t.ok || t.value.epochDay === undefined) return undefined;
+    return { ok: true, value: t.value.epochDay };
+  }
+
+  /** Why the row is skipped (blank, or a skipRowsWhere rule), or undefined. */
+  skipReason(cells: readonly Cell[]): string | undefined {
+    if (this.isBlankRow(cells)) return 'blank row';
+    for (const r of this.skipRules) if (r.test(cells[r.col.index])) return `skipRowsWhere: ${r.describe}`;
+    return undefined;
+  }
+
+  /** Map one row to a TimeEntry, a skip, or the problems that keep it out (all of them, not just the first). */
+  map(cells: readonly Cell[], meta: RowMeta): MapResult {
+    const skip = this.skipReason(cells);
+    if (skip !== undefined) return { kind: 'skip', reason: skip };
+    const date1904 = meta.date1904 === true;
+    const problems: Problem[] = [];
+    const c = this.cols;
+    const bad = (col: Col, reason: string, field = col.field) => {
+      problems.push(col.index >= 0 ? { field, column: col.header, value: cells[col.index], reason } : { field, reason });
+    };
+
+    const worker = this.text('worker', cells);
+    if (worker === undefined) bad(c.worker, 'is blank: every row needs a worker');
+    const client = this.text('client', cells);
+    if (client === undefined) bad(c.client, 'is blank: every row needs a client');
+
+    const dateP = this.readDate(cells, date1904);
+    const startP = this.readTime('start', cells, date1904);
+    const endP = this.readTime('end', cells, date1904);
+    const hoursP = this.readHours(cells, date1904);
+    const breakP = this.readBreak(cells, date1904);
+    if (dateP && !dateP.ok) bad(c.date, dateP.reason);
+    if (startP && !startP.ok) bad(c.start, startP.reason);
+    if (endP && !endP.ok) bad(c.end, endP.reason);
+    if (hoursP && !hoursP.ok) bad(c.hours, hoursP.reason);
+    if (breakP && !breakP.ok) bad(c.break, breakP.reason);
+
+    let epochDay: number | undefined = dateP?.ok ? dateP.value : undefined;
+    if (epochDay === undefined && c.date.index < 0 && startP?.ok) epochDay = startP.value.epochDay;
+    if (epochDay === undefined && !(dateP && !dateP.ok)) {
+      bad(c.date.index >= 0 ? c.date : c.start, c.date.index >= 0 ? 'is blank: every row needs a date' : 'has no date: map a date column', 'date');
+    }
+
+    const breakSeconds = breakP?.ok ? breakP.value : 0;
+    const hoursSeconds = hoursP?.ok ? hoursP.value : undefined;
+    const net = this.mapping.hoursAre === 'net';
+    let durationSeconds = 0;
+    let start: string | undefined;
+    let end: string | undefined;
+
+    if (startP?.ok && startP.value.seconds >= 86_400) bad(c.start, 'a shift cannot start at 24:00');
+    else if (epochDay !== undefined && startP?.ok && (endP?.ok || (endP === undefined && hoursSeconds !== undefined))) {
+      const s = startP.value.seconds;
+      const startMs = this.clock.instantMs(epochDay, s);
+      let endMs: number;
+      if (endP?.ok) {
+        let e = endP.value.seconds;
+        if (endP.value.epochDay !== undefined && c.date.index < 0) e += (endP.value.epochDay - epochDay) * 86_400;
+        else if (e <= s) e += 86_400; // night shift: an end before the start is on the next day
+        endMs = this.clock.instantMs(epochDay, e);
+      } else {
+        endMs = startMs + (hoursSeconds! + (net ? breakSeconds : 0)) * 1000;
+      }
+      durationSeconds = Math.round((endMs - startMs) / 1000);
+      if (durationSeconds <= 0) bad(c.end, 'ends before or when the shift starts');
+      else if (durationSeconds > 86_400) bad(c.end, 'makes the shift longer than 24 hours');
+      else {
+        start = new Date(startMs).toISOString();
+        end = new Date(endMs).toISOString();
+        if (endP?.ok && hoursSeconds !== undefined) {
+          const expected = net ? durationSeconds - breakSeconds : durationSeconds;
+          if (Math.abs(hoursSeconds - expected) > 60) {
+            bad(
+              c.hours,
+              `${formatClock(hoursSeconds)} disagrees with start–end ${formatClock(durationSeconds)}` +
+                (net && breakSeconds ? ` minus the ${formatClock(breakSeconds)} break = ${formatClock(expected)}` : '') +
+                ` (hours are read as ${net ? 'net of' : 'including'} the break; see hoursAre)`,
+            );
+          }
+        }
+      }
+    } else if (hoursSeconds !== undefined) {
+      durationSeconds = hoursSeconds + (net ? breakSeconds : 0);
+      if (durationSeconds > 86_400) bad(c.hours, 'is more than 24 hours for one row');
+    } else if (!(hoursP && !hoursP.ok) && !(startP && !startP.ok) && !(endP && !endP.ok)) {
+      if (startP?.ok && c.end.index >= 0) bad(c.end, 'is blank: a row with a start needs an end or hours');
+      else if (c.hours.index >= 0) bad(c.hours, c.start.index >= 0 ? 'is blank, and so is the start: no hours to bill' : 'is blank: every row needs hours');
+      else bad(c.start, 'is blank: every row needs a start and an end');
+    }
+    if (problems.length === 0 && breakSeconds > durationSeconds) bad(c.break, 'is longer than the shift');
+
+    let approved: boolean | null = this.mapping.constants.approved ?? null;
+    if (c.approved.index >= 0) {
+      const v = cells[c.approved.index];
+      if (isBlank(v)) approved = this.mapping.constants.approved ?? false;
+      else {
+        const b = this.bool(v);
+        if (b.ok) approved = b.value;
+        else bad(c.approved, b.reason);
+      }
+    }
+    let billable = this.mapping.constants.billable ?? true;
+    if (c.billable.index >= 0) {
+      const v = cells[c.billable.index];
+      if (isBlank(v)) billable = this.mapping.constants.billable ?? false;
+      else {
+        const b = this.bool(v);
+        if (b.ok) billable = b.value;
+        else bad(c.billable, b.reason);
+      }
+    }
+
+    const decimal = this.mapping.locale.decimal;
+    let sourceRate: string | undefined;
+    if (c.sourceRate.index >= 0 && !isBlank(cells[c.sourceRate.index])) {
+      const r = parseDecimalCell(cells[c.sourceRate.index], decimal);
+      if (r.ok && !r.value.startsWith('-')) sourceRate = r.value;
+      else bad(c.sourceRate, r.ok ? 'a rate cannot be negative' : r.reason);
+    }
+    let costRate: string | undefined;
+    if (c.costRate.index >= 0 && !isBlank(cells[c.costRate.index])) {
+      const r = parseDecimalCell(cells[c.costRate.index], decimal);
+      if (r.ok && !r.value.startsWith('-')) costRate = r.value;
+      else bad(c.costRate, r.ok ? 'a rate cannot be negative' : r.reason);
+    }
+    const extras: EntryExtra[] = [];
+    for (const x of this.extras) {
+      const v = cells[x.index];
+      if (isBlank(v)) continue;
+      const q = parseDecimalCell(v, decimal);
+      if (!q.ok) bad(x, q.reason);
+      else if (q.value.startsWith('-')) bad(x, 'a quantity cannot be negative');
+      else if (!/^0+(\.0+)?$/.test(q.value)) {
+        extras.push({ kind: x.kind, quantity: q.value, unitPrice: x.unitPrice, description: x.description });
+      }
+    }
+
+    let tags = this.constantTags;
+    if (c.tags.index >= 0 && !isBlank(cells[c.tags.index])) {
+      tags = cellText(cells[c.tags.index])
+        .split(/[,;|]/)
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0);
+      for (const t of this.constantTags) if (!tags.includes(t)) tags.push(t);
+    } else if (tags.length) tags = [...tags];
+
+    let externalId = meta.key;
+    if (externalId === undefined) {
+      const k = this.keyOf(cells, date1904);
+      if (k.ok) externalId = k.value;
+      else if (!this.deriveFields) bad(c.externalId, k.reason);
+      // A derived id fails only when one of its fields does, which is reported above.
+    }
+    if (meta.duplicateOf !== undefined) {
+      problems.push({
+        field: 'externalId',
+        column: c.externalId.index >= 0 ? c.externalId.header : undefined,
+        value: c.externalId.index >= 0 ? cells[c.externalId.index] : externalId,
+        reason: this.deriveFields
+          ? `duplicate of row ${meta.duplicateOf}: rows ${meta.duplicateOf} and ${meta.row} have the same ${this.deriveFields.join(', ')}` +
+            ' (add a distinguishing field to externalId.derive, or map an id column)'
+          : `duplicate of row ${meta.duplicateOf}: rows ${meta.duplicateOf} and ${meta.row} have the same id`,
+      });
+      return { kind: 'invalid', problems };
+    }
+
+    if (problems.length > 0 || worker === undefined || client === undefined || epochDay === undefined || externalId === undefined) {
+      return externalId === undefined ? { kind: 'invalid', problems } : { kind: 'invalid', problems, externalId };
+    }
+
+    const entry: TimeEntry = {
+      sourceId: meta.sourceId,
+      externalId,
+      worker: { id: this.text('workerId', cells), name: worker },
+      client,
+      clientId: undefined,
+      project: this.text('project', cells),
+      task: this.text('task', cells),
+      role: this.text('role', cells),
+      tags,
+      date: isoDateOf(epochDay),
+      start,
+      end,
+      durationSeconds,
+      breakSeconds,
+      timeZone: this.mapping.timeZone,
+      billable,
+      approved,
+      billedAtSource: false,
+      notes: this.text('notes', cells),
+      sourceRate,
+      sourceCurrency: this.mapping.constants.sourceCurrency,
+      costRate,
+      extras,
+      provenance: { file: meta.file, sheet: meta.sheet, row: meta.row, apiId: undefined, url: undefined, fetchedAt: meta.fetchedAt },
+    };
+    return { kind: 'entry', entry };
+  }
+}

@@ -1,0 +1,50 @@
+import { DateTime } from 'luxon';
+import { ymdOf } from './date.parser';
+
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * Wall-clock time in one IANA zone → instant, without a luxon object per row.
+ *
+ * Per local date the clock caches the UTC offset at that midnight and at the next; when they
+ * are equal no transition happens that day and the instant is plain arithmetic. On the few
+ * days a DST transition falls on, every conversion goes through luxon, which resolves gaps
+ * (02:30 on the spring-forward day moves forward) and overlaps (02:30 on the fall-back day
+ * takes the first, summer-time offset) — the same answers as the slow path everywhere.
+ */
+export class ZoneClock {
+  private readonly offsets = new Map<number, number>();
+
+  constructor(readonly zone: string) {}
+
+  private offsetAtMidnight(epochDay: number): number {
+    const { year, month, day } = ymdOf(epochDay);
+    return DateTime.fromObject({ year, month, day }, { zone: this.zone }).offset;
+  }
+
+  /** Offset in minutes valid for the whole local day, or NaN on a transition day. */
+  private dayOffset(epochDay: number): number {
+    let off = this.offsets.get(epochDay);
+    if (off === undefined) {
+      const a = this.offsetAtMidnight(epochDay);
+      const b = this.offsetAtMidnight(epochDay + 1);
+      off = a === b ? a : Number.NaN;
+      if (this.offsets.size > 100_000) this.offsets.clear();
+      this.offsets.set(epochDay, off);
+    }
+    return off;
+  }
+
+  /** Epoch milliseconds of local `seconds` after midnight of `epochDay` (seconds may exceed a day). */
+  instantMs(epochDay: number, seconds: number): number {
+    const day = epochDay + Math.floor(seconds / 86_400);
+    const s = seconds - (day - epochDay) * 86_400;
+    const off = this.dayOffset(day);
+    if (!Number.isNaN(off)) return day * MS_PER_DAY + s * 1000 - off * 60_000;
+    const { year, month, day: d } = ymdOf(day);
+    const hour = Math.floor(s / 3600);
+    const minute = Math.floor((s % 3600) / 60);
+    const second = s % 60;
+    return DateTime.fromObject({ year, month, day: d, hour, minute, second }, { zone: this.zone }).toMillis();
+  }
+}
