@@ -1,4 +1,5 @@
 import type { DestinationConnector, SourceConnector } from '../src/connectors/contract';
+import { xeroDestination } from './xero';
 import { harvestSource } from './harvest/index';
 import { fileDestination } from './file/index';
 
@@ -20,5 +21,6 @@ export const sourceConnectors: ErasedSource[] = [
 
 export const destinationConnectors: ErasedDestination[] = [
   // registry lines: destinations
+  xeroDestination,
   fileDestination,
 ];
