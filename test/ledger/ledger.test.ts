@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { openLedger, type Ledger } from '../../src/ledger/db';
+import { markDeleted, upsertEntries } from '../../src/ledger/entries.repository';
+import { commitCursor, getCursors } from '../../src/ledger/sync.repository';
+import { applyRemoteStatus } from '../../src/ledger/invoices.repository';
+import { rateStale } from '../../src/stages/rate.stage';
+import { assembleAll } from '../../src/stages/assemble.stage';
+import { ClientResolver } from '../../src/stages/clients';
+import { createTestDatabase, postgresAvailable } from '../support/services';
+import { client, entry, simpleRates } from '../support/entries';
+
+const pgUp = await postgresAvailable();
+
+interface Driver {
+  name: string;
+  open(): Promise<{ ledger: Ledger; cleanup(): Promise<void> }>;
+}
+
+const drivers: Driver[] = [
+  {
+    name: 'PGlite (embedded)',
+    async open() {
+      const ledger = await openLedger({ dataDir: 'memory://' });
+      return { ledger, cleanup: () => ledger.close() };
+    },
+  },
+];
+if (pgUp) {
+  drivers.push({
+    name: 'PostgreSQL server',
+    async open() {
+      const db = await createTestDatabase();
+      const ledger = await openLedger({ url: db.url });
+      return {
+        ledger,
+        cleanup: async () => {
+          await ledger.close();
+          await db.drop();
+        },
+      };
+    },
+  });
+}
+
+async function reset(ledger: Ledger) {
+  await ledger.rows(sql`TRUNCATE invoice_entries, invoice_lines, invoices, rated_lines, time_entries, sync_cursors, quarantine, runs, events RESTART IDENTITY CASCADE`);
+}
+
+describe.each(drivers)('ledger on $name', (driver) => {
+  let ledger: Ledger;
+  let cleanup: () => Promise<void>;
+  const acme = client();
+  const rates = simpleRates([acme]);
+  const clients = new ClientResolver([acme]);
+
+  beforeAll(async () => {
+    ({ ledger, cleanup } = await driver.open());
+  });
+  afterAll(async () => cleanup?.());
+  beforeEach(async () => reset(ledger));
+
+  async function pipeline() {
+    await rateStale({ ledger, rates, clients });
+    return assembleAll(ledger, [acme], rates);
+  }
+
+  async function liveInvoices() {
+    return ledger.rows<{ key: string; total: string; hours: string; status: string; sequence: number }>(sql`
+      SELECT key, draft->>'total' AS total, draft->>'hours' AS hours, status, sequence FROM invoices WHERE live ORDER BY key`);
+  }
+
+  it('Given new entries When upserted twice Then the second upsert counts them unchanged and keeps revision 1', async () => {
+    const list = [entry({ externalId: 'a' }), entry({ externalId: 'b', date: '2026-03-03' })];
+    expect(await upsertEntries(ledger, list, 'r1')).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+    expect(await upsertEntries(ledger, list, 'r2')).toEqual({ inserted: 0, updated: 0, unchanged: 2 });
+    const rows = await ledger.rows<{ revision: number }>(sql`SELECT revision FROM time_entries`);
+    expect(rows.map((r) => r.revision)).toEqual([1, 1]);
+  });
+
+  it('Given a stored entry When its hours change Then it gets revision 2 and is re-priced', async () => {
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await pipeline();
+    const changed = entry({ externalId: 'a', end: '2026-03-02T17:00:00.000Z', durationSeconds: 9 * 3600 });
+    expect(await upsertEntries(ledger, [changed], 'r2')).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+    const [row] = await ledger.rows<{ revision: number; status: string }>(sql`SELECT revision, status FROM time_entries`);
+    expect(row).toEqual({ revision: 2, status: 'new' });
+  });
+
+  it('Given a row moved to another position When re-read Then the entry is unchanged (provenance is not content)', async () => {
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    const moved = entry({ externalId: 'a', provenance: { file: 'hours.csv', row: 9, fetchedAt: '2026-04-01T00:00:00.000Z' } });
+    expect(await upsertEntries(ledger, [moved], 'r2')).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+  });
+
+  it('Given a snapshot read that no longer contains an entry When reconciled Then only that entry is marked deleted', async () => {
+    await upsertEntries(ledger, [entry({ externalId: 'a' }), entry({ externalId: 'b' })], 'r1');
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r2');
+    expect(await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null })).toBe(1);
+    const rows = await ledger.rows<{ external_id: string; status: string }>(sql`SELECT external_id, status FROM time_entries ORDER BY external_id`);
+    expect(rows).toEqual([
+      { external_id: 'a', status: 'new' },
+      { external_id: 'b', status: 'deleted' },
+    ]);
+  });
+
+  it('Given a committed cursor When read back Then it is returned per stream', async () => {
+    await commitCursor(ledger, 'harvest', 'time_entries', { updatedSince: '2026-03-01T00:00:00Z' });
+    await commitCursor(ledger, 'harvest', 'time_entries', { updatedSince: '2026-03-02T00:00:00Z' });
+    expect(await getCursors(ledger, 'harvest')).toEqual({ time_entries: { updatedSince: '2026-03-02T00:00:00Z' } });
+  });
+
+  it('Given an entry live on one invoice When a second live link is inserted Then the database refuses it', async () => {
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await pipeline();
+    const [inv] = await ledger.rows<{ id: number }>(sql`SELECT id::int AS id FROM invoices`);
+    await ledger.rows(sql`INSERT INTO invoices (key, client_id, destination_id, currency, period_start, period_end, period_label, sequence, hours, total, issue_date, due_date, content_hash, draft)
+      VALUES ('other', 'acme', 'files', 'EUR', '2026-03-01', '2026-03-31', 'x', 1, 0, 0, '2026-03-31', '2026-04-14', 'h', '{}'::jsonb)`);
+    const [entryRow] = await ledger.rows<{ id: number }>(sql`SELECT id::int AS id FROM time_entries`);
+    expect(inv).toBeDefined();
+    await expect(
+      ledger.rows(sql`INSERT INTO invoice_entries (entry_id, invoice_id, entry_revision, live, lines)
+        SELECT ${entryRow!.id}, id, 1, true, '[]'::jsonb FROM invoices WHERE key = 'other'`),
+    ).rejects.toThrow();
+  });
+
+  it('Given entries in two months When assembled Then there is one invoice per month with exact totals, and re-assembling changes nothing', async () => {
+    await upsertEntries(ledger, [
+      entry({ externalId: 'a' }),
+      entry({ externalId: 'b', date: '2026-04-01', start: '2026-04-01T07:00:00.000Z', end: '2026-04-01T14:35:00.000Z', durationSeconds: 7 * 3600 + 35 * 60 }),
+    ], 'r1');
+    const first = await pipeline();
+    expect(first.drafted).toBe(2);
+    // 8 h × 65 = 520.00; 7:35 rounds to 7.5 h (15 min, nearest) × 65 = 487.50
+    expect(await liveInvoices()).toEqual([
+      { key: 'acme-2026-03-files-1', total: '520.00', hours: '8', status: 'draft', sequence: 1 },
+      { key: 'acme-2026-04-files-1', total: '487.50', hours: '7.5', status: 'draft', sequence: 1 },
+    ]);
+    const second = await pipeline();
+    expect(second).toMatchObject({ drafted: 0, updated: 0, unchanged: 2 });
+  });
+
+  it('Given a drafted entry When it is deleted at source Then it leaves the open draft', async () => {
+    await upsertEntries(ledger, [entry({ externalId: 'a' }), entry({ externalId: 'b', date: '2026-03-03', start: '2026-03-03T08:00:00.000Z', end: '2026-03-03T12:00:00.000Z', durationSeconds: 4 * 3600 })], 'r1');
+    await pipeline();
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r2');
+    await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null });
+    const s = await pipeline();
+    expect(s.updated).toBe(1);
+    expect(await liveInvoices()).toEqual([{ key: 'acme-2026-03-files-1', total: '520.00', hours: '8', status: 'draft', sequence: 1 }]);
+  });
+
+  it('Given an approved invoice When one of its entries is edited Then a correction invoice credits the old lines and bills the new, and the entry is live on exactly one invoice', async () => {
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await pipeline();
+    await applyRemoteStatus(ledger, { key: 'acme-2026-03-files-1' }, 'approved', 'AUTHORISED');
+    const edited = entry({ externalId: 'a', end: '2026-03-02T18:00:00.000Z', durationSeconds: 10 * 3600 });
+    await upsertEntries(ledger, [edited], 'r2');
+    const s = await pipeline();
+    expect(s.corrections).toBe(1);
+    const invoices = await liveInvoices();
+    expect(invoices).toEqual([
+      { key: 'acme-2026-03-files-1', total: '520.00', hours: '8', status: 'approved', sequence: 1 },
+      // −8 h × 65 + 10 h × 65 = 130.00
+      { key: 'acme-2026-03-files-2', total: '130.00', hours: '2', status: 'draft', sequence: 2 },
+    ]);
+    const links = await ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM invoice_entries WHERE live`);
+    expect(links[0]!.n).toBe(1);
+  });
+
+  it('Given a deleted draft in the accounting system When its status comes back Then its entries are drafted again on a new invoice', async () => {
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await pipeline();
+    await ledger.rows(sql`UPDATE invoices SET pushed_hash = content_hash, status = 'pushed'`);
+    await applyRemoteStatus(ledger, { key: 'acme-2026-03-files-1' }, 'deleted', 'DELETED');
+    await pipeline();
+    const invoices = await liveInvoices();
+    expect(invoices).toEqual([{ key: 'acme-2026-03-files-2', total: '520.00', hours: '8', status: 'draft', sequence: 2 }]);
+  });
+});
