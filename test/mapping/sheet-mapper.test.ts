@@ -1,0 +1,293 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { TimeEntry } from '../../src/domain/time-entry';
+import type { MapResult } from '../../src/connectors/contract';
+import {
+  HeaderError,
+  MappingSchema,
+  SheetMapper,
+  SheetRecordBuilder,
+  mapRow,
+  mapSheetRecord,
+  type Cell,
+  type MappingInput,
+  type RowMeta,
+} from '../../src/mapping/index';
+
+const header = ['Datum', 'Begin', 'Eind', 'Pauze', 'Uren', 'Medewerker', 'Klant', 'Project', 'Goedgekeurd', 'Factureerbaar', 'Opmerking', 'Km'];
+const dutch: MappingInput = {
+  columns: {
+    date: 'Datum',
+    start: 'Begin',
+    end: 'Eind',
+    break: 'Pauze',
+    hours: 'Uren',
+    worker: 'Medewerker',
+    client: 'Klant',
+    project: 'Project',
+    approved: 'Goedgekeurd',
+    billable: 'Factureerbaar',
+    notes: 'Opmerking',
+    extras: [{ column: 'Km', kind: 'kilometres', unitPrice: '0.23' }],
+  },
+  locale: { decimal: ',', dateFormat: 'dd-MM-yyyy' },
+  timeZone: 'Europe/Amsterdam',
+};
+const mapping = MappingSchema.parse(dutch);
+const meta = (row: number, extra: Partial<RowMeta> = {}): RowMeta => ({
+  sourceId: 'uren',
+  row,
+  file: 'uren.csv',
+  fetchedAt: '2026-03-01T10:00:00.000Z',
+  ...extra,
+});
+const row = (o: Partial<Record<string, Cell>>): Cell[] => header.map((h) => o[h] ?? '');
+const base = { Datum: '03-02-2026', Begin: '8:00', Eind: '16:30', Pauze: '30', Uren: '8,0', Medewerker: 'Anna de Vries', Klant: 'Acme BV', Project: 'Website', Goedgekeurd: 'ja', Factureerbaar: 'ja' };
+
+function entry(r: MapResult) {
+  if (r.kind !== 'entry') throw new Error(`expected an entry, got ${JSON.stringify(r)}`);
+  return r.entry;
+}
+
+describe('mapRow', () => {
+  it('Given a Dutch day shift with a break, when mapped, then start and end are instants in Amsterdam time and the break is separate', () => {
+    const e = entry(mapRow(row({ ...base, Km: '12,5', Opmerking: 'Oplevering' }), header, mapping, meta(2)));
+    expect(e).toMatchObject({
+      sourceId: 'uren',
+      date: '2026-02-03',
+      start: '2026-02-03T07:00:00.000Z',
+      end: '2026-02-03T15:30:00.000Z',
+      durationSeconds: 8.5 * 3600,
+      breakSeconds: 1800,
+      worker: { name: 'Anna de Vries' },
+      client: 'Acme BV',
+      project: 'Website',
+      approved: true,
+      billable: true,
+      notes: 'Oplevering',
+      timeZone: 'Europe/Amsterdam',
+      extras: [{ kind: 'kilometres', quantity: '12.5', unitPrice: '0.23' }],
+      provenance: { file: 'uren.csv', row: 2, fetchedAt: '2026-03-01T10:00:00.000Z' },
+    });
+    expect(e.externalId).toMatch(/^d:/);
+    expect(() => TimeEntry.parse(e)).not.toThrow();
+  });
+
+  it('Given a night shift ending before it starts, when mapped, then it ends the next day and its date is the start date', () => {
+    const e = entry(mapRow(row({ ...base, Begin: '22:00', Eind: '06:00', Pauze: '0:30', Uren: '7,5' }), header, mapping, meta(3)));
+    expect(e.date).toBe('2026-02-03');
+    expect(e.start).toBe('2026-02-03T21:00:00.000Z');
+    expect(e.end).toBe('2026-02-04T05:00:00.000Z');
+    expect(e.durationSeconds).toBe(8 * 3600);
+  });
+
+  it('Given a night shift over the autumn DST change, when mapped, then the shift lasts the hours that really passed', () => {
+    const e = entry(mapRow(row({ ...base, Datum: '24-10-2026', Begin: '22:00', Eind: '06:00', Pauze: '', Uren: '' }), header, mapping, meta(4)));
+    expect(e.start).toBe('2026-10-24T20:00:00.000Z');
+    expect(e.end).toBe('2026-10-25T05:00:00.000Z');
+    expect(e.durationSeconds).toBe(9 * 3600);
+  });
+
+  it('Given hours that disagree with start and end by more than a minute, when mapped, then the row is invalid with both figures', () => {
+    const r = mapRow(row({ ...base, Uren: '8,5' }), header, mapping, meta(5));
+    expect(r.kind).toBe('invalid');
+    if (r.kind !== 'invalid') return;
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatchObject({ field: 'hours', column: 'Uren', value: '8,5' });
+    expect(r.problems[0]!.reason).toContain('8:30 disagrees with start–end 8:30 minus the 0:30 break = 8:00');
+    expect(r.externalId).toMatch(/^d:/);
+  });
+
+  it('Given hours within a minute of start and end, when mapped, then the row is accepted', () => {
+    expect(mapRow(row({ ...base, Uren: '8:01' }), header, mapping, meta(5)).kind).toBe('entry');
+    expect(mapRow(row({ ...base, Uren: '8:02' }), header, mapping, meta(5)).kind).toBe('invalid');
+  });
+
+  it('Given a date that does not exist, when mapped, then the problem names field, column, raw value and expected format', () => {
+    const r = mapRow(row({ ...base, Datum: '31-02-2026' }), header, mapping, meta(6));
+    expect(r).toEqual({
+      kind: 'invalid',
+      problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'not a valid date (expected dd-MM-yyyy)' }],
+    });
+  });
+
+  it('Given several bad cells, when mapped, then every problem is reported, not just the first', () => {
+    const r = mapRow(row({ ...base, Medewerker: '', Begin: '25:00', Goedgekeurd: 'misschien', Km: 'veel' }), header, mapping, meta(7));
+    expect(r.kind).toBe('invalid');
+    if (r.kind !== 'invalid') return;
+    expect(r.problems.map((p) => p.field).sort()).toEqual(['approved', 'extras.kilometres', 'start', 'worker'].sort());
+  });
+
+  it('Given hours only with a break and hours net of the break, when mapped, then the duration is gross and the break separate', () => {
+    const e = entry(mapRow(row({ ...base, Begin: '', Eind: '', Uren: '7,5', Pauze: '0,5' }), header, mapping, meta(8)));
+    expect(e.start).toBeUndefined();
+    expect(e.durationSeconds).toBe(8 * 3600);
+    expect(e.breakSeconds).toBe(1800);
+    const gross = MappingSchema.parse({ ...dutch, hoursAre: 'gross' });
+    expect(entry(mapRow(row({ ...base, Begin: '', Eind: '', Uren: '7,5', Pauze: '0,5' }), header, gross, meta(8))).durationSeconds).toBe(7.5 * 3600);
+  });
+
+  it('Given a start and hours but no end, when mapped, then the end is the start plus the hours and the break', () => {
+    const e = entry(mapRow(row({ ...base, Eind: '', Uren: '8' }), header, mapping, meta(9)));
+    expect(e.end).toBe('2026-02-03T15:30:00.000Z');
+  });
+
+  it('Given a break longer than the shift or no hours at all, when mapped, then the row is invalid', () => {
+    expect(mapRow(row({ ...base, Begin: '8:00', Eind: '8:20', Uren: '', Pauze: '30' }), header, mapping, meta(10)).kind).toBe('invalid');
+    const r = mapRow(row({ ...base, Begin: '', Eind: '', Uren: '' }), header, mapping, meta(11));
+    expect(r).toMatchObject({ kind: 'invalid', problems: [{ field: 'hours', column: 'Uren' }] });
+  });
+
+  it('Given blank rows and a total row, when mapped, then they are skipped, not quarantined', () => {
+    expect(mapRow(row({}), header, mapping, meta(12))).toEqual({ kind: 'skip', reason: 'blank row' });
+    expect(mapRow(['', ' ', null], header, mapping, meta(12)).kind).toBe('skip');
+    const withTotals = MappingSchema.parse({ ...dutch, skipRowsWhere: [{ column: 'Medewerker', matches: '^totaal' }] });
+    expect(mapRow(row({ Medewerker: 'Totaal', Uren: '160' }), header, withTotals, meta(13))).toMatchObject({ kind: 'skip' });
+  });
+
+  it('Given blank approval and billable cells, when mapped, then both are no unless constants say otherwise', () => {
+    const e = entry(mapRow(row({ ...base, Goedgekeurd: '', Factureerbaar: '' }), header, mapping, meta(14)));
+    expect([e.approved, e.billable]).toEqual([false, false]);
+    const noCols = MappingSchema.parse({ ...dutch, columns: { ...dutch.columns, approved: undefined, billable: undefined } });
+    const f = entry(mapRow(row(base), header, noCols, meta(14)));
+    expect([f.approved, f.billable]).toEqual([null, true]);
+  });
+
+  it('Given a one-client sheet, when the client is a constant, then every entry carries it', () => {
+    const m = MappingSchema.parse({ ...dutch, columns: { ...dutch.columns, client: undefined }, constants: { client: 'Acme BV', tags: ['onsite'] } });
+    const e = entry(mapRow(row({ ...base, Klant: 'ignored' }), header, m, meta(15)));
+    expect(e.client).toBe('Acme BV');
+    expect(e.tags).toEqual(['onsite']);
+  });
+
+  it('Given the same shift re-typed with other formatting, when mapped, then its derived id is the same', () => {
+    const a = entry(mapRow(row(base), header, mapping, meta(2)));
+    const b = entry(mapRow(row({ ...base, Datum: '3-2-2026', Begin: '08:00', Medewerker: ' anna de vries ', Uren: '8:00', Eind: '16:31' }), header, mapping, meta(40)));
+    expect(b.externalId).toBe(a.externalId);
+    const c = entry(mapRow(row({ ...base, Begin: '8:15', Uren: '' }), header, mapping, meta(2)));
+    expect(c.externalId).not.toBe(a.externalId);
+  });
+
+  it('Given an id column, when mapped, then the id is the cell and a blank id is a problem on that column', () => {
+    const h = [...header, 'ID'];
+    const m = MappingSchema.parse({ ...dutch, columns: { ...dutch.columns, externalId: 'ID' } });
+    expect(entry(mapRow([...row(base), 'R-17'], h, m, meta(2))).externalId).toBe('R-17');
+    expect(mapRow([...row(base), ''], h, m, meta(2))).toMatchObject({ kind: 'invalid', problems: [{ field: 'externalId', column: 'ID' }] });
+  });
+
+  it('Given a header missing mapped columns, when mapped, then the problem lists the missing columns and the headers found', () => {
+    const r = mapRow(['x'], ['Datum', 'Wie'], mapping, meta(2));
+    expect(r.kind).toBe('invalid');
+    if (r.kind !== 'invalid') return;
+    expect(r.problems[0]!.reason).toContain('"Begin"');
+    expect(r.problems[0]!.reason).toContain('headers found: "Datum", "Wie"');
+    expect(() => new SheetMapper(mapping, ['Datum'])).toThrow(HeaderError);
+  });
+
+  it('Given headers with other case and spacing, when resolved, then they still match', () => {
+    const h = header.map((x) => ` ${x.toUpperCase()} `);
+    expect(mapRow(row(base), h, mapping, meta(2)).kind).toBe('entry');
+  });
+
+  it('Given exceljs-style cells (Dates, numbers), when mapped, then they read like their text forms', () => {
+    const cells = row({
+      ...base,
+      Datum: new Date(Date.UTC(2026, 1, 3)),
+      Begin: new Date(Date.UTC(1899, 11, 30, 8, 0)),
+      Eind: 16.5 / 24,
+      Uren: 8,
+      Pauze: 30,
+    });
+    const e = entry(mapRow(cells, header, mapping, meta(2)));
+    expect([e.start, e.end, e.durationSeconds, e.breakSeconds]).toEqual(['2026-02-03T07:00:00.000Z', '2026-02-03T15:30:00.000Z', 8.5 * 3600, 1800]);
+  });
+
+  it('Given a start column with date and time and no date column, when mapped, then the date comes from the start', () => {
+    const h = ['Start', 'End', 'Who', 'Client'];
+    const m = MappingSchema.parse({
+      columns: { start: 'Start', end: 'End', worker: 'Who', client: 'Client' },
+      timeZone: 'America/New_York',
+    });
+    const e = entry(mapRow([46056.375, 46056.5, 'Sam', 'Globex'], h, m, meta(2)));
+    expect([e.date, e.start, e.end]).toEqual(['2026-02-03', '2026-02-03T14:00:00.000Z', '2026-02-03T17:00:00.000Z']);
+    const text = entry(mapRow(['2026-02-03 21:00', '2026-02-04 01:30', 'Sam', 'Globex'], h, m, meta(3)));
+    expect(text.durationSeconds).toBe(4.5 * 3600);
+  });
+
+  it('Given random valid shifts, when mapped, then every entry passes the TimeEntry schema and the span matches', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 28 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 95 }),
+        fc.integer({ min: 1, max: 47 }),
+        fc.integer({ min: 0, max: 4 }),
+        (d, m, startQ, lenQ, breakQ) => {
+          const startMin = startQ * 15;
+          const endMin = (startMin + lenQ * 15) % 1440;
+          const fmt = (min: number) => `${Math.floor(min / 60)}:${String(min % 60).padStart(2, '0')}`;
+          const breakMin = Math.min(breakQ * 15, lenQ * 15);
+          const r = mapRow(
+            row({ ...base, Datum: `${d}-${m}-2026`, Begin: fmt(startMin), Eind: fmt(endMin), Pauze: String(breakMin), Uren: '' }),
+            header,
+            mapping,
+            meta(2),
+          );
+          const e = entry(r);
+          expect(() => TimeEntry.parse(e)).not.toThrow();
+          expect(Date.parse(e.end!) - Date.parse(e.start!)).toBe(e.durationSeconds * 1000);
+          expect(e.breakSeconds).toBe(breakMin * 60);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('SheetRecordBuilder', () => {
+  it('Given two rows deriving the same id, when read and mapped, then the second is invalid naming both rows and the first is an entry', () => {
+    const builder = new SheetRecordBuilder(mapping, header, { file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    const a = builder.record(row(base), 2);
+    const blank = builder.record(row({}), 3);
+    const b = builder.record(row({ ...base, Opmerking: 'dubbel' }), 4);
+    const results = [a, blank, b].map((r) => mapSheetRecord(r, mapping, 'uren'));
+    expect(results.map((r) => r.kind)).toEqual(['entry', 'skip', 'invalid']);
+    const dup = results[2]!;
+    if (dup.kind !== 'invalid') return;
+    expect(dup.problems[0]!.field).toBe('externalId');
+    expect(dup.problems[0]!.reason).toContain('rows 2 and 4');
+    expect(dup.externalId).toBeUndefined();
+  });
+
+  it('Given a record that crossed a process boundary as JSON, when mapped, then the result is the same as in-process', () => {
+    const builder = new SheetRecordBuilder(mapping, header, { file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    const rec = builder.record(row({ ...base, Datum: new Date(Date.UTC(2026, 1, 3)) }), 2);
+    const direct = mapSheetRecord(rec, mapping, 'uren', { revive: true });
+    const viaJson = mapSheetRecord(JSON.parse(JSON.stringify(rec)), mapping, 'uren', { revive: true });
+    expect(viaJson).toEqual(direct);
+    expect(direct.kind).toBe('entry');
+  });
+
+  it('Given a malformed source line, when mapped, then it is invalid with the line number', () => {
+    const builder = new SheetRecordBuilder(mapping, header, { file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    const r = mapSheetRecord(builder.malformed(9, 'unclosed quote', 9, '03-02-2026;"8:00'), mapping, 'uren');
+    expect(r).toMatchObject({ kind: 'invalid', problems: [{ reason: 'unclosed quote (line 9 of the file)' }] });
+  });
+});
+
+describe('MappingSchema', () => {
+  it('Given a mapping without worker, hours or timezone, when parsed, then each gap is reported at its path', () => {
+    const r = MappingSchema.safeParse({ columns: { date: 'Datum', client: 'Klant' }, timeZone: 'Europe/Amsterdm' });
+    expect(r.success).toBe(false);
+    const paths = r.error!.issues.map((i) => i.path.join('.'));
+    expect(paths).toContain('timeZone');
+    const ok = MappingSchema.safeParse({ columns: { date: 'Datum', client: 'Klant' }, timeZone: 'Europe/Amsterdam' });
+    expect(ok.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['columns.hours', 'columns.worker']);
+  });
+
+  it('Given an unknown key or a bad date format, when parsed, then it is an error', () => {
+    expect(MappingSchema.safeParse({ ...dutch, colums: {} }).success).toBe(false);
+    expect(MappingSchema.safeParse({ ...dutch, locale: { dateFormat: 'dd-MM' } }).success).toBe(false);
+    expect(MappingSchema.safeParse({ ...dutch, externalId: { derive: ['role'] } }).success).toBe(false);
+  });
+});
