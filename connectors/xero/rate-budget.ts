@@ -98,6 +98,7 @@ export class RateBudget {
   private readonly minute: RateLimiterAbstract;
   private readonly day: RateLimiterAbstract;
   private readonly slots: Semaphore;
+  private readonly redisMode: boolean;
 
   constructor(
     private readonly orgKey: string,
@@ -106,6 +107,7 @@ export class RateBudget {
     leaseMs = 120_000,
   ) {
     const windowSec = (limits.windowMs * (1 + WINDOW_SAFETY)) / 1000;
+    this.redisMode = redis !== undefined;
     if (redis) {
       // RateLimiterRedis keeps whole seconds: round the window up, never down.
       this.minute = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'hb:xero:min', points: limits.callsPerWindow, duration: Math.ceil(windowSec) });
@@ -154,14 +156,18 @@ export class RateBudget {
     if (!headers) return;
     const minLeft = numberHeader(headers, 'x-minlimit-remaining');
     const dayLeft = numberHeader(headers, 'x-daylimit-remaining');
-    if (minLeft !== undefined) await this.pullDown(this.minute, this.limits.callsPerWindow, minLeft);
-    if (dayLeft !== undefined) await this.pullDown(this.day, this.limits.callsPerDay, dayLeft);
+    if (minLeft !== undefined) await this.pullDown(this.minute, this.limits.callsPerWindow, minLeft, this.limits.windowMs * (1 + WINDOW_SAFETY));
+    if (dayLeft !== undefined) await this.pullDown(this.day, this.limits.callsPerDay, dayLeft, 86_400_000);
   }
 
-  private async pullDown(limiter: RateLimiterAbstract, points: number, remoteLeft: number): Promise<void> {
+  private async pullDown(limiter: RateLimiterAbstract, points: number, remoteLeft: number, windowMs: number): Promise<void> {
     const res = await limiter.get(this.orgKey);
     const ourLeft = points - (res?.consumedPoints ?? 0);
-    if (remoteLeft < ourLeft) await limiter.penalty(this.orgKey, ourLeft - remoteLeft);
+    if (remoteLeft >= ourLeft) return;
+    // `set`, not `penalty`: two processes observing the same header must converge, not add up.
+    const msLeft = res && res.msBeforeNext > 0 ? res.msBeforeNext : windowMs;
+    const sec = this.redisMode ? Math.max(1, Math.ceil(msLeft / 1000)) : msLeft / 1000;
+    await limiter.set(this.orgKey, points - remoteLeft, sec);
   }
 
   /** Xero answered 429 `minute`: nobody calls this organisation until Retry-After has passed. */

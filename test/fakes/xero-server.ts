@@ -135,6 +135,10 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   body: string;
   status?: number;
+  /** Epoch ms when the request arrived. */
+  at: number;
+  /** Response headers sent (rate-limit headers among them). */
+  responseHeaders?: Record<string, string>;
 }
 
 class HttpError extends Error {
@@ -293,7 +297,7 @@ export class FakeXero {
     const body = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://fake');
     const query = Object.fromEntries(url.searchParams);
-    const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers, body };
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers, body, at: Date.now() };
     this.requests.push(rec);
 
     const fault = this.takeFault(rec);
@@ -342,6 +346,7 @@ export class FakeXero {
 
   private send(res: http.ServerResponse, rec: RecordedRequest, status: number, payload: unknown, headers: Record<string, string> = {}): void {
     rec.status = status;
+    rec.responseHeaders = headers;
     const text = payload === undefined ? '' : JSON.stringify(payload);
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(text);
