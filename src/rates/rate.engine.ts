@@ -392,7 +392,7 @@ export class RateEngine implements CompiledRates {
       } else break;
     }
     if (!best) {
-      const names = candidates.map((c) => `"${c.id}" (${c.fromText ?? '…'}..${c.untilText ?? '…'})`).join(', ');
+      const names = candidates.map((c) => `"${c.id}"${inForce(c.fromText, c.untilText)}`).join(', ');
       throw new PriceFailure(`no base rate in ruleset "${rs.name}" is in force on ${day.date}; matching rules: ${names}`, 'date');
     }
     const rate = this.baseRate(rs, best, day, entry);
@@ -401,7 +401,7 @@ export class RateEngine implements CompiledRates {
   }
 
   private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
-    const period = rule.fromText || rule.untilText ? `, in force ${rule.fromText ?? '…'}..${rule.untilText ?? '…'}` : '';
+    const period = inForce(rule.fromText, rule.untilText);
     if (rule.kind !== 'markup') {
       const rateInt = toScaled(rule.value, rs.pDp);
       const rateText = formatScaled(rateInt, rs.pDp);
@@ -794,6 +794,13 @@ export class RateEngine implements CompiledRates {
     this.traceCache.set(key, trace);
     return trace;
   }
+}
+
+function inForce(from?: string, until?: string): string {
+  if (from && until) return `, in force ${from} to ${until}`;
+  if (from) return `, in force from ${from}`;
+  if (until) return `, in force until ${until}`;
+  return '';
 }
 
 function fixedTrace(base: BaseRate): TraceStep[] {
