@@ -232,6 +232,12 @@ export class FakeXero {
     for (const t of this.tokens.values()) t.expiresAt = 0;
   }
 
+  private expireAfterCalls?: number;
+  /** Expire every access token once this many more API calls have been answered (mid-run expiry). */
+  expireAccessTokensAfter(apiCalls: number): void {
+    this.expireAfterCalls = this.stats.apiCalls + apiCalls;
+  }
+
   /** The organisation disconnected the app: every refresh token is dead. */
   revokeRefreshTokens(): void {
     for (const r of this.refreshTokens.values()) r.state = 'revoked';
@@ -373,6 +379,10 @@ export class FakeXero {
   }
 
   private authorise(req: http.IncomingMessage): string {
+    if (this.expireAfterCalls !== undefined && this.stats.apiCalls >= this.expireAfterCalls) {
+      this.expireAfterCalls = undefined;
+      this.expireAccessTokens();
+    }
     this.bearer(req);
     const tenantId = String(req.headers['xero-tenant-id'] ?? '');
     if (!this.opts.tenants.some((t) => t.tenantId === tenantId)) {
