@@ -2,6 +2,7 @@ import type { DestinationConnector, SourceConnector } from '../src/connectors/co
 import { xeroDestination } from './xero';
 import { harvestSource } from './harvest/index';
 import { fileDestination } from './file/index';
+import { csvSource } from './csv/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -16,6 +17,7 @@ type ErasedDestination = DestinationConnector<any>;
 
 export const sourceConnectors: ErasedSource[] = [
   // registry lines: sources
+  csvSource,
   harvestSource,
 ];
 
