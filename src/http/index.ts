@@ -6,3 +6,6 @@ export { rateLimiterFor, closeRateLimiters } from './rate-limit';
 export type { RateLimitPolicy, RateLimiter } from './rate-limit';
 export { redactUrl, redactHeaders, scrubSecrets } from './redact';
 export { retrySettings, windowSettings } from './settings';
+export { windowForRun, splitWindow, instantsOf } from './window';
+export type { DateWindow } from './window';
+export { toMapResult, decimalOf } from './entry';

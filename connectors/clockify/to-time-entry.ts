@@ -1,0 +1,89 @@
+import { DateTime, Duration } from 'luxon';
+import type { MapResult, Problem, RawRecord } from '../../src/connectors/contract';
+import { toMapResult } from '../../src/http/entry';
+import { dec } from '../../src/domain/money';
+import type { ClockifyConfig } from './config.schema';
+import type { ClockifyRate, ClockifyRawRecord } from './types';
+
+/** Clockify rates are in minor units (cents): 7550 → "75.5". */
+export function rateFromMinor(rate: ClockifyRate | null | undefined): string | undefined {
+  if (!rate || typeof rate.amount !== 'number' || !Number.isFinite(rate.amount)) return undefined;
+  return dec(rate.amount).div(100).toFixed();
+}
+
+/** Report rows carry integer seconds, the time-entry API an ISO 8601 duration (PT7H30M). */
+export function durationSeconds(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value) : null;
+  if (typeof value === 'string' && value !== '') {
+    const d = Duration.fromISO(value);
+    return d.isValid ? Math.round(d.as('seconds')) : null;
+  }
+  return null;
+}
+
+const API_FIELD: Record<string, string> = {
+  date: 'timeInterval.start',
+  start: 'timeInterval.start',
+  end: 'timeInterval.end',
+  durationSeconds: 'timeInterval.duration',
+  client: 'clientName',
+  worker: 'userName',
+  sourceRate: 'hourlyRate',
+};
+
+export function clockifyToTimeEntry(record: RawRecord, config: ClockifyConfig, fetchedAt: Date): MapResult {
+  const raw = record.data as ClockifyRawRecord | undefined;
+  const e = raw?.entry;
+  if (!raw || !e || typeof e !== 'object') return { kind: 'invalid', problems: [{ reason: 'record is not a Clockify time entry' }] };
+  const externalId = raw.via === 'report' ? raw.entry._id : raw.entry.id;
+  const type = e.type ?? 'REGULAR';
+  if (type !== 'REGULAR') return { kind: 'skip', reason: `${type} entry (only REGULAR time is billed)` };
+  const interval = e.timeInterval ?? { start: '', end: null, duration: null };
+  if (interval.end === null || interval.end === undefined) return { kind: 'skip', reason: `running timer (Clockify time entry ${externalId})` };
+
+  const zone = (raw.via === 'user' ? raw.userTimeZone : null) ?? config.timeZone;
+  const problems: Problem[] = [];
+  const start = DateTime.fromISO(String(interval.start ?? ''), { setZone: true });
+  const end = DateTime.fromISO(String(interval.end), { setZone: true });
+  if (!start.isValid) problems.push({ field: 'start', column: 'timeInterval.start', value: interval.start, reason: 'expected an ISO 8601 instant' });
+  if (!end.isValid) problems.push({ field: 'end', column: 'timeInterval.end', value: interval.end, reason: 'expected an ISO 8601 instant' });
+  let seconds = durationSeconds(interval.duration);
+  if (seconds === null && start.isValid && end.isValid) seconds = Math.round(end.diff(start, 'seconds').seconds);
+  if (seconds === null || seconds < 0) {
+    problems.push({ field: 'durationSeconds', column: 'timeInterval.duration', value: interval.duration, reason: 'expected a non-negative duration' });
+  }
+  const clientName = raw.via === 'report' ? raw.entry.clientName : raw.entry.project?.clientName;
+  if (!clientName) problems.push({ field: 'client', column: raw.via === 'report' ? 'clientName' : 'project.clientName', reason: 'entry has no client (no project, or a project without a client)' });
+  const userName = raw.via === 'report' ? raw.entry.userName : raw.userName;
+  if (!userName) problems.push({ field: 'worker', column: 'userName', value: e.userId, reason: 'entry has no user name' });
+  if (problems.length > 0) return { kind: 'invalid', problems, externalId };
+
+  const rate = e.billable ? rateFromMinor(e.hourlyRate) : undefined;
+  return toMapResult(
+    {
+      sourceId: config.id,
+      externalId,
+      worker: { id: e.userId, name: userName! },
+      client: clientName!,
+      project: (raw.via === 'report' ? raw.entry.projectName : raw.entry.project?.name) || undefined,
+      task: (raw.via === 'report' ? raw.entry.taskName : raw.entry.task?.name) || undefined,
+      tags: (e.tags ?? []).map((t) => t.name).filter(Boolean),
+      date: start.setZone(zone).toISODate()!,
+      start: start.toUTC().toISO({ suppressMilliseconds: true })!,
+      end: end.toUTC().toISO({ suppressMilliseconds: true })!,
+      durationSeconds: seconds!,
+      breakSeconds: 0,
+      timeZone: zone,
+      billable: e.billable === true,
+      approved: null,
+      billedAtSource: false,
+      notes: e.description || undefined,
+      sourceRate: rate,
+      sourceCurrency: rate && e.hourlyRate?.currency ? e.hourlyRate.currency : undefined,
+      costRate: rateFromMinor(e.costRate),
+      extras: [],
+      provenance: { apiId: externalId, fetchedAt: fetchedAt.toISOString() },
+    },
+    API_FIELD,
+  );
+}
