@@ -29,8 +29,8 @@ describe('Xero draft updates', () => {
     const sent = (JSON.parse(post.body) as { Invoices: { LineItems: { LineItemID?: string; Quantity: number }[] }[] }).Invoices[0]!.LineItems;
     expect(sent.map((l) => l.LineItemID)).toEqual([first!.remoteLineIds!.ann, first!.remoteLineIds!.bob, undefined]);
     expect(sent.map((l) => l.Quantity)).toEqual([8, 2.25, 1]);
-    expect(second.remoteLineIds!.ann).toBe(first!.remoteLineIds!.ann);
-    expect(second.remoteLineIds!.cy).toBeDefined();
+    expect(second!.remoteLineIds!.ann).toBe(first!.remoteLineIds!.ann);
+    expect(second!.remoteLineIds!.cy).toBeDefined();
     expect(fake.countByNumber(`HB-${v1.key}`)).toBe(1);
     expect(fake.invoices.get(first!.remoteId!)!.LineItems).toHaveLength(3);
   });

@@ -1,0 +1,118 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Ledger } from '../../src/ledger/db';
+import type { XeroConfig } from './config.schema';
+import { applyXeroInvoiceStatus, fetchInvoicesById, type ApplyStatusFn } from './status';
+import { XeroSession } from './xero-session';
+
+/**
+ * Xero webhooks (developer.xero.com/documentation/guides/webhooks/overview): `x-xero-signature`
+ * is base64(HMAC-SHA256(raw body, webhook key)). Answer within 5 s: 401 for a bad signature,
+ * 200 with an empty body for a good one (the "intent to receive" check sends both kinds).
+ * INVOICE events carry no invoice data, so the invoice is fetched and its status applied.
+ * Framework-free: the HTTP service passes the raw bytes and the headers.
+ */
+
+export function verifyXeroSignature(rawBody: Buffer, signatureHeader: string, webhookKey: string): boolean {
+  if (!signatureHeader || !webhookKey) return false;
+  const expected = Buffer.from(createHmac('sha256', webhookKey).update(rawBody).digest('base64'), 'utf8');
+  const given = Buffer.from(signatureHeader.trim(), 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export interface XeroWebhookEvent {
+  resourceUrl: string;
+  resourceId: string;
+  eventDateUtc: string;
+  eventType: string;
+  eventCategory: string;
+  tenantId: string;
+  tenantType?: string;
+}
+
+export interface XeroWebhookDeps {
+  webhookKey: string;
+  ledger: Ledger;
+  /** Xero destinations by organisation: events of other tenants are ignored. */
+  destinations: XeroConfig[];
+  redisUrl?: string;
+  log?: Logger;
+  apply?: ApplyStatusFn;
+  /**
+   * What to do with verified events. Default: process them in the background after answering.
+   * The queue runner passes a function that enqueues them instead.
+   */
+  onEvents?: (events: XeroWebhookEvent[]) => void | Promise<void>;
+}
+
+export interface WebhookResponse {
+  status: 200 | 401;
+  body: '';
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string {
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+  return '';
+}
+
+/** Fetch each invoice an INVOICE event names and apply its status. */
+export async function processXeroWebhookEvents(events: XeroWebhookEvent[], deps: Omit<XeroWebhookDeps, 'webhookKey' | 'onEvents'>): Promise<{ applied: number; ignored: number }> {
+  let applied = 0;
+  let ignored = 0;
+  const byTenant = new Map<string, Set<string>>();
+  for (const e of events) {
+    if (e.eventCategory !== 'INVOICE') {
+      ignored++;
+      continue;
+    }
+    const ids = byTenant.get(e.tenantId) ?? new Set<string>();
+    ids.add(e.resourceId);
+    byTenant.set(e.tenantId, ids);
+  }
+  for (const [tenantId, ids] of byTenant) {
+    const configs = deps.destinations.filter((d) => d.tenantId === tenantId);
+    if (configs.length === 0) {
+      ignored += ids.size;
+      continue;
+    }
+    const session = await XeroSession.open(configs[0]!, { ledger: deps.ledger, redisUrl: deps.redisUrl, log: deps.log });
+    try {
+      const invoices = await fetchInvoicesById(session, [...ids]);
+      for (const inv of invoices) {
+        let hit = false;
+        // Several destinations may point at one organisation: the ledger knows which one pushed it.
+        for (const c of configs) if (await applyXeroInvoiceStatus(deps.ledger, c.id, inv, deps.apply)) hit = true;
+        if (hit) applied++;
+        else ignored++;
+      }
+    } finally {
+      await session.close();
+    }
+  }
+  return { applied, ignored };
+}
+
+/** `(rawBody, headers) → {status, body}` for any HTTP framework. */
+export function createXeroWebhookHandler(deps: XeroWebhookDeps): (rawBody: Buffer, headers: Record<string, string | string[] | undefined>) => Promise<WebhookResponse> {
+  return async (rawBody, headers) => {
+    if (!verifyXeroSignature(rawBody, header(headers, 'x-xero-signature'), deps.webhookKey)) return { status: 401, body: '' };
+    let events: XeroWebhookEvent[] = [];
+    try {
+      const payload = JSON.parse(rawBody.toString('utf8')) as { events?: XeroWebhookEvent[] };
+      events = Array.isArray(payload.events) ? payload.events : [];
+    } catch {
+      deps.log?.warn('xero webhook: signed body is not JSON; ignored');
+    }
+    if (events.length > 0) {
+      const run = deps.onEvents ? Promise.resolve(deps.onEvents(events)) : processXeroWebhookEvents(events, deps);
+      // Answer now (Xero wants a reply within 5 s); the work finishes in the background.
+      run.catch((err: unknown) => deps.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'xero webhook processing failed; the status poll will catch up'));
+    }
+    return { status: 200, body: '' };
+  };
+}
+
+/** One-shot form of the handler. */
+export function handleXeroWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>, deps: XeroWebhookDeps): Promise<WebhookResponse> {
+  return createXeroWebhookHandler(deps)(rawBody, headers);
+}
