@@ -2,6 +2,7 @@ import type { DestinationConnector, SourceConnector } from '../src/connectors/co
 import { xeroDestination } from './xero';
 import { harvestSource } from './harvest/index';
 import { clockifySource } from './clockify/index';
+import { togglSource } from './toggl/index';
 import { fileDestination } from './file/index';
 
 /**
@@ -19,6 +20,7 @@ export const sourceConnectors: ErasedSource[] = [
   // registry lines: sources
   harvestSource,
   clockifySource,
+  togglSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [

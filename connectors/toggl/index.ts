@@ -1,0 +1,143 @@
+import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
+import { asConnectorError } from '../../src/http/client';
+import { cursorCeiling } from '../../src/http/settings';
+import { splitWindow, windowForRun, type DateWindow } from '../../src/http/window';
+import { TogglConfigSchema, type TogglConfig } from './config.schema';
+import { fetchMe, fetchMyTimeEntries, searchTimeEntries, togglHttp, type ReportPosition } from './client';
+import { togglToTimeEntry } from './to-time-entry';
+import type { TogglRawRecord } from './types';
+
+export const TOGGL_STREAM = 'time_entries';
+
+/** v9 `since` reaches back about three months (Toggl docs); older cursors re-list a window instead. */
+const SINCE_REACH_DAYS = 80;
+
+/**
+ * Cursor of the `time_entries` stream.
+ * workspace scope: `synced` + `pending` (window part and Reports position) like any windowed source;
+ * me scope: `since` (unix seconds, the run's start minus the safety lag).
+ */
+export interface TogglCursor extends Cursor {
+  v: 1;
+  synced?: boolean;
+  pending?: { window: DateWindow; part: number; position: ReportPosition | null };
+  since?: number;
+}
+
+function parseCursor(c: Cursor | undefined): TogglCursor | undefined {
+  return c && c.v === 1 ? (c as TogglCursor) : undefined;
+}
+
+async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
+  const http = togglHttp(config, ctx);
+  const cursor = parseCursor(options.cursors[TOGGL_STREAM]);
+  const synced = cursor?.synced ?? false;
+  const resumed = cursor?.pending;
+  const window =
+    resumed?.window ??
+    windowForRun({
+      now: ctx.now,
+      timeZone: config.timeZone,
+      synced,
+      ...(config.startDate ? { startDate: config.startDate } : {}),
+      defaultHistoryDays: 365,
+      reconcileDays: config.reconcileDays,
+      ...(options.openSince ? { openSince: options.openSince } : {}),
+    });
+  const parts = splitWindow(window, config.reportSpanDays);
+  for (let part = resumed?.part ?? 0; part < parts.length; part++) {
+    let position: ReportPosition | null = part === (resumed?.part ?? 0) ? (resumed?.position ?? null) : null;
+    for (;;) {
+      const { rows, next } = await searchTimeEntries(http, String(config.workspaceId), {
+        start_date: parts[part]!.from,
+        end_date: parts[part]!.to,
+        page_size: config.pageSize,
+        ...(position ?? {}),
+      });
+      const pending = next ? { window, part, position: next } : part + 1 < parts.length ? { window, part: part + 1, position: null } : null;
+      const records = rows.flatMap((row) => {
+        const { time_entries, ...shared } = row;
+        return (time_entries ?? []).map((entry) => ({
+          ref: { id: String(entry.id) },
+          data: { via: 'report', row: shared, entry } satisfies TogglRawRecord,
+        }));
+      });
+      const page: SourcePage = { stream: TOGGL_STREAM, records, cursor: pending ? { v: 1, synced, pending } : { v: 1, synced: true } };
+      if (!pending && !resumed) page.reconcile = { from: window.from, to: window.to };
+      yield page;
+      if (!next) break;
+      position = next;
+    }
+  }
+}
+
+async function* readMe(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
+  const http = togglHttp(config, ctx);
+  const cursor = parseCursor(options.cursors[TOGGL_STREAM]);
+  const ceiling = Math.floor(cursorCeiling(ctx.now, config.safetyLagSeconds).getTime() / 1000);
+  const me = await fetchMe(http);
+  const reach = Math.floor(ctx.now.getTime() / 1000) - SINCE_REACH_DAYS * 86_400;
+  let entries;
+  let reconcile: SourcePage['reconcile'];
+  if (cursor?.since !== undefined && cursor.since >= reach) {
+    // Modified since: includes deletions (server_deleted_at).
+    entries = await fetchMyTimeEntries(http, { since: cursor.since });
+  } else {
+    // First run, or a cursor older than `since` can reach: list a window (deletions then show
+    // as absence, so the window is a reconciliation).
+    const window = windowForRun({
+      now: ctx.now,
+      timeZone: config.timeZone,
+      synced: false,
+      ...(config.startDate ? { startDate: config.startDate } : {}),
+      defaultHistoryDays: SINCE_REACH_DAYS,
+      reconcileDays: config.reconcileDays,
+    });
+    entries = await fetchMyTimeEntries(http, { start_date: window.from, end_date: window.to });
+    reconcile = { from: window.from, to: window.to };
+  }
+  const deleted = entries.filter((e) => e.server_deleted_at).map((e) => String(e.id));
+  const live = entries.filter((e) => !e.server_deleted_at);
+  const page: SourcePage = {
+    stream: TOGGL_STREAM,
+    records: live.map((entry) => ({ ref: { id: String(entry.id) }, data: { via: 'me', entry, userName: me.fullname ?? null } satisfies TogglRawRecord })),
+    cursor: { v: 1, since: ceiling },
+  };
+  if (deleted.length > 0) page.deletedExternalIds = deleted;
+  if (reconcile) page.reconcile = reconcile;
+  yield page;
+}
+
+async function* readToggl(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
+  try {
+    yield* config.scope === 'me' ? readMe(config, options, ctx) : readWorkspace(config, options, ctx);
+  } catch (err) {
+    throw asConnectorError(`toggl (${config.id})`, err, [config.apiToken]);
+  }
+}
+
+async function checkToggl(config: TogglConfig, ctx: ConnectorContext): Promise<CheckResult> {
+  const who = `toggl (${config.id})`;
+  try {
+    const me = await fetchMe(togglHttp(config, ctx));
+    return { ok: true, message: `${who}: token accepted for ${me.fullname ?? me.email ?? `user ${me.id}`}; reading workspace ${config.workspaceId}.` };
+  } catch (err) {
+    const e = asConnectorError(who, err, [config.apiToken]);
+    return { ok: false, category: e.category, message: e.message };
+  }
+}
+
+export const togglSource: SourceConnector<TogglConfig> = {
+  kind: 'toggl',
+  role: 'source',
+  mode: 'incremental',
+  configSchema: TogglConfigSchema,
+  secretFields: ['apiToken'],
+  check: checkToggl,
+  read: readToggl,
+  map: (record, config, ctx) => togglToTimeEntry(record, config, ctx.now),
+};
+
+export default togglSource;
+export { TogglConfigSchema } from './config.schema';
+export type { TogglConfig } from './config.schema';
