@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { destinationConnectors, sourceConnectors } from '../../connectors/index';
 import { ratesConfigSchema } from '../rates/index';
-import { ClientSchema } from './client.schema';
+import { ClientSchema, timeZoneSchema } from './client.schema';
 
 // The registry holds each connector's own schema; the root config selects one by `kind`.
 // zod's discriminatedUnion needs object schemas with a literal `kind`, which every connector
@@ -36,6 +36,49 @@ export interface DestinationConfig {
 
 const idSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a lower-case id (letters, digits, - and _)');
 
+/** A named run of the queue runner: which sources to pull, and when (cron in an IANA zone). */
+export const PipelineSchema = z
+  .strictObject({
+    id: idSchema.describe('Pipeline id, used by `hourbridge run --pipeline <id>` and `POST /pipelines/<id>/run`.'),
+    sources: z.array(z.string()).min(1).optional().describe('Ids of the sources this pipeline pulls; absent: every source.'),
+    schedule: z
+      .strictObject({
+        cron: z
+          .string()
+          .regex(/^\s*\S+(\s+\S+){4,5}\s*$/, 'expected a cron expression with 5 or 6 fields, e.g. "0 6 * * 1-5"')
+          .describe('Cron expression (5 fields, or 6 with seconds first).'),
+        timeZone: timeZoneSchema.describe('IANA time zone the cron expression is evaluated in, e.g. Europe/Amsterdam.'),
+      })
+      .optional()
+      .describe('When the pipeline runs by itself; absent: only on demand.'),
+  })
+  .describe('A pipeline: pull these sources, then price, assemble and push.');
+export type PipelineConfig = z.infer<typeof PipelineSchema>;
+
+/** The HTTP service and queue runner (`hourbridge serve`/`worker`). Secrets come from the environment via ${VAR}. */
+export const ServerSchema = z
+  .strictObject({
+    port: z.number().int().min(1).max(65535).default(8080).describe('HTTP port of `hourbridge serve`.'),
+    apiTokens: z
+      .array(z.string().min(16, 'an API token must be at least 16 characters'))
+      .default([])
+      .describe('Bearer tokens accepted by the HTTP API, e.g. ["${HOURBRIDGE_API_TOKEN}"]; HOURBRIDGE_API_TOKENS (comma-separated) adds more.'),
+    webhooks: z
+      .strictObject({
+        xero: z.string().min(1).optional().describe('Xero webhook signing key, e.g. "${XERO_WEBHOOK_KEY}".'),
+      })
+      .default({})
+      .describe('Signing keys of inbound webhooks.'),
+    redisUrl: z.string().optional().describe('Redis URL of the queues; absent: REDIS_URL, else redis://127.0.0.1:6379.'),
+    queuePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('hourbridge')
+      .describe('Prefix of every queue key in Redis (several installations can share one Redis).'),
+  })
+  .describe('HTTP API and queue settings.');
+export type ServerConfig = z.infer<typeof ServerSchema>;
+
 export const ConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path of the JSON Schema editors use to check this file.'),
@@ -53,6 +96,21 @@ export const ConfigSchema = z
     clients: z.array(ClientSchema).min(1).describe('Who is invoiced, and how.'),
     rates: ratesConfigSchema,
     destinations: z.array(DestinationConfigSchema).min(1).describe('Where draft invoices go.'),
+    pipelines: z.array(PipelineSchema).default([]).describe('Named runs for the queue runner (`hourbridge serve`/`worker`/`run`); none: one pipeline "all" over every source.'),
+    server: ServerSchema.default({ port: 8080, apiTokens: [], webhooks: {}, queuePrefix: 'hourbridge' }),
+  })
+  .superRefine((cfg, ctx) => {
+    const sourceIds = new Set((cfg.sources as SourceConfig[]).map((s) => s.id));
+    const seen = new Set<string>();
+    cfg.pipelines.forEach((p, i) => {
+      if (seen.has(p.id)) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'id'], message: `duplicate pipeline id "${p.id}"` });
+      seen.add(p.id);
+      (p.sources ?? []).forEach((id, j) => {
+        if (!sourceIds.has(id)) {
+          ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'sources', j], message: `unknown source "${id}" (expected one of: ${[...sourceIds].join(', ')})` });
+        }
+      });
+    });
   })
   .superRefine((cfg, ctx) => {
     const unique = (list: Array<{ id: string }>, key: string) => {

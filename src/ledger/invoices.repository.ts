@@ -170,3 +170,36 @@ export async function applyRemoteStatus(
     return true;
   });
 }
+
+export interface TouchedInvoice {
+  key: string;
+  client: string;
+  clientName: string;
+  period: string;
+  periodStart: string;
+  periodEnd: string;
+  currency: string;
+  hours: string;
+  total: string;
+  status: string;
+  lines: number;
+  error: string | null;
+}
+
+/** Invoices created or changed since `since` (a run's start), in the order a run summary lists them. */
+export async function invoicesTouchedSince(q: Queryable, since: string): Promise<TouchedInvoice[]> {
+  return q.rows<TouchedInvoice>(sql`
+    SELECT i.key, i.client_id AS client, (i.draft->>'clientName') AS "clientName", i.period_label AS period,
+      i.period_start::text AS "periodStart", i.period_end::text AS "periodEnd", i.currency,
+      (i.draft->>'hours') AS hours, (i.draft->>'total') AS total, i.status,
+      jsonb_array_length(i.draft->'lines')::int AS lines, i.last_error AS error
+    FROM invoices i WHERE i.updated_at >= ${since}::timestamptz ORDER BY i.client_id, i.period_start, i.sequence`);
+}
+
+/** Keys of the invoices waiting to be written, per destination (the push stage's work list). */
+export async function pendingPushKeys(q: Queryable): Promise<Array<{ key: string; destinationId: string }>> {
+  return q.rows<{ key: string; destinationId: string }>(sql`
+    SELECT key, destination_id AS "destinationId" FROM invoices
+    WHERE live AND status IN ('draft','failed') AND content_hash IS DISTINCT FROM pushed_hash
+    ORDER BY destination_id, key`);
+}

@@ -71,3 +71,37 @@ export async function savePricing(ledger: Ledger, priced: PricedEntry[], rulesHa
       AS u(id, status, reason)
     WHERE te.id = u.id`);
 }
+
+/** The stale entries among `ids` (same rule as `stalePricedEntries`), by id. */
+export async function staleEntriesByIds(ledger: Ledger, rulesHash: string, ids: number[]): Promise<EntryRow[]> {
+  if (ids.length === 0) return [];
+  return ledger.rows<EntryRow>(sql`
+    SELECT id::int AS id, revision, status, data AS entry FROM time_entries
+    WHERE id = ANY(${sql.param(ids)}::bigint[]) AND deleted_at IS NULL AND status <> 'billed' AND rated_with IS DISTINCT FROM ${rulesHash}
+    ORDER BY id`);
+}
+
+/** Sorted, distinct "client\u0000worker" keys of these entries (the lock scope of the rate stage). */
+export async function staleGroupKeys(ledger: Ledger, ids: number[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await ledger.rows<{ k: string }>(sql`
+    SELECT DISTINCT COALESCE(client_id, '') || ':' || worker AS k FROM time_entries
+    WHERE id = ANY(${sql.param(ids)}::bigint[]) ORDER BY 1`);
+  return rows.map((r) => r.k);
+}
+
+export interface StaleRef {
+  id: number;
+  group: string;
+}
+
+/**
+ * Every stale entry id, ordered by (client, worker, date, id): the queue runner cuts this list
+ * into batches, so a batch covers few overtime windows and companions stay within few batches.
+ */
+export async function staleEntryRefs(ledger: Ledger, rulesHash: string): Promise<StaleRef[]> {
+  return ledger.rows<StaleRef>(sql`
+    SELECT id::int AS id, COALESCE(client_id, '') || ':' || worker AS "group" FROM time_entries
+    WHERE deleted_at IS NULL AND status <> 'billed' AND rated_with IS DISTINCT FROM ${rulesHash}
+    ORDER BY client_id NULLS FIRST, worker, work_date, id`);
+}

@@ -78,3 +78,18 @@ export async function recordEvent(ledger: Ledger, runId: string | null, kind: st
   await ledger.rows(sql`
     INSERT INTO events (run_id, kind, subject, data) VALUES (${runId}, ${kind}, ${subject}, ${JSON.stringify(data ?? null)}::jsonb)`);
 }
+
+export interface RunRow {
+  id: string;
+  kind: string;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  summary: unknown;
+}
+
+export async function findRun(ledger: Ledger, id: string): Promise<RunRow | undefined> {
+  const rows = await ledger.rows<RunRow>(sql`
+    SELECT id, kind, status, to_json(started_at)#>>'{}' AS "startedAt", to_json(finished_at)#>>'{}' AS "finishedAt", summary FROM runs WHERE id = ${id}`);
+  return rows[0];
+}
