@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -19,6 +21,12 @@ export interface Ledger extends Queryable {
   location: string;
   /** Raw SQL returning rows, for set-based statements the query builder cannot express. */
   rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /**
+   * Bulk path (PostgreSQL server only): COPY `lines` (tab-separated text, one per row) into a
+   * temporary text table `stage.name`, then run `then` (which reads it) in the same transaction.
+   * COPY is several times cheaper than parameter arrays for large pages.
+   */
+  copyThen?<T>(stage: { name: string; columns: readonly string[] }, lines: string[], then: SQL): Promise<T[]>;
   /** Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -92,6 +100,25 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
       return result.rows as T[];
     },
     transaction: transactionRunner(db as unknown as LedgerDb),
+    async copyThen<T>(stage: { name: string; columns: readonly string[] }, lines: string[], then: SQL): Promise<T[]> {
+      const { from: copyFrom } = await import('pg-copy-streams');
+      const { PgDialect } = await import('drizzle-orm/pg-core');
+      const query = new PgDialect().sqlToQuery(then);
+      const conn = await pool.connect();
+      try {
+        await conn.query('BEGIN');
+        await conn.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage.name} (${stage.columns.map((c) => `${c} text`).join(', ')}) ON COMMIT DELETE ROWS`);
+        await pipeline(Readable.from(lines), conn.query(copyFrom(`COPY ${stage.name} FROM STDIN`)));
+        const result = await conn.query(query.sql, query.params as unknown[]);
+        await conn.query('COMMIT');
+        return result.rows as T[];
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        conn.release();
+      }
+    },
     close: () => pool.end(),
   };
 }

@@ -83,7 +83,6 @@ export const timeEntries = pgTable(
   (t) => [
     uniqueIndex('time_entries_source_external_uq').on(t.sourceId, t.externalId),
     index('time_entries_client_date_idx').on(t.clientId, t.workDate),
-    index('time_entries_status_idx').on(t.status),
   ],
 );
 

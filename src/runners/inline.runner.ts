@@ -178,6 +178,8 @@ async function withRollback<T>(ledger: Ledger, fn: (scoped: Ledger) => Promise<T
       const scoped: Ledger = {
         ...ledger,
         rows: tx.rows.bind(tx),
+        // The bulk path uses its own connection, which would escape the rollback.
+        copyThen: undefined,
         // Inner "transactions" just run inside the outer one.
         transaction: (inner) => inner(tx),
       };

@@ -78,6 +78,15 @@ describe.each(drivers)('ledger on $name', (driver) => {
     expect(rows.map((r) => r.revision)).toEqual([1, 1]);
   });
 
+  it('Given a large page (bulk path on a server) When upserted twice with one row edited and one with a tab and backslash in its notes Then counts and content are exact', async () => {
+    const list = Array.from({ length: 700 }, (_, i) => entry({ externalId: `bulk-${i}`, notes: i === 7 ? 'tab\there \\ back\nslash' : `row ${i}` }));
+    expect(await upsertEntries(ledger, list, 'r1')).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
+    list[3] = entry({ externalId: 'bulk-3', durationSeconds: 3600, end: '2026-03-02T09:00:00.000Z' });
+    expect(await upsertEntries(ledger, list, 'r2')).toEqual({ inserted: 0, updated: 1, unchanged: 699 });
+    const [row] = await ledger.rows<{ notes: string; revision: number }>(sql`SELECT data->>'notes' AS notes, revision FROM time_entries WHERE external_id = 'bulk-7'`);
+    expect(row).toEqual({ notes: 'tab\there \\ back\nslash', revision: 1 });
+  });
+
   it('Given a stored entry When its hours change Then it gets revision 2 and is re-priced', async () => {
     await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
     await pipeline();

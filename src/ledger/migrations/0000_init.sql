@@ -157,5 +157,4 @@ CREATE UNIQUE INDEX "quarantine_source_ref_uq" ON "quarantine" USING btree ("sou
 CREATE UNIQUE INDEX "rated_lines_entry_piece_uq" ON "rated_lines" USING btree ("entry_id","piece");--> statement-breakpoint
 CREATE INDEX "rated_lines_client_date_idx" ON "rated_lines" USING btree ("client_id","work_date");--> statement-breakpoint
 CREATE UNIQUE INDEX "time_entries_source_external_uq" ON "time_entries" USING btree ("source_id","external_id");--> statement-breakpoint
-CREATE INDEX "time_entries_client_date_idx" ON "time_entries" USING btree ("client_id","work_date");--> statement-breakpoint
-CREATE INDEX "time_entries_status_idx" ON "time_entries" USING btree ("status");
+CREATE INDEX "time_entries_client_date_idx" ON "time_entries" USING btree ("client_id","work_date");
