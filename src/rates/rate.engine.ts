@@ -8,7 +8,7 @@ import type { CompiledRates, CompileResult, PricingInput, PricingOutcome, Quanti
 import type { RatesConfig } from './config.schema';
 import { assignClients, compileMatch, compileRuleset, norm, type CAdd, type CBase, type CMatch, type CRuleset } from './compile';
 import { DAY_MS, ZoneDays, localMinutes, type DayInfo } from './zone-days';
-import { divHalfUp, formatScaled, POW10, scaledProduct, toScaled } from './scaled';
+import { divHalfUp, formatScaled, isoUtc, POW10, scaledProduct, toScaled } from './scaled';
 
 /*
  * The rate engine. Pure: the same inputs give the same outcomes in any order (overtime is
@@ -35,6 +35,10 @@ interface EntryDims {
 }
 
 interface BaseRate {
+  id: number;
+  /** Memo per surcharge mask, and per trace context: both pure functions of their key. */
+  prices: Map<number, PriceInfo>;
+  traces: Map<string, TraceStep[]>;
   rule: CBase;
   rateInt: number;
   rateText: string;
@@ -133,8 +137,8 @@ export class RateEngine implements CompiledRates {
   readonly hash: string;
   private readonly rulesets = new Map<string, CRuleset>();
   private readonly clientRuleset: Map<string, string>;
-  private readonly priceCache = new Map<string, PriceInfo>();
-  private readonly traceCache = new Map<string, TraceStep[]>();
+  private readonly baseCache = new Map<string, BaseRate>();
+  private nextBaseId = 0;
 
   constructor(config: RatesConfig, clients: ClientConfig[], issues: ConfigIssue[]) {
     const clientIds = new Set(clients.map((c) => c.id));
@@ -307,7 +311,7 @@ export class RateEngine implements CompiledRates {
     }
     if (brk > gross) brk = gross;
 
-    const baseAtStart = this.resolveBase(rs, candidates, shiftDay, entry, new Map());
+    const baseAtStart = this.resolveBase(rs, candidates, shiftDay, entry);
     const work: Work = {
       index,
       input,
@@ -359,11 +363,16 @@ export class RateEngine implements CompiledRates {
       intervals.push([a, bs], [bs + brk, b]);
     }
 
-    const baseByDay = new Map<number, BaseRate>([[shiftDay.dayNum, baseAtStart]]);
+    let lastDay = shiftDay.dayNum;
+    let lastBase = baseAtStart;
     if (hasTimes) {
       for (const [x, y] of intervals) {
         for (const p of splitInterval(zd, x, y)) {
-          const base = this.resolveBase(rs, candidates, p.day, entry, baseByDay);
+          if (p.day.dayNum !== lastDay) {
+            lastDay = p.day.dayNum;
+            lastBase = this.resolveBase(rs, candidates, p.day, entry);
+          }
+          const base = lastBase;
           const mask = this.dayMask(rs, p.day) & rs.segMask[p.seg]! & work.entryMask;
           work.pieces.push({ s: p.s, len: p.e - p.s, raw: p.e - p.s, day: p.day, seg: p.seg, mask, blocked: 0, base, kind: 'time' });
         }
@@ -378,9 +387,7 @@ export class RateEngine implements CompiledRates {
     return work;
   }
 
-  private resolveBase(rs: CRuleset, candidates: CBase[], day: DayInfo, entry: TimeEntry, cache: Map<number, BaseRate>): BaseRate {
-    const hit = cache.get(day.dayNum);
-    if (hit) return hit;
+  private resolveBase(rs: CRuleset, candidates: CBase[], day: DayInfo, entry: TimeEntry): BaseRate {
     let best: CBase | undefined;
     for (const c of candidates) {
       if (day.dayNum < c.fromDay || day.dayNum > c.untilDay) continue;
@@ -395,18 +402,36 @@ export class RateEngine implements CompiledRates {
       const names = candidates.map((c) => `"${c.id}"${inForce(c.fromText, c.untilText)}`).join(', ');
       throw new PriceFailure(`no base rate in ruleset "${rs.name}" is in force on ${day.date}; matching rules: ${names}`, 'date');
     }
-    const rate = this.baseRate(rs, best, day, entry);
-    cache.set(day.dayNum, rate);
-    return rate;
+    return this.baseRate(rs, best, day, entry);
   }
 
+  /** Base rates are few; cache them so the hot path allocates no Decimal or text per entry. */
   private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
+    if (rule.kind !== 'markup') {
+      let hit = this.baseCache.get(`${rs.name}|${rule.idx}`);
+      if (!hit) {
+        hit = this.makeBaseRate(rs, rule, day, entry);
+        this.baseCache.set(`${rs.name}|${rule.idx}`, hit);
+      }
+      return hit;
+    }
+    const key = `${rs.name}|${rule.idx}|${entry.costRate ?? ''}|${entry.costRate === undefined ? `${day.dayNum}|${entry.worker.id ?? ''}|${entry.worker.name}|${entry.role ?? ''}|${entry.project ?? ''}|${entry.task ?? ''}|${entry.tags.join(',')}|${entry.sourceId}` : ''}`;
+    let hit = this.baseCache.get(key);
+    if (!hit) {
+      hit = this.makeBaseRate(rs, rule, day, entry);
+      if (this.baseCache.size > 50_000) this.baseCache.clear();
+      this.baseCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  private makeBaseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
     const period = inForce(rule.fromText, rule.untilText);
     if (rule.kind !== 'markup') {
       const rateInt = toScaled(rule.value, rs.pDp);
       const rateText = formatScaled(rateInt, rs.pDp);
       const what = rule.kind === 'fixed' ? `fixed ${rateText} per shift` : `${rateText} per hour`;
-      return { rule, rateInt, rateText, step: { rule: rule.id, kind: 'base', applied: true, detail: `base rate ${what} (most specific match: ${rule.match.text}${period})`, value: rateText } };
+      return { id: this.nextBaseId++, prices: new Map(), traces: new Map(), rule, rateInt, rateText, step: { rule: rule.id, kind: 'base', applied: true, detail: `base rate ${what} (most specific match: ${rule.match.text}${period})`, value: rateText } };
     }
     let pay = entry.costRate;
     let from = 'the entry\'s cost rate';
@@ -437,6 +462,9 @@ export class RateEngine implements CompiledRates {
     const rateInt = toScaled(rateDec.toFixed(rs.pDp), rs.pDp);
     const rateText = formatScaled(rateInt, rs.pDp);
     return {
+      id: this.nextBaseId++,
+      prices: new Map(),
+      traces: new Map(),
       rule,
       rateInt,
       rateText,
@@ -646,8 +674,8 @@ export class RateEngine implements CompiledRates {
         clientId: client.id,
         currency: client.currency,
         date: p.day.date,
-        start: hasTimes ? new Date(p.s).toISOString() : undefined,
-        end: hasTimes ? new Date(p.s + p.raw).toISOString() : undefined,
+        start: hasTimes ? isoUtc(p.s) : undefined,
+        end: hasTimes ? isoUtc(p.s + p.raw) : undefined,
         hoursRaw: formatScaled(divHalfUp(p.raw, 360), 4),
         quantity: formatScaled(q, qDp),
         unitPrice: info.unitText,
@@ -712,8 +740,7 @@ export class RateEngine implements CompiledRates {
   }
 
   private priceInfo(rs: CRuleset, base: BaseRate, mask: number): PriceInfo {
-    const key = `${rs.name}|${base.rule.idx}|${base.rateText}|${mask}`;
-    let info = this.priceCache.get(key);
+    let info = base.prices.get(mask);
     if (info) return info;
     const baseDec = dec(base.rateText);
     const active = rs.adds.filter((a) => mask & (1 << a.bit));
@@ -737,16 +764,16 @@ export class RateEngine implements CompiledRates {
       applied,
       suppressedBy,
     };
-    if (this.priceCache.size > 100_000) this.priceCache.clear();
-    this.priceCache.set(key, info);
+    base.prices.set(mask, info);
     return info;
   }
 
   /** The trace of one piece; memoised on everything it depends on (it never names the date). */
   private traceFor(w: Work, p: Piece, info: PriceInfo): TraceStep[] {
     const rs = w.rs;
-    const key = `${rs.name}|${p.base.rule.idx}|${p.base.rateText}|${p.base.step.detail}|${p.mask}|${p.blocked}|${p.kind}|${p.day.weekday}|${p.day.dayMask}|${p.day.holiday ?? ''}|${p.seg === -1 ? -1 : 0}|${w.matchMask}|${w.onlyIfMask}|${rs.hasDates ? p.day.dayNum : ''}`;
-    let trace = this.traceCache.get(key);
+    const key = `${p.mask}|${p.blocked}|${p.kind}|${p.day.weekday}|${p.day.dayMask}|${p.seg === -1 ? -1 : 0}|${w.matchMask}|${w.onlyIfMask}|${rs.hasDates || p.day.holiday ? p.day.dayNum : ''}`;
+    const cache = p.base.traces;
+    let trace = cache.get(key);
     if (trace) return trace;
     trace = [p.base.step];
     for (const a of rs.adds) {
@@ -790,8 +817,8 @@ export class RateEngine implements CompiledRates {
       trace.push({ rule: a.id, kind: a.kind, applied, detail, value: a.valueText });
     }
     if (p.kind === 'minimum') trace.push({ rule: 'minimum', kind: 'minimum', applied: true, detail: `call-out minimum of ${rs.minShiftText} h per shift`, value: rs.minShiftText });
-    if (this.traceCache.size > 50_000) this.traceCache.clear();
-    this.traceCache.set(key, trace);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, trace);
     return trace;
   }
 }
