@@ -6,7 +6,7 @@ import { HarvestConfigSchema, type HarvestConfig } from './config.schema';
 import { fetchAllUsers, fetchMe, fetchTimeEntriesPage, harvestHttp, timeEntriesUrl, type TimeEntriesQuery } from './client';
 import { harvestZoneToIana } from './time-zones';
 import { harvestToTimeEntry } from './to-time-entry';
-import type { HarvestRawRecord } from './types';
+import type { HarvestRawRecord, HarvestTimeEntriesPage } from './types';
 
 export const HARVEST_STREAM = 'time_entries';
 
@@ -133,8 +133,9 @@ async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: Co
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       let url: string | null = step.url;
-      while (url) {
-        const page = await fetchTimeEntriesPage(http, url);
+      let current: Promise<HarvestTimeEntriesPage> | null = fetchTimeEntriesPage(http, url);
+      while (url && current) {
+        const page: HarvestTimeEntriesPage = await current;
         if (!page || !Array.isArray(page.time_entries)) {
           throw new ConnectorError('permanent', `harvest (${config.id}): unexpected response from ${new URL(url).pathname}: no time_entries array.`, {
             connector: 'harvest',
@@ -142,6 +143,10 @@ async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: Co
         }
         const next: string | null = page.links?.next ?? null;
         if (next) http.resolve(next); // refuses a link to another origin before it is saved in a cursor
+        // Fetch the next page while the runtime stores this one. A failure surfaces when it is
+        // awaited, after this page (and its cursor) went out, so resuming still starts at `next`.
+        current = next ? fetchTimeEntriesPage(http, next) : null;
+        current?.catch(() => undefined);
         const following = next ?? steps[i + 1]?.url ?? null;
         const followingPhase = next ? step.phase : steps[i + 1]?.phase;
         const cursor: HarvestCursor = following
