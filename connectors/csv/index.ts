@@ -132,22 +132,21 @@ async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerato
   // ahead of records still buffered for us; `err.records` (records emitted so far) puts it
   // back in order, so row numbers stay what a person sees in the sheet.
   const skipped: Skipped[] = [];
-  const parser = openText(path, config.encoding).pipe(
-    parse(
-      parserOptions(config, delimiter, {
-        skip_records_with_error: true,
-        on_skip: (err: CsvError | undefined) => {
-          if (!err) return;
-          const e = err as CsvError & { records?: number; lines?: number };
-          skipped.push({
-            after: e.records ?? 0,
-            line: e.lines,
-            reason: `could not be read as CSV: ${err.message}`,
-            swallowedRest: err.code === 'CSV_QUOTE_NOT_CLOSED',
-          });
-        },
-      }),
-    ),
+  const input = openText(path, config.encoding);
+  const parser = parse(
+    parserOptions(config, delimiter, {
+      skip_records_with_error: true,
+      on_skip: (err: CsvError | undefined) => {
+        if (!err) return;
+        const e = err as CsvError & { records?: number; lines?: number };
+        skipped.push({
+          after: e.records ?? 0,
+          line: e.lines,
+          reason: `could not be read as CSV: ${err.message}`,
+          swallowedRest: err.code === 'CSV_QUOTE_NOT_CLOSED',
+        });
+      },
+    }),
   );
 
   let emitted = 0;
@@ -155,6 +154,15 @@ async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerato
   let builder: SheetRecordBuilder | undefined;
   let page: RawRecord[] = [];
   let malformed = 0;
+  const full: RawRecord[][] = [];
+  let finished = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
 
   const flushSkipped = () => {
     while (skipped.length > 0 && skipped[0]!.after <= emitted) {
@@ -169,23 +177,64 @@ async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerato
     }
   };
 
-  for await (const rec of parser as AsyncIterable<Cell[]>) {
-    flushSkipped();
-    emitted++;
-    row++;
-    if (builder) {
-      page.push(builder.record(rec, row));
-      if (page.length >= config.pageSize) {
-        yield { stream: CSV_STREAM, records: page, cursor: null };
-        page = [];
+  // Records are taken from 'data' events and handed out a page at a time (the parser pauses
+  // while a full page waits): an async iteration step per record would cost more than the
+  // mapping itself on the million-row path.
+  parser.on('data', (rec: Cell[]) => {
+    try {
+      flushSkipped();
+      emitted++;
+      row++;
+      if (builder) {
+        page.push(builder.record(rec, row));
+        if (page.length >= config.pageSize) {
+          full.push(page);
+          page = [];
+          parser.pause();
+          signal();
+        }
+      } else if (row === config.headerRow) {
+        builder = new SheetRecordBuilder(config, rec, { sourceId: config.id, file: config.path, fetchedAt });
       }
-    } else if (row === config.headerRow) {
-      try {
-        builder = new SheetRecordBuilder(config, rec, { file: config.path, fetchedAt });
-      } catch (err) {
-        if (err instanceof HeaderError) throw new ConnectorError('config', `csv source "${config.id}": ${config.path}: ${err.message}`);
-        throw err;
+    } catch (err) {
+      failure =
+        err instanceof HeaderError ? new ConnectorError('config', `csv source "${config.id}": ${config.path}: ${err.message}`) : err;
+      parser.destroy();
+      signal();
+    }
+  });
+  parser.on('end', () => {
+    finished = true;
+    signal();
+  });
+  parser.on('error', (err) => {
+    failure ??= new ConnectorError('permanent', `csv source "${config.id}": ${config.path} could not be read: ${err.message}`, { cause: err });
+    signal();
+  });
+  input.on('error', (err) => {
+    failure ??= new ConnectorError('transient', `csv source "${config.id}": reading ${config.path} failed: ${err.message}`, { cause: err });
+    signal();
+  });
+  input.pipe(parser);
+
+  try {
+    for (;;) {
+      if (full.length > 0) {
+        const records = full.shift()!;
+        yield { stream: CSV_STREAM, records, cursor: null };
+        if (full.length === 0 && !finished && failure === undefined) parser.resume();
+        continue;
       }
+      if (failure !== undefined) throw failure;
+      if (finished) break;
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+    }
+  } finally {
+    if (!finished) {
+      parser.destroy();
+      input.destroy();
     }
   }
   emitted = Number.MAX_SAFE_INTEGER;

@@ -88,6 +88,18 @@ export function resolveHeader(mapping: Mapping, header: readonly Cell[]): Map<st
   return out;
 }
 
+function problem(problems: Problem[], cells: readonly Cell[], col: Col, reason: string, field = col.field): void {
+  problems.push(col.index >= 0 ? { field, column: col.header, value: cells[col.index], reason } : { field, reason });
+}
+
+interface KeyValues {
+  date?: number;
+  start?: TimeValue;
+  end?: TimeValue;
+  hours?: number;
+  break?: number;
+}
+
 interface Col {
   field: string;
   header: string;
@@ -102,7 +114,7 @@ function deriveHash(parts: string): string {
   return `d:${hash('sha1', parts, 'base64url')}`;
 }
 
-const normKeyText = (s: string): string => s.replace(/\s+/g, ' ').toLowerCase();
+const normKeyText = (s: string): string => s.toLowerCase();
 
 /**
  * A mapping compiled against one header row: column indexes resolved once, one parser per
@@ -186,7 +198,10 @@ export class SheetMapper {
     const c = this.cols[field];
     if (c.index >= 0) {
       const v = cells[c.index];
-      if (!isBlank(v)) return cellText(v);
+      if (typeof v === 'string') {
+        const t = v.trim();
+        if (t.length > 0) return t;
+      } else if (!isBlank(v)) return cellText(v);
     }
     return field === 'notes' || field === 'workerId' ? undefined : this.mapping.constants[field];
   }
@@ -225,46 +240,65 @@ export class SheetMapper {
    * re-typing 7:30 as 07:30 keeps the id). Fails when a field it needs cannot be read.
    */
   keyOf(cells: readonly Cell[], date1904 = false): Parsed<string> {
-    if (!this.deriveFields) {
-      const v = cells[this.cols.externalId.index];
-      if (isBlank(v)) return { ok: false, reason: 'is blank: every row needs an id' };
-      return { ok: true, value: cellText(v) };
-    }
-    let parts = '';
+    if (!this.deriveFields) return this.idCell(cells);
+    const parsed: KeyValues = {};
     for (const f of this.deriveFields) {
-      let part = '';
+      let p: Parsed<unknown> | undefined;
       switch (f) {
-        case 'date': {
-          const d = this.readDate(cells, date1904) ?? this.dateFromStart(cells, date1904);
-          if (d && !d.ok) return d;
-          part = d ? isoDateOf(d.value) : '';
+        case 'date':
+          p = this.readDate(cells, date1904) ?? this.dateFromStart(cells, date1904);
+          if (p?.ok) parsed.date = p.value as number;
           break;
-        }
+        case 'start':
+        case 'end':
+          p = this.readTime(f, cells, date1904);
+          if (p?.ok) parsed[f] = p.value as TimeValue;
+          break;
+        case 'hours':
+        case 'break':
+          p = f === 'hours' ? this.readHours(cells, date1904) : this.readBreak(cells, date1904);
+          if (p?.ok) parsed[f] = p.value as number;
+          break;
+        default:
+          break;
+      }
+      if (p && !p.ok) return p as Parsed<string>;
+    }
+    return { ok: true, value: this.deriveKey(cells, parsed) };
+  }
+
+  private idCell(cells: readonly Cell[]): Parsed<string> {
+    const v = cells[this.cols.externalId.index];
+    if (isBlank(v)) return { ok: false, reason: 'is blank: every row needs an id' };
+    return { ok: true, value: cellText(v) };
+  }
+
+  /** Hash of the derive fields' normalised values (parsed fields given, text fields read here). */
+  private deriveKey(cells: readonly Cell[], v: KeyValues): string {
+    let parts = '';
+    for (const f of this.deriveFields!) {
+      switch (f) {
+        case 'date':
+          parts += v.date === undefined ? '' : isoDateOf(v.date);
+          break;
         case 'start':
         case 'end': {
-          const t = this.readTime(f, cells, date1904);
-          if (t && !t.ok) return t;
-          part = t ? `${t.value.epochDay ?? ''}T${t.value.seconds}` : '';
+          const t = v[f];
+          parts += t ? `${t.epochDay ?? ''}T${t.seconds}` : '';
           break;
         }
-        case 'hours': {
-          const h = this.readHours(cells, date1904);
-          if (h && !h.ok) return h;
-          part = h ? String(h.value) : '';
-          break;
-        }
+        case 'hours':
         case 'break': {
-          const b = this.readBreak(cells, date1904);
-          if (b && !b.ok) return b;
-          part = b ? String(b.value) : '';
+          const n = v[f];
+          parts += n === undefined ? '' : String(n);
           break;
         }
         default:
-          part = normKeyText(this.text(f, cells) ?? '');
+          parts += normKeyText(this.text(f, cells) ?? '');
       }
-      parts += `${part}\u001f`;
+      parts += '\u001f';
     }
-    return { ok: true, value: deriveHash(parts) };
+    return deriveHash(parts);
   }
 
   private dateFromStart(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
@@ -288,30 +322,27 @@ export class SheetMapper {
     const date1904 = meta.date1904 === true;
     const problems: Problem[] = [];
     const c = this.cols;
-    const bad = (col: Col, reason: string, field = col.field) => {
-      problems.push(col.index >= 0 ? { field, column: col.header, value: cells[col.index], reason } : { field, reason });
-    };
 
     const worker = this.text('worker', cells);
-    if (worker === undefined) bad(c.worker, 'is blank: every row needs a worker');
+    if (worker === undefined) problem(problems, cells, c.worker, 'is blank: every row needs a worker');
     const client = this.text('client', cells);
-    if (client === undefined) bad(c.client, 'is blank: every row needs a client');
+    if (client === undefined) problem(problems, cells, c.client, 'is blank: every row needs a client');
 
     const dateP = this.readDate(cells, date1904);
     const startP = this.readTime('start', cells, date1904);
     const endP = this.readTime('end', cells, date1904);
     const hoursP = this.readHours(cells, date1904);
     const breakP = this.readBreak(cells, date1904);
-    if (dateP && !dateP.ok) bad(c.date, dateP.reason);
-    if (startP && !startP.ok) bad(c.start, startP.reason);
-    if (endP && !endP.ok) bad(c.end, endP.reason);
-    if (hoursP && !hoursP.ok) bad(c.hours, hoursP.reason);
-    if (breakP && !breakP.ok) bad(c.break, breakP.reason);
+    if (dateP && !dateP.ok) problem(problems, cells, c.date, dateP.reason);
+    if (startP && !startP.ok) problem(problems, cells, c.start, startP.reason);
+    if (endP && !endP.ok) problem(problems, cells, c.end, endP.reason);
+    if (hoursP && !hoursP.ok) problem(problems, cells, c.hours, hoursP.reason);
+    if (breakP && !breakP.ok) problem(problems, cells, c.break, breakP.reason);
 
     let epochDay: number | undefined = dateP?.ok ? dateP.value : undefined;
     if (epochDay === undefined && c.date.index < 0 && startP?.ok) epochDay = startP.value.epochDay;
     if (epochDay === undefined && !(dateP && !dateP.ok)) {
-      bad(c.date.index >= 0 ? c.date : c.start, c.date.index >= 0 ? 'is blank: every row needs a date' : 'has no date: map a date column', 'date');
+      problem(problems, cells, c.date.index >= 0 ? c.date : c.start, c.date.index >= 0 ? 'is blank: every row needs a date' : 'has no date: map a date column', 'date');
     }
 
     const breakSeconds = breakP?.ok ? breakP.value : 0;
@@ -321,7 +352,7 @@ export class SheetMapper {
     let start: string | undefined;
     let end: string | undefined;
 
-    if (startP?.ok && startP.value.seconds >= 86_400) bad(c.start, 'a shift cannot start at 24:00');
+    if (startP?.ok && startP.value.seconds >= 86_400) problem(problems, cells, c.start, 'a shift cannot start at 24:00');
     else if (epochDay !== undefined && startP?.ok && (endP?.ok || (endP === undefined && hoursSeconds !== undefined))) {
       const s = startP.value.seconds;
       const startMs = this.clock.instantMs(epochDay, s);
@@ -335,15 +366,15 @@ export class SheetMapper {
         endMs = startMs + (hoursSeconds! + (net ? breakSeconds : 0)) * 1000;
       }
       durationSeconds = Math.round((endMs - startMs) / 1000);
-      if (durationSeconds <= 0) bad(c.end, 'ends before or when the shift starts');
-      else if (durationSeconds > 86_400) bad(c.end, 'makes the shift longer than 24 hours');
+      if (durationSeconds <= 0) problem(problems, cells, c.end, 'ends before or when the shift starts');
+      else if (durationSeconds > 86_400) problem(problems, cells, c.end, 'makes the shift longer than 24 hours');
       else {
         start = new Date(startMs).toISOString();
         end = new Date(endMs).toISOString();
         if (endP?.ok && hoursSeconds !== undefined) {
           const expected = net ? durationSeconds - breakSeconds : durationSeconds;
           if (Math.abs(hoursSeconds - expected) > 60) {
-            bad(
+            problem(problems, cells, 
               c.hours,
               `${formatClock(hoursSeconds)} disagrees with start–end ${formatClock(durationSeconds)}` +
                 (net && breakSeconds ? ` minus the ${formatClock(breakSeconds)} break = ${formatClock(expected)}` : '') +
@@ -354,13 +385,13 @@ export class SheetMapper {
       }
     } else if (hoursSeconds !== undefined) {
       durationSeconds = hoursSeconds + (net ? breakSeconds : 0);
-      if (durationSeconds > 86_400) bad(c.hours, 'is more than 24 hours for one row');
+      if (durationSeconds > 86_400) problem(problems, cells, c.hours, 'is more than 24 hours for one row');
     } else if (!(hoursP && !hoursP.ok) && !(startP && !startP.ok) && !(endP && !endP.ok)) {
-      if (startP?.ok && c.end.index >= 0) bad(c.end, 'is blank: a row with a start needs an end or hours');
-      else if (c.hours.index >= 0) bad(c.hours, c.start.index >= 0 ? 'is blank, and so is the start: no hours to bill' : 'is blank: every row needs hours');
-      else bad(c.start, 'is blank: every row needs a start and an end');
+      if (startP?.ok && c.end.index >= 0) problem(problems, cells, c.end, 'is blank: a row with a start needs an end or hours');
+      else if (c.hours.index >= 0) problem(problems, cells, c.hours, c.start.index >= 0 ? 'is blank, and so is the start: no hours to bill' : 'is blank: every row needs hours');
+      else problem(problems, cells, c.start, 'is blank: every row needs a start and an end');
     }
-    if (problems.length === 0 && breakSeconds > durationSeconds) bad(c.break, 'is longer than the shift');
+    if (problems.length === 0 && breakSeconds > durationSeconds) problem(problems, cells, c.break, 'is longer than the shift');
 
     let approved: boolean | null = this.mapping.constants.approved ?? null;
     if (c.approved.index >= 0) {
@@ -369,7 +400,7 @@ export class SheetMapper {
       else {
         const b = this.bool(v);
         if (b.ok) approved = b.value;
-        else bad(c.approved, b.reason);
+        else problem(problems, cells, c.approved, b.reason);
       }
     }
     let billable = this.mapping.constants.billable ?? true;
@@ -379,7 +410,7 @@ export class SheetMapper {
       else {
         const b = this.bool(v);
         if (b.ok) billable = b.value;
-        else bad(c.billable, b.reason);
+        else problem(problems, cells, c.billable, b.reason);
       }
     }
 
@@ -388,21 +419,21 @@ export class SheetMapper {
     if (c.sourceRate.index >= 0 && !isBlank(cells[c.sourceRate.index])) {
       const r = parseDecimalCell(cells[c.sourceRate.index], decimal);
       if (r.ok && !r.value.startsWith('-')) sourceRate = r.value;
-      else bad(c.sourceRate, r.ok ? 'a rate cannot be negative' : r.reason);
+      else problem(problems, cells, c.sourceRate, r.ok ? 'a rate cannot be negative' : r.reason);
     }
     let costRate: string | undefined;
     if (c.costRate.index >= 0 && !isBlank(cells[c.costRate.index])) {
       const r = parseDecimalCell(cells[c.costRate.index], decimal);
       if (r.ok && !r.value.startsWith('-')) costRate = r.value;
-      else bad(c.costRate, r.ok ? 'a rate cannot be negative' : r.reason);
+      else problem(problems, cells, c.costRate, r.ok ? 'a rate cannot be negative' : r.reason);
     }
     const extras: EntryExtra[] = [];
     for (const x of this.extras) {
       const v = cells[x.index];
       if (isBlank(v)) continue;
       const q = parseDecimalCell(v, decimal);
-      if (!q.ok) bad(x, q.reason);
-      else if (q.value.startsWith('-')) bad(x, 'a quantity cannot be negative');
+      if (!q.ok) problem(problems, cells, x, q.reason);
+      else if (q.value.startsWith('-')) problem(problems, cells, x, 'a quantity cannot be negative');
       else if (!/^0+(\.0+)?$/.test(q.value)) {
         extras.push({ kind: x.kind, quantity: q.value, unitPrice: x.unitPrice, description: x.description });
       }
@@ -419,10 +450,20 @@ export class SheetMapper {
 
     let externalId = meta.key;
     if (externalId === undefined) {
-      const k = this.keyOf(cells, date1904);
-      if (k.ok) externalId = k.value;
-      else if (!this.deriveFields) bad(c.externalId, k.reason);
-      // A derived id fails only when one of its fields does, which is reported above.
+      if (!this.deriveFields) {
+        const k = this.idCell(cells);
+        if (k.ok) externalId = k.value;
+        else problem(problems, cells, c.externalId, k.reason);
+      } else if (!(dateP && !dateP.ok) && !(startP && !startP.ok) && !(endP && !endP.ok) && !(hoursP && !hoursP.ok) && !(breakP && !breakP.ok)) {
+        // A derived id fails only when one of its fields does, which is reported above.
+        externalId = this.deriveKey(cells, {
+          date: epochDay,
+          start: startP?.value,
+          end: endP?.value,
+          hours: hoursP?.value,
+          break: breakP?.value,
+        });
+      }
     }
     if (meta.duplicateOf !== undefined) {
       problems.push({

@@ -23,50 +23,65 @@ export interface SheetRow {
 }
 
 /**
- * Builds the records of one read: computes each row's external id once, and marks a row
- * whose id an earlier row already produced as a duplicate (the ledger keeps the first; the
- * second is quarantined naming both rows). Duplicate detection has to happen here, during
- * the read, because only the read sees all rows of a snapshot in order.
+ * Builds the records of one read: maps each row once, and marks a row whose external id an
+ * earlier row already produced as a duplicate (the ledger keeps the first; the second is
+ * quarantined naming both rows). Duplicate detection has to happen here, during the read,
+ * because only the read sees all rows of a snapshot in order.
+ *
+ * The mapping result is memoised for `mapSheetRecord` under a symbol key on the record's data
+ * (in-process only: JSON and structured clone drop symbol keys, and a WeakMap of a million
+ * records makes garbage collection crawl), so the ingest path parses every cell once. A record
+ * that crossed a process boundary is simply mapped again: `key` and `duplicateOf` travel with it.
  */
 export class SheetRecordBuilder {
   readonly mapper: SheetMapper;
   private readonly seen = new Map<string, number>();
-  private readonly base: { file?: string; sheet?: string };
 
   /** Throws HeaderError when the header lacks mapped columns. */
   constructor(
     readonly mapping: Mapping,
     readonly header: readonly Cell[],
-    readonly opts: { file?: string; sheet?: string; fetchedAt: string; date1904?: boolean },
+    readonly opts: { sourceId: string; file?: string; sheet?: string; fetchedAt: string; date1904?: boolean },
   ) {
     this.mapper = mapperFor(mapping, header);
-    this.base = {};
-    if (opts.file !== undefined) this.base.file = opts.file;
-    if (opts.sheet !== undefined) this.base.sheet = opts.sheet;
+    owners.set(header, { mapping, sourceId: opts.sourceId });
   }
 
   record(cells: Cell[], row: number): RawRecord {
-    const data: SheetRow = { cells, header: this.header, fetchedAt: this.opts.fetchedAt };
-    if (this.opts.date1904) data.date1904 = true;
-    if (this.mapper.skipReason(cells) === undefined) {
-      const k = this.mapper.keyOf(cells, this.opts.date1904);
-      if (k.ok) {
-        data.key = k.value;
-        const first = this.seen.get(k.value);
-        if (first === undefined) this.seen.set(k.value, row);
-        else data.duplicateOf = first;
+    const o = this.opts;
+    const data: SheetRow = { cells, header: this.header, fetchedAt: o.fetchedAt };
+    if (o.date1904) data.date1904 = true;
+    const meta: RowMeta = { sourceId: o.sourceId, row, file: o.file, sheet: o.sheet, fetchedAt: o.fetchedAt, date1904: o.date1904 };
+    let result = this.mapper.map(cells, meta);
+    const key = result.kind === 'entry' ? result.entry.externalId : result.kind === 'invalid' ? result.externalId : undefined;
+    if (key !== undefined) {
+      data.key = key;
+      const first = this.seen.get(key);
+      if (first === undefined) this.seen.set(key, row);
+      else {
+        data.duplicateOf = first;
+        meta.key = key;
+        meta.duplicateOf = first;
+        result = this.mapper.map(cells, meta);
       }
     }
-    return { ref: { ...this.base, row }, data };
+    (data as SheetRow & { [MAPPED]?: MapResult })[MAPPED] = result;
+    return { ref: o.sheet === undefined ? { file: o.file, row } : { file: o.file, sheet: o.sheet, row }, data };
   }
 
   malformed(row: number, reason: string, line?: number, text?: string): RawRecord {
     const data: SheetRow = { cells: [], header: this.header, fetchedAt: this.opts.fetchedAt, malformed: { reason } };
     if (line !== undefined) data.malformed!.line = line;
     if (text !== undefined) data.malformed!.text = text.length > 500 ? `${text.slice(0, 500)}…` : text;
-    return { ref: { ...this.base, row }, data };
+    const o = this.opts;
+    return { ref: o.sheet === undefined ? { file: o.file, row } : { file: o.file, sheet: o.sheet, row }, data };
   }
 }
+
+/** In-process memo of the mapping result computed during the read. */
+const MAPPED = Symbol('hourbridge.mapped');
+/** Which mapping and source a read's header array belongs to (guards the memo). */
+const owners = new WeakMap<readonly Cell[], { mapping: Mapping; sourceId: string }>();
 
 // Compiled mappers, per mapping object and header row. The first level is keyed by the
 // header array itself (the same reference for every row of a read, so a lookup is one
@@ -125,6 +140,11 @@ function revive(cells: Cell[]): Cell[] {
 /** `SourceConnector.map` for spreadsheet-like sources. */
 export function mapSheetRecord(record: RawRecord, mapping: Mapping, sourceId: string, opts: { revive?: boolean } = {}): MapResult {
   const data = record.data as SheetRow;
+  const owner = owners.get(data.header);
+  if (owner !== undefined && owner.mapping === mapping && owner.sourceId === sourceId) {
+    const done = (data as SheetRow & { [MAPPED]?: MapResult })[MAPPED];
+    if (done !== undefined) return done;
+  }
   const row = record.ref.row ?? 0;
   if (data.malformed) {
     const where = data.malformed.line !== undefined ? ` (line ${data.malformed.line} of the file)` : '';

@@ -246,7 +246,7 @@ describe('mapRow', () => {
 
 describe('SheetRecordBuilder', () => {
   it('Given two rows deriving the same id, when read and mapped, then the second is invalid naming both rows and the first is an entry', () => {
-    const builder = new SheetRecordBuilder(mapping, header, { file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    const builder = new SheetRecordBuilder(mapping, header, { sourceId: 'uren', file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
     const a = builder.record(row(base), 2);
     const blank = builder.record(row({}), 3);
     const b = builder.record(row({ ...base, Opmerking: 'dubbel' }), 4);
@@ -260,7 +260,7 @@ describe('SheetRecordBuilder', () => {
   });
 
   it('Given a record that crossed a process boundary as JSON, when mapped, then the result is the same as in-process', () => {
-    const builder = new SheetRecordBuilder(mapping, header, { file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    const builder = new SheetRecordBuilder(mapping, header, { sourceId: 'uren', file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
     const rec = builder.record(row({ ...base, Datum: new Date(Date.UTC(2026, 1, 3)) }), 2);
     const direct = mapSheetRecord(rec, mapping, 'uren', { revive: true });
     const viaJson = mapSheetRecord(JSON.parse(JSON.stringify(rec)), mapping, 'uren', { revive: true });
@@ -269,7 +269,7 @@ describe('SheetRecordBuilder', () => {
   });
 
   it('Given a malformed source line, when mapped, then it is invalid with the line number', () => {
-    const builder = new SheetRecordBuilder(mapping, header, { file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    const builder = new SheetRecordBuilder(mapping, header, { sourceId: 'uren', file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
     const r = mapSheetRecord(builder.malformed(9, 'unclosed quote', 9, '03-02-2026;"8:00'), mapping, 'uren');
     expect(r).toMatchObject({ kind: 'invalid', problems: [{ reason: 'unclosed quote (line 9 of the file)' }] });
   });
