@@ -86,6 +86,12 @@ type StageValue =
   | { stage: 'push-batch'; summary: PushSummary };
 
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = { trigger: 1, pull: 2, rate: 2, assemble: 2, push: 2, status: 4 };
+/**
+ * Lock durations per queue. Assembling a large client is CPU-bound for seconds and its lock is
+ * renewed from the event loop, so assemble and rate get longer locks than the I/O-bound queues
+ * (a crashed worker's job is then handed back after at most this long).
+ */
+const DEFAULT_LOCK_MS: Record<QueueName, number> = { trigger: 30_000, pull: 60_000, rate: 60_000, assemble: 180_000, push: 60_000, status: 30_000 };
 const EMPTY_ASSEMBLE: AssembleSummary = { drafted: 0, updated: 0, unchanged: 0, emptied: 0, corrections: 0, released: 0 };
 
 /** Pipelines from the config; without any, one pipeline "all" over every source. */
@@ -296,7 +302,7 @@ export class QueueRunner {
           connection: createRedis(this.opts.redisUrl),
           prefix: this.prefix,
           concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
-          lockDuration: options.lockDurationMs ?? 30_000,
+          lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_MS[name],
           stalledInterval: options.stalledIntervalMs ?? 30_000,
           // A job whose worker died is handed back twice before it counts as failed.
           maxStalledCount: 2,

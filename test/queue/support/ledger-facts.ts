@@ -15,7 +15,7 @@ export interface InvoiceFact {
 /** Every live invoice with its lines and the entries it bills, in a comparable form. */
 export async function invoiceFacts(ledger: Ledger): Promise<InvoiceFact[]> {
   const rows = await ledger.rows<InvoiceFact>(sql`
-    SELECT i.key, i.status, i.total::text AS total, i.hours::text AS hours,
+    SELECT i.key, i.status, i.draft->>'total' AS total, i.draft->>'hours' AS hours,
       COALESCE((SELECT json_agg(json_build_object('description', l.description, 'quantity', l.quantity::text, 'unitPrice', l.unit_price::text, 'amount', l.amount::text) ORDER BY l.position)
         FROM invoice_lines l WHERE l.invoice_id = i.id), '[]'::json) AS lines,
       COALESCE((SELECT json_agg(te.source_id || ':' || te.external_id ORDER BY te.source_id, te.external_id)
