@@ -80,7 +80,9 @@ export function readYamlFile(file: string, env: NodeJS.ProcessEnv): { yaml: Yaml
 /** Find the node at `path`, or the nearest ancestor that exists, and the position of the key when it is the culprit. */
 export function locate(yaml: YamlFile, issuePath: ReadonlyArray<string | number>, unknownKey?: string): { line: number; column: number } {
   let node: unknown = yaml.doc.contents;
-  for (const part of issuePath) {
+  // For an unknown key the culprit is the key itself, inside its parent mapping.
+  const walk = unknownKey !== undefined && issuePath[issuePath.length - 1] === unknownKey ? issuePath.slice(0, -1) : issuePath;
+  for (const part of walk) {
     const next = childOf(node, part);
     if (next === undefined) break;
     node = next;

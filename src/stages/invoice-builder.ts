@@ -122,7 +122,11 @@ export function buildInvoiceDraft(args: {
     let quantity = sum(g.lines.map((l) => l.quantity));
     if (rounding?.scope === 'line' && g.kind === 'time') quantity = roundTime(quantity, rounding.incrementMinutes, rounding.direction);
     const notes = [...g.entryIds].map((id) => args.notes?.get(id) ?? '');
-    let description = renderDescription(client.lines.description, g.lines, notes);
+    // Fees and expenses read "Travel (km): <who/what>"; time lines follow the template as written.
+    let description =
+      g.kind === 'fee' || g.kind === 'expense'
+        ? prefixed(g.lines[0]?.label.trim() || g.kind, renderDescription(client.lines.description.replace(/\{\{\s*label\s*\}\}/g, ''), g.lines, notes))
+        : renderDescription(client.lines.description, g.lines, notes);
     if (g.correctionOf) description = `Correction of ${g.correctionOf}: ${description}`;
     const line: InvoiceLineDraft = {
       lineKey: createHash('sha256').update(g.key).digest('base64url').slice(0, 16),
@@ -160,6 +164,10 @@ export function buildInvoiceDraft(args: {
     total: fixed(total),
   };
   return { ...base, contentHash: createHash('sha256').update(stableJson(base)).digest('base64url').slice(0, 32) };
+}
+
+function prefixed(label: string, rest: string): string {
+  return rest && rest !== 'fee' && rest !== 'expense' ? `${label}: ${rest}` : label;
 }
 
 function roundTime(hours: Money, incrementMinutes: number, direction: 'up' | 'down' | 'nearest'): Money {
