@@ -1,9 +1,8 @@
 import type { DestinationConnector, SourceConnector } from '../src/connectors/contract';
 import { xeroDestination } from './xero';
 import { harvestSource } from './harvest/index';
-import { clockifySource } from './clockify/index';
-import { togglSource } from './toggl/index';
 import { fileDestination } from './file/index';
+import { csvSource } from './csv/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -18,9 +17,8 @@ type ErasedDestination = DestinationConnector<any>;
 
 export const sourceConnectors: ErasedSource[] = [
   // registry lines: sources
+  csvSource,
   harvestSource,
-  clockifySource,
-  togglSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [
