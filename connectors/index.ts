@@ -1,8 +1,11 @@
 import type { DestinationConnector, SourceConnector } from '../src/connectors/contract';
 import { xeroDestination } from './xero';
 import { harvestSource } from './harvest/index';
+import { clockifySource } from './clockify/index';
+import { togglSource } from './toggl/index';
 import { fileDestination } from './file/index';
 import { csvSource } from './csv/index';
+import { xlsxSource } from './xlsx/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -18,7 +21,10 @@ type ErasedDestination = DestinationConnector<any>;
 export const sourceConnectors: ErasedSource[] = [
   // registry lines: sources
   csvSource,
+  xlsxSource,
   harvestSource,
+  clockifySource,
+  togglSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [
