@@ -20,9 +20,14 @@ export interface BudgetLimits {
 
 /**
  * Our window is a little longer than Xero's so that our window k+1 never opens before Xero's
- * window k has closed (request latency would otherwise land early calls in a full window).
+ * window k has closed (request latency would otherwise land early calls in a full window):
+ * 2 % of the window, at least 100 ms.
  */
 export const WINDOW_SAFETY = 0.02;
+export const WINDOW_SAFETY_MIN_MS = 100;
+export function paddedWindowMs(windowMs: number): number {
+  return windowMs + Math.max(windowMs * WINDOW_SAFETY, WINDOW_SAFETY_MIN_MS);
+}
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -106,7 +111,7 @@ export class RateBudget {
     redis?: Redis,
     leaseMs = 120_000,
   ) {
-    const windowSec = (limits.windowMs * (1 + WINDOW_SAFETY)) / 1000;
+    const windowSec = paddedWindowMs(limits.windowMs) / 1000;
     this.redisMode = redis !== undefined;
     if (redis) {
       // RateLimiterRedis keeps whole seconds: round the window up, never down.
@@ -156,8 +161,26 @@ export class RateBudget {
     if (!headers) return;
     const minLeft = numberHeader(headers, 'x-minlimit-remaining');
     const dayLeft = numberHeader(headers, 'x-daylimit-remaining');
-    if (minLeft !== undefined) await this.pullDown(this.minute, this.limits.callsPerWindow, minLeft, this.limits.windowMs * (1 + WINDOW_SAFETY));
+    if (minLeft !== undefined && minLeft === this.limits.callsPerWindow - 1) await this.reanchor();
+    if (minLeft !== undefined) await this.pullDown(this.minute, this.limits.callsPerWindow, minLeft, paddedWindowMs(this.limits.windowMs));
     if (dayLeft !== undefined) await this.pullDown(this.day, this.limits.callsPerDay, dayLeft, 86_400_000);
+  }
+
+  /**
+   * The call just answered opened a new window at Xero (one call used). Xero's window began when
+   * that call arrived, somewhere between sending and now, and may be later than our window began
+   * (a slow first call, a queue). Anchoring at the answer (not at the send) is the safe side: our
+   * window is stretched to end a padded window from now, keeping what it has counted, so ours
+   * never closes before Xero's. A window is never shortened.
+   */
+  private async reanchor(): Promise<void> {
+    const res = await this.minute.get(this.orgKey);
+    const now = Date.now();
+    const end = now + paddedWindowMs(this.limits.windowMs);
+    const currentEnd = res && res.msBeforeNext > 0 ? now + res.msBeforeNext : 0;
+    if (end <= currentEnd) return;
+    const ms = end - now;
+    await this.minute.set(this.orgKey, Math.max(res?.consumedPoints ?? 0, 1), this.redisMode ? Math.ceil(ms / 1000) : ms / 1000);
   }
 
   private async pullDown(limiter: RateLimiterAbstract, points: number, remoteLeft: number, windowMs: number): Promise<void> {

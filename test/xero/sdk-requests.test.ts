@@ -61,7 +61,7 @@ describe('Exact requests to Xero', () => {
       .reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd' }] }, limits)
       .put('/api.xro/2.0/Invoices', (b: unknown) => ((body = b), true))
       .query({ summarizeErrors: 'false', unitdp: '2' })
-      .matchHeader('idempotency-key', (v: string) => ((idempotencyKey = v), /^hb-create-[0-9a-f]{48}$/.test(v)))
+      .matchHeader('idempotency-key', (v: string | null) => ((idempotencyKey = v ?? ''), /^hb-create-[0-9a-f]{48}$/.test(v ?? '')))
       .reply(200, returned([LINE_A, LINE_B]), limits);
 
     const [o] = await xeroDestination.write(cfg, [draft(1)], writeCtx());
@@ -89,7 +89,7 @@ describe('Exact requests to Xero', () => {
     let again = '';
     api().get('/api.xro/2.0/Contacts').query(true).reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd' }] })
       .get('/api.xro/2.0/Invoices').query(true).reply(200, { Invoices: [] })
-      .put('/api.xro/2.0/Invoices').query(true).matchHeader('idempotency-key', (v: string) => ((again = v), true)).reply(200, returned([LINE_A, LINE_B]));
+      .put('/api.xro/2.0/Invoices').query(true).matchHeader('idempotency-key', (v: string | null) => ((again = v ?? ''), true)).reply(200, returned([LINE_A, LINE_B]));
     await xeroDestination.write(cfg, [draft(1)], writeCtx());
     expect(again).toBe(idempotencyKey);
   });
