@@ -166,7 +166,17 @@ export async function applyRemoteStatus(
     await tx.rows(sql`
       UPDATE time_entries te SET status = 'rated' FROM invoice_entries ie
       WHERE ie.invoice_id = ${inv.id} AND ie.live AND ie.entry_id = te.id AND te.status IN ('drafted','billed') AND te.deleted_at IS NULL`);
-    await tx.rows(sql`UPDATE invoice_entries SET live = false WHERE invoice_id = ${inv.id}`);
+    const credits = await tx.rows<{ entryId: number; creditedKey: string }>(sql`
+      UPDATE invoice_entries SET live = false WHERE invoice_id = ${inv.id} AND live
+      RETURNING entry_id::int AS "entryId", credit->>'invoiceKey' AS "creditedKey"`);
+    // A voided correction no longer credits the approved invoice it corrected: that invoice bills
+    // the entry again, so the next assembly sees the change and drafts a fresh correction.
+    for (const c of credits) {
+      if (!c.creditedKey) continue;
+      await tx.rows(sql`
+        UPDATE invoice_entries ie SET live = true FROM invoices i
+        WHERE ie.invoice_id = i.id AND i.key = ${c.creditedKey} AND i.live AND ie.entry_id = ${c.entryId}`);
+    }
     return true;
   });
 }
