@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Invoice } from 'xero-node';
+import { Invoice } from 'xero-node';
 import type { Logger } from 'pino';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { PreviousWrite, WriteOutcome } from '../../src/connectors/contract';
@@ -94,9 +94,16 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
   // 1. Sort drafts: unchanged, to update, to create. Reject malformed drafts before any call.
   const creates: Item[] = [];
   const updates: Item[] = [];
+  const deletions: Item[] = [];
   for (const draft of drafts) {
     const settings = settingsFor(config, draft.clientId);
     const prev = previous.get(draft.key);
+    if (draft.lines.length === 0) {
+      // Every entry left this draft: delete it in Xero (DRAFT/SUBMITTED only), or nothing to do.
+      if (prev?.remoteId) deletions.push({ draft, settings, prev, invoiceNumber: invoiceNumberFor(draft, settings) });
+      else out.set(draft.key, { key: draft.key, status: 'written', remoteStatus: 'DELETED' });
+      continue;
+    }
     let item: Item;
     try {
       item = { draft, settings, prev, invoiceNumber: invoiceNumberFor(draft, settings) };
@@ -294,12 +301,47 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
     }
   };
 
+  // ---- delete (a draft that lost all its entries) ----------------------------------------
+
+  const deleteChunk = async (items: Item[]) => {
+    let current: Map<string, Invoice>;
+    try {
+      current = await fetchInvoices(items.map((i) => i.prev!.remoteId!));
+    } catch (e) {
+      if (!(e instanceof XeroCallError)) throw e;
+      for (const i of items) fail(i, e.uncertain ? 'transient' : 'permanent', `could not read the invoice from Xero: ${e.message}`);
+      return;
+    }
+    for (const item of items) {
+      const remoteId = item.prev!.remoteId!;
+      const status = String(current.get(remoteId)?.status ?? 'DELETED');
+      if (status === 'DELETED' || status === 'VOIDED') {
+        out.set(item.draft.key, { key: item.draft.key, status: 'written', remoteId, remoteStatus: status });
+      } else if (status !== 'DRAFT' && status !== 'SUBMITTED') {
+        out.set(item.draft.key, { key: item.draft.key, status: 'locked', remoteId, remoteStatus: status });
+      } else {
+        try {
+          const body = await session.call('delete draft invoice', (api) =>
+            api.updateInvoice(tenant, remoteId, { invoices: [{ invoiceID: remoteId, status: Invoice.StatusEnum.DELETED }] }, undefined, idempotencyKey('delete', tenant, [item])),
+          );
+          const r = body.invoices?.[0];
+          if (r?.hasErrors) fail(item, 'permanent', messagesOf(r));
+          else out.set(item.draft.key, { key: item.draft.key, status: 'written', remoteId, remoteStatus: 'DELETED' });
+        } catch (e) {
+          if (!(e instanceof XeroCallError)) throw e;
+          fail(item, e.uncertain ? 'transient' : 'permanent', `could not delete the emptied draft: ${describeFailure(e.failure)}`);
+        }
+      }
+    }
+  };
+
   // 3. Work: batches of creates (one unitdp per request) and groups of updates, under the budget.
   const work: (() => Promise<void>)[] = [];
   for (const dp of [2, 4] as const) {
     for (const part of chunk(toCreate.filter((i) => i.settings.unitPriceDecimals === dp), config.batchSize)) work.push(() => createChunk(part));
   }
   for (const part of chunk(toUpdate, 50)) work.push(() => updateChunk(part));
+  for (const part of chunk(deletions, 50)) work.push(() => deleteChunk(part));
   await runPool(work, config.rateLimits.concurrent, (w) => w());
 
   return drafts.map(

@@ -69,4 +69,27 @@ describe('Xero draft updates', () => {
     const second = await xeroDestination.write(config, v2, writeCtx(rememberedFrom(first, v1)));
     expect(second.map((o) => (o.status === 'locked' ? o.remoteStatus : o.status))).toEqual(['PAID', 'VOIDED']);
   });
+
+  it('Given a pushed draft, when every entry leaves it, then the Xero draft is deleted and no new invoice appears', async () => {
+    const config = xeroConfig(fake);
+    const v1 = draft(6);
+    const [first] = await xeroDestination.write(config, [v1], writeCtx());
+    const remoteId = (first as { remoteId: string }).remoteId;
+    const emptied = { ...draft(6, { lines: [] }), lines: [] };
+    const [second] = await xeroDestination.write(config, [emptied], writeCtx(rememberedFrom([first!], [v1])));
+    expect(second).toMatchObject({ status: 'written', remoteId, remoteStatus: 'DELETED' });
+    expect(fake.invoices.get(remoteId)!.Status).toBe('DELETED');
+    expect(fake.countByNumber(`HB-${v1.key}`)).toBe(0);
+  });
+
+  it('Given an approved invoice, when every entry leaves it, then it is locked and not deleted', async () => {
+    const config = xeroConfig(fake);
+    const v1 = draft(7);
+    const [first] = await xeroDestination.write(config, [v1], writeCtx());
+    const remoteId = (first as { remoteId: string }).remoteId;
+    fake.setStatus(remoteId, 'AUTHORISED');
+    const [second] = await xeroDestination.write(config, [{ ...v1, lines: [], contentHash: 'emptied' }], writeCtx(rememberedFrom([first!], [v1])));
+    expect(second).toEqual({ key: v1.key, status: 'locked', remoteId, remoteStatus: 'AUTHORISED' });
+    expect(fake.invoices.get(remoteId)!.Status).toBe('AUTHORISED');
+  });
 });
