@@ -3,6 +3,7 @@ import { xeroDestination } from './xero';
 import { harvestSource } from './harvest/index';
 import { clockifySource } from './clockify/index';
 import { togglSource } from './toggl/index';
+import { googleSheetsSource } from './google-sheets/index';
 import { fileDestination } from './file/index';
 import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
@@ -25,6 +26,7 @@ export const sourceConnectors: ErasedSource[] = [
   harvestSource,
   clockifySource,
   togglSource,
+  googleSheetsSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [

@@ -9,3 +9,4 @@ export { retrySettings, windowSettings } from './settings';
 export { windowForRun, splitWindow, instantsOf } from './window';
 export type { DateWindow } from './window';
 export { toMapResult, decimalOf } from './entry';
+export { withRetries } from './retry-loop';
