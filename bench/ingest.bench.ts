@@ -1,0 +1,313 @@
+/*
+ * npm run bench:ingest — the spreadsheet ingest path on a generated 1,000,000-row Dutch CSV
+ * (HOURBRIDGE_BENCH_ROWS to scale down), with the example config's mapping, clients and rate
+ * cards. In one run it reports:
+ *   1. raw csv-parse rows/s (stream parse, count records, the connector's parser options) —
+ *      measured right before and right after (2) and averaged, so load drift hits both alike;
+ *   2. Hourbridge parse + normalise + rate rows/s: the csv connector's read, normalisePage and
+ *      rates.price per page, no ledger (goal ≥ 50 % of 1: pipelineVsRaw);
+ *   3. ledger ingest rows/s into PostgreSQL (upsertEntries page by page, fresh database) next to
+ *   4. a raw COPY of the same rows (the columns the ledger stores, the JSON of each entry
+ *      included) into a bare table without indexes in the same database, one COPY per page,
+ *      alternating which goes first on each page (goal: ledgerVsCopy ≥ 0.5);
+ *   5. ledger ingest into PGlite (on disk, as a user runs it) on the first
+ *      HOURBRIDGE_BENCH_PGLITE_ROWS rows (default 200,000: PGlite is single-threaded WASM), in a
+ *      child process of its own: PGlite alone holds ~850 MB resident once open (its WASM heap),
+ *      which would hide what the streaming path itself uses;
+ *   6. peak RSS of the run without PGlite (goal ≤ 512 MB: the file is streamed, never
+ *      loaded), and the PGlite process's peak beside it.
+ * Only the measured calls are timed (reading and mapping the CSV for 3–5 is not). Last line:
+ * one JSON object with the figures.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import pino from 'pino';
+import { csvSource } from '../connectors/csv/index';
+import type { CsvConfig } from '../connectors/csv/config.schema';
+import { loadConfig } from '../src/config/loader';
+import type { SourceConfig } from '../src/config/schema';
+import type { ConnectorContext, SourceConnector } from '../src/connectors/contract';
+import type { TimeEntry } from '../src/domain/time-entry';
+import { openLedger, type Ledger } from '../src/ledger/db';
+import { upsertEntries } from '../src/ledger/entries.repository';
+import type { PricingInput } from '../src/rates/contract';
+import { ClientResolver } from '../src/stages/clients';
+import { normalisePage } from '../src/stages/pull.stage';
+import { createTestDatabase, postgresAvailable } from '../test/support/services';
+import { writeCsvFile } from './support/csv-file';
+import { DUTCH_HEADER, dutchHoursRow } from './support/dutch-hours';
+import { perSec, printTable, round2, timed, type BenchRow } from './support/report';
+import { RssSampler, processPeakRssMb } from './support/rss';
+
+const CHILD = process.env.HOURBRIDGE_BENCH_CHILD;
+const ROWS = Number(process.env.HOURBRIDGE_BENCH_ROWS ?? 1_000_000);
+const PGLITE_ROWS = Math.min(ROWS, Number(process.env.HOURBRIDGE_BENCH_PGLITE_ROWS ?? 200_000));
+const PAGE = Number(process.env.HOURBRIDGE_BENCH_PAGE ?? 5000);
+const RSS_GOAL_MB = 512;
+
+const log = pino({ level: 'warn' }, pino.destination(2));
+const dir = CHILD ?? mkdtempSync(join(tmpdir(), 'hourbridge-bench-'));
+const file = join(dir, 'hours.csv');
+const rss = new RssSampler().start();
+const phasePeak: Record<string, number> = {};
+
+// ---- setup: the example config, pointed at the generated file -------------------------------
+const loaded = loadConfig('config/example.yaml', { ...process.env, HOURBRIDGE_LEDGER_URL: '' });
+const source = { ...(loaded.sources.find((s) => s.kind === 'csv') as CsvConfig), path: file, pageSize: PAGE } as CsvConfig;
+const connector = csvSource as unknown as SourceConnector<SourceConfig>;
+const clients = new ClientResolver(loaded.clients);
+const rates = loaded.rates;
+const ctx = (): ConnectorContext => ({ log, now: new Date('2026-12-31T12:00:00Z'), configDir: loaded.configDir });
+
+/** Every accepted entry of the file, page by page; stops early after `limit` rows. */
+async function* entryPages(limit = Infinity): AsyncGenerator<{ rows: number; entries: TimeEntry[] }> {
+  let rows = 0;
+  for await (const page of csvSource.read(source, { cursors: {} }, ctx())) {
+    let records = page.records;
+    if (rows + records.length > limit) records = records.slice(0, limit - rows);
+    rows += records.length;
+    const n = normalisePage({ ...page, records }, source as SourceConfig, connector, clients, ctx());
+    yield { rows: records.length, entries: n.entries };
+    if (rows >= limit) return;
+  }
+}
+
+// ---- 1: raw csv-parse -------------------------------------------------------------------------
+async function rawParse(): Promise<{ rows: number; ms: number }> {
+  const t = performance.now();
+  const parser = createReadStream(file).pipe(
+    parse({ delimiter: ';', quote: '"', bom: true, relax_column_count: true, relax_quotes: true }),
+  );
+  let rows = -1; // header
+  parser.on('data', () => rows++);
+  await new Promise<void>((resolve, reject) => {
+    parser.on('end', resolve);
+    parser.on('error', reject);
+  });
+  return { rows, ms: performance.now() - t };
+}
+
+// ---- 2: parse + normalise + rate ----------------------------------------------------------------
+async function pipelineRun() {
+  const t = performance.now();
+  const s = { rows: 0, entries: 0, quarantined: 0, lines: 0, excluded: 0, unpriced: 0, amount: 0 };
+  for await (const page of csvSource.read(source, { cursors: {} }, ctx())) {
+    s.rows += page.records.length;
+    const n = normalisePage(page, source as SourceConfig, connector, clients, ctx());
+    s.quarantined += n.quarantine.length;
+    const inputs: PricingInput[] = new Array(n.entries.length);
+    for (let i = 0; i < n.entries.length; i++) {
+      const entry = n.entries[i]!;
+      inputs[i] = { entry, client: clients.byId.get(entry.clientId!)! };
+    }
+    s.entries += inputs.length;
+    for (const o of rates.price(inputs)) {
+      if (!o.ok) s.unpriced++;
+      else if (o.lines.length === 0) s.excluded++;
+      else {
+        s.lines += o.lines.length;
+        for (const l of o.lines) s.amount += Number(l.amount);
+      }
+    }
+  }
+  return { ...s, ms: performance.now() - t };
+}
+
+// ---- 3 + 4: ledger into PostgreSQL vs raw COPY ---------------------------------------------------
+const COPY_TABLE = `CREATE TABLE bench_copy (
+  source_id text, external_id text, client_id text, worker text, work_date date, start_at timestamptz, end_at timestamptz,
+  duration_seconds int, break_seconds int, billable bool, approved bool, billed_at_source bool, data jsonb)`;
+
+function copyText(entries: TimeEntry[]): string {
+  const esc = (v: string | number | boolean | null | undefined): string => {
+    if (v === null || v === undefined) return '\\N';
+    const s = String(v);
+    return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+  };
+  let text = '';
+  for (const e of entries) {
+    text += `${esc(e.sourceId)}\t${esc(e.externalId)}\t${esc(e.clientId)}\t${esc(e.worker.name)}\t${e.date}\t${esc(e.start)}\t${esc(e.end)}\t${e.durationSeconds}\t${e.breakSeconds}\t${e.billable}\t${esc(e.approved)}\t${e.billedAtSource}\t${esc(JSON.stringify(e))}\n`;
+  }
+  return text;
+}
+
+async function postgresRun() {
+  const db = await createTestDatabase();
+  let ledger: Ledger | undefined;
+  const copyConn = new pg.Client({ connectionString: db.url });
+  try {
+    ledger = await openLedger({ url: db.url, poolSize: 2 });
+    await copyConn.connect();
+    await copyConn.query(COPY_TABLE);
+    const up = { ms: 0, rows: 0, inserted: 0, updated: 0, unchanged: 0 };
+    const copy = { ms: 0, rows: 0 };
+    let n = 0;
+    const runUpsert = async (entries: TimeEntry[]) => {
+      const c = await timed(up, () => upsertEntries(ledger!, entries, 'bench-run-1'));
+      up.rows += entries.length;
+      up.inserted += c.inserted;
+      up.updated += c.updated;
+      up.unchanged += c.unchanged;
+    };
+    const runCopy = async (entries: TimeEntry[]) => {
+      await timed(copy, () => pipeline(Readable.from([copyText(entries)]), copyConn.query(copyFrom('COPY bench_copy FROM STDIN'))));
+      copy.rows += entries.length;
+    };
+    for await (const page of entryPages()) {
+      // Alternate the order so neither side profits from a warm cache or a checkpoint systematically.
+      if (n++ % 2 === 0) {
+        await runUpsert(page.entries);
+        await runCopy(page.entries);
+      } else {
+        await runCopy(page.entries);
+        await runUpsert(page.entries);
+      }
+    }
+    const check = await copyConn.query<{ ledger: number; copied: number }>(
+      'SELECT (SELECT count(*)::int FROM time_entries) AS ledger, (SELECT count(*)::int FROM bench_copy) AS copied',
+    );
+    return { up, copy, stored: check.rows[0]! };
+  } finally {
+    await copyConn.end().catch(() => undefined);
+    await ledger?.close();
+    await db.drop();
+  }
+}
+
+// ---- 5: ledger into PGlite ----------------------------------------------------------------------
+async function pgliteRun() {
+  const dataDir = join(dir, 'pglite');
+  const ledger = await openLedger({ dataDir });
+  const up = { ms: 0, rows: 0, inserted: 0 };
+  try {
+    for await (const page of entryPages(PGLITE_ROWS)) {
+      const c = await timed(up, () => upsertEntries(ledger, page.entries, 'bench-run-1'));
+      up.rows += page.entries.length;
+      up.inserted += c.inserted;
+    }
+  } finally {
+    await ledger.close();
+  }
+  return up;
+}
+
+/** Run the PGlite phase in a child process (same file, same loader flags); returns its figures. */
+function pgliteInChild(): Promise<{ ms: number; rows: number; inserted: number; peakRssMb: number }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(process.argv[1]!, [], {
+      execArgv: process.execArgv,
+      env: { ...process.env, HOURBRIDGE_BENCH_CHILD: dir },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result: { ms: number; rows: number; inserted: number; peakRssMb: number } | undefined;
+    child.on('message', (m) => {
+      result = m as typeof result;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`PGlite bench process exited with ${code}`))));
+  });
+}
+
+if (CHILD) {
+  const r = await pgliteRun();
+  process.send!({ ...r, peakRssMb: processPeakRssMb() });
+  process.exit(0);
+}
+
+// ---- run --------------------------------------------------------------------------------------
+function phase(name: string) {
+  phasePeak[name] = rss.peakMb();
+  rss.reset();
+}
+
+try {
+  const tGen = performance.now();
+  const bytes = await writeCsvFile(file, { header: DUTCH_HEADER, rows: ROWS, row: dutchHoursRow, delimiter: ';', bom: true });
+  console.error(`generated ${ROWS.toLocaleString('en')} rows (${Math.round(bytes / 1e6)} MB) in ${((performance.now() - tGen) / 1000).toFixed(1)} s`);
+  rss.reset();
+
+  const raw1 = await rawParse();
+  const pipe = await pipelineRun();
+  const raw2 = await rawParse();
+  phase('parse');
+  if (raw1.rows !== ROWS || pipe.rows !== ROWS) throw new Error(`row counts differ: generated ${ROWS}, raw ${raw1.rows}, pipeline ${pipe.rows}`);
+  if (pipe.entries !== ROWS) throw new Error(`${ROWS - pipe.entries} generated rows were not accepted (${pipe.quarantined} quarantined)`);
+  const rawMs = (raw1.ms + raw2.ms) / 2;
+  const rawPerSec = perSec(ROWS, rawMs);
+  console.error(`parse: raw ${perSec(ROWS, raw1.ms)} / ${perSec(ROWS, raw2.ms)} rows/s, pipeline ${perSec(ROWS, pipe.ms)} rows/s`);
+
+  const pgUp = await postgresAvailable();
+  const pgRes = pgUp ? await postgresRun() : undefined;
+  phase('postgres');
+  if (pgRes && (pgRes.stored.ledger !== ROWS || pgRes.stored.copied !== ROWS || pgRes.up.inserted !== ROWS)) {
+    throw new Error(`PostgreSQL stored ${pgRes.stored.ledger} ledger rows (${pgRes.up.inserted} counted inserted) and ${pgRes.stored.copied} copied rows, expected ${ROWS}`);
+  }
+  const peakRssMb = processPeakRssMb();
+  const lite = PGLITE_ROWS > 0 ? await pgliteInChild() : undefined;
+
+  const rows: BenchRow[] = [
+    { name: 'raw csv-parse (stream, count records)', rows: ROWS, ms: rawMs, note: 'mean of a run before and after the pipeline' },
+    {
+      name: 'parse + normalise + rate (no ledger)',
+      rows: ROWS,
+      ms: pipe.ms,
+      vs: { label: 'raw csv-parse', perSec: rawPerSec },
+      goal: 0.5,
+      note: `${pipe.lines.toLocaleString('en')} lines, ${pipe.excluded.toLocaleString('en')} excluded`,
+    },
+  ];
+  if (pgRes) {
+    const copyPerSec = perSec(pgRes.copy.rows, pgRes.copy.ms);
+    rows.push(
+      { name: 'raw COPY into a bare table (PostgreSQL)', rows: pgRes.copy.rows, ms: pgRes.copy.ms, note: `one COPY per ${PAGE}-row page` },
+      { name: 'ledger ingest: upsertEntries (PostgreSQL)', rows: pgRes.up.rows, ms: pgRes.up.ms, vs: { label: 'raw COPY', perSec: copyPerSec }, goal: 0.5 },
+    );
+  }
+  if (lite) rows.push({ name: 'ledger ingest: upsertEntries (PGlite)', rows: lite.rows, ms: lite.ms, note: `first ${PGLITE_ROWS.toLocaleString('en')} rows, on disk` });
+
+  const pipelineVsRaw = round2(perSec(ROWS, pipe.ms) / rawPerSec);
+  const ledgerVsCopy = pgRes ? round2(perSec(pgRes.up.rows, pgRes.up.ms) / perSec(pgRes.copy.rows, pgRes.copy.ms)) : null;
+  printTable(rows, [
+    [
+      'peak RSS',
+      `${peakRssMb} MB (goal ≤ ${RSS_GOAL_MB}: ${peakRssMb <= RSS_GOAL_MB ? 'met' : 'NOT met'}); sampled per phase: ${Object.entries(phasePeak).map(([k, v]) => `${k} ${v} MB`).join(', ')}` +
+        (lite ? `; PGlite process ${lite.peakRssMb} MB` : ''),
+    ],
+    ...(pgUp ? [] : ([['PostgreSQL', 'not answering: ledger and COPY runs skipped']] as Array<[string, string]>)),
+  ]);
+  console.log(
+    JSON.stringify({
+      rows: ROWS,
+      pageSize: PAGE,
+      rawCsvRowsPerSec: rawPerSec,
+      pipelineRowsPerSec: perSec(ROWS, pipe.ms),
+      pipelineVsRaw,
+      ledgerPostgresRowsPerSec: pgRes ? perSec(pgRes.up.rows, pgRes.up.ms) : null,
+      copyRowsPerSec: pgRes ? perSec(pgRes.copy.rows, pgRes.copy.ms) : null,
+      ledgerVsCopy,
+      pgliteRows: lite?.rows ?? 0,
+      ledgerPgliteRowsPerSec: lite ? perSec(lite.rows, lite.ms) : null,
+      peakRssMb,
+      phasePeakRssMb: phasePeak,
+      pglitePeakRssMb: lite?.peakRssMb ?? null,
+      ratedLines: pipe.lines,
+      goals: { pipelineVsRaw: 0.5, ledgerVsCopy: 0.5, peakRssMb: RSS_GOAL_MB },
+      met: {
+        pipelineVsRaw: pipelineVsRaw >= 0.5,
+        ledgerVsCopy: ledgerVsCopy === null ? null : ledgerVsCopy >= 0.5,
+        peakRssMb: peakRssMb <= RSS_GOAL_MB,
+      },
+    }),
+  );
+} finally {
+  rss.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
