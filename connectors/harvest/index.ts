@@ -21,7 +21,14 @@ type Phase = 'full' | 'incremental' | 'reconcile';
 export interface HarvestCursor extends Cursor {
   v: 1;
   updatedSince: string | null;
-  pending?: { ceiling: string; phase: Phase; next: string; reconcileFrom: string | null };
+  pending?: {
+    ceiling: string;
+    phase: Phase;
+    next: string;
+    reconcileFrom: string | null;
+    /** `next` continues a phase already under way (false: it is the phase's first page). */
+    midPhase?: boolean;
+  };
 }
 
 interface Step {
@@ -65,7 +72,8 @@ function plan(config: HarvestConfig, options: ReadOptions, ctx: ConnectorContext
       sameOrigin = false;
     }
     if (sameOrigin) {
-      const steps: Step[] = [{ phase: p.phase, url: p.next, resumed: true }];
+      // Only a phase resumed in its middle has pages this read never sees: it cannot reconcile.
+      const steps: Step[] = [{ phase: p.phase, url: p.next, resumed: p.midPhase !== false }];
       if (p.phase === 'incremental' && p.reconcileFrom !== null) {
         steps.push({ phase: 'reconcile', url: q({ from: p.reconcileFrom }), resumed: false });
       }
@@ -150,7 +158,7 @@ async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: Co
         const following = next ?? steps[i + 1]?.url ?? null;
         const followingPhase = next ? step.phase : steps[i + 1]?.phase;
         const cursor: HarvestCursor = following
-          ? { v: 1, updatedSince, pending: { ceiling, phase: followingPhase!, next: following, reconcileFrom } }
+          ? { v: 1, updatedSince, pending: { ceiling, phase: followingPhase!, next: following, reconcileFrom, midPhase: next !== null } }
           : { v: 1, updatedSince: ceiling };
         const records = page.time_entries.map((entry) => ({
           ref: { id: String(entry.id) },
