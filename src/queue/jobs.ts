@@ -17,6 +17,7 @@ export const JOB = {
   pushPlan: 'push-plan',
   pushBatch: 'push-batch',
   status: 'status-update',
+  statusRefresh: 'status-refresh',
 } as const;
 
 // Job data carries ids and small batches only — never a config section, a token or a key
@@ -43,6 +44,10 @@ export const StatusJob = z.strictObject({
   status: z.enum(['approved', 'paid', 'voided', 'deleted', 'draft']),
   remoteStatus: z.string(),
 });
+
+/** A destination said an invoice changed (webhook) without saying how: look it up. */
+export const StatusRefreshJob = z.strictObject({ destinationId: z.string().min(1), remoteId: z.string().min(1) });
+export type StatusRefreshJob = z.infer<typeof StatusRefreshJob>;
 
 export type TriggerJob = z.infer<typeof TriggerJob>;
 export type PullJob = z.infer<typeof PullJob>;

@@ -29,6 +29,7 @@ import {
   QUEUE_NAMES,
   RateBatchJob,
   StatusJob,
+  StatusRefreshJob,
   TriggerJob,
   jobIds,
   type QueueName,
@@ -59,6 +60,8 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** Called when a job starts (tests use it to crash a worker at a chosen point). */
   onJobStart?: (queue: QueueName, job: Job) => void | Promise<void>;
+  /** Called when a job attempt ends (metrics: job durations). */
+  onJobEnd?: (queue: QueueName, jobName: string, seconds: number, outcome: 'completed' | 'failed' | 'waiting') => void;
 }
 
 export interface RunHandle {
@@ -251,6 +254,17 @@ export class QueueRunner {
     await this.queues.status.add(JOB.status, parsed, { ...this.jobDefaults, ...(eventId ? { jobId: `status.${eventId.replace(/:/g, '_')}` } : {}) });
   }
 
+  /** Queue a status refresh for an invoice a destination reported changed (webhook). */
+  async enqueueStatusRefresh(destinationId: string, remoteId: string, eventId: string): Promise<void> {
+    const data = StatusRefreshJob.parse({ destinationId, remoteId });
+    await this.queues.status.add(JOB.statusRefresh, data, { ...this.jobDefaults, jobId: `refresh.${eventId.replace(/:/g, '_')}` });
+  }
+
+  /** Redis round trip (readiness). */
+  async ping(): Promise<string> {
+    return this.connection.ping();
+  }
+
   /** Job counts per queue (metrics, dashboard, health). */
   async depths(): Promise<Record<QueueName, Record<string, number>>> {
     const entries = await Promise.all(
@@ -284,9 +298,12 @@ export class QueueRunner {
           const jobLog = this.log.child({ runId: (job.data as { runId?: string }).runId, jobId: job.id, queue: name, job: job.name, attempt: job.attemptsMade + 1 });
           try {
             const value = await this.process(name, job, token, jobLog);
-            jobLog.debug({ ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'job done');
+            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+            options.onJobEnd?.(name, job.name, seconds, 'completed');
+            jobLog.debug({ ms: seconds * 1000 }, 'job done');
             return value;
           } catch (err) {
+            options.onJobEnd?.(name, job.name, Number(process.hrtime.bigint() - started) / 1e9, err instanceof WaitingChildrenError ? 'waiting' : 'failed');
             if (err instanceof WaitingChildrenError) throw err;
             const decision = decideForQueue(err);
             if (decision.action === 'rate_limit') {
@@ -364,6 +381,13 @@ export class QueueRunner {
         const ref = data.key ? { key: data.key } : { destinationId: data.destinationId, remoteId: data.remoteId ?? '' };
         const applied = await applyRemoteStatus(this.opts.ledger, ref, data.status, data.remoteStatus);
         return { applied };
+      }
+      case JOB.statusRefresh: {
+        const data = StatusRefreshJob.parse(job.data);
+        // Recorded for the destination's status poll, which reads the invoice's real state;
+        // the webhook body itself is never trusted for a status.
+        await recordEvent(this.opts.ledger, null, 'webhook.invoice-changed', data.remoteId, { destinationId: data.destinationId });
+        return { recorded: true };
       }
       default:
         throw new UnrecoverableError(`no handler for job "${job.name}" on queue ${queue}`);
