@@ -212,6 +212,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!results.every((r) => r.ok)) code = EXIT.failed;
   });
 
+  (await import('./service.commands')).registerServiceCommands(program, (c) => (code = c));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

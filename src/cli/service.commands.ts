@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/loader';
+import { createLogger } from '../observability/logger';
+import { closeOnSignals, openServiceContext } from '../queue/bootstrap';
+import { QUEUE_NAMES, type QueueName } from '../queue/jobs';
+import { createOut } from './output';
+
+interface ServiceOptions {
+  config: string;
+  json?: boolean;
+  ledgerUrl?: string;
+  redisUrl?: string;
+  prefix?: string;
+  logLevel?: string;
+}
+
+function serviceOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-c, --config <path>', 'config file or directory of .yaml files')
+    .option('--ledger-url <url>', 'PostgreSQL URL of the shared ledger (default: ledger.url, then DATABASE_URL)')
+    .option('--redis-url <url>', 'Redis URL of the queues (default: server.redisUrl, then REDIS_URL, then redis://127.0.0.1:6379)')
+    .option('--prefix <prefix>', 'queue key prefix (default: server.queuePrefix)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug', process.env.HOURBRIDGE_LOG_LEVEL ?? 'info');
+}
+
+function parseQueues(list: string | undefined): QueueName[] | undefined {
+  if (!list) return undefined;
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(QUEUE_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`unknown queue(s) ${unknown.join(', ')}: expected some of ${QUEUE_NAMES.join(', ')}`);
+  return names as QueueName[];
+}
+
+/** `serve`, `worker` and `run`: the queue runner's commands. Registered by main.ts in one line. */
+export function registerServiceCommands(program: Command, setExitCode: (code: number) => void): void {
+  serviceOptions(program.command('serve').description('HTTP API, dashboard, schedules and workers (queue runner)'))
+    .option('-p, --port <port>', 'HTTP port (default: server.port, then PORT, then 8080)')
+    .option('--no-workers', 'serve the API and schedules only; run workers with `hourbridge worker`')
+    .action(async (opts: ServiceOptions & { port?: string; workers: boolean }) => {
+      const config = loadConfig(opts.config);
+      const log = createLogger({ level: opts.logLevel, bindings: { role: 'serve' } });
+      const ctx = await openServiceContext({ config, log, ledgerUrl: opts.ledgerUrl, redisUrl: opts.redisUrl, prefix: opts.prefix });
+      const { createApp } = await import('../service/app.module');
+      const app = await createApp(ctx, { workers: opts.workers });
+      const port = Number(opts.port ?? process.env.PORT ?? config.raw.server?.port ?? 8080);
+      await app.listen(port, '0.0.0.0');
+      log.info({ port }, 'hourbridge serving');
+      // Nest's shutdown hooks close the app (and with it the workers and queues) on SIGTERM.
+      await new Promise<void>((resolve) => process.once('beforeExit', () => resolve()));
+    });
+
+  serviceOptions(program.command('worker').description('work the queues (any number of processes on any number of machines)'))
+    .option('--queues <names>', `comma-separated subset of ${QUEUE_NAMES.join(', ')} (default: all)`)
+    .option('--concurrency <n>', 'jobs in parallel per queue in this process')
+    .action(async (opts: ServiceOptions & { queues?: string; concurrency?: string }) => {
+      const config = loadConfig(opts.config);
+      const log = createLogger({ level: opts.logLevel, bindings: { role: 'worker', pid: process.pid } });
+      const queues = parseQueues(opts.queues);
+      const ctx = await openServiceContext({ config, log, ledgerUrl: opts.ledgerUrl, redisUrl: opts.redisUrl, prefix: opts.prefix });
+      const n = opts.concurrency ? Number(opts.concurrency) : undefined;
+      ctx.runner.startWorkers({
+        ...(queues ? { queues } : {}),
+        ...(n ? { concurrency: Object.fromEntries(QUEUE_NAMES.map((q) => [q, n])) } : {}),
+      });
+      log.info({ queues: queues ?? QUEUE_NAMES }, 'worker started');
+      await new Promise<void>((resolve) => closeOnSignals(ctx, resolve));
+    });
+
+  serviceOptions(program.command('run').description('start a pipeline run on the queues now (workers do the work)'))
+    .requiredOption('--pipeline <id>', 'pipeline id (`all` when the config has no pipelines)')
+    .option('--wait', 'wait for the run to finish and print its summary')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (opts: ServiceOptions & { pipeline: string; wait?: boolean }) => {
+      const out = createOut(Boolean(opts.json));
+      const config = loadConfig(opts.config);
+      const log = createLogger({ level: opts.logLevel ?? 'warn', bindings: { role: 'run' } });
+      const ctx = await openServiceContext({ config, log, ledgerUrl: opts.ledgerUrl, redisUrl: opts.redisUrl, prefix: opts.prefix });
+      try {
+        const handle = await ctx.runner.triggerRun(opts.pipeline);
+        if (!opts.wait) {
+          out.document(handle);
+          out.print(handle.created ? `Run ${handle.runId} of pipeline ${handle.pipelineId} queued.` : `A run of pipeline ${handle.pipelineId} is already in flight: ${handle.runId}.`);
+          return;
+        }
+        const state = await ctx.runner.waitForRun(handle.runId, 24 * 3600_000, 1000);
+        out.document(state);
+        if (state.state === 'completed' && state.result) {
+          const s = state.result.summary;
+          out.table(
+            ['run', 'read', 'accepted', 'quarantined', 'drafted', 'updated', 'written', 'failed'],
+            [[handle.runId, s.read, s.accepted, s.quarantined, s.invoicesDrafted, s.invoicesUpdated, s.pushed, s.pushFailed]],
+            { alignRight: [1, 2, 3, 4, 5, 6, 7] },
+          );
+          for (const alert of state.result.alerts) out.print(`! ${alert}`);
+          if (s.pushFailed > 0) setExitCode(1);
+        } else {
+          out.print(`Run ${handle.runId} failed: ${state.failedReason ?? 'unknown reason'}`);
+          setExitCode(1);
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+}
