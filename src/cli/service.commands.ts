@@ -63,7 +63,8 @@ export function registerServiceCommands(program: Command, setExitCode: (code: nu
         ...(n ? { concurrency: Object.fromEntries(QUEUE_NAMES.map((q) => [q, n])) } : {}),
       });
       log.info({ queues: queues ?? QUEUE_NAMES }, 'worker started');
-      await new Promise<void>((resolve) => closeOnSignals(ctx, resolve));
+      // Runs until SIGTERM/SIGINT: active jobs finish, connections close, the process exits.
+      await new Promise<void>(() => closeOnSignals(ctx));
     });
 
   serviceOptions(program.command('run').description('start a pipeline run on the queues now (workers do the work)'))

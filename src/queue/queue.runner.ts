@@ -124,6 +124,7 @@ export class QueueRunner {
   private readonly connection: Redis;
   private readonly flow: FlowProducer;
   private readonly workers: Worker[] = [];
+  private readonly workerConnections: Redis[] = [];
   private readonly clients: ClientResolver;
   private readonly jobDefaults: JobsOptions;
   private closing: Promise<void> | null = null;
@@ -290,6 +291,8 @@ export class QueueRunner {
   startWorkers(options: WorkerOptions = {}): Worker[] {
     const names = options.queues ?? [...QUEUE_NAMES];
     for (const name of names) {
+      const connection = createRedis(this.opts.redisUrl);
+      this.workerConnections.push(connection);
       const worker: Worker = new Worker(
         name,
         async (job, token) => {
@@ -316,7 +319,7 @@ export class QueueRunner {
           }
         },
         {
-          connection: createRedis(this.opts.redisUrl),
+          connection,
           prefix: this.prefix,
           concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
           lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_MS[name],
@@ -610,6 +613,8 @@ export class QueueRunner {
       await Promise.all(this.workers.map((w) => w.close()));
       await Promise.all(QUEUE_NAMES.map((n) => this.queues[n].close()));
       await this.flow.close();
+      // Connections handed to BullMQ are not closed by it.
+      for (const c of this.workerConnections) c.disconnect();
       this.connection.disconnect();
     })();
     return this.closing;
