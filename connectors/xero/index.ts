@@ -4,6 +4,7 @@ import type { InvoiceDraft } from '../../src/domain/invoice';
 import { XeroConfigSchema, xeroSecretFields, type XeroConfig } from './config.schema';
 import { LedgerIntentLog, MemoryIntentLog } from './intent-log';
 import { pushDrafts } from './push';
+import { pollXeroStatuses } from './status';
 import { XeroCallError, XeroSession } from './xero-session';
 
 /**
@@ -45,6 +46,12 @@ export const xeroDestination: DestinationConnector<XeroConfig> = {
     } finally {
       await session.close();
     }
+  },
+
+  async pollStatuses(config: XeroConfig, ctx: ConnectorContext) {
+    const ledger = ctx.services?.ledger;
+    if (!ledger) throw new ConnectorError('config', 'polling Xero statuses needs the ledger', { connector: 'xero' });
+    return pollXeroStatuses({ config, ledger, log: ctx.log, redisUrl: ctx.services?.redisUrl, signal: ctx.signal });
   },
 };
 

@@ -141,6 +141,11 @@ export interface DestinationConnector<C extends { id: string; kind: string } = {
   role: 'destination';
   /** Idempotent by invoice key: writing the same draft twice never makes a second invoice. */
   write(config: C, drafts: InvoiceDraft[], ctx: WriteContext): Promise<WriteOutcome[]>;
+  /**
+   * Status back by polling (the fallback for missed webhooks): read what the accounting system
+   * did with written invoices (approved, paid, voided, deleted) and apply it to the ledger.
+   */
+  pollStatuses?(config: C, ctx: ConnectorContext): Promise<{ checked: number; changed: number }>;
 }
 
 export type AnyConnector = SourceConnector<any> | DestinationConnector<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

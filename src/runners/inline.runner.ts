@@ -7,7 +7,7 @@ import { finishRun, recordEvent, startRun } from '../ledger/sync.repository';
 import { assembleAll, type AssembleSummary } from '../stages/assemble.stage';
 import { ClientResolver } from '../stages/clients';
 import { pullSource, type PullSummary } from '../stages/pull.stage';
-import { pushPending, type PushSummary } from '../stages/push.stage';
+import { pollStatuses, pushPending, type PushSummary } from '../stages/push.stage';
 import { rateStale, type RateSummary } from '../stages/rate.stage';
 import { destinationConnectorMap, sourceConnectorFor } from './registry';
 import { newRunId } from './run-id';
@@ -121,6 +121,10 @@ async function execute(
   const rate: RateSummary = await rateStale({ ledger, rates: config.rates, clients, onProgress: (n) => progress.update(n) });
   progress.done();
 
+  // Status back before assembly: approved drafts must be locked before they are rebuilt.
+  // Not in preview: a token refresh inside the rolled-back transaction would lose the rotated token.
+  const statuses = dryRun ? { checked: 0, changed: 0, alerts: [] as string[] } : await pollStatuses({ destinations: config.destinations, connectors: destinationConnectorMap(), ctx });
+
   progress.phase('assemble');
   const assembled: AssembleSummary = await assembleAll(ledger, config.clients, config.rates);
   progress.done();
@@ -164,7 +168,7 @@ async function execute(
     },
     sources,
     invoices,
-    alerts: push.alerts,
+    alerts: [...statuses.alerts, ...push.alerts],
   };
 }
 

@@ -97,3 +97,29 @@ export async function pushPending(args: {
   }
   return summary;
 }
+
+/**
+ * The status stage (polling fallback): every destination that can report what the accounting
+ * system did with its drafts does so now, before assembly, so approved invoices are locked and
+ * deleted ones released before anything is rebuilt.
+ */
+export async function pollStatuses(args: {
+  destinations: DestinationConfig[];
+  connectors: Map<string, DestinationConnector<DestinationConfig>>;
+  ctx: ConnectorContext;
+}): Promise<{ checked: number; changed: number; alerts: string[] }> {
+  const total = { checked: 0, changed: 0, alerts: [] as string[] };
+  for (const config of args.destinations) {
+    const connector = args.connectors.get(config.kind);
+    if (!connector?.pollStatuses) continue;
+    try {
+      const r = await connector.pollStatuses(config, args.ctx);
+      total.checked += r.checked;
+      total.changed += r.changed;
+    } catch (err) {
+      // Not fatal: without fresh statuses, drafts stay drafts and a later push reports `locked`.
+      total.alerts.push(`destination ${config.id}: status check failed: ${isConnectorError(err) ? `${err.category}: ` : ''}${(err as Error).message}`);
+    }
+  }
+  return total;
+}
