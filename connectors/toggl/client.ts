@@ -69,3 +69,35 @@ export async function fetchMyTimeEntries(
   const res = await http.request<TogglV9TimeEntry[]>({ url: 'api/v9/me/time_entries', params: { ...q, meta: true } });
   return Array.isArray(res.data) ? res.data : [];
 }
+
+export interface TogglNames {
+  projects: Map<number, { name: string; client_id: number | null }>;
+  clients: Map<number, string>;
+  users: Map<number, string>;
+}
+
+// Fallback when report rows come without names (not enriched):
+// https://engineering.toggl.com/docs/api/projects#get-workspaceprojects
+// https://engineering.toggl.com/docs/api/clients#get-list-clients
+// https://engineering.toggl.com/docs/api/workspaces#get-workspace-users
+export async function fetchNames(http: HttpClient, workspaceId: string): Promise<TogglNames> {
+  const ws = encodeURIComponent(workspaceId);
+  const projects = new Map<number, { name: string; client_id: number | null }>();
+  const perPage = 200;
+  for (let page = 1; ; page++) {
+    const res = await http.request<Array<{ id: number; name: string; client_id?: number | null }>>({
+      url: `api/v9/workspaces/${ws}/projects`,
+      params: { active: 'both', page, per_page: perPage },
+    });
+    const batch = Array.isArray(res.data) ? res.data : [];
+    for (const p of batch) projects.set(p.id, { name: p.name, client_id: p.client_id ?? null });
+    if (batch.length < perPage) break;
+  }
+  const clientsRes = await http.request<Array<{ id: number; name: string }> | null>({ url: `api/v9/workspaces/${ws}/clients`, params: { status: 'both' } });
+  const usersRes = await http.request<Array<{ id: number; fullname?: string; name?: string }> | null>({ url: `api/v9/workspaces/${ws}/users` });
+  return {
+    projects,
+    clients: new Map((clientsRes.data ?? []).map((c) => [c.id, c.name])),
+    users: new Map((usersRes.data ?? []).map((u) => [u.id, u.fullname ?? u.name ?? ''])),
+  };
+}

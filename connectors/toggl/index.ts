@@ -3,9 +3,9 @@ import { asConnectorError } from '../../src/http/client';
 import { cursorCeiling } from '../../src/http/settings';
 import { splitWindow, windowForRun, type DateWindow } from '../../src/http/window';
 import { TogglConfigSchema, type TogglConfig } from './config.schema';
-import { fetchMe, fetchMyTimeEntries, searchTimeEntries, togglHttp, type ReportPosition } from './client';
+import { fetchMe, fetchMyTimeEntries, fetchNames, searchTimeEntries, togglHttp, type ReportPosition, type TogglNames } from './client';
 import { togglToTimeEntry } from './to-time-entry';
-import type { TogglRawRecord } from './types';
+import type { TogglRawRecord, TogglReportRow } from './types';
 
 export const TOGGL_STREAM = 'time_entries';
 
@@ -45,6 +45,22 @@ async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: Co
       ...(options.openSince ? { openSince: options.openSince } : {}),
     });
   const parts = splitWindow(window, config.reportSpanDays);
+  // Rows normally carry names (enrich_response); when they don't, look them up once per read.
+  let names: Promise<TogglNames> | undefined;
+  const withNames = async (row: Omit<TogglReportRow, 'time_entries'>) => {
+    const lacks = (row.project_id && (!row.project_name || !row.client_name)) || !row.username;
+    if (!lacks) return row;
+    names ??= fetchNames(http, String(config.workspaceId));
+    const n = await names;
+    const project = row.project_id ? n.projects.get(row.project_id) : undefined;
+    const client = project?.client_id ? n.clients.get(project.client_id) : undefined;
+    return {
+      ...row,
+      project_name: row.project_name || project?.name || null,
+      client_name: row.client_name || client || null,
+      username: row.username || n.users.get(row.user_id) || null,
+    };
+  };
   for (let part = resumed?.part ?? 0; part < parts.length; part++) {
     let position: ReportPosition | null = part === (resumed?.part ?? 0) ? (resumed?.position ?? null) : null;
     for (;;) {
@@ -55,13 +71,14 @@ async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: Co
         ...(position ?? {}),
       });
       const pending = next ? { window, part, position: next } : part + 1 < parts.length ? { window, part: part + 1, position: null } : null;
-      const records = rows.flatMap((row) => {
-        const { time_entries, ...shared } = row;
-        return (time_entries ?? []).map((entry) => ({
-          ref: { id: String(entry.id) },
-          data: { via: 'report', row: shared, entry } satisfies TogglRawRecord,
-        }));
-      });
+      const records = [];
+      for (const row of rows) {
+        const { time_entries, ...rest } = row;
+        const shared = await withNames(rest);
+        for (const entry of time_entries ?? []) {
+          records.push({ ref: { id: String(entry.id) }, data: { via: 'report', row: shared, entry } satisfies TogglRawRecord });
+        }
+      }
       const page: SourcePage = { stream: TOGGL_STREAM, records, cursor: pending ? { v: 1, synced, pending } : { v: 1, synced: true } };
       if (!pending && !resumed) page.reconcile = { from: window.from, to: window.to };
       yield page;

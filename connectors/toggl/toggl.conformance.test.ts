@@ -65,6 +65,9 @@ describeSourceConformance<TogglConfig>('toggl', {
   },
   async addInvalidEntry() {
     const r = row(60, 2);
+    // No project, hence no client: nothing to look up, nothing to bill.
+    r.project_id = null;
+    r.project_name = null;
     r.client_name = null;
     fake.rows.push(r);
     return { externalId: String(r.time_entries[0]!.id), field: 'client' };

@@ -101,6 +101,27 @@ describe('toggl connector', () => {
     expect(pages.at(-1)?.reconcile).toEqual({ from: '2024-03-01', to: '2024-03-21' });
   });
 
+  it('Given rows without names, when read, then projects, clients and users are looked up once and filled in', async () => {
+    const api = nock(BASE)
+      .post(SEARCH)
+      .reply(200, [
+        row({ username: null, project_name: null, client_name: null, project_id: 21 }),
+        row({ username: null, project_name: null, client_name: null, project_id: 21, time_entries: [{ id: 2, seconds: 60, start: '2024-03-11T12:00:00Z', stop: '2024-03-11T12:01:00Z' }] }),
+      ])
+      .get('/api/v9/workspaces/777/projects')
+      .query(true)
+      .reply(200, [{ id: 21, name: 'Mobile app', client_id: 31 }])
+      .get('/api/v9/workspaces/777/clients')
+      .query(true)
+      .reply(200, [{ id: 31, name: 'Globex' }])
+      .get('/api/v9/workspaces/777/users')
+      .reply(200, [{ id: 11, fullname: 'Tess' }]);
+    const m = mapAll(await readAll());
+    expect(api.isDone()).toBe(true);
+    expect(m.get('1')).toMatchObject({ kind: 'entry', entry: { client: 'Globex', project: 'Mobile app', worker: { name: 'Tess' } } });
+    expect(m.get('2')).toMatchObject({ kind: 'entry', entry: { client: 'Globex' } });
+  });
+
   it('Given the hourly quota is spent (402) with a short reset, when read, then the read waits and goes on', async () => {
     nock(BASE)
       .post(SEARCH)

@@ -24,6 +24,15 @@ export async function startTogglFake(opts: { token: string; workspaceId: string;
     const url = new URL(req.url ?? '/', 'http://fake');
     if (req.headers.authorization !== auth) return sendJson(res, 401, 'Incorrect username and/or password');
     if (req.method === 'GET' && url.pathname === '/api/v9/me') return sendJson(res, 200, { id: 1, fullname: 'Toggl Owner', email: 'owner@example.test', timezone: 'Europe/Amsterdam' });
+    const ws = `/api/v9/workspaces/${opts.workspaceId}`;
+    if (req.method === 'GET' && url.pathname === `${ws}/projects`) {
+      const seen = new Map(state.rows.filter((r) => r.project_id).map((r) => [r.project_id!, { id: r.project_id!, name: r.project_name ?? `Project ${r.project_id}`, client_id: 1 }]));
+      return sendJson(res, 200, Number(url.searchParams.get('page') ?? 1) > 1 ? [] : [...seen.values()]);
+    }
+    if (req.method === 'GET' && url.pathname === `${ws}/clients`) return sendJson(res, 200, [{ id: 1, name: 'Globex' }]);
+    if (req.method === 'GET' && url.pathname === `${ws}/users`) {
+      return sendJson(res, 200, [...new Map(state.rows.map((r) => [r.user_id, { id: r.user_id, fullname: r.username ?? `User ${r.user_id}` }])).values()]);
+    }
     if (req.method === 'GET' && url.pathname === '/api/v9/me/time_entries') {
       state.stats.listing++;
       const since = url.searchParams.get('since');
