@@ -66,6 +66,15 @@ export function invoiceNumberFor(draft: InvoiceDraft, s: EffectiveSettings): str
 
 export function buildInvoice(draft: InvoiceDraft, s: EffectiveSettings, opts: BuildOptions): Invoice {
   if (draft.lines.length === 0) throw new DraftRejected('permanent', `invoice ${draft.key} has no lines`);
+  if (dec(draft.total).isNegative()) {
+    // A correction that credits more than it bills (entries deleted after approval). Xero sales
+    // invoices cannot total below zero; it needs a credit note, which this connector does not
+    // write yet — so it says so instead of letting Xero reject it less clearly.
+    throw new DraftRejected(
+      'permanent',
+      `correction ${draft.key} totals ${draft.total} ${draft.currency}: Xero does not accept a negative sales invoice; raise a credit note for it in Xero`,
+    );
+  }
   const lineItems = draft.lines.map((line, i) => {
     const where = `line ${i + 1} (${line.description})`;
     const expected = lineAmount(line.quantity, line.unitPrice);

@@ -92,4 +92,14 @@ describe('Xero draft updates', () => {
     expect(second).toEqual({ key: v1.key, status: 'locked', remoteId, remoteStatus: 'AUTHORISED' });
     expect(fake.invoices.get(remoteId)!.Status).toBe('AUTHORISED');
   });
+
+  it('Given a correction that credits more than it bills, when pushed, then it is reported as needing a credit note and nothing is sent', async () => {
+    const config = xeroConfig(fake);
+    const credit = draft(8, { lines: [line('ann', '-2', '95.00')] });
+    const requests = fake.apiRequests('PUT').length;
+    const [outcome] = await xeroDestination.write(config, [{ ...credit, total: '-190.00' }], writeCtx());
+    expect(outcome).toMatchObject({ status: 'failed', category: 'permanent' });
+    expect((outcome as { message: string }).message).toContain('credit note');
+    expect(fake.apiRequests('PUT').length).toBe(requests);
+  });
 });
