@@ -47,6 +47,23 @@ export function isoDateOf(epochDay: number): string {
   return s;
 }
 
+const P2: readonly string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
+/**
+ * `new Date(ms).toISOString()` for whole seconds, from the cached date part: several times
+ * faster, and the ingest path writes two instants per row.
+ */
+export function isoInstantOf(ms: number): string {
+  if (ms % 1000 !== 0) return new Date(ms).toISOString();
+  const day = Math.floor(ms / MS_PER_DAY);
+  let s = (ms - day * MS_PER_DAY) / 1000;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return `${isoDateOf(day)}T${P2[h]}:${P2[m]}:${P2[s]}.000Z`;
+}
+
 export function ymdOf(epochDay: number): { year: number; month: number; day: number } {
   const d = new Date(epochDay * MS_PER_DAY);
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };

@@ -3,7 +3,7 @@ import type { MapResult, Problem } from '../connectors/contract';
 import type { EntryExtra, TimeEntry } from '../domain/time-entry';
 import type { Cell, Parsed } from './cells';
 import { cellText, isBlank } from './cells';
-import { compileDateFormat, isoDateOf, parseDateCell, type DateFormat } from './date.parser';
+import { compileDateFormat, isoDateOf, isoInstantOf, parseDateCell, type DateFormat } from './date.parser';
 import { parseBreakCell, parseDurationCell } from './duration.parser';
 import { DEFAULT_DERIVE, type KeyField, type Mapping, type MappedField } from './mapping.schema';
 import { compileBooleanParser, parseDecimalCell, type BooleanParser } from './number.parser';
@@ -93,6 +93,8 @@ function problem(problems: Problem[], cells: readonly Cell[], col: Col, reason: 
 }
 
 interface KeyValues {
+  /** Text fields already read (by field name); others are read from the cells. */
+  texts?: Partial<Record<KeyField, string | undefined>>;
   date?: number;
   start?: TimeValue;
   end?: TimeValue;
@@ -293,8 +295,10 @@ export class SheetMapper {
           parts += n === undefined ? '' : String(n);
           break;
         }
-        default:
-          parts += normKeyText(this.text(f, cells) ?? '');
+        default: {
+          const t = v.texts && f in v.texts ? v.texts[f] : this.text(f, cells);
+          parts += t === undefined ? '' : normKeyText(t);
+        }
       }
       parts += '\u001f';
     }
@@ -369,8 +373,8 @@ export class SheetMapper {
       if (durationSeconds <= 0) problem(problems, cells, c.end, 'ends before or when the shift starts');
       else if (durationSeconds > 86_400) problem(problems, cells, c.end, 'makes the shift longer than 24 hours');
       else {
-        start = new Date(startMs).toISOString();
-        end = new Date(endMs).toISOString();
+        start = isoInstantOf(startMs);
+        end = isoInstantOf(endMs);
         if (endP?.ok && hoursSeconds !== undefined) {
           const expected = net ? durationSeconds - breakSeconds : durationSeconds;
           if (Math.abs(hoursSeconds - expected) > 60) {
@@ -448,6 +452,11 @@ export class SheetMapper {
       for (const t of this.constantTags) if (!tags.includes(t)) tags.push(t);
     } else if (tags.length) tags = [...tags];
 
+    const project = this.text('project', cells);
+    const task = this.text('task', cells);
+    const role = this.text('role', cells);
+    const notes = this.text('notes', cells);
+    const workerId = this.text('workerId', cells);
     let externalId = meta.key;
     if (externalId === undefined) {
       if (!this.deriveFields) {
@@ -457,6 +466,7 @@ export class SheetMapper {
       } else if (!(dateP && !dateP.ok) && !(startP && !startP.ok) && !(endP && !endP.ok) && !(hoursP && !hoursP.ok) && !(breakP && !breakP.ok)) {
         // A derived id fails only when one of its fields does, which is reported above.
         externalId = this.deriveKey(cells, {
+          texts: { worker, client, project, task, role, notes, workerId },
           date: epochDay,
           start: startP?.value,
           end: endP?.value,
@@ -485,12 +495,12 @@ export class SheetMapper {
     const entry: TimeEntry = {
       sourceId: meta.sourceId,
       externalId,
-      worker: { id: this.text('workerId', cells), name: worker },
+      worker: { id: workerId, name: worker },
       client,
       clientId: undefined,
-      project: this.text('project', cells),
-      task: this.text('task', cells),
-      role: this.text('role', cells),
+      project,
+      task,
+      role,
       tags,
       date: isoDateOf(epochDay),
       start,
@@ -501,7 +511,7 @@ export class SheetMapper {
       billable,
       approved,
       billedAtSource: false,
-      notes: this.text('notes', cells),
+      notes,
       sourceRate,
       sourceCurrency: this.mapping.constants.sourceCurrency,
       costRate,

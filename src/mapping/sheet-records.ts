@@ -1,6 +1,7 @@
 import type { MapResult, RawRecord } from '../connectors/contract';
 import type { Cell } from './cells';
 import type { Mapping } from './mapping.schema';
+import { KeySet } from './key-set';
 import { HeaderError, SheetMapper, type RowMeta } from './sheet-mapper';
 
 /**
@@ -35,7 +36,9 @@ export interface SheetRow {
  */
 export class SheetRecordBuilder {
   readonly mapper: SheetMapper;
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new KeySet();
+  /** Reused for every row: SheetMapper.map copies what it keeps. */
+  private readonly meta: RowMeta;
 
   /** Throws HeaderError when the header lacks mapped columns. */
   constructor(
@@ -45,20 +48,23 @@ export class SheetRecordBuilder {
   ) {
     this.mapper = mapperFor(mapping, header);
     owners.set(header, { mapping, sourceId: opts.sourceId });
+    this.meta = { sourceId: opts.sourceId, row: 0, file: opts.file, sheet: opts.sheet, fetchedAt: opts.fetchedAt, date1904: opts.date1904 };
   }
 
   record(cells: Cell[], row: number): RawRecord {
     const o = this.opts;
     const data: SheetRow = { cells, header: this.header, fetchedAt: o.fetchedAt };
     if (o.date1904) data.date1904 = true;
-    const meta: RowMeta = { sourceId: o.sourceId, row, file: o.file, sheet: o.sheet, fetchedAt: o.fetchedAt, date1904: o.date1904 };
+    const meta = this.meta;
+    meta.row = row;
+    meta.key = undefined;
+    meta.duplicateOf = undefined;
     let result = this.mapper.map(cells, meta);
     const key = result.kind === 'entry' ? result.entry.externalId : result.kind === 'invalid' ? result.externalId : undefined;
     if (key !== undefined) {
       data.key = key;
-      const first = this.seen.get(key);
-      if (first === undefined) this.seen.set(key, row);
-      else {
+      const first = this.seen.add(key, row);
+      if (first !== undefined) {
         data.duplicateOf = first;
         meta.key = key;
         meta.duplicateOf = first;

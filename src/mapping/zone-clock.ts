@@ -14,6 +14,8 @@ const MS_PER_DAY = 86_400_000;
  */
 export class ZoneClock {
   private readonly offsets = new Map<number, number>();
+  /** Conversions on transition days (luxon costs tens of microseconds; shifts repeat the same times). */
+  private readonly slow = new Map<number, number>();
 
   constructor(readonly zone: string) {}
 
@@ -41,10 +43,17 @@ export class ZoneClock {
     const s = seconds - (day - epochDay) * 86_400;
     const off = this.dayOffset(day);
     if (!Number.isNaN(off)) return day * MS_PER_DAY + s * 1000 - off * 60_000;
-    const { year, month, day: d } = ymdOf(day);
-    const hour = Math.floor(s / 3600);
-    const minute = Math.floor((s % 3600) / 60);
-    const second = s % 60;
-    return DateTime.fromObject({ year, month, day: d, hour, minute, second }, { zone: this.zone }).toMillis();
+    const k = day * 86_400 + s;
+    let ms = this.slow.get(k);
+    if (ms === undefined) {
+      const { year, month, day: d } = ymdOf(day);
+      const hour = Math.floor(s / 3600);
+      const minute = Math.floor((s % 3600) / 60);
+      const second = s % 60;
+      ms = DateTime.fromObject({ year, month, day: d, hour, minute, second }, { zone: this.zone }).toMillis();
+      if (this.slow.size > 100_000) this.slow.clear();
+      this.slow.set(k, ms);
+    }
+    return ms;
   }
 }
