@@ -11,8 +11,8 @@ import { compileRates, ratesConfigSchema } from '../../../src/rates/index';
 
 /**
  * A deterministic source for the queue tests and benchmark: `count` time-tracker rows spread
- * over March 2026, two clients, 40 workers, a weekend surcharge, and every 500th row naming an
- * unknown client (quarantined). Same parameters → same rows, in every process.
+ * over a year, two clients, 400 workers, and every 500th row naming an unknown client
+ * (quarantined), every 97th not billable. Same parameters → same rows, in every process.
  */
 const GeneratedSourceSchema = z.strictObject({
   id: z.string(),
@@ -31,14 +31,17 @@ interface Row {
   minutes: number;
 }
 
+const FIRST_DAY = Date.UTC(2025, 3, 1);
+
 function row(n: number): Row {
-  const day = 1 + (n % 31);
+  // Spread over a year and 400 people: about one entry per person per working day at 200k rows.
+  const day = new Date(FIRST_DAY + ((n * 37) % 365) * 86_400_000).toISOString().slice(0, 10);
   return {
     n,
-    worker: `Worker ${String(n % 40).padStart(2, '0')}`,
+    worker: `Worker ${String(n % 400).padStart(3, '0')}`,
     client: n % 500 === 499 ? 'Unknown Corp' : n % 3 === 0 ? 'Globex GmbH' : 'Acme B.V.',
     project: `Project ${n % 7}`,
-    date: `2026-03-${String(day).padStart(2, '0')}`,
+    date: day,
     minutes: 15 * (1 + ((n * 7919) % 36)),
   };
 }
