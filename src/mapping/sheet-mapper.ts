@@ -390,6 +390,8 @@ export class SheetMapper {
     } else if (hoursSeconds !== undefined) {
       durationSeconds = hoursSeconds + (net ? breakSeconds : 0);
       if (durationSeconds > 86_400) problem(problems, cells, c.hours, 'is more than 24 hours for one row');
+    } else if (epochDay === undefined && startP?.ok && endP?.ok) {
+      // Start and end are fine; the missing or bad date is already reported.
     } else if (!(hoursP && !hoursP.ok) && !(startP && !startP.ok) && !(endP && !endP.ok)) {
       if (startP?.ok && c.end.index >= 0) problem(problems, cells, c.end, 'is blank: a row with a start needs an end or hours');
       else if (c.hours.index >= 0) problem(problems, cells, c.hours, c.start.index >= 0 ? 'is blank, and so is the start: no hours to bill' : 'is blank: every row needs hours');

@@ -111,6 +111,13 @@ describe('mapRow', () => {
     });
   });
 
+  it('Given a bad date on a shift with start and end, when mapped, then only the date is reported', () => {
+    const r = mapRow(row({ ...base, Datum: '31-02-2026', Uren: '' }), header, mapping, meta(6));
+    expect(r.kind === 'invalid' && r.problems.map((p) => p.field)).toEqual(['date']);
+    const blank = mapRow(row({ ...base, Datum: '', Uren: '' }), header, mapping, meta(6));
+    expect(blank).toMatchObject({ kind: 'invalid', problems: [{ field: 'date', column: 'Datum', reason: 'is blank: every row needs a date' }] });
+  });
+
   it('Given several bad cells, when mapped, then every problem is reported, not just the first', () => {
     const r = mapRow(row({ ...base, Medewerker: '', Begin: '25:00', Goedgekeurd: 'misschien', Km: 'veel' }), header, mapping, meta(7));
     expect(r.kind).toBe('invalid');
