@@ -9,7 +9,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = path.join(root, 'bin/hourbridge.js');
 
 /** The README's first command, run as a user would: the real bin, the bundled example, a fresh directory. */
-describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
+// Each step spawns the real CLI (tsx start-up + the embedded ledger): give a loaded machine room.
+describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 240_000 }, () => {
   let dir: string;
   const env = { ...process.env, DATABASE_URL: '', HOURBRIDGE_LEDGER_URL: '', HOURBRIDGE_LOG_LEVEL: 'warn' };
   const run = (...args: string[]) => {

@@ -19,7 +19,7 @@ const log = pino({ level: 'silent' });
  * invoices; edits update drafts in place; once finance approves, a change becomes a correction
  * invoice and the approved one is never touched.
  */
-describe('sync to Xero (fake Xero server, embedded ledger)', () => {
+describe('sync to Xero (fake Xero server, embedded ledger)', { timeout: 180_000 }, () => {
   let dir: string;
   let fake: FakeXero;
   let ledger: Ledger;
