@@ -30,7 +30,7 @@ interface EntryDims {
   workerId?: string;
   workerName: string;
   role?: string;
-  tags: Set<string>;
+  tags: ReadonlySet<string>;
   source: string;
 }
 
@@ -38,7 +38,7 @@ interface BaseRate {
   id: number;
   /** Memo per surcharge mask, and per trace context: both pure functions of their key. */
   prices: Map<number, PriceInfo>;
-  traces: Map<string, TraceStep[]>;
+  traces: Map<number | string, TraceStep[]>;
   rule: CBase;
   rateInt: number;
   rateText: string;
@@ -78,6 +78,45 @@ interface Work {
   netMs: number;
 }
 
+/**
+ * Trace steps and texts that depend only on a few numbers (a break length, a shift length, a
+ * rounding) are built once per ruleset and shared: they are immutable values, and building
+ * their sentences per entry (plus the garbage that leaves behind) was most of the cost of
+ * pricing a million entries. Every map is bounded: cleared when it grows past MEMO_LIMIT.
+ */
+const MEMO_LIMIT = 10_000;
+
+interface RulesetMemo {
+  breakSteps: Map<number, TraceStep>;
+  statutorySteps: Map<number, TraceStep>;
+  roundingSteps: Map<number, TraceStep>;
+  minShiftSteps: Map<number, TraceStep>;
+  excluded: Map<object, string>;
+  extras: Map<string, { amount: string; trace: TraceStep[] }>;
+  /** Quantity text per scaled quantity (the ruleset fixes the decimals). */
+  quantityText: Map<number, string>;
+  /** Entry steps + first piece trace, concatenated once per distinct combination (a trie on step identity). */
+  concat: ConcatNode;
+  concatSize: number;
+}
+
+interface ConcatNode {
+  next: Map<TraceStep, ConcatNode>;
+  withTrace: Map<TraceStep[], TraceStep[]>;
+}
+
+function memoGet<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = make();
+    if (map.size >= MEMO_LIMIT) map.clear();
+    map.set(key, v);
+  }
+  return v;
+}
+
+const NO_TAGS: ReadonlySet<string> = new Set();
+
 class PriceFailure {
   constructor(
     readonly reason: string,
@@ -92,6 +131,8 @@ interface PriceInfo {
   label: string;
   applied: CAdd[];
   suppressedBy?: CAdd;
+  /** Amount text per scaled quantity (memo). */
+  amounts: Map<number, string>;
 }
 
 function matches(m: CMatch, d: EntryDims): boolean {
@@ -138,6 +179,25 @@ export class RateEngine implements CompiledRates {
   private readonly rulesets = new Map<string, CRuleset>();
   private readonly clientRuleset: Map<string, string>;
   private readonly baseCache = new Map<string, BaseRate>();
+  /** Base rates of hourly and fixed rules: one per rule object. */
+  private readonly plainBase = new Map<CBase, BaseRate>();
+  private readonly memos = new Map<CRuleset, RulesetMemo>();
+  private readonly hoursRawText = new Map<number, string>();
+  /**
+   * ISO text per instant: shifts start and end on round times, so the same instants recur
+   * across entries and sharing one string each is cheaper than formatting it again.
+   */
+  private readonly isoText = new Map<number, string>();
+
+  private iso(ms: number): string {
+    let s = this.isoText.get(ms);
+    if (s === undefined) {
+      s = isoUtc(ms);
+      if (this.isoText.size >= 50_000) this.isoText.clear();
+      this.isoText.set(ms, s);
+    }
+    return s;
+  }
   private nextBaseId = 0;
 
   constructor(config: RatesConfig, clients: ClientConfig[], issues: ConfigIssue[]) {
@@ -149,6 +209,51 @@ export class RateEngine implements CompiledRates {
     this.hash = createHash('sha256')
       .update(JSON.stringify({ v: 1, config, clients: clients.map((c) => [c.id, c.timeZone, c.currency]) }))
       .digest('hex');
+  }
+
+  private memo(rs: CRuleset): RulesetMemo {
+    let m = this.memos.get(rs);
+    if (!m) {
+      m = {
+        breakSteps: new Map(),
+        statutorySteps: new Map(),
+        roundingSteps: new Map(),
+        minShiftSteps: new Map(),
+        excluded: new Map(),
+        extras: new Map(),
+        quantityText: new Map(),
+        concat: { next: new Map(), withTrace: new Map() },
+        concatSize: 0,
+      };
+      this.memos.set(rs, m);
+    }
+    return m;
+  }
+
+  /** `[...steps, ...trace]`, shared between entries with the same (memoised) steps and trace. */
+  private concatTrace(m: RulesetMemo, steps: TraceStep[], trace: TraceStep[]): TraceStep[] {
+    let node = m.concat;
+    for (const step of steps) {
+      let next = node.next.get(step);
+      if (!next) {
+        if (m.concatSize >= MEMO_LIMIT) {
+          m.concat = { next: new Map(), withTrace: new Map() };
+          m.concatSize = 0;
+          return [...steps, ...trace];
+        }
+        next = { next: new Map(), withTrace: new Map() };
+        node.next.set(step, next);
+        m.concatSize++;
+      }
+      node = next;
+    }
+    let out = node.withTrace.get(trace);
+    if (!out) {
+      out = [...steps, ...trace];
+      node.withTrace.set(trace, out);
+      m.concatSize++;
+    }
+    return out;
   }
 
   rulesetFor(clientId: string): CRuleset | undefined {
@@ -228,6 +333,9 @@ export class RateEngine implements CompiledRates {
       try {
         const r = this.prepare(input, i);
         if ('ok' in r) outcomes[i] = r;
+        // Without overtime an entry is priced on its own: finish it now, so its working state
+        // dies young instead of surviving the whole batch (that survival was most of the GC cost).
+        else if (r.rs.overtime.length === 0) outcomes[i] = this.finish(r);
         else works.push(r);
       } catch (err) {
         if (!(err instanceof PriceFailure)) throw err;
@@ -264,14 +372,16 @@ export class RateEngine implements CompiledRates {
       workerId: norm(entry.worker.id),
       workerName: norm(entry.worker.name)!,
       role: norm(entry.role),
-      tags: new Set((entry.tags ?? []).map((t) => t.trim().toLowerCase())),
+      tags: entry.tags !== undefined && entry.tags.length > 0 ? new Set(entry.tags.map((t) => t.trim().toLowerCase())) : NO_TAGS,
       source: entry.sourceId.toLowerCase(),
     };
+    const memo = this.memo(rs);
     for (const nb of rs.nonBillable) {
       if (nb.project && !nb.project.test(entry.project ?? '')) continue;
       if (nb.task && !nb.task.test(entry.task ?? '')) continue;
       if (nb.match && !matches(nb.match, dims)) continue;
-      return { ...keys, ok: true, lines: [], excluded: `non-billable by rule "${nb.id}"${nb.reason ? `: ${nb.reason}` : ''}` };
+      const excluded = memoGet(memo.excluded, nb, () => `non-billable by rule "${nb.id}"${nb.reason ? `: ${nb.reason}` : ''}`);
+      return { ...keys, ok: true, lines: [], excluded };
     }
 
     const candidates = rs.base.filter((b) => matches(b.match, dims));
@@ -299,14 +409,41 @@ export class RateEngine implements CompiledRates {
     // Breaks: recorded, else the statutory automatic break for the shift length.
     let brk = entry.breakSeconds * 1000;
     if (brk > 0) {
-      steps.push({ rule: 'break', kind: 'break', applied: true, detail: `recorded break of ${hoursText(brk)} deducted (${breakWhere(rs, hasTimes)})`, value: hoursText(brk) });
+      const b0 = brk;
+      steps.push(
+        memoGet(memo.breakSteps, hasTimes ? b0 : -1 - b0, () => ({
+          rule: 'break',
+          kind: 'break',
+          applied: true,
+          detail: `recorded break of ${hoursText(b0)} deducted (${breakWhere(rs, hasTimes)})`,
+          value: hoursText(b0),
+        })),
+      );
     } else if (rs.statutory.length > 0) {
-      const rule = [...rs.statutory].reverse().find((s) => gross > s.afterMs);
-      if (rule) {
+      let idx = rs.statutory.length - 1;
+      while (idx >= 0 && !(gross > rs.statutory[idx]!.afterMs)) idx--;
+      if (idx >= 0) {
+        const rule = rs.statutory[idx]!;
         brk = rule.ms;
-        steps.push({ rule: `${rs.name}.breaks.statutory`, kind: 'break', applied: true, detail: `no break recorded: statutory break of ${rule.text} deducted (${breakWhere(rs, hasTimes)})`, value: hoursText(brk) });
+        steps.push(
+          memoGet(memo.statutorySteps, hasTimes ? idx : -1 - idx, () => ({
+            rule: `${rs.name}.breaks.statutory`,
+            kind: 'break',
+            applied: true,
+            detail: `no break recorded: statutory break of ${rule.text} deducted (${breakWhere(rs, hasTimes)})`,
+            value: hoursText(rule.ms),
+          })),
+        );
       } else {
-        steps.push({ rule: `${rs.name}.breaks.statutory`, kind: 'break', applied: false, detail: `no break recorded and the shift (${hoursText(gross)}) is too short for a statutory break` });
+        // Keyed by the shift length in whole minutes: hoursText shows no finer.
+        steps.push(
+          memoGet(memo.statutorySteps, 1e6 + Math.round(gross / 60_000), () => ({
+            rule: `${rs.name}.breaks.statutory`,
+            kind: 'break',
+            applied: false,
+            detail: `no break recorded and the shift (${hoursText(gross)}) is too short for a statutory break`,
+          })),
+        );
       }
     }
     if (brk > gross) brk = gross;
@@ -353,28 +490,43 @@ export class RateEngine implements CompiledRates {
     work.onlyIfMask = onlyIfMask;
     work.entryMask = matchMask & onlyIfMask;
 
-    // Worked intervals after the break.
-    const intervals: Array<[number, number]> = [];
-    if (!hasTimes || brk === 0) intervals.push([a, b - brk]);
-    else if (rs.breakPosition === 'start') intervals.push([a + brk, b]);
-    else if (rs.breakPosition === 'end') intervals.push([a, b - brk]);
-    else {
-      const bs = a + Math.floor((gross - brk) / 2);
-      intervals.push([a, bs], [bs + brk, b]);
+    // Worked intervals after the break: [x1, y1), and [x2, y2) when the break splits the shift.
+    let x1 = a;
+    let y1 = b - brk;
+    let x2 = 0;
+    let y2 = 0;
+    if (hasTimes && brk !== 0) {
+      if (rs.breakPosition === 'start') {
+        x1 = a + brk;
+        y1 = b;
+      } else if (rs.breakPosition === 'middle') {
+        y1 = a + Math.floor((gross - brk) / 2);
+        x2 = y1 + brk;
+        y2 = b;
+      }
     }
 
     let lastDay = shiftDay.dayNum;
     let lastBase = baseAtStart;
     if (hasTimes) {
-      for (const [x, y] of intervals) {
-        for (const p of splitInterval(zd, x, y)) {
-          if (p.day.dayNum !== lastDay) {
-            lastDay = p.day.dayNum;
-            lastBase = this.resolveBase(rs, candidates, p.day, entry);
+      // Split at local midnight and band edges (as splitInterval, without its temporary objects).
+      for (let k = 0; k < 2; k++) {
+        let t = k === 0 ? x1 : x2;
+        const y = k === 0 ? y1 : y2;
+        while (t < y) {
+          const day = zd.at(t);
+          const edges = day.edgeMs;
+          let seg = 0;
+          while (seg + 1 < edges.length && edges[seg + 1]! <= t) seg++;
+          const segEnd = seg + 1 < edges.length ? edges[seg + 1]! : day.endMs;
+          const e = segEnd < y ? segEnd : y;
+          if (day.dayNum !== lastDay) {
+            lastDay = day.dayNum;
+            lastBase = this.resolveBase(rs, candidates, day, entry);
           }
-          const base = lastBase;
-          const mask = this.dayMask(rs, p.day) & rs.segMask[p.seg]! & work.entryMask;
-          work.pieces.push({ s: p.s, len: p.e - p.s, raw: p.e - p.s, day: p.day, seg: p.seg, mask, blocked: 0, base, kind: 'time' });
+          const mask = this.dayMask(rs, day) & rs.segMask[seg]! & work.entryMask;
+          work.pieces.push({ s: t, len: e - t, raw: e - t, day, seg, mask, blocked: 0, base: lastBase, kind: 'time' });
+          t = e;
         }
       }
     } else if (gross - brk > 0) {
@@ -408,10 +560,10 @@ export class RateEngine implements CompiledRates {
   /** Base rates are few; cache them so the hot path allocates no Decimal or text per entry. */
   private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
     if (rule.kind !== 'markup') {
-      let hit = this.baseCache.get(`${rs.name}|${rule.idx}`);
+      let hit = this.plainBase.get(rule);
       if (!hit) {
         hit = this.makeBaseRate(rs, rule, day, entry);
-        this.baseCache.set(`${rs.name}|${rule.idx}`, hit);
+        this.plainBase.set(rule, hit);
       }
       return hit;
     }
@@ -499,17 +651,13 @@ export class RateEngine implements CompiledRates {
     if (!t || t.scope !== 'entry' || w.pieces.length === 0) return;
     const total = w.netMs;
     const rounded = roundMs(total, t.incMs, t.direction);
-    const detail = `${hoursText(total)} rounded ${t.direction === 'nearest' ? 'to the nearest' : t.direction} ${t.incrementMinutes} min → ${hoursText(rounded)}`;
-    if (rounded === total) {
-      w.steps.push({ rule: 'rounding', kind: 'rounding', applied: false, detail: `${hoursText(total)} is already a multiple of ${t.incrementMinutes} min` });
-      return;
-    }
+    // The step is a function of the net time alone (the ruleset fixes increment and direction).
+    w.steps.push(memoGet(this.memo(w.rs).roundingSteps, total, () => roundingStep(t, total, rounded)));
+    if (rounded === total) return;
     let delta = rounded - total;
     if (delta > 0) {
       w.pieces[w.pieces.length - 1]!.len += delta;
-      w.steps.push({ rule: 'rounding', kind: 'rounding', applied: true, detail: `${detail} (added to the last piece)`, value: `+${Math.round(delta / 60000)} min` });
     } else {
-      w.steps.push({ rule: 'rounding', kind: 'rounding', applied: true, detail: `${detail} (taken from the end of the shift)`, value: `-${Math.round(-delta / 60000)} min` });
       for (let i = w.pieces.length - 1; i >= 0 && delta < 0; i--) {
         const p = w.pieces[i]!;
         const take = Math.min(p.len, -delta);
@@ -607,7 +755,14 @@ export class RateEngine implements CompiledRates {
     const { entry, client } = w.input;
     const rs = w.rs;
     const keys = { sourceId: entry.sourceId, externalId: entry.externalId };
-    let pieces = w.pieces.filter((p) => p.len > 0);
+    const memo = this.memo(rs);
+    let pieces = w.pieces;
+    for (const p of pieces) {
+      if (p.len <= 0) {
+        pieces = pieces.filter((q) => q.len > 0);
+        break;
+      }
+    }
 
     // Minimum per shift (call-out): the shortfall is billed at the base rate of the shift start.
     if (rs.minShiftMs > 0 && pieces.length > 0 && pieces[0]!.kind !== 'fixed') {
@@ -616,6 +771,7 @@ export class RateEngine implements CompiledRates {
         const first = pieces[0]!;
         const last = pieces[pieces.length - 1]!;
         pieces.push({ s: last.s + last.raw, len: rs.minShiftMs - billed, raw: 0, day: first.day, seg: -1, mask: 0, blocked: 0, base: first.base, kind: 'minimum' });
+        // Not memoised: it names the base rate, and call-out minimums are rare.
         w.steps.push({
           rule: `${rs.name}.minimums.shiftHours`,
           kind: 'minimum',
@@ -624,29 +780,20 @@ export class RateEngine implements CompiledRates {
           value: hoursText(rs.minShiftMs - billed),
         });
       } else {
-        w.steps.push({ rule: `${rs.name}.minimums.shiftHours`, kind: 'minimum', applied: false, detail: `shift billed ${hoursText(billed)}, not below the minimum of ${rs.minShiftText} h` });
+        // Keyed by whole minutes: hoursText shows no finer.
+        w.steps.push(
+          memoGet(this.memo(rs).minShiftSteps, Math.round(billed / 60_000), () => ({
+            rule: `${rs.name}.minimums.shiftHours`,
+            kind: 'minimum',
+            applied: false,
+            detail: `shift billed ${hoursText(billed)}, not below the minimum of ${rs.minShiftText} h`,
+          })),
+        );
       }
     }
 
     // Merge neighbours that price the same on the same date (band edges that changed nothing).
-    const merged: Piece[] = [];
-    for (const p of pieces) {
-      const prev = merged[merged.length - 1];
-      if (
-        prev &&
-        prev.kind === p.kind &&
-        prev.kind === 'time' &&
-        prev.day === p.day &&
-        prev.mask === p.mask &&
-        prev.blocked === p.blocked &&
-        prev.base === p.base &&
-        prev.s + prev.raw === p.s &&
-        prev.len === prev.raw
-      ) {
-        merged[merged.length - 1] = { ...prev, len: prev.len + p.len, raw: prev.raw + p.raw, seg: prev.seg === p.seg ? prev.seg : -2 };
-      } else merged.push(p);
-    }
-    pieces = merged;
+    if (pieces.length > 1) pieces = mergePieces(pieces);
 
     const lines: RatedLine[] = [];
     const qDp = rs.qDp;
@@ -664,7 +811,7 @@ export class RateEngine implements CompiledRates {
       }
       const info = p.kind === 'fixed' ? this.fixedInfo(p.base) : this.priceInfo(rs, p.base, p.mask);
       let trace = p.kind === 'fixed' ? fixedTrace(p.base) : this.traceFor(w, p, info);
-      if (lines.length === 0 && w.steps.length > 0) trace = [...w.steps, ...trace];
+      if (lines.length === 0 && w.steps.length > 0) trace = this.concatTrace(memo, w.steps, trace);
       const hasTimes = entry.start !== undefined && p.kind !== 'minimum';
       lines.push({
         sourceId: entry.sourceId,
@@ -674,12 +821,12 @@ export class RateEngine implements CompiledRates {
         clientId: client.id,
         currency: client.currency,
         date: p.day.date,
-        start: hasTimes ? isoUtc(p.s) : undefined,
-        end: hasTimes ? isoUtc(p.s + p.raw) : undefined,
-        hoursRaw: formatScaled(divHalfUp(p.raw, 360), 4),
-        quantity: formatScaled(q, qDp),
+        start: hasTimes ? this.iso(p.s) : undefined,
+        end: hasTimes ? this.iso(p.s + p.raw) : undefined,
+        hoursRaw: memoGet(this.hoursRawText, p.raw, () => formatScaled(divHalfUp(p.raw, 360), 4)),
+        quantity: memoGet(memo.quantityText, q, () => formatScaled(q, qDp)),
         unitPrice: info.unitText,
-        amount: scaledProduct(q, qDp, info.unitInt, rs.pDp),
+        amount: memoGet(info.amounts, q, () => scaledProduct(q, qDp, info.unitInt, rs.pDp)),
         rule: p.kind === 'minimum' ? `${info.rule}+minimum` : info.rule,
         label: p.kind === 'minimum' ? `${info.label} (minimum ${rs.minShiftText} h per shift)` : info.label,
         worker: entry.worker.name,
@@ -697,7 +844,22 @@ export class RateEngine implements CompiledRates {
       if (unit === undefined) {
         throw new PriceFailure(`extra "${x.kind}" has no unit price: give it one in the source or configure rates.rulesets.${rs.name}.extras kind "${x.kind}"`, `extras[${i}].unitPrice`);
       }
-      const amount = dec(x.quantity).times(unit);
+      // Decimal arithmetic and the trace sentence depend only on these: computed once per combination.
+      const priced = memoGet(memo.extras, `${x.kind}\u0000${x.quantity}\u0000${x.unitPrice === undefined ? '' : `s${x.unitPrice}`}\u0000${unit}`, () => {
+        const amount = dec(x.quantity).times(unit);
+        return {
+          amount: amount.toFixed(Math.max(amount.decimalPlaces(), 2)),
+          trace: [
+            {
+              rule: `extra:${x.kind}`,
+              kind: 'extra' as const,
+              applied: true,
+              detail: `${x.quantity} × ${unit} ${x.unitPrice !== undefined ? '(unit price from the source)' : `(unit price from rates.rulesets.${rs.name}.extras)`}`,
+              value: amount.toFixed(2),
+            },
+          ],
+        };
+      });
       lines.push({
         sourceId: entry.sourceId,
         externalId: entry.externalId,
@@ -709,7 +871,7 @@ export class RateEngine implements CompiledRates {
         hoursRaw: '0',
         quantity: x.quantity,
         unitPrice: unit,
-        amount: amount.toFixed(Math.max(amount.decimalPlaces(), 2)),
+        amount: priced.amount,
         rule: `extra:${x.kind}`,
         label: conf?.label ?? x.description ?? x.kind,
         taxType: x.taxType ?? conf?.taxType,
@@ -717,15 +879,7 @@ export class RateEngine implements CompiledRates {
         project: entry.project,
         task: entry.task,
         role: entry.role,
-        trace: [
-          {
-            rule: `extra:${x.kind}`,
-            kind: 'extra',
-            applied: true,
-            detail: `${x.quantity} × ${unit} ${x.unitPrice !== undefined ? '(unit price from the source)' : `(unit price from rates.rulesets.${rs.name}.extras)`}`,
-            value: amount.toFixed(2),
-          },
-        ],
+        trace: priced.trace,
       });
     });
 
@@ -736,7 +890,12 @@ export class RateEngine implements CompiledRates {
   }
 
   private fixedInfo(base: BaseRate): PriceInfo {
-    return { unitInt: base.rateInt, unitText: base.rateText, rule: base.rule.id, label: ' (fixed rate per shift)', applied: [] };
+    let info = base.prices.get(-1);
+    if (!info) {
+      info = { unitInt: base.rateInt, unitText: base.rateText, rule: base.rule.id, label: ' (fixed rate per shift)', applied: [], amounts: new Map() };
+      base.prices.set(-1, info);
+    }
+    return info;
   }
 
   private priceInfo(rs: CRuleset, base: BaseRate, mask: number): PriceInfo {
@@ -763,6 +922,7 @@ export class RateEngine implements CompiledRates {
       label: applied.length ? ` (${applied.map((a) => `${a.label} ${a.valueText}`).join(', ')})` : '',
       applied,
       suppressedBy,
+      amounts: new Map(),
     };
     base.prices.set(mask, info);
     return info;
@@ -771,7 +931,7 @@ export class RateEngine implements CompiledRates {
   /** The trace of one piece; memoised on everything it depends on (it never names the date). */
   private traceFor(w: Work, p: Piece, info: PriceInfo): TraceStep[] {
     const rs = w.rs;
-    const key = `${p.mask}|${p.blocked}|${p.kind}|${p.day.weekday}|${p.day.dayMask}|${p.seg === -1 ? -1 : 0}|${w.matchMask}|${w.onlyIfMask}|${rs.hasDates || p.day.holiday ? p.day.dayNum : ''}`;
+    const key = traceKey(w, p, rs);
     const cache = p.base.traces;
     let trace = cache.get(key);
     if (trace) return trace;
@@ -823,6 +983,33 @@ export class RateEngine implements CompiledRates {
   }
 }
 
+const KIND_NO: Record<Piece['kind'], number> = { time: 0, minimum: 1, fixed: 2 };
+
+/**
+ * Memo key of a piece's trace: everything it depends on. With at most 8 surcharge/overtime
+ * bits and no date-dependent wording, every part fits in one exact integer (46 bits), which
+ * avoids building a string per piece; otherwise the text key (never equal to a number).
+ */
+function traceKey(w: Work, p: Piece, rs: CRuleset): number | string {
+  const dayMask = p.day.dayMask;
+  if (rs.adds.length <= 8 && !(rs.hasDates || p.day.holiday) && dayMask !== undefined) {
+    return (
+      ((((((p.mask * 256 + p.blocked) * 4 + KIND_NO[p.kind]) * 8 + p.day.weekday) * 256 + dayMask) * 2 + (p.seg === -1 ? 1 : 0)) * 256 + w.matchMask) * 256 +
+      w.onlyIfMask
+    );
+  }
+  return `${p.mask}|${p.blocked}|${p.kind}|${p.day.weekday}|${p.day.dayMask}|${p.seg === -1 ? -1 : 0}|${w.matchMask}|${w.onlyIfMask}|${rs.hasDates || p.day.holiday ? p.day.dayNum : ''}`;
+}
+
+function roundingStep(t: NonNullable<CRuleset['timeRounding']>, total: number, rounded: number): TraceStep {
+  if (rounded === total) return { rule: 'rounding', kind: 'rounding', applied: false, detail: `${hoursText(total)} is already a multiple of ${t.incrementMinutes} min` };
+  const detail = `${hoursText(total)} rounded ${t.direction === 'nearest' ? 'to the nearest' : t.direction} ${t.incrementMinutes} min → ${hoursText(rounded)}`;
+  const delta = rounded - total;
+  return delta > 0
+    ? { rule: 'rounding', kind: 'rounding', applied: true, detail: `${detail} (added to the last piece)`, value: `+${Math.round(delta / 60000)} min` }
+    : { rule: 'rounding', kind: 'rounding', applied: true, detail: `${detail} (taken from the end of the shift)`, value: `-${Math.round(-delta / 60000)} min` };
+}
+
 function inForce(from?: string, until?: string): string {
   if (from && until) return `, in force ${from} to ${until}`;
   if (from) return `, in force from ${from}`;
@@ -845,6 +1032,36 @@ function describeConditions(a: CAdd, p: Piece, rs: CRuleset): string {
   if (a.onlyIf) parts.push(`the shift ${a.onlyIf.text}`);
   if (a.blockMs) parts.push(`counted in whole ${a.blockMs / 60000}-min blocks`);
   return parts.length ? parts.join('; ') : 'always';
+}
+
+function mergeable(prev: Piece, p: Piece): boolean {
+  return (
+    prev.kind === p.kind &&
+    prev.kind === 'time' &&
+    prev.day === p.day &&
+    prev.mask === p.mask &&
+    prev.blocked === p.blocked &&
+    prev.base === p.base &&
+    prev.s + prev.raw === p.s &&
+    prev.len === prev.raw
+  );
+}
+
+/** Neighbours that price the same on the same date, merged (the input array when nothing merges). */
+function mergePieces(pieces: Piece[]): Piece[] {
+  let i = 1;
+  while (i < pieces.length && !mergeable(pieces[i - 1]!, pieces[i]!)) i++;
+  if (i === pieces.length) return pieces;
+  const merged: Piece[] = pieces.slice(0, i - 1);
+  merged.push(pieces[i - 1]!);
+  for (; i < pieces.length; i++) {
+    const p = pieces[i]!;
+    const prev = merged[merged.length - 1]!;
+    if (mergeable(prev, p)) {
+      merged[merged.length - 1] = { ...prev, len: prev.len + p.len, raw: prev.raw + p.raw, seg: prev.seg === p.seg ? prev.seg : -2 };
+    } else merged.push(p);
+  }
+  return merged;
 }
 
 function splitPiece(p: Piece, at: number): [Piece, Piece] {
