@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/loader';
 import type { ConnectorContext } from '../connectors/contract';
 import type { Ledger } from '../ledger/db';
 import { finishRun, recordEvent, startRun } from '../ledger/sync.repository';
+import { invoicesTouchedSince, type TouchedInvoice } from '../ledger/invoices.repository';
 import { assembleAll, type AssembleSummary } from '../stages/assemble.stage';
 import { ClientResolver } from '../stages/clients';
 import { pullSource, type PullSummary } from '../stages/pull.stage';
@@ -20,20 +21,8 @@ export interface Progress {
 
 export const silentProgress: Progress = { phase() {}, update() {}, done() {} };
 
-export interface InvoiceSummary {
-  key: string;
-  client: string;
-  clientName: string;
-  period: string;
-  periodStart: string;
-  periodEnd: string;
-  currency: string;
-  hours: string;
-  total: string;
-  status: string;
-  lines: number;
-  error: string | null;
-}
+/** One invoice drafted or changed by a run, as the run summary lists it. */
+export type InvoiceSummary = TouchedInvoice;
 
 export interface SyncResult {
   runId: string;
@@ -137,12 +126,7 @@ async function execute(
     if (push.alerts.length > 0) await recordEvent(ledger, runId, 'run.alerts', null, push.alerts);
   }
 
-  const invoices = await ledger.rows<InvoiceSummary>(sql`
-    SELECT i.key, i.client_id AS client, (i.draft->>'clientName') AS "clientName", i.period_label AS period,
-      i.period_start::text AS "periodStart", i.period_end::text AS "periodEnd", i.currency,
-      (i.draft->>'hours') AS hours, (i.draft->>'total') AS total, i.status,
-      jsonb_array_length(i.draft->'lines')::int AS lines, i.last_error AS error
-    FROM invoices i WHERE i.updated_at >= ${startedAt}::timestamptz ORDER BY i.client_id, i.period_start, i.sequence`);
+  const invoices = await invoicesTouchedSince(ledger, startedAt);
 
   const sum = (f: (s: PullSummary) => number) => sources.reduce((a, s) => a + f(s), 0);
   return {
