@@ -8,7 +8,7 @@ import type { CompiledRates, CompileResult, PricingInput, PricingOutcome, Quanti
 import type { RatesConfig } from './config.schema';
 import { assignClients, compileMatch, compileRuleset, norm, type CAdd, type CBase, type CMatch, type CRuleset } from './compile';
 import { DAY_MS, ZoneDays, localMinutes, type DayInfo } from './zone-days';
-import { divHalfUp, formatScaled, isoUtc, POW10, scaledProduct, toScaled } from './scaled';
+import { divHalfUp, formatScaled, isoUtc, parseIsoUtc, POW10, scaledProduct, toScaled } from './scaled';
 
 /*
  * The rate engine. Pure: the same inputs give the same outcomes in any order (overtime is
@@ -95,6 +95,8 @@ interface RulesetMemo {
   extras: Map<string, { amount: string; trace: TraceStep[] }>;
   /** Quantity text per scaled quantity (the ruleset fixes the decimals). */
   quantityText: Map<number, string>;
+  /** Which entry dimensions any match of the ruleset refers to. */
+  dims: DimUse;
   /** Entry steps + first piece trace, concatenated once per distinct combination (a trie on step identity). */
   concat: ConcatNode;
   concatSize: number;
@@ -116,6 +118,32 @@ function memoGet<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 }
 
 const NO_TAGS: ReadonlySet<string> = new Set();
+
+interface DimUse {
+  project: boolean;
+  task: boolean;
+  worker: boolean;
+  role: boolean;
+  tags: boolean;
+  source: boolean;
+}
+
+function dimsUsed(rs: CRuleset): DimUse {
+  const use: DimUse = { project: false, task: false, worker: false, role: false, tags: false, source: false };
+  const add = (m: CMatch | undefined) => {
+    if (!m) return;
+    if (m.project !== undefined) use.project = true;
+    if (m.task !== undefined) use.task = true;
+    if (m.worker !== undefined) use.worker = true;
+    if (m.role !== undefined) use.role = true;
+    if (m.tags !== undefined) use.tags = true;
+    if (m.source !== undefined) use.source = true;
+  };
+  for (const b of rs.base) add(b.match);
+  for (const a of rs.adds) add(a.match);
+  for (const nb of rs.nonBillable) add(nb.match);
+  return use;
+}
 
 class PriceFailure {
   constructor(
@@ -222,6 +250,7 @@ export class RateEngine implements CompiledRates {
         excluded: new Map(),
         extras: new Map(),
         quantityText: new Map(),
+        dims: dimsUsed(rs),
         concat: { next: new Map(), withTrace: new Map() },
         concatSize: 0,
       };
@@ -275,7 +304,7 @@ export class RateEngine implements CompiledRates {
     const rs = this.rulesetFor(client.id);
     if (!rs || rs.overtime.length === 0) return `${client.id}|${entry.sourceId}:${entry.externalId}`;
     const zd = this.zoneDays(rs, client.timeZone);
-    const day = entry.start ? zd.at(Date.parse(entry.start)) : zd.byDate(entry.date);
+    const day = entry.start ? zd.at(parseIsoUtc(entry.start)) : zd.byDate(entry.date);
     const weekStart = zd.byDayNum(day.dayNum - ((day.weekday - rs.weekStart + 7) % 7));
     return `${client.id}|${workerKey(entry)}|${weekStart.date}`;
   }
@@ -365,17 +394,20 @@ export class RateEngine implements CompiledRates {
     if (!entry.billable) return { ...keys, ok: true, lines: [], excluded: 'marked non-billable in the source' };
     if (entry.billedAtSource) return { ...keys, ok: true, lines: [], excluded: 'already invoiced in the source system' };
 
+    const memo = this.memo(rs);
+    // Only the dimensions some rule of the ruleset matches on are normalised (matches() reads
+    // no other): lower-casing every name of every entry was a measurable share of the cost.
+    const use = memo.dims;
     const dims: EntryDims = {
       client: client.id.toLowerCase(),
-      project: norm(entry.project),
-      task: norm(entry.task),
-      workerId: norm(entry.worker.id),
-      workerName: norm(entry.worker.name)!,
-      role: norm(entry.role),
-      tags: entry.tags !== undefined && entry.tags.length > 0 ? new Set(entry.tags.map((t) => t.trim().toLowerCase())) : NO_TAGS,
-      source: entry.sourceId.toLowerCase(),
+      project: use.project ? norm(entry.project) : undefined,
+      task: use.task ? norm(entry.task) : undefined,
+      workerId: use.worker ? norm(entry.worker.id) : undefined,
+      workerName: use.worker ? norm(entry.worker.name)! : '',
+      role: use.role ? norm(entry.role) : undefined,
+      tags: use.tags && entry.tags !== undefined && entry.tags.length > 0 ? new Set(entry.tags.map((t) => t.trim().toLowerCase())) : NO_TAGS,
+      source: use.source ? entry.sourceId.toLowerCase() : '',
     };
-    const memo = this.memo(rs);
     for (const nb of rs.nonBillable) {
       if (nb.project && !nb.project.test(entry.project ?? '')) continue;
       if (nb.task && !nb.task.test(entry.task ?? '')) continue;
@@ -396,8 +428,8 @@ export class RateEngine implements CompiledRates {
     let a: number;
     let b: number;
     if (hasTimes) {
-      a = Date.parse(entry.start!);
-      b = entry.end !== undefined ? Date.parse(entry.end) : a + entry.durationSeconds * 1000;
+      a = parseIsoUtc(entry.start!);
+      b = entry.end !== undefined ? parseIsoUtc(entry.end) : a + entry.durationSeconds * 1000;
       if (!(b >= a)) throw new PriceFailure(`end ${entry.end} is before start ${entry.start}`, 'end');
     } else {
       a = 0;
@@ -460,7 +492,7 @@ export class RateEngine implements CompiledRates {
       entryMask: 0,
       startMs: hasTimes ? a : shiftDay.startMs,
       shiftDay,
-      workerKey: `${client.id}|${workerKey(entry)}`,
+      workerKey: rs.overtime.length > 0 ? `${client.id}|${workerKey(entry)}` : '',
       pieces: [],
       steps,
       netMs: gross - brk,

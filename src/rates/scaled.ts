@@ -63,3 +63,51 @@ export function isoUtc(ms: number): string {
   const s = Math.floor(rem / 1000);
   return `${y}-${PAD2[m]}-${PAD2[d]}T${PAD2[h]}:${PAD2[mi]}:${PAD2[s]}.${PAD3[rem - s * 1000]}Z`;
 }
+
+const DIGIT0 = 48;
+
+function digits(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = s.charCodeAt(i) - DIGIT0;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * `Date.parse` for the canonical text `isoUtc` and `Date#toISOString` write
+ * (`YYYY-MM-DDTHH:MM:SS.sssZ`), by arithmetic; any other text (offsets, no milliseconds, an
+ * out-of-range field) goes to `Date.parse` itself, so the result is always the same.
+ * Date.parse costs ~0.7 µs per call on Node 20, twice per priced entry.
+ */
+export function parseIsoUtc(text: string): number {
+  if (text.length !== 24 || text.charCodeAt(23) !== 90 /* Z */ || text.charCodeAt(10) !== 84 /* T */) return Date.parse(text);
+  if (text[4] !== '-' || text[7] !== '-' || text[13] !== ':' || text[16] !== ':' || text[19] !== '.') return Date.parse(text);
+  const y = digits(text, 0, 4);
+  const m = digits(text, 5, 2);
+  const d = digits(text, 8, 2);
+  const h = digits(text, 11, 2);
+  const mi = digits(text, 14, 2);
+  const s = digits(text, 17, 2);
+  const ms = digits(text, 20, 3);
+  if (y < 1000 || m < 1 || m > 12 || d < 1 || d > 28 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0) {
+    // Days 29–31 are valid in some months only: let Date.parse decide (rare enough).
+    if (!(y >= 1000 && m >= 1 && m <= 12 && d >= 29 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59 && ms >= 0)) return Date.parse(text);
+    if (d > daysInMonth(y, m)) return Date.parse(text);
+  }
+  // Days from civil (H. Hinnant), the inverse of isoUtc's conversion.
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const days = era * 146_097 + doe - 719_468;
+  return days * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000 + ms;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
