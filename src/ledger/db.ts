@@ -108,7 +108,7 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
       try {
         await conn.query('BEGIN');
         await conn.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage.name} (${stage.columns.map((c) => `${c} text`).join(', ')}) ON COMMIT DELETE ROWS`);
-        await pipeline(Readable.from(lines), conn.query(copyFrom(`COPY ${stage.name} FROM STDIN`)));
+        await pipeline(Readable.from(chunks(lines)), conn.query(copyFrom(`COPY ${stage.name} FROM STDIN`)));
         const result = await conn.query(query.sql, query.params as unknown[]);
         await conn.query('COMMIT');
         return result.rows as T[];
@@ -121,6 +121,24 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * Lines joined into ~256 KB pieces: every chunk handed to the COPY stream becomes its own
+ * CopyData message and stream step, and one per row cost more than the server's work for it.
+ */
+function* chunks(lines: string[]): Generator<string> {
+  let from = 0;
+  let size = 0;
+  for (let i = 0; i < lines.length; i++) {
+    size += lines[i]!.length;
+    if (size >= 256 * 1024) {
+      yield lines.slice(from, i + 1).join('');
+      from = i + 1;
+      size = 0;
+    }
+  }
+  if (from < lines.length) yield lines.slice(from).join('');
 }
 
 async function openEmbedded(dataDir: string): Promise<Ledger> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { TimeEntry } from '../domain/time-entry';
 import type { Ledger } from './db';
@@ -38,7 +38,8 @@ export function entryContentHash(e: TimeEntry): string {
     e.costRate ?? '',
     e.extras.length ? stableJson(e.extras) : '',
   ].join('\u001f');
-  return createHash('sha256').update(text).digest('base64url').slice(0, 32);
+  // crypto.hash is the one-shot form of createHash().update().digest(): same bytes, no Hash object per row.
+  return hash('sha256', text, 'base64url').slice(0, 32);
 }
 
 /** The TimeEntry fields the content hash covers (all but provenance); checked by a test. */
@@ -70,17 +71,32 @@ const STAGE = {
     'duration_seconds', 'break_seconds', 'billable', 'approved', 'billed_at_source', 'data'],
 } as const;
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+
 /** COPY text format: tab-separated, \N for NULL, backslash escapes for \\, tab, newline, CR. */
-function copyField(v: string | number | boolean | null): string {
-  if (v === null) return '\\N';
-  const s = String(v);
-  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+function copyText(s: string | null | undefined): string {
+  if (s === null || s === undefined) return '\\N';
+  return COPY_SPECIAL.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
 }
 
-function copyLines(cols: Record<string, Array<string | number | boolean | null>>, k: number): string[] {
-  const lists = [cols.source!, cols.ext!, cols.hash!, cols.client!, cols.worker!, cols.date!, cols.start!, cols.end!, cols.dur!, cols.brk!, cols.billable!, cols.approved!, cols.billed!, cols.data!];
+const copyBool = (b: boolean | null | undefined): string => (b === null || b === undefined ? '\\N' : b ? 't' : 'f');
+
+/**
+ * One COPY line per row, written field by field: numbers and booleans need no escaping, and
+ * building a temporary array per row (map + join) cost as much as the server's work for it.
+ */
+function copyLines(cols: {
+  source: string[]; ext: string[]; hash: string[]; client: Array<string | null>; worker: string[]; date: string[];
+  start: Array<string | null>; end: Array<string | null>; dur: number[]; brk: number[]; billable: boolean[];
+  approved: Array<boolean | null>; billed: boolean[]; data: string[];
+}, k: number): string[] {
   const lines = new Array<string>(k);
-  for (let i = 0; i < k; i++) lines[i] = `${lists.map((l) => copyField(l[i] ?? null)).join('\t')}\n`;
+  for (let i = 0; i < k; i++) {
+    lines[i] =
+      `${copyText(cols.source[i])}\t${copyText(cols.ext[i])}\t${copyText(cols.hash[i])}\t${copyText(cols.client[i])}\t${copyText(cols.worker[i])}\t` +
+      `${copyText(cols.date[i])}\t${copyText(cols.start[i])}\t${copyText(cols.end[i])}\t${cols.dur[i]}\t${cols.brk[i]}\t` +
+      `${copyBool(cols.billable[i])}\t${copyBool(cols.approved[i])}\t${copyBool(cols.billed[i])}\t${copyText(cols.data[i])}\n`;
+  }
   return lines;
 }
 
