@@ -387,12 +387,11 @@ export class RateEngine implements CompiledRates {
 
   private prepare(input: PricingInput, index: number): Work | PricingOutcome {
     const { entry, client } = input;
-    const keys = { sourceId: entry.sourceId, externalId: entry.externalId };
     const rs = this.rulesetFor(client.id);
     if (!rs) throw new PriceFailure(`client "${client.id}" is not priced by any rate ruleset (rates.rulesets.*.clients)`, 'client');
 
-    if (!entry.billable) return { ...keys, ok: true, lines: [], excluded: 'marked non-billable in the source' };
-    if (entry.billedAtSource) return { ...keys, ok: true, lines: [], excluded: 'already invoiced in the source system' };
+    if (!entry.billable) return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded: 'marked non-billable in the source' };
+    if (entry.billedAtSource) return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded: 'already invoiced in the source system' };
 
     const memo = this.memo(rs);
     // Only the dimensions some rule of the ruleset matches on are normalised (matches() reads
@@ -413,14 +412,15 @@ export class RateEngine implements CompiledRates {
       if (nb.task && !nb.task.test(entry.task ?? '')) continue;
       if (nb.match && !matches(nb.match, dims)) continue;
       const excluded = memoGet(memo.excluded, nb, () => `non-billable by rule "${nb.id}"${nb.reason ? `: ${nb.reason}` : ''}`);
-      return { ...keys, ok: true, lines: [], excluded };
+      return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded };
     }
 
-    const candidates = rs.base.filter((b) => matches(b.match, dims));
+    const candidates: CBase[] = [];
+    for (const b of rs.base) if (matches(b.match, dims)) candidates.push(b);
     if (candidates.length === 0) {
       throw new PriceFailure(`no base rate in ruleset "${rs.name}" matches this entry (${describeDims(entry, client.id)})`);
     }
-    candidates.sort((x, y) => y.match.spec - x.match.spec || x.idx - y.idx);
+    if (candidates.length > 1) candidates.sort((x, y) => y.match.spec - x.match.spec || x.idx - y.idx);
 
     const zd = this.zoneDays(rs, client.timeZone);
     const steps: TraceStep[] = [];
@@ -786,7 +786,6 @@ export class RateEngine implements CompiledRates {
   private finish(w: Work): PricingOutcome {
     const { entry, client } = w.input;
     const rs = w.rs;
-    const keys = { sourceId: entry.sourceId, externalId: entry.externalId };
     const memo = this.memo(rs);
     let pieces = w.pieces;
     for (const p of pieces) {
@@ -916,9 +915,9 @@ export class RateEngine implements CompiledRates {
     });
 
     if (lines.length === 0) {
-      return { ...keys, ok: true, lines, excluded: w.netMs === 0 ? 'no worked time after breaks' : 'no billable time after rounding' };
+      return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines, excluded: w.netMs === 0 ? 'no worked time after breaks' : 'no billable time after rounding' };
     }
-    return { ...keys, ok: true, lines };
+    return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines };
   }
 
   private fixedInfo(base: BaseRate): PriceInfo {
