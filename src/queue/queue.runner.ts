@@ -255,10 +255,14 @@ export class QueueRunner {
     await this.queues.status.add(JOB.status, parsed, { ...this.jobDefaults, ...(eventId ? { jobId: `status.${eventId.replace(/:/g, '_')}` } : {}) });
   }
 
-  /** Queue a status refresh for an invoice a destination reported changed (webhook). */
+  /**
+   * Queue a status refresh for a destination that reported an invoice changed (webhook). A burst
+   * of events collapses into one refresh while it waits (BullMQ deduplication by destination).
+   */
   async enqueueStatusRefresh(destinationId: string, remoteId: string, eventId: string): Promise<void> {
     const data = StatusRefreshJob.parse({ destinationId, remoteId });
-    await this.queues.status.add(JOB.statusRefresh, data, { ...this.jobDefaults, jobId: `refresh.${eventId.replace(/:/g, '_')}` });
+    await this.queues.status.add(JOB.statusRefresh, data, { ...this.jobDefaults, deduplication: { id: `refresh.${destinationId}` } });
+    this.log.debug({ destinationId, remoteId, eventId }, 'status refresh queued');
   }
 
   /** Redis round trip (readiness). */
@@ -387,10 +391,14 @@ export class QueueRunner {
       }
       case JOB.statusRefresh: {
         const data = StatusRefreshJob.parse(job.data);
-        // Recorded for the destination's status poll, which reads the invoice's real state;
-        // the webhook body itself is never trusted for a status.
+        // The webhook body is never trusted for a status: the destination is asked what it holds.
+        const destination = this.opts.config.destinations.find((d) => d.id === data.destinationId);
+        const connector = destination ? destinationConnectorMap().get(destination.kind) : undefined;
+        if (!destination || !connector?.pollStatuses) {
+          throw new UnrecoverableError(`destination "${data.destinationId}" is not configured or cannot report statuses`);
+        }
         await recordEvent(this.opts.ledger, null, 'webhook.invoice-changed', data.remoteId, { destinationId: data.destinationId });
-        return { recorded: true };
+        return connector.pollStatuses(destination, this.ctx(new Date().toISOString(), log));
       }
       default:
         throw new UnrecoverableError(`no handler for job "${job.name}" on queue ${queue}`);

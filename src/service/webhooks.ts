@@ -1,17 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { verifyXeroSignature } from '../../connectors/xero/webhook';
 
-/**
- * Xero's webhook signature: base64(HMAC-SHA256(raw body, webhook key)) in x-xero-signature.
- * The Xero connector's own `verifyXeroSignature` is used when it exports one; this fallback is
- * the same three lines of node:crypto, compared in constant time.
- */
+/** Xero's webhook signature check: base64(HMAC-SHA256(raw body, webhook key)), constant-time. */
 export async function verifyXeroWebhook(rawBody: Buffer, signature: string, key: string): Promise<boolean> {
-  const xero = (await import('../../connectors/xero/index')) as Record<string, unknown>;
-  const fromConnector = xero.verifyXeroSignature as ((body: Buffer | string, sig: string, key: string) => boolean) | undefined;
-  if (typeof fromConnector === 'function') return fromConnector(rawBody, signature, key);
-  const expected = createHmac('sha256', key).update(rawBody).digest();
-  const given = Buffer.from(signature, 'base64');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return verifyXeroSignature(rawBody, signature, key);
 }
 
 export interface XeroWebhookEvent {

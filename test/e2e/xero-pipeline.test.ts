@@ -9,10 +9,14 @@ import { openLedger, type Ledger } from '../../src/ledger/db';
 import { runSync } from '../../src/runners/inline.runner';
 import { invoicesReport } from '../../src/reports/reports';
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
+import { randomBytes } from 'node:crypto';
+import { QueueRunner } from '../../src/queue/queue.runner';
+import { redisAvailable, redisUrl } from '../support/services';
 import { fakeTenant } from '../xero/helpers';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const log = pino({ level: 'silent' });
+const redisUp = await redisAvailable();
 
 /**
  * The main job against a Xero stand-in: the bundled example, priced and pushed as DRAFT
@@ -94,5 +98,25 @@ describe('sync to Xero (fake Xero server, embedded ledger)', { timeout: 180_000 
       ['acme-2026-03-xero-1', 'approved', '2317.50'],
       ['acme-2026-03-xero-2', 'pushed', '70.00'],
     ]);
+  });
+
+  it.runIf(redisUp)('Given a Xero webhook about an invoice When the status refresh job runs on the queue Then the ledger learns the approval from Xero itself', async () => {
+    const correction = xeroInvoice('HB-acme-2026-03-xero-2')[0]!;
+    fake.setStatus(correction.InvoiceID, 'AUTHORISED');
+    const runner = new QueueRunner({ config: loadConfig(configFile, { XERO_CLIENT_SECRET: fake.opts.clientSecret }), ledger, log, redisUrl, prefix: `hbtest-xero-${randomBytes(4).toString('hex')}` });
+    try {
+      runner.startWorkers({ queues: ['status'] });
+      await runner.enqueueStatusRefresh('xero', correction.InvoiceID, 'event-1');
+      const deadline = Date.now() + 60_000;
+      let status = '';
+      while (Date.now() < deadline) {
+        status = (await invoicesReport(ledger, { clientId: 'acme' })).find((r) => r.key === 'acme-2026-03-xero-2')?.status ?? '';
+        if (status === 'approved') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status).toBe('approved');
+    } finally {
+      await runner.close();
+    }
   });
 });
