@@ -10,16 +10,33 @@ export interface EntryRow {
   entry: TimeEntry;
 }
 
+/** Position in the (client, worker, date, id) order stale entries are priced in. */
+export interface StaleCursor {
+  clientId: string;
+  worker: string;
+  date: string;
+  id: number;
+}
+
 /**
  * Entries whose prices are stale: never priced, changed since, or priced with other rules —
  * except those billed on an approved invoice (their price is history) and deleted ones.
- * Keyset-paged by id so a million entries never sit in memory at once.
+ * Keyset-paged in (client, worker, date) order, so a chunk covers few workers over contiguous
+ * dates and their overtime companions are few; a million entries never sit in memory at once.
  */
-export async function stalePricedEntries(ledger: Ledger, rulesHash: string, afterId: number, limit: number): Promise<EntryRow[]> {
-  return ledger.rows<EntryRow>(sql`
-    SELECT id::int AS id, revision, status, data AS entry FROM time_entries
-    WHERE id > ${afterId} AND deleted_at IS NULL AND status <> 'billed' AND rated_with IS DISTINCT FROM ${rulesHash}
-    ORDER BY id LIMIT ${limit}`);
+export async function stalePricedEntries(
+  ledger: Ledger,
+  rulesHash: string,
+  after: StaleCursor | null,
+  limit: number,
+): Promise<Array<EntryRow & { cursor: StaleCursor }>> {
+  const rows = await ledger.rows<EntryRow & { clientId: string; worker: string; workDate: string }>(sql`
+    SELECT id::int AS id, revision, status, data AS entry, COALESCE(client_id, '') AS "clientId", worker, work_date::text AS "workDate"
+    FROM time_entries
+    WHERE deleted_at IS NULL AND status <> 'billed' AND rated_with IS DISTINCT FROM ${rulesHash}
+      ${after ? sql`AND (COALESCE(client_id, ''), worker, work_date, id) > (${after.clientId}, ${after.worker}, ${after.date}::date, ${after.id})` : sql``}
+    ORDER BY COALESCE(client_id, ''), worker, work_date, id LIMIT ${limit}`);
+  return rows.map(({ clientId, worker, workDate, ...row }) => ({ ...row, cursor: { clientId, worker, date: workDate, id: row.id } }));
 }
 
 /** Entries of the same client and worker in a date window: the context overtime needs. */

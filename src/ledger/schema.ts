@@ -83,6 +83,8 @@ export const timeEntries = pgTable(
   (t) => [
     uniqueIndex('time_entries_source_external_uq').on(t.sourceId, t.externalId),
     index('time_entries_client_date_idx').on(t.clientId, t.workDate),
+    // The order the rate stage walks stale entries in (and finds overtime companions by).
+    index('time_entries_client_worker_date_idx').on(t.clientId, t.worker, t.workDate, t.id),
   ],
 );
 

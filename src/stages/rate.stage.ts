@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Ledger } from '../ledger/db';
 import { sql } from 'drizzle-orm';
-import { companions, savePricing, staleEntriesByIds, staleGroupKeys, stalePricedEntries, type EntryRow, type PricedEntry } from '../ledger/rated-lines.repository';
+import { companions, savePricing, staleEntriesByIds, staleGroupKeys, stalePricedEntries, type EntryRow, type PricedEntry, type StaleCursor } from '../ledger/rated-lines.repository';
 import type { CompiledRates, PricingInput } from '../rates/contract';
 import type { ClientResolver } from './clients';
 
@@ -30,11 +30,11 @@ export async function rateStale(args: {
   const { ledger, rates, clients } = args;
   const chunkSize = args.chunkSize ?? 5000;
   const summary: RateSummary = { rated: 0, excluded: 0, unpriced: 0 };
-  let afterId = 0;
+  let after: StaleCursor | null = null;
   for (;;) {
-    const stale = await stalePricedEntries(ledger, rates.hash, afterId, chunkSize);
+    const stale = await stalePricedEntries(ledger, rates.hash, after, chunkSize);
     if (stale.length === 0) break;
-    afterId = stale[stale.length - 1]!.id;
+    after = stale[stale.length - 1]!.cursor;
 
     await priceChunk(ledger, rates, clients, stale, summary);
     args.onProgress?.(summary.rated + summary.excluded + summary.unpriced);

@@ -1,0 +1,1 @@
+CREATE INDEX "time_entries_client_worker_date_idx" ON "time_entries" USING btree ("client_id","worker","work_date","id");
