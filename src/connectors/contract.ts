@@ -148,4 +148,3 @@ export interface DestinationConnector<C extends { id: string; kind: string } = {
   pollStatuses?(config: C, ctx: ConnectorContext): Promise<{ checked: number; changed: number }>;
 }
 
-export type AnyConnector = SourceConnector<any> | DestinationConnector<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
