@@ -10,7 +10,7 @@ import type { Ledger } from '../ledger/db';
 import { applyRemoteStatus, invoicesTouchedSince, pendingPushKeys } from '../ledger/invoices.repository';
 import { staleEntryRefs } from '../ledger/rated-lines.repository';
 import { findRun, finishRun, recordEvent, startRun } from '../ledger/sync.repository';
-import type { SyncResult } from '../runners/inline.runner';
+import { runSummary, type SyncResult } from '../runners/inline.runner';
 import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
 import { newRunId } from '../runners/run-id';
 import { assembleClient, type AssembleSummary } from '../stages/assemble.stage';
@@ -579,29 +579,11 @@ export class QueueRunner {
     const run = await findRun(this.opts.ledger, data.runId);
     const invoices = await invoicesTouchedSince(this.opts.ledger, run?.startedAt ?? data.startedAt);
     if (push.alerts.length > 0) await recordEvent(this.opts.ledger, data.runId, 'run.alerts', null, push.alerts);
-    const sum = (f: (s: PullSummary) => number) => upstream.sources.reduce((a, s) => a + f(s), 0);
     const result: QueueRunResult = {
       runId: data.runId,
       pipelineId: data.pipelineId,
       dryRun: false,
-      summary: {
-        read: sum((s) => s.read),
-        accepted: sum((s) => s.accepted),
-        unchanged: sum((s) => s.unchanged),
-        skipped: sum((s) => s.skipped),
-        quarantined: sum((s) => s.quarantined),
-        deleted: sum((s) => s.deleted),
-        rated: upstream.rate.rated,
-        excluded: upstream.rate.excluded,
-        unpriced: upstream.rate.unpriced,
-        invoicesDrafted: upstream.assemble.drafted,
-        invoicesUpdated: upstream.assemble.updated,
-        invoicesUnchanged: upstream.assemble.unchanged,
-        invoicesEmptied: upstream.assemble.emptied,
-        corrections: upstream.assemble.corrections,
-        pushed: push.written,
-        pushFailed: push.failed,
-      },
+      summary: runSummary(upstream.sources, upstream.rate, upstream.assemble, push),
       sources: upstream.sources,
       invoices,
       alerts: push.alerts,

@@ -128,31 +128,36 @@ async function execute(
 
   const invoices = await invoicesTouchedSince(ledger, startedAt);
 
-  const sum = (f: (s: PullSummary) => number) => sources.reduce((a, s) => a + f(s), 0);
   return {
     runId,
     dryRun,
-    summary: {
-      read: sum((s) => s.read),
-      accepted: sum((s) => s.accepted),
-      unchanged: sum((s) => s.unchanged),
-      skipped: sum((s) => s.skipped),
-      quarantined: sum((s) => s.quarantined),
-      deleted: sum((s) => s.deleted),
-      rated: rate.rated,
-      excluded: rate.excluded,
-      unpriced: rate.unpriced,
-      invoicesDrafted: assembled.drafted,
-      invoicesUpdated: assembled.updated,
-      invoicesUnchanged: assembled.unchanged,
-      invoicesEmptied: assembled.emptied,
-      corrections: assembled.corrections,
-      pushed: push.written,
-      pushFailed: push.failed,
-    },
+    summary: runSummary(sources, rate, assembled, push),
     sources,
     invoices,
     alerts: [...statuses.alerts, ...push.alerts],
+  };
+}
+
+/** The run summary both runners report: per-source counts added up, then each stage's. */
+export function runSummary(sources: PullSummary[], rate: RateSummary, assembled: AssembleSummary, push: PushSummary): SyncResult['summary'] {
+  const sum = (f: (s: PullSummary) => number) => sources.reduce((a, s) => a + f(s), 0);
+  return {
+    read: sum((s) => s.read),
+    accepted: sum((s) => s.accepted),
+    unchanged: sum((s) => s.unchanged),
+    skipped: sum((s) => s.skipped),
+    quarantined: sum((s) => s.quarantined),
+    deleted: sum((s) => s.deleted),
+    rated: rate.rated,
+    excluded: rate.excluded,
+    unpriced: rate.unpriced,
+    invoicesDrafted: assembled.drafted,
+    invoicesUpdated: assembled.updated,
+    invoicesUnchanged: assembled.unchanged,
+    invoicesEmptied: assembled.emptied,
+    corrections: assembled.corrections,
+    pushed: push.written,
+    pushFailed: push.failed,
   };
 }
 
