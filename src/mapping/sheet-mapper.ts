@@ -116,7 +116,22 @@ function deriveHash(parts: string): string {
   return `d:${hash('sha1', parts, 'base64url')}`;
 }
 
-const normKeyText = (s: string): string => s.toLowerCase();
+/** Largest number of distinct texts a column memo keeps before it starts over. */
+const MEMO_LIMIT = 4096;
+
+/**
+ * Per-column memo of parse results for text cells. Timesheet columns repeat a handful of
+ * values (dates, quarter hours, "ja"/"nee", break lengths), and the parsers are pure functions
+ * of the text, so a Map hit replaces the scan and the result objects it allocates: on the
+ * million-row ingest path that garbage is what drives the collector. `null` marks a blank
+ * cell. Results are shared between rows and never mutated. Hand-written (a Map with a size
+ * cap) because an LRU package would cost more per hit than the parse it saves.
+ */
+function memoSet<T>(memo: Map<string, T>, text: string, value: T): T {
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(text, value);
+  return value;
+}
 
 /**
  * A mapping compiled against one header row: column indexes resolved once, one parser per
@@ -133,6 +148,13 @@ export class SheetMapper {
   private readonly clock: ZoneClock;
   private readonly deriveFields: readonly KeyField[] | undefined;
   private readonly constantTags: string[];
+  private readonly dateMemo = new Map<string, Parsed<number> | null>();
+  private readonly timeMemo = new Map<string, Parsed<TimeValue> | null>();
+  private readonly hoursMemo = new Map<string, Parsed<number> | null>();
+  private readonly breakMemo = new Map<string, Parsed<number> | null>();
+  private readonly boolMemo = new Map<string, Parsed<boolean>>();
+  private readonly decimalMemo = new Map<string, Parsed<string>>();
+  private readonly keyTextMemo = new Map<string, string>();
 
   constructor(
     readonly mapping: Mapping,
@@ -208,10 +230,17 @@ export class SheetMapper {
     return field === 'notes' || field === 'workerId' ? undefined : this.mapping.constants[field];
   }
 
+  // Text cells go through the column memos (their parse does not depend on date1904);
+  // numbers and Dates (XLSX, Google Sheets) are parsed directly.
   private readDate(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
     const c = this.cols.date;
     if (c.index < 0) return undefined;
     const v = cells[c.index];
+    if (typeof v === 'string') {
+      let p = this.dateMemo.get(v);
+      if (p === undefined) p = memoSet(this.dateMemo, v, isBlank(v) ? null : parseDateCell(v, this.dateFormat, date1904));
+      return p ?? undefined;
+    }
     return isBlank(v) ? undefined : parseDateCell(v, this.dateFormat, date1904);
   }
 
@@ -219,6 +248,13 @@ export class SheetMapper {
     const c = this.cols[field];
     if (c.index < 0) return undefined;
     const v = cells[c.index];
+    if (typeof v === 'string') {
+      let p = this.timeMemo.get(v);
+      if (p === undefined) {
+        p = memoSet(this.timeMemo, v, isBlank(v) ? null : parseTimeCell(v, this.mapping.locale.timeFormat, date1904, this.dateFormat));
+      }
+      return p ?? undefined;
+    }
     return isBlank(v) ? undefined : parseTimeCell(v, this.mapping.locale.timeFormat, date1904, this.dateFormat);
   }
 
@@ -226,6 +262,11 @@ export class SheetMapper {
     const c = this.cols.hours;
     if (c.index < 0) return undefined;
     const v = cells[c.index];
+    if (typeof v === 'string') {
+      let p = this.hoursMemo.get(v);
+      if (p === undefined) p = memoSet(this.hoursMemo, v, isBlank(v) ? null : parseDurationCell(v, this.mapping.locale.durationNumbers, date1904));
+      return p ?? undefined;
+    }
     return isBlank(v) ? undefined : parseDurationCell(v, this.mapping.locale.durationNumbers, date1904);
   }
 
@@ -233,7 +274,36 @@ export class SheetMapper {
     const c = this.cols.break;
     if (c.index < 0) return undefined;
     const v = cells[c.index];
-    return isBlank(v) ? undefined : parseBreakCell(v, this.mapping.locale.breakUnit, this.mapping.locale.durationNumbers, date1904);
+    const l = this.mapping.locale;
+    if (typeof v === 'string') {
+      let p = this.breakMemo.get(v);
+      if (p === undefined) p = memoSet(this.breakMemo, v, isBlank(v) ? null : parseBreakCell(v, l.breakUnit, l.durationNumbers, date1904));
+      return p ?? undefined;
+    }
+    return isBlank(v) ? undefined : parseBreakCell(v, l.breakUnit, l.durationNumbers, date1904);
+  }
+
+  /** The boolean parser, memoised for text cells. */
+  private readBool(v: Cell): Parsed<boolean> {
+    if (typeof v !== 'string') return this.bool(v);
+    let p = this.boolMemo.get(v);
+    if (p === undefined) p = memoSet(this.boolMemo, v, this.bool(v));
+    return p;
+  }
+
+  /** parseDecimalCell, memoised for text cells. */
+  private readDecimal(v: Cell): Parsed<string> {
+    if (typeof v !== 'string') return parseDecimalCell(v, this.mapping.locale.decimal);
+    let p = this.decimalMemo.get(v);
+    if (p === undefined) p = memoSet(this.decimalMemo, v, parseDecimalCell(v, this.mapping.locale.decimal));
+    return p;
+  }
+
+  /** Text as it enters a derived id: lower-cased (memoised: workers, clients and projects repeat). */
+  private keyText(t: string): string {
+    let k = this.keyTextMemo.get(t);
+    if (k === undefined) k = memoSet(this.keyTextMemo, t, t.toLowerCase());
+    return k;
   }
 
   /**
@@ -297,7 +367,7 @@ export class SheetMapper {
         }
         default: {
           const t = v.texts && f in v.texts ? v.texts[f] : this.text(f, cells);
-          parts += t === undefined ? '' : normKeyText(t);
+          parts += t === undefined ? '' : this.keyText(t);
         }
       }
       parts += '\u001f';
@@ -404,7 +474,7 @@ export class SheetMapper {
       const v = cells[c.approved.index];
       if (isBlank(v)) approved = this.mapping.constants.approved ?? false;
       else {
-        const b = this.bool(v);
+        const b = this.readBool(v);
         if (b.ok) approved = b.value;
         else problem(problems, cells, c.approved, b.reason);
       }
@@ -414,22 +484,21 @@ export class SheetMapper {
       const v = cells[c.billable.index];
       if (isBlank(v)) billable = this.mapping.constants.billable ?? false;
       else {
-        const b = this.bool(v);
+        const b = this.readBool(v);
         if (b.ok) billable = b.value;
         else problem(problems, cells, c.billable, b.reason);
       }
     }
 
-    const decimal = this.mapping.locale.decimal;
     let sourceRate: string | undefined;
     if (c.sourceRate.index >= 0 && !isBlank(cells[c.sourceRate.index])) {
-      const r = parseDecimalCell(cells[c.sourceRate.index], decimal);
+      const r = this.readDecimal(cells[c.sourceRate.index]);
       if (r.ok && !r.value.startsWith('-')) sourceRate = r.value;
       else problem(problems, cells, c.sourceRate, r.ok ? 'a rate cannot be negative' : r.reason);
     }
     let costRate: string | undefined;
     if (c.costRate.index >= 0 && !isBlank(cells[c.costRate.index])) {
-      const r = parseDecimalCell(cells[c.costRate.index], decimal);
+      const r = this.readDecimal(cells[c.costRate.index]);
       if (r.ok && !r.value.startsWith('-')) costRate = r.value;
       else problem(problems, cells, c.costRate, r.ok ? 'a rate cannot be negative' : r.reason);
     }
@@ -437,7 +506,7 @@ export class SheetMapper {
     for (const x of this.extras) {
       const v = cells[x.index];
       if (isBlank(v)) continue;
-      const q = parseDecimalCell(v, decimal);
+      const q = this.readDecimal(v);
       if (!q.ok) problem(problems, cells, x, q.reason);
       else if (q.value.startsWith('-')) problem(problems, cells, x, 'a quantity cannot be negative');
       else if (!/^0+(\.0+)?$/.test(q.value)) {
