@@ -37,7 +37,8 @@ export interface NormalisedPage {
   skipped: number;
 }
 
-function refOf(sourceId: string, record: RawRecord, externalId?: string): string {
+/** Where a rejected record is, stably: its id when it has one, else its row. */
+function refOf(record: RawRecord, externalId?: string): string {
   if (externalId) return externalId;
   if (record.ref.id) return record.ref.id;
   return `${record.ref.sheet ? `${record.ref.sheet}!` : ''}row:${record.ref.row ?? '?'}`;
@@ -59,7 +60,7 @@ export function normalisePage(
     const first = problems[0];
     out.quarantine.push({
       sourceId: source.id,
-      recordRef: refOf(source.id, record, externalId),
+      recordRef: refOf(record, externalId),
       file: record.ref.file,
       row: record.ref.row,
       field: first?.field,
