@@ -47,35 +47,23 @@ export function isoDateOf(epochDay: number): string {
   return s;
 }
 
-const P2: readonly string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-
 const instantCache = new Map<number, string>();
 
 /**
- * `new Date(ms).toISOString()` for whole seconds, from the cached date part: several times
- * faster, and the ingest path writes two instants per row. Instants are cached too: shifts
- * start and end on a few thousand distinct quarter hours, and a shared string is one pointer
- * where a freshly concatenated one is a tree of ~7 string objects kept alive with every entry.
+ * `new Date(ms).toISOString()`, cached for whole seconds: the ingest path writes two instants
+ * per row, and shifts start and end on a few thousand distinct quarter hours. A cached string
+ * is shared by every entry that has it, and `toISOString` builds it flat (~40 bytes) where a
+ * concatenation would keep a tree of ~7 string objects alive.
  */
 export function isoInstantOf(ms: number): string {
   if (ms % 1000 !== 0) return new Date(ms).toISOString();
   let iso = instantCache.get(ms);
   if (iso === undefined) {
-    iso = formatInstant(ms);
-    if (instantCache.size > 100_000) instantCache.clear();
+    iso = new Date(ms).toISOString();
+    if (instantCache.size >= 20_000) instantCache.clear();
     instantCache.set(ms, iso);
   }
   return iso;
-}
-
-function formatInstant(ms: number): string {
-  const day = Math.floor(ms / MS_PER_DAY);
-  let s = (ms - day * MS_PER_DAY) / 1000;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  return `${isoDateOf(day)}T${P2[h]}:${P2[m]}:${P2[s]}.000Z`;
 }
 
 export function ymdOf(epochDay: number): { year: number; month: number; day: number } {

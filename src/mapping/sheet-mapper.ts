@@ -154,7 +154,6 @@ export class SheetMapper {
   private readonly breakMemo = new Map<string, Parsed<number> | null>();
   private readonly boolMemo = new Map<string, Parsed<boolean>>();
   private readonly decimalMemo = new Map<string, Parsed<string>>();
-  private readonly keyTextMemo = new Map<string, string>();
 
   constructor(
     readonly mapping: Mapping,
@@ -299,12 +298,6 @@ export class SheetMapper {
     return p;
   }
 
-  /** Text as it enters a derived id: lower-cased (memoised: workers, clients and projects repeat). */
-  private keyText(t: string): string {
-    let k = this.keyTextMemo.get(t);
-    if (k === undefined) k = memoSet(this.keyTextMemo, t, t.toLowerCase());
-    return k;
-  }
 
   /**
    * The row's external id: the id column's text, or a hash of the derive fields' normalised
@@ -367,7 +360,7 @@ export class SheetMapper {
         }
         default: {
           const t = v.texts && f in v.texts ? v.texts[f] : this.text(f, cells);
-          parts += t === undefined ? '' : this.keyText(t);
+          parts += t === undefined ? '' : t.toLowerCase();
         }
       }
       parts += '\u001f';
