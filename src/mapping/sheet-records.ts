@@ -53,25 +53,32 @@ export class SheetRecordBuilder {
 
   record(cells: Cell[], row: number): RawRecord {
     const o = this.opts;
-    const data: SheetRow = { cells, header: this.header, fetchedAt: o.fetchedAt };
-    if (o.date1904) data.date1904 = true;
     const meta = this.meta;
     meta.row = row;
     meta.key = undefined;
     meta.duplicateOf = undefined;
     let result = this.mapper.map(cells, meta);
     const key = result.kind === 'entry' ? result.entry.externalId : result.kind === 'invalid' ? result.externalId : undefined;
-    if (key !== undefined) {
-      data.key = key;
-      const first = this.seen.add(key, row);
-      if (first !== undefined) {
-        data.duplicateOf = first;
-        meta.key = key;
-        meta.duplicateOf = first;
-        result = this.mapper.map(cells, meta);
+    const first = key === undefined ? undefined : this.seen.add(key, row);
+    let data: SheetRow;
+    if (key !== undefined && first === undefined && !o.date1904) {
+      // The common row, built in one literal: properties added afterwards would go to an
+      // out-of-object property array (one more allocation kept alive per record).
+      data = { cells, header: this.header, fetchedAt: o.fetchedAt, key, [MAPPED]: result } as SheetRow;
+    } else {
+      data = { cells, header: this.header, fetchedAt: o.fetchedAt };
+      if (o.date1904) data.date1904 = true;
+      if (key !== undefined) {
+        data.key = key;
+        if (first !== undefined) {
+          data.duplicateOf = first;
+          meta.key = key;
+          meta.duplicateOf = first;
+          result = this.mapper.map(cells, meta);
+        }
       }
+      (data as SheetRow & { [MAPPED]?: MapResult })[MAPPED] = result;
     }
-    (data as SheetRow & { [MAPPED]?: MapResult })[MAPPED] = result;
     return { ref: o.sheet === undefined ? { file: o.file, row } : { file: o.file, sheet: o.sheet, row }, data };
   }
 
