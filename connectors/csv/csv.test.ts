@@ -143,6 +143,39 @@ describe('csv source', () => {
       expect(count('entry')).toBe(12);
     });
 
+    it('Given texts that repeat down a column (good and bad), when read, then every row maps as it would alone and the cells keep their text', async () => {
+      const lines = ['Datum;Begin;Eind;Pauze;Medewerker;Klant;Akkoord;Km'];
+      for (let i = 0; i < 6; i++) {
+        const bad = i % 3 === 2;
+        lines.push(`${bad ? '31-02-2026' : '02-02-2026'};08:00;${bad ? '8 uur' : '16:30'};${i % 2 ? '30' : '0:30'};W${i};Acme;${bad ? 'misschien' : 'ja'};${bad ? '1.250' : '12'}`);
+      }
+      await writeFile(join(dir, 'repeat.csv'), `${lines.join('\n')}\n`);
+      const input: CsvConfigInput = {
+        id: 'rep',
+        kind: 'csv',
+        path: 'repeat.csv',
+        columns: { date: 'Datum', start: 'Begin', end: 'Eind', break: 'Pauze', worker: 'Medewerker', client: 'Klant', approved: 'Akkoord', extras: [{ column: 'Km', kind: 'km' }] },
+        locale: { decimal: ',', dateFormat: 'dd-MM-yyyy' },
+        timeZone: 'Europe/Amsterdam',
+      };
+      const { config, records, results } = await readAll(input, dir);
+      expect(results.map((r) => r.kind)).toEqual(['entry', 'entry', 'invalid', 'entry', 'entry', 'invalid']);
+      for (const i of [2, 5]) {
+        const r = results[i]!;
+        expect(r.kind === 'invalid' && r.problems.map((p) => [p.column, p.value])).toEqual([
+          ['Datum', '31-02-2026'],
+          ['Eind', '8 uur'],
+          ['Akkoord', 'misschien'],
+          ['Km', '1.250'],
+        ]);
+      }
+      expect(results[3]).toMatchObject({ entry: { breakSeconds: 1800, durationSeconds: 8.5 * 3600, approved: true, extras: [{ kind: 'km', quantity: '12' }] } });
+      // Mapped again from JSON (as after a queue hop: no memo, fresh parsers) they are the same.
+      const again = records.map((r) => csvSource.map(JSON.parse(JSON.stringify(r)), config, ctx(dir)));
+      expect(again).toEqual(results);
+      expect(records.map((r) => (r.data as { cells: string[] }).cells.join(';'))).toEqual(lines.slice(1));
+    });
+
     it('Given a windows-1252 file with title rows above the header, when read, then accents survive and rows count from the top', async () => {
       const text = 'Urenstaat februari\r\n\r\nDatum;Uren;Medewerker;Klant\r\n02-02-2026;8;Renée Müller;Café Noël\r\n';
       await writeFile(join(dir, 'latin.csv'), Buffer.from(text, 'latin1'));

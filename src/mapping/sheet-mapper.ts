@@ -127,10 +127,29 @@ const MEMO_LIMIT = 4096;
  * cell. Results are shared between rows and never mutated. Hand-written (a Map with a size
  * cap) because an LRU package would cost more per hit than the parse it saves.
  */
-function memoSet<T>(memo: Map<string, T>, text: string, value: T): T {
+interface Memo<T> {
+  /** The first cell that had this text: later cells with the same text are replaced by it. */
+  text: string;
+  parsed: T;
+}
+
+function memoSet<T>(memo: Map<string, Memo<T>>, text: string, parsed: T): Memo<T> {
   if (memo.size >= MEMO_LIMIT) memo.clear();
-  memo.set(text, value);
-  return value;
+  const m = { text, parsed };
+  memo.set(text, m);
+  return m;
+}
+
+/**
+ * The memoised parse of a text cell. On a hit the cell is replaced by the memo's equal text,
+ * so the record keeps one shared string instead of its own copy (a page of records is most of
+ * what is alive on the ingest path; the replaced copy dies young).
+ */
+function memoised<T>(memo: Map<string, Memo<T>>, cells: readonly Cell[], index: number, text: string, parse: (text: string) => T): T {
+  const m = memo.get(text);
+  if (m === undefined) return memoSet(memo, text, parse(text)).parsed;
+  (cells as Cell[])[index] = m.text;
+  return m.parsed;
 }
 
 /**
@@ -148,12 +167,21 @@ export class SheetMapper {
   private readonly clock: ZoneClock;
   private readonly deriveFields: readonly KeyField[] | undefined;
   private readonly constantTags: string[];
-  private readonly dateMemo = new Map<string, Parsed<number> | null>();
-  private readonly timeMemo = new Map<string, Parsed<TimeValue> | null>();
-  private readonly hoursMemo = new Map<string, Parsed<number> | null>();
-  private readonly breakMemo = new Map<string, Parsed<number> | null>();
-  private readonly boolMemo = new Map<string, Parsed<boolean>>();
-  private readonly decimalMemo = new Map<string, Parsed<string>>();
+  private readonly dateMemo = new Map<string, Memo<Parsed<number> | null>>();
+  private readonly timeMemo = new Map<string, Memo<Parsed<TimeValue> | null>>();
+  private readonly hoursMemo = new Map<string, Memo<Parsed<number> | null>>();
+  private readonly breakMemo = new Map<string, Memo<Parsed<number> | null>>();
+  private readonly boolMemo = new Map<string, Memo<Parsed<boolean>>>();
+  private readonly decimalMemo = new Map<string, Memo<Parsed<string>>>();
+  // Parsers of text cells for the memos (pure functions of the text; date1904 only matters
+  // for numbers and Dates, which bypass the memos).
+  private readonly parseDateText = (v: string) => (isBlank(v) ? null : parseDateCell(v, this.dateFormat, false));
+  private readonly parseTimeText = (v: string) => (isBlank(v) ? null : parseTimeCell(v, this.mapping.locale.timeFormat, false, this.dateFormat));
+  private readonly parseHoursText = (v: string) => (isBlank(v) ? null : parseDurationCell(v, this.mapping.locale.durationNumbers, false));
+  private readonly parseBreakText = (v: string) =>
+    isBlank(v) ? null : parseBreakCell(v, this.mapping.locale.breakUnit, this.mapping.locale.durationNumbers, false);
+  private readonly parseBoolText = (v: string) => this.bool(v);
+  private readonly parseDecimalText = (v: string) => parseDecimalCell(v, this.mapping.locale.decimal);
 
   constructor(
     readonly mapping: Mapping,
@@ -236,9 +264,7 @@ export class SheetMapper {
     if (c.index < 0) return undefined;
     const v = cells[c.index];
     if (typeof v === 'string') {
-      let p = this.dateMemo.get(v);
-      if (p === undefined) p = memoSet(this.dateMemo, v, isBlank(v) ? null : parseDateCell(v, this.dateFormat, date1904));
-      return p ?? undefined;
+      return memoised(this.dateMemo, cells, c.index, v, this.parseDateText) ?? undefined;
     }
     return isBlank(v) ? undefined : parseDateCell(v, this.dateFormat, date1904);
   }
@@ -248,11 +274,7 @@ export class SheetMapper {
     if (c.index < 0) return undefined;
     const v = cells[c.index];
     if (typeof v === 'string') {
-      let p = this.timeMemo.get(v);
-      if (p === undefined) {
-        p = memoSet(this.timeMemo, v, isBlank(v) ? null : parseTimeCell(v, this.mapping.locale.timeFormat, date1904, this.dateFormat));
-      }
-      return p ?? undefined;
+      return memoised(this.timeMemo, cells, c.index, v, this.parseTimeText) ?? undefined;
     }
     return isBlank(v) ? undefined : parseTimeCell(v, this.mapping.locale.timeFormat, date1904, this.dateFormat);
   }
@@ -262,9 +284,7 @@ export class SheetMapper {
     if (c.index < 0) return undefined;
     const v = cells[c.index];
     if (typeof v === 'string') {
-      let p = this.hoursMemo.get(v);
-      if (p === undefined) p = memoSet(this.hoursMemo, v, isBlank(v) ? null : parseDurationCell(v, this.mapping.locale.durationNumbers, date1904));
-      return p ?? undefined;
+      return memoised(this.hoursMemo, cells, c.index, v, this.parseHoursText) ?? undefined;
     }
     return isBlank(v) ? undefined : parseDurationCell(v, this.mapping.locale.durationNumbers, date1904);
   }
@@ -275,27 +295,23 @@ export class SheetMapper {
     const v = cells[c.index];
     const l = this.mapping.locale;
     if (typeof v === 'string') {
-      let p = this.breakMemo.get(v);
-      if (p === undefined) p = memoSet(this.breakMemo, v, isBlank(v) ? null : parseBreakCell(v, l.breakUnit, l.durationNumbers, date1904));
-      return p ?? undefined;
+      return memoised(this.breakMemo, cells, c.index, v, this.parseBreakText) ?? undefined;
     }
     return isBlank(v) ? undefined : parseBreakCell(v, l.breakUnit, l.durationNumbers, date1904);
   }
 
-  /** The boolean parser, memoised for text cells. */
-  private readBool(v: Cell): Parsed<boolean> {
+  /** The boolean parser on cells[index], memoised for text cells. */
+  private readBool(cells: readonly Cell[], index: number): Parsed<boolean> {
+    const v = cells[index];
     if (typeof v !== 'string') return this.bool(v);
-    let p = this.boolMemo.get(v);
-    if (p === undefined) p = memoSet(this.boolMemo, v, this.bool(v));
-    return p;
+    return memoised(this.boolMemo, cells, index, v, this.parseBoolText);
   }
 
-  /** parseDecimalCell, memoised for text cells. */
-  private readDecimal(v: Cell): Parsed<string> {
+  /** parseDecimalCell on cells[index], memoised for text cells. */
+  private readDecimal(cells: readonly Cell[], index: number): Parsed<string> {
+    const v = cells[index];
     if (typeof v !== 'string') return parseDecimalCell(v, this.mapping.locale.decimal);
-    let p = this.decimalMemo.get(v);
-    if (p === undefined) p = memoSet(this.decimalMemo, v, parseDecimalCell(v, this.mapping.locale.decimal));
-    return p;
+    return memoised(this.decimalMemo, cells, index, v, this.parseDecimalText);
   }
 
 
@@ -467,7 +483,7 @@ export class SheetMapper {
       const v = cells[c.approved.index];
       if (isBlank(v)) approved = this.mapping.constants.approved ?? false;
       else {
-        const b = this.readBool(v);
+        const b = this.readBool(cells, c.approved.index);
         if (b.ok) approved = b.value;
         else problem(problems, cells, c.approved, b.reason);
       }
@@ -477,7 +493,7 @@ export class SheetMapper {
       const v = cells[c.billable.index];
       if (isBlank(v)) billable = this.mapping.constants.billable ?? false;
       else {
-        const b = this.readBool(v);
+        const b = this.readBool(cells, c.billable.index);
         if (b.ok) billable = b.value;
         else problem(problems, cells, c.billable, b.reason);
       }
@@ -485,13 +501,13 @@ export class SheetMapper {
 
     let sourceRate: string | undefined;
     if (c.sourceRate.index >= 0 && !isBlank(cells[c.sourceRate.index])) {
-      const r = this.readDecimal(cells[c.sourceRate.index]);
+      const r = this.readDecimal(cells, c.sourceRate.index);
       if (r.ok && !r.value.startsWith('-')) sourceRate = r.value;
       else problem(problems, cells, c.sourceRate, r.ok ? 'a rate cannot be negative' : r.reason);
     }
     let costRate: string | undefined;
     if (c.costRate.index >= 0 && !isBlank(cells[c.costRate.index])) {
-      const r = this.readDecimal(cells[c.costRate.index]);
+      const r = this.readDecimal(cells, c.costRate.index);
       if (r.ok && !r.value.startsWith('-')) costRate = r.value;
       else problem(problems, cells, c.costRate, r.ok ? 'a rate cannot be negative' : r.reason);
     }
@@ -499,7 +515,7 @@ export class SheetMapper {
     for (const x of this.extras) {
       const v = cells[x.index];
       if (isBlank(v)) continue;
-      const q = this.readDecimal(v);
+      const q = this.readDecimal(cells, x.index);
       if (!q.ok) problem(problems, cells, x, q.reason);
       else if (q.value.startsWith('-')) problem(problems, cells, x, 'a quantity cannot be negative');
       else if (!/^0+(\.0+)?$/.test(q.value)) {
