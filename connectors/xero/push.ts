@@ -276,15 +276,20 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
     return new Map((body.invoices ?? []).filter((i) => i.invoiceID).map((i) => [i.invoiceID!, i]));
   };
 
-  const updateChunk = async (items: Item[]) => {
-    let current: Map<string, Invoice>;
+  /** What Xero holds now for items it already has; on failure every item is failed and null returned. */
+  const readCurrent = async (items: Item[]): Promise<Map<string, Invoice> | null> => {
     try {
-      current = await fetchInvoices(items.map((i) => i.prev!.remoteId!));
+      return await fetchInvoices(items.map((i) => i.prev!.remoteId!));
     } catch (e) {
       if (!(e instanceof XeroCallError)) throw e;
       for (const i of items) fail(i, e.uncertain ? 'transient' : 'permanent', `could not read the invoice from Xero: ${e.message}`);
-      return;
+      return null;
     }
+  };
+
+  const updateChunk = async (items: Item[]) => {
+    const current = await readCurrent(items);
+    if (!current) return;
     for (const item of items) {
       const remoteId = item.prev!.remoteId!;
       const inv = current.get(remoteId);
@@ -304,14 +309,8 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
   // ---- delete (a draft that lost all its entries) ----------------------------------------
 
   const deleteChunk = async (items: Item[]) => {
-    let current: Map<string, Invoice>;
-    try {
-      current = await fetchInvoices(items.map((i) => i.prev!.remoteId!));
-    } catch (e) {
-      if (!(e instanceof XeroCallError)) throw e;
-      for (const i of items) fail(i, e.uncertain ? 'transient' : 'permanent', `could not read the invoice from Xero: ${e.message}`);
-      return;
-    }
+    const current = await readCurrent(items);
+    if (!current) return;
     for (const item of items) {
       const remoteId = item.prev!.remoteId!;
       const status = String(current.get(remoteId)?.status ?? 'DELETED');
