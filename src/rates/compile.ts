@@ -48,8 +48,8 @@ export interface CBase {
   untilDay: number;
   fromText?: string;
   untilText?: string;
-  kind: 'hourly' | 'fixed' | 'markup';
-  /** hourly/fixed price text, or the markup factor. */
+  kind: 'hourly' | 'fixed' | 'markup' | 'source';
+  /** hourly/fixed price text, or the markup factor ('1' for source: the entry's own rate). */
   value: string;
 }
 
@@ -196,9 +196,9 @@ export function compileRuleset(
     const p = [...path, 'base', i];
     checkClient(r.match, p);
     const w = window(r.from, r.until, p);
-    const kind = r.hourly !== undefined ? 'hourly' : r.fixed !== undefined ? 'fixed' : 'markup';
-    const value = decimalText((r.hourly ?? r.fixed ?? r.markup)!);
-    if (kind !== 'markup' && dec(value).decimalPlaces() > pDp) {
+    const kind = r.hourly !== undefined ? 'hourly' : r.fixed !== undefined ? 'fixed' : r.markup !== undefined ? 'markup' : 'source';
+    const value = kind === 'source' ? '1' : decimalText((r.hourly ?? r.fixed ?? r.markup)!);
+    if ((kind === 'hourly' || kind === 'fixed') && dec(value).decimalPlaces() > pDp) {
       issues.push({ path: [...p, kind], message: `${kind} rate ${value} has more than ${pDp} decimals (rounding.unitPriceDecimals)` });
     }
     return { id: r.id, idx: i, path: p, match: compileMatch(r.match), kind, value, ...w };

@@ -98,12 +98,16 @@ export const baseRuleSchema = z
     markup: decimalValue('markup factor')
       .optional()
       .describe('Bill rate = pay rate × this factor. The pay rate is the entry\'s costRate, else a matching payRates entry.'),
+    sourceRate: z
+      .literal(true)
+      .optional()
+      .describe('Bill the hourly rate the source carries on the entry (e.g. Harvest billable_rate); an entry without one is quarantined.'),
     ...effective,
   })
-  .describe('A base rate: exactly one of hourly, fixed or markup.')
+  .describe('A base rate: exactly one of hourly, fixed, markup or sourceRate.')
   .superRefine((r, ctx) => {
-    const n = [r.hourly, r.fixed, r.markup].filter((x) => x !== undefined).length;
-    if (n !== 1) ctx.addIssue({ code: 'custom', message: `expected exactly one of hourly, fixed or markup, got ${n}` });
+    const n = [r.hourly, r.fixed, r.markup, r.sourceRate].filter((x) => x !== undefined).length;
+    if (n !== 1) ctx.addIssue({ code: 'custom', message: `expected exactly one of hourly, fixed, markup or sourceRate, got ${n}` });
   });
 export type BaseRuleConfig = z.infer<typeof baseRuleSchema>;
 

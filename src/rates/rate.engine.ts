@@ -591,6 +591,16 @@ export class RateEngine implements CompiledRates {
 
   /** Base rates are few; cache them so the hot path allocates no Decimal or text per entry. */
   private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
+    if (rule.kind === 'source') {
+      const key = `${rs.name}|${rule.idx}|source|${entry.sourceRate ?? ''}`;
+      let hit = this.baseCache.get(key);
+      if (!hit) {
+        hit = this.makeBaseRate(rs, rule, day, entry);
+        if (this.baseCache.size > 50_000) this.baseCache.clear();
+        this.baseCache.set(key, hit);
+      }
+      return hit;
+    }
     if (rule.kind !== 'markup') {
       let hit = this.plainBase.get(rule);
       if (!hit) {
@@ -611,6 +621,22 @@ export class RateEngine implements CompiledRates {
 
   private makeBaseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
     const period = inForce(rule.fromText, rule.untilText);
+    if (rule.kind === 'source') {
+      if (entry.sourceRate === undefined) {
+        throw new PriceFailure(`base rule "${rule.id}" bills the source's rate, but the entry carries none (sourceRate)`, 'sourceRate');
+      }
+      const rateInt = toScaled(roundHalfUp(dec(entry.sourceRate), rs.pDp).toFixed(rs.pDp), rs.pDp);
+      const rateText = formatScaled(rateInt, rs.pDp);
+      return {
+        id: this.nextBaseId++,
+        prices: new Map(),
+        traces: new Map(),
+        rule,
+        rateInt,
+        rateText,
+        step: { rule: rule.id, kind: 'base', applied: true, detail: `base rate ${rateText} per hour, as the source system rates this entry (most specific match: ${rule.match.text}${period})`, value: rateText },
+      };
+    }
     if (rule.kind !== 'markup') {
       const rateInt = toScaled(rule.value, rs.pDp);
       const rateText = formatScaled(rateInt, rs.pDp);

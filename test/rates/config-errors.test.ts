@@ -119,7 +119,7 @@ rates:
     main:
       base: [{ id: a, hourly: 40, fixed: 200 }]
 `);
-    expect(issues).toEqual([{ path: ['rates', 'rulesets', 'main', 'base', 0], message: 'expected exactly one of hourly, fixed or markup, got 2' }]);
+    expect(issues).toEqual([{ path: ['rates', 'rulesets', 'main', 'base', 0], message: 'expected exactly one of hourly, fixed, markup or sourceRate, got 2' }]);
   });
 
   it('Given a holiday surcharge without a calendar and a band of zero length, When validated, Then both are reported', () => {

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { brief, linesOf, priceOne, ratesFromYaml, shift } from './helpers';
+
+const card = `
+rates:
+  rulesets:
+    tracker:
+      base:
+        - id: as-in-harvest
+          sourceRate: true
+        - id: support-flat
+          match: { project: Support }
+          hourly: 50.00
+      surcharges:
+        - id: night
+          percent: 50
+          time: { from: "22:00", to: "06:00" }
+`;
+
+describe('base rate taken from the source (e.g. Harvest billable_rate)', () => {
+  const { rates, issues } = ratesFromYaml(card);
+
+  it('Given a card whose base rule bills the source rate When compiled Then it has no issues', () => {
+    expect(issues).toEqual([]);
+  });
+
+  it('Given an entry carrying a source rate of 95.5 When priced Then that rate is billed and surcharges still apply to it', () => {
+    const lines = linesOf(priceOne(rates, shift('2026-03-02 20:00', '2026-03-02 23:00', { sourceRate: '95.5' })));
+    // 2 h × 95.50 + 1 h × 143.25 (+50 % night)
+    expect(brief(lines)).toEqual([
+      ['2.00', '95.50', '191.00', ''],
+      ['1.00', '143.25', '143.25', ' (night +50%)'],
+    ]);
+    expect(lines[0]!.trace.find((t) => t.kind === 'base')!.detail).toContain('as the source system rates this entry');
+  });
+
+  it('Given a more specific rule When it matches Then it wins over the source rate', () => {
+    const lines = linesOf(priceOne(rates, shift('2026-03-02 09:00', '2026-03-02 10:00', { sourceRate: '95.5', project: 'Support' })));
+    expect(brief(lines)).toEqual([['1.00', '50.00', '50.00', '']]);
+  });
+
+  it('Given an entry without a source rate When priced by that rule Then it cannot be priced and says why', () => {
+    const outcome = priceOne(rates, shift('2026-03-02 09:00', '2026-03-02 10:00'));
+    expect(outcome).toMatchObject({ ok: false, field: 'sourceRate' });
+    expect(outcome.ok ? '' : outcome.reason).toContain('carries none');
+  });
+
+  it('Given a rule with both hourly and sourceRate When parsed Then it is a config error', () => {
+    expect(() => ratesFromYaml(card.replace('sourceRate: true', 'sourceRate: true\n          hourly: 10'))).toThrow(/exactly one of hourly, fixed, markup or sourceRate/);
+  });
+});
