@@ -591,17 +591,7 @@ export class RateEngine implements CompiledRates {
 
   /** Base rates are few; cache them so the hot path allocates no Decimal or text per entry. */
   private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
-    if (rule.kind === 'source') {
-      const key = `${rs.name}|${rule.idx}|source|${entry.sourceRate ?? ''}`;
-      let hit = this.baseCache.get(key);
-      if (!hit) {
-        hit = this.makeBaseRate(rs, rule, day, entry);
-        if (this.baseCache.size > 50_000) this.baseCache.clear();
-        this.baseCache.set(key, hit);
-      }
-      return hit;
-    }
-    if (rule.kind !== 'markup') {
+    if (rule.kind === 'hourly' || rule.kind === 'fixed') {
       let hit = this.plainBase.get(rule);
       if (!hit) {
         hit = this.makeBaseRate(rs, rule, day, entry);
@@ -609,7 +599,11 @@ export class RateEngine implements CompiledRates {
       }
       return hit;
     }
-    const key = `${rs.name}|${rule.idx}|${entry.costRate ?? ''}|${entry.costRate === undefined ? `${day.dayNum}|${entry.worker.id ?? ''}|${entry.worker.name}|${entry.role ?? ''}|${entry.project ?? ''}|${entry.task ?? ''}|${entry.tags.join(',')}|${entry.sourceId}` : ''}`;
+    // The rate depends on the entry: its source rate, or its cost/pay rate for markup.
+    const key =
+      rule.kind === 'source'
+        ? `${rs.name}|${rule.idx}|source|${entry.sourceRate ?? ''}`
+        : `${rs.name}|${rule.idx}|${entry.costRate ?? ''}|${entry.costRate === undefined ? `${day.dayNum}|${entry.worker.id ?? ''}|${entry.worker.name}|${entry.role ?? ''}|${entry.project ?? ''}|${entry.task ?? ''}|${entry.tags.join(',')}|${entry.sourceId}` : ''}`;
     let hit = this.baseCache.get(key);
     if (!hit) {
       hit = this.makeBaseRate(rs, rule, day, entry);
