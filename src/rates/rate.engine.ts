@@ -615,27 +615,20 @@ export class RateEngine implements CompiledRates {
 
   private makeBaseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
     const period = inForce(rule.fromText, rule.untilText);
+    const why = `(most specific match: ${rule.match.text}${period})`;
+    const make = (rate: string, kind: 'base' | 'markup', detail: (rateText: string) => string): BaseRate => {
+      const rateInt = toScaled(rate, rs.pDp);
+      const rateText = formatScaled(rateInt, rs.pDp);
+      return { id: this.nextBaseId++, prices: new Map(), traces: new Map(), rule, rateInt, rateText, step: { rule: rule.id, kind, applied: true, detail: detail(rateText), value: rateText } };
+    };
+    if (rule.kind === 'hourly' || rule.kind === 'fixed') {
+      return make(rule.value, 'base', (t) => `base rate ${rule.kind === 'fixed' ? `fixed ${t} per shift` : `${t} per hour`} ${why}`);
+    }
     if (rule.kind === 'source') {
       if (entry.sourceRate === undefined) {
         throw new PriceFailure(`base rule "${rule.id}" bills the source's rate, but the entry carries none (sourceRate)`, 'sourceRate');
       }
-      const rateInt = toScaled(roundHalfUp(dec(entry.sourceRate), rs.pDp).toFixed(rs.pDp), rs.pDp);
-      const rateText = formatScaled(rateInt, rs.pDp);
-      return {
-        id: this.nextBaseId++,
-        prices: new Map(),
-        traces: new Map(),
-        rule,
-        rateInt,
-        rateText,
-        step: { rule: rule.id, kind: 'base', applied: true, detail: `base rate ${rateText} per hour, as the source system rates this entry (most specific match: ${rule.match.text}${period})`, value: rateText },
-      };
-    }
-    if (rule.kind !== 'markup') {
-      const rateInt = toScaled(rule.value, rs.pDp);
-      const rateText = formatScaled(rateInt, rs.pDp);
-      const what = rule.kind === 'fixed' ? `fixed ${rateText} per shift` : `${rateText} per hour`;
-      return { id: this.nextBaseId++, prices: new Map(), traces: new Map(), rule, rateInt, rateText, step: { rule: rule.id, kind: 'base', applied: true, detail: `base rate ${what} (most specific match: ${rule.match.text}${period})`, value: rateText } };
+      return make(roundHalfUp(dec(entry.sourceRate), rs.pDp).toFixed(rs.pDp), 'base', (t) => `base rate ${t} per hour, as the source system rates this entry ${why}`);
     }
     let pay = entry.costRate;
     let from = 'the entry\'s cost rate';
@@ -662,24 +655,8 @@ export class RateEngine implements CompiledRates {
       pay = best.rate;
       from = `pay rate for ${best.match.text} (payRates[${best.idx}])`;
     }
-    const rateDec = roundHalfUp(dec(pay).times(rule.value), rs.pDp);
-    const rateInt = toScaled(rateDec.toFixed(rs.pDp), rs.pDp);
-    const rateText = formatScaled(rateInt, rs.pDp);
-    return {
-      id: this.nextBaseId++,
-      prices: new Map(),
-      traces: new Map(),
-      rule,
-      rateInt,
-      rateText,
-      step: {
-        rule: rule.id,
-        kind: 'markup',
-        applied: true,
-        detail: `bill rate ${rateText} per hour = ${from} ${pay} × markup ${rule.value} (most specific match: ${rule.match.text}${period})`,
-        value: rateText,
-      },
-    };
+    const payText = pay;
+    return make(roundHalfUp(dec(payText).times(rule.value), rs.pDp).toFixed(rs.pDp), 'markup', (t) => `bill rate ${t} per hour = ${from} ${payText} × markup ${rule.value} ${why}`);
   }
 
   private dayMask(rs: CRuleset, day: DayInfo): number {
