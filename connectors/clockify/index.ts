@@ -1,6 +1,6 @@
 import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
-import { asConnectorError } from '../../src/http/client';
+import { asConnectorError, checkWith } from '../../src/http/client';
 import { instantsOf, splitWindow, windowForRun, type DateWindow } from '../../src/http/window';
 import { ClockifyConfigSchema, type ClockifyConfig } from './config.schema';
 import { clockifyHttp, fetchCurrentUser, fetchDetailedReport, fetchUserTimeEntries, fetchWorkspaceUsers } from './client';
@@ -135,14 +135,10 @@ async function* readClockify(config: ClockifyConfig, options: ReadOptions, ctx: 
 }
 
 async function checkClockify(config: ClockifyConfig, ctx: ConnectorContext): Promise<CheckResult> {
-  const who = `clockify (${config.id})`;
-  try {
+  return checkWith(`clockify (${config.id})`, [config.apiKey], async () => {
     const me = await fetchCurrentUser(clockifyHttp(config, ctx, 'api'));
-    return { ok: true, message: `${who}: API key accepted for ${me.name}; reading workspace ${config.workspaceId}.` };
-  } catch (err) {
-    const e = asConnectorError(who, err, [config.apiKey]);
-    return { ok: false, category: e.category, message: e.message };
-  }
+    return `API key accepted for ${me.name}; reading workspace ${config.workspaceId}.`;
+  });
 }
 
 export const clockifySource: SourceConnector<ClockifyConfig> = {

@@ -1,6 +1,6 @@
 import type { CheckResult, ConnectorContext, RawRecord, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
-import { asConnectorError } from '../../src/http/client';
+import { asConnectorError, checkWith } from '../../src/http/client';
 import { HeaderError, SheetRecordBuilder, mapSheetRecord, type Cell } from '../../src/mapping/index';
 import { GoogleSheetsConfigSchema, type GoogleSheetsConfig } from './config.schema';
 import { sheetsApi } from './client';
@@ -60,15 +60,10 @@ async function* readSheets(config: GoogleSheetsConfig, _options: ReadOptions, ct
 }
 
 async function checkSheets(config: GoogleSheetsConfig, ctx: ConnectorContext): Promise<CheckResult> {
-  const who = `google-sheets (${config.id})`;
-  try {
-    const api = await sheetsApi(config, ctx);
-    const p = await api.properties();
-    return { ok: true, message: `${who}: can read "${p.title ?? config.spreadsheetId}" (locale ${p.locale ?? 'unknown'}, time zone ${p.timeZone ?? 'unknown'}).` };
-  } catch (err) {
-    const e = asConnectorError(who, err, [config.credentialsJson]);
-    return { ok: false, category: e.category, message: e.message };
-  }
+  return checkWith(`google-sheets (${config.id})`, [config.credentialsJson], async () => {
+    const p = await (await sheetsApi(config, ctx)).properties();
+    return `can read "${p.title ?? config.spreadsheetId}" (locale ${p.locale ?? 'unknown'}, time zone ${p.timeZone ?? 'unknown'}).`;
+  });
 }
 
 export const googleSheetsSource: SourceConnector<GoogleSheetsConfig> = {

@@ -1,6 +1,6 @@
 import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
-import { asConnectorError } from '../../src/http/client';
+import { asConnectorError, checkWith } from '../../src/http/client';
 import { cursorCeiling, previousDay, reconcileFrom as windowStart } from '../../src/http/settings';
 import { HarvestConfigSchema, type HarvestConfig } from './config.schema';
 import { fetchAllUsers, fetchMe, fetchTimeEntriesPage, harvestHttp, timeEntriesUrl, type TimeEntriesQuery } from './client';
@@ -179,13 +179,10 @@ async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: Co
 }
 
 async function checkHarvest(config: HarvestConfig, ctx: ConnectorContext): Promise<CheckResult> {
-  try {
+  return checkWith(`harvest (${config.id})`, [config.token], async () => {
     const me = await fetchMe(harvestHttp(config, ctx));
-    return { ok: true, message: `harvest (${config.id}): signed in to account ${config.accountId} as ${me.first_name} ${me.last_name}.` };
-  } catch (err) {
-    const e = asConnectorError(`harvest (${config.id})`, err, [config.token]);
-    return { ok: false, category: e.category, message: e.message };
-  }
+    return `signed in to account ${config.accountId} as ${me.first_name} ${me.last_name}.`;
+  });
 }
 
 export const harvestSource: SourceConnector<HarvestConfig> = {

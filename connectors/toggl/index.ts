@@ -1,5 +1,5 @@
 import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
-import { asConnectorError } from '../../src/http/client';
+import { asConnectorError, checkWith } from '../../src/http/client';
 import { cursorCeiling } from '../../src/http/settings';
 import { splitWindow, windowForRun, type DateWindow } from '../../src/http/window';
 import { TogglConfigSchema, type TogglConfig } from './config.schema';
@@ -134,14 +134,10 @@ async function* readToggl(config: TogglConfig, options: ReadOptions, ctx: Connec
 }
 
 async function checkToggl(config: TogglConfig, ctx: ConnectorContext): Promise<CheckResult> {
-  const who = `toggl (${config.id})`;
-  try {
+  return checkWith(`toggl (${config.id})`, [config.apiToken], async () => {
     const me = await fetchMe(togglHttp(config, ctx));
-    return { ok: true, message: `${who}: token accepted for ${me.fullname ?? me.email ?? `user ${me.id}`}; reading workspace ${config.workspaceId}.` };
-  } catch (err) {
-    const e = asConnectorError(who, err, [config.apiToken]);
-    return { ok: false, category: e.category, message: e.message };
-  }
+    return `token accepted for ${me.fullname ?? me.email ?? `user ${me.id}`}; reading workspace ${config.workspaceId}.`;
+  });
 }
 
 export const togglSource: SourceConnector<TogglConfig> = {

@@ -218,3 +218,20 @@ export function asConnectorError(connector: string, err: unknown, secrets: reado
   const message = err instanceof Error ? err.message : String(err);
   return new ConnectorError('permanent', scrubSecrets(`${connector}: ${message}`, secrets), { connector });
 }
+
+/**
+ * A connector's `check`: run one cheap authenticated call; success is its message, any failure
+ * becomes a classified CheckResult (auth on 401/403, …) with secrets scrubbed.
+ */
+export async function checkWith(
+  connector: string,
+  secrets: readonly (string | undefined)[],
+  probe: () => Promise<string>,
+): Promise<{ ok: boolean; category?: ConnectorError['category']; message: string }> {
+  try {
+    return { ok: true, message: `${connector}: ${await probe()}` };
+  } catch (err) {
+    const e = asConnectorError(connector, err, secrets);
+    return { ok: false, category: e.category, message: e.message };
+  }
+}
