@@ -167,6 +167,17 @@ export class SheetMapper {
   private readonly clock: ZoneClock;
   private readonly deriveFields: readonly KeyField[] | undefined;
   private readonly constantTags: string[];
+  /** deriveKey's parts, one per derive field plus a trailing '' (reused: map is not re-entrant). */
+  private readonly keyParts: string[] = [];
+  private readonly timeParts = new Map<number, string>();
+  private readonly kv: KeyValues = {
+    texts: { worker: undefined, client: undefined, project: undefined, task: undefined, role: undefined, notes: undefined, workerId: undefined },
+    date: undefined,
+    start: undefined,
+    end: undefined,
+    hours: undefined,
+    break: undefined,
+  };
   private readonly dateMemo = new Map<string, Memo<Parsed<number> | null>>();
   private readonly timeMemo = new Map<string, Memo<Parsed<TimeValue> | null>>();
   private readonly hoursMemo = new Map<string, Memo<Parsed<number> | null>>();
@@ -230,6 +241,8 @@ export class SheetMapper {
           mapping.columns[f as keyof Mapping['columns']] !== undefined ||
           (mapping.constants as Record<string, unknown>)[f] !== undefined,
       );
+      this.keyParts = this.deriveFields.map(() => '');
+      this.keyParts.push('');
     }
     this.constantTags = mapping.constants.tags ?? [];
   }
@@ -356,32 +369,50 @@ export class SheetMapper {
 
   /** Hash of the derive fields' normalised values (parsed fields given, text fields read here). */
   private deriveKey(cells: readonly Cell[], v: KeyValues): string {
-    let parts = '';
-    for (const f of this.deriveFields!) {
+    // The parts go into one reused array and are joined once: concatenating them one by one
+    // made a short-lived string per part and a flat copy for the hash (~0.5 KB per row).
+    const fields = this.deriveFields!;
+    const parts = this.keyParts;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      let part: string;
       switch (f) {
         case 'date':
-          parts += v.date === undefined ? '' : isoDateOf(v.date);
+          part = v.date === undefined ? '' : isoDateOf(v.date);
           break;
         case 'start':
         case 'end': {
           const t = v[f];
-          parts += t ? `${t.epochDay ?? ''}T${t.seconds}` : '';
+          part = t ? this.timeKeyPart(t) : '';
           break;
         }
         case 'hours':
         case 'break': {
           const n = v[f];
-          parts += n === undefined ? '' : String(n);
+          part = n === undefined ? '' : String(n);
           break;
         }
         default: {
           const t = v.texts && f in v.texts ? v.texts[f] : this.text(f, cells);
-          parts += t === undefined ? '' : t.toLowerCase();
+          part = t === undefined ? '' : t.toLowerCase();
         }
       }
-      parts += '\u001f';
+      parts[i] = part;
     }
-    return deriveHash(parts);
+    // The last element stays '': every part, the last one included, is followed by \u001f.
+    return deriveHash(parts.join('\u001f'));
+  }
+
+  /** `${epochDay}T${seconds}` of a time, cached: shifts start and end on a few hundred distinct times. */
+  private timeKeyPart(t: TimeValue): string {
+    const k = t.epochDay === undefined ? -1 - t.seconds : t.epochDay * 1e6 + t.seconds;
+    let part = this.timeParts.get(k);
+    if (part === undefined) {
+      part = `${t.epochDay ?? ''}T${t.seconds}`;
+      if (this.timeParts.size >= MEMO_LIMIT) this.timeParts.clear();
+      this.timeParts.set(k, part);
+    }
+    return part;
   }
 
   private dateFromStart(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
@@ -545,14 +576,22 @@ export class SheetMapper {
         else problem(problems, cells, c.externalId, k.reason);
       } else if (!(dateP && !dateP.ok) && !(startP && !startP.ok) && !(endP && !endP.ok) && !(hoursP && !hoursP.ok) && !(breakP && !breakP.ok)) {
         // A derived id fails only when one of its fields does, which is reported above.
-        externalId = this.deriveKey(cells, {
-          texts: { worker, client, project, task, role, notes, workerId },
-          date: epochDay,
-          start: startP?.value,
-          end: endP?.value,
-          hours: hoursP?.value,
-          break: breakP?.value,
-        });
+        // One scratch object per mapper instead of two literals per row.
+        const kv = this.kv;
+        const texts = kv.texts!;
+        texts.worker = worker;
+        texts.client = client;
+        texts.project = project;
+        texts.task = task;
+        texts.role = role;
+        texts.notes = notes;
+        texts.workerId = workerId;
+        kv.date = epochDay;
+        kv.start = startP?.value;
+        kv.end = endP?.value;
+        kv.hours = hoursP?.value;
+        kv.break = breakP?.value;
+        externalId = this.deriveKey(cells, kv);
       }
     }
     if (meta.duplicateOf !== undefined) {

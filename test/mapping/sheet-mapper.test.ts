@@ -175,6 +175,23 @@ describe('mapRow', () => {
     expect(c.externalId).not.toBe(a.externalId);
   });
 
+  it('Given shifts mapped by an earlier release, when mapped now, then their derived ids are unchanged (a ledger would read changed ids as new entries)', () => {
+    // Pinned values: the ids ledgers already hold for these rows. Changing how a derived id is
+    // computed must come with a migration, never silently.
+    const h = ['Datum', 'Begin', 'Eind', 'Pauze', 'Uren', 'Medewerker', 'Klant', 'Project'];
+    const m = MappingSchema.parse({
+      columns: { date: 'Datum', start: 'Begin', end: 'Eind', break: 'Pauze', hours: 'Uren', worker: 'Medewerker', client: 'Klant', project: 'Project' },
+      locale: { decimal: ',', dateFormat: 'dd-MM-yyyy' },
+      timeZone: 'Europe/Amsterdam',
+    });
+    const ids = [
+      ['02-03-2026', '08:00', '16:30', '30', '', 'Anna de Vries', 'Acme B.V.', 'Website'],
+      ['02-03-2026', '22:00', '06:00', '0:30', '', 'Bram Jansen', 'Globex', 'Nachtdienst'],
+      ['03-03-2026', '', '', '', '7,5', 'Chris Bakker', 'Acme B.V.', ''],
+    ].map((cells) => entry(mapRow(cells, h, m, meta(2))).externalId);
+    expect(ids).toEqual(['d:5JVHCPDMxx6-8cBoOzwS7jG19zU', 'd:_tQck0gUJrTfZzHkViJEJFWYU4I', 'd:YT1CZMLuoWMtiDFJS_kdQp-aZQ8']);
+  });
+
   it('Given an id column, when mapped, then the id is the cell and a blank id is a problem on that column', () => {
     const h = [...header, 'ID'];
     const m = MappingSchema.parse({ ...dutch, columns: { ...dutch.columns, externalId: 'ID' } });
