@@ -87,6 +87,8 @@ export interface CRuleset {
   name: string;
   path: Array<string | number>;
   base: CBase[];
+  /** The base rules in precedence order (more specific first, then config order): matching keeps it, so no sort per entry. */
+  basePrecedence: CBase[];
   payRates: CPayRate[];
   /** Surcharges (bits 0..n-1) then overtime rules. */
   adds: CAdd[];
@@ -360,6 +362,7 @@ export function compileRuleset(
     name,
     path,
     base,
+    basePrecedence: [...base].sort((x, y) => y.match.spec - x.match.spec || x.idx - y.idx),
     payRates,
     adds,
     surcharges: adds.slice(0, surchargeCount),

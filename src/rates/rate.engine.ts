@@ -415,12 +415,12 @@ export class RateEngine implements CompiledRates {
       return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded };
     }
 
+    // Collected in precedence order (most specific first, then config order), as resolveBase expects.
     const candidates: CBase[] = [];
-    for (const b of rs.base) if (matches(b.match, dims)) candidates.push(b);
+    for (const b of rs.basePrecedence) if (matches(b.match, dims)) candidates.push(b);
     if (candidates.length === 0) {
       throw new PriceFailure(`no base rate in ruleset "${rs.name}" matches this entry (${describeDims(entry, client.id)})`);
     }
-    if (candidates.length > 1) candidates.sort((x, y) => y.match.spec - x.match.spec || x.idx - y.idx);
 
     const zd = this.zoneDays(rs, client.timeZone);
     const steps: TraceStep[] = [];
