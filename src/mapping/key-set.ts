@@ -10,18 +10,21 @@
  * string set, and the ingest benchmark runs a million rows through it.
  */
 export class KeySet {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  /** Row + 1 (0 = empty slot). */
-  private rows: Int32Array;
+  /**
+   * Open addressing over one typed array, three 32-bit words a slot: fingerprint high, low,
+   * row + 1 (0 = empty). One array rather than three keeps a probe to one cache line: at a
+   * million ids the table is ~24 MB and every probe is a cache miss.
+   */
+  private slots: Uint32Array;
+  /** Number of slots (a power of two). */
+  private capacity: number;
   private size = 0;
 
   constructor(capacity = 1024) {
     let cap = 16;
     while (cap < capacity * 2) cap *= 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.rows = new Int32Array(cap);
+    this.capacity = cap;
+    this.slots = new Uint32Array(cap * 3);
   }
 
   get count(): number {
@@ -43,28 +46,29 @@ export class KeySet {
   }
 
   private put(hi: number, lo: number, row: number): number | undefined {
-    const mask = this.rows.length - 1;
+    const slots = this.slots;
+    const mask = this.capacity - 1;
     let i = (lo ^ hi) & mask;
     for (;;) {
-      const r = this.rows[i]!;
+      const at = i * 3;
+      const r = slots[at + 2]!;
       if (r === 0) {
-        this.hi[i] = hi;
-        this.lo[i] = lo;
-        this.rows[i] = row + 1;
-        if (++this.size * 2 > this.rows.length) this.grow();
+        slots[at] = hi;
+        slots[at + 1] = lo;
+        slots[at + 2] = row + 1;
+        if (++this.size * 2 > this.capacity) this.grow();
         return undefined;
       }
-      if (this.hi[i] === hi && this.lo[i] === lo) return r - 1;
+      if (slots[at] === hi && slots[at + 1] === lo) return r - 1;
       i = (i + 1) & mask;
     }
   }
 
   private grow(): void {
-    const { hi, lo, rows } = this;
-    this.hi = new Uint32Array(rows.length * 2);
-    this.lo = new Uint32Array(rows.length * 2);
-    this.rows = new Int32Array(rows.length * 2);
+    const old = this.slots;
+    this.capacity *= 2;
+    this.slots = new Uint32Array(this.capacity * 3);
     this.size = 0;
-    for (let i = 0; i < rows.length; i++) if (rows[i] !== 0) this.put(hi[i]!, lo[i]!, rows[i]! - 1);
+    for (let at = 0; at < old.length; at += 3) if (old[at + 2] !== 0) this.put(old[at]!, old[at + 1]!, old[at + 2]! - 1);
   }
 }

@@ -19,9 +19,18 @@ export class ZoneClock {
 
   constructor(readonly zone: string) {}
 
+  /** Offsets at local midnight by day: each is needed twice (as a day's start and as the day before's end). */
+  private readonly midnights = new Map<number, number>();
+
   private offsetAtMidnight(epochDay: number): number {
-    const { year, month, day } = ymdOf(epochDay);
-    return DateTime.fromObject({ year, month, day }, { zone: this.zone }).offset;
+    let off = this.midnights.get(epochDay);
+    if (off === undefined) {
+      const { year, month, day } = ymdOf(epochDay);
+      off = DateTime.fromObject({ year, month, day }, { zone: this.zone }).offset;
+      if (this.midnights.size > 100_000) this.midnights.clear();
+      this.midnights.set(epochDay, off);
+    }
+    return off;
   }
 
   /** Offset in minutes valid for the whole local day, or NaN on a transition day. */
