@@ -3,7 +3,7 @@ import type { ClientConfig } from '../config/client.schema';
 import type { ConfigIssue } from '../config/issues';
 import { dec, roundHalfUp } from '../domain/money';
 import type { RatedLine, TraceStep } from '../domain/rated-line';
-import type { TimeEntry } from '../domain/time-entry';
+import type { EntryExtra, TimeEntry } from '../domain/time-entry';
 import type { CompiledRates, CompileResult, PricingInput, PricingOutcome, QuantityRounding } from './contract';
 import type { RatesConfig } from './config.schema';
 import { assignClients, compileMatch, compileRuleset, norm, type CAdd, type CBase, type CMatch, type CRuleset } from './compile';
@@ -65,8 +65,8 @@ interface Work {
   index: number;
   input: PricingInput;
   rs: CRuleset;
+  memo: RulesetMemo;
   zd: ZoneDays;
-  dims: EntryDims;
   matchMask: number;
   onlyIfMask: number;
   entryMask: number;
@@ -74,6 +74,7 @@ interface Work {
   shiftDay: DayInfo;
   workerKey: string;
   pieces: Piece[];
+  /** Replaced, never mutated (withStep): NO_STEPS is shared. */
   steps: TraceStep[];
   netMs: number;
 }
@@ -107,15 +108,25 @@ interface ConcatNode {
   withTrace: Map<TraceStep[], TraceStep[]>;
 }
 
-function memoGet<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let v = map.get(key);
-  if (v === undefined) {
-    v = make();
-    if (map.size >= MEMO_LIMIT) map.clear();
-    map.set(key, v);
-  }
+/**
+ * Stores a freshly made memo value and returns it. Callers look up with `map.get` themselves and
+ * build the value inline on a miss: a `make` closure per call allocated a closure (and a context
+ * for the captured variables) on every hit, which showed up in the allocation profile.
+ */
+function memoSet<K, V>(map: Map<K, V>, key: K, v: V): V {
+  if (map.size >= MEMO_LIMIT) map.clear();
+  map.set(key, v);
   return v;
 }
+
+/** `[...steps, step]` at exact size: entries have at most three steps, and push (or spread) would grow the array to 17 slots. */
+function withStep(steps: TraceStep[], step: TraceStep): TraceStep[] {
+  if (steps.length === 0) return [step];
+  if (steps.length === 1) return [steps[0]!, step];
+  return [...steps, step];
+}
+
+const NO_STEPS: TraceStep[] = [];
 
 const NO_TAGS: ReadonlySet<string> = new Set();
 
@@ -411,7 +422,7 @@ export class RateEngine implements CompiledRates {
       if (nb.project && !nb.project.test(entry.project ?? '')) continue;
       if (nb.task && !nb.task.test(entry.task ?? '')) continue;
       if (nb.match && !matches(nb.match, dims)) continue;
-      const excluded = memoGet(memo.excluded, nb, () => `non-billable by rule "${nb.id}"${nb.reason ? `: ${nb.reason}` : ''}`);
+      const excluded = memo.excluded.get(nb) ?? memoSet(memo.excluded, nb, `non-billable by rule "${nb.id}"${nb.reason ? `: ${nb.reason}` : ''}`);
       return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded };
     }
 
@@ -423,7 +434,7 @@ export class RateEngine implements CompiledRates {
     }
 
     const zd = this.zoneDays(rs, client.timeZone);
-    const steps: TraceStep[] = [];
+    let steps = NO_STEPS;
     const hasTimes = entry.start !== undefined;
     let a: number;
     let b: number;
@@ -441,41 +452,19 @@ export class RateEngine implements CompiledRates {
     // Breaks: recorded, else the statutory automatic break for the shift length.
     let brk = entry.breakSeconds * 1000;
     if (brk > 0) {
-      const b0 = brk;
-      steps.push(
-        memoGet(memo.breakSteps, hasTimes ? b0 : -1 - b0, () => ({
-          rule: 'break',
-          kind: 'break',
-          applied: true,
-          detail: `recorded break of ${hoursText(b0)} deducted (${breakWhere(rs, hasTimes)})`,
-          value: hoursText(b0),
-        })),
-      );
+      const key = hasTimes ? brk : -1 - brk;
+      steps = [memo.breakSteps.get(key) ?? memoSet(memo.breakSteps, key, breakStep(rs, brk, hasTimes))];
     } else if (rs.statutory.length > 0) {
       let idx = rs.statutory.length - 1;
       while (idx >= 0 && !(gross > rs.statutory[idx]!.afterMs)) idx--;
       if (idx >= 0) {
-        const rule = rs.statutory[idx]!;
-        brk = rule.ms;
-        steps.push(
-          memoGet(memo.statutorySteps, hasTimes ? idx : -1 - idx, () => ({
-            rule: `${rs.name}.breaks.statutory`,
-            kind: 'break',
-            applied: true,
-            detail: `no break recorded: statutory break of ${rule.text} deducted (${breakWhere(rs, hasTimes)})`,
-            value: hoursText(rule.ms),
-          })),
-        );
+        brk = rs.statutory[idx]!.ms;
+        const key = hasTimes ? idx : -1 - idx;
+        steps = [memo.statutorySteps.get(key) ?? memoSet(memo.statutorySteps, key, statutoryStep(rs, idx, hasTimes))];
       } else {
         // Keyed by the shift length in whole minutes: hoursText shows no finer.
-        steps.push(
-          memoGet(memo.statutorySteps, 1e6 + Math.round(gross / 60_000), () => ({
-            rule: `${rs.name}.breaks.statutory`,
-            kind: 'break',
-            applied: false,
-            detail: `no break recorded and the shift (${hoursText(gross)}) is too short for a statutory break`,
-          })),
-        );
+        const key = 1e6 + Math.round(gross / 60_000);
+        steps = [memo.statutorySteps.get(key) ?? memoSet(memo.statutorySteps, key, noStatutoryStep(rs, gross))];
       }
     }
     if (brk > gross) brk = gross;
@@ -485,8 +474,8 @@ export class RateEngine implements CompiledRates {
       index,
       input,
       rs,
+      memo,
       zd,
-      dims,
       matchMask: 0,
       onlyIfMask: 0,
       entryMask: 0,
@@ -660,7 +649,11 @@ export class RateEngine implements CompiledRates {
   }
 
   private dayMask(rs: CRuleset, day: DayInfo): number {
-    if (day.dayMask !== undefined) return day.dayMask;
+    // The hit path stays apart from makeDayMask: its closure would allocate a context per call.
+    return day.dayMask ?? this.makeDayMask(rs, day);
+  }
+
+  private makeDayMask(rs: CRuleset, day: DayInfo): number {
     const holiday = rs.holidays ? rs.holidays.nameOf(day.date) : null;
     let mask = 0;
     for (const s of rs.surcharges) {
@@ -681,7 +674,8 @@ export class RateEngine implements CompiledRates {
     const total = w.netMs;
     const rounded = roundMs(total, t.incMs, t.direction);
     // The step is a function of the net time alone (the ruleset fixes increment and direction).
-    w.steps.push(memoGet(this.memo(w.rs).roundingSteps, total, () => roundingStep(t, total, rounded)));
+    const roundingSteps = w.memo.roundingSteps;
+    w.steps = withStep(w.steps, roundingSteps.get(total) ?? memoSet(roundingSteps, total, roundingStep(t, total, rounded)));
     if (rounded === total) return;
     let delta = rounded - total;
     if (delta > 0) {
@@ -783,7 +777,7 @@ export class RateEngine implements CompiledRates {
   private finish(w: Work): PricingOutcome {
     const { entry, client } = w.input;
     const rs = w.rs;
-    const memo = this.memo(rs);
+    const memo = w.memo;
     let pieces = w.pieces;
     for (const p of pieces) {
       if (p.len <= 0) {
@@ -800,7 +794,7 @@ export class RateEngine implements CompiledRates {
         const last = pieces[pieces.length - 1]!;
         pieces.push({ s: last.s + last.raw, len: rs.minShiftMs - billed, raw: 0, day: first.day, seg: -1, mask: 0, blocked: 0, base: first.base, kind: 'minimum' });
         // Not memoised: it names the base rate, and call-out minimums are rare.
-        w.steps.push({
+        w.steps = withStep(w.steps, {
           rule: `${rs.name}.minimums.shiftHours`,
           kind: 'minimum',
           applied: true,
@@ -809,13 +803,16 @@ export class RateEngine implements CompiledRates {
         });
       } else {
         // Keyed by whole minutes: hoursText shows no finer.
-        w.steps.push(
-          memoGet(this.memo(rs).minShiftSteps, Math.round(billed / 60_000), () => ({
-            rule: `${rs.name}.minimums.shiftHours`,
-            kind: 'minimum',
-            applied: false,
-            detail: `shift billed ${hoursText(billed)}, not below the minimum of ${rs.minShiftText} h`,
-          })),
+        const key = Math.round(billed / 60_000);
+        w.steps = withStep(
+          w.steps,
+          memo.minShiftSteps.get(key) ??
+            memoSet(memo.minShiftSteps, key, {
+              rule: `${rs.name}.minimums.shiftHours`,
+              kind: 'minimum',
+              applied: false,
+              detail: `shift billed ${hoursText(billed)}, not below the minimum of ${rs.minShiftText} h`,
+            }),
         );
       }
     }
@@ -823,12 +820,15 @@ export class RateEngine implements CompiledRates {
     // Merge neighbours that price the same on the same date (band edges that changed nothing).
     if (pieces.length > 1) pieces = mergePieces(pieces);
 
-    const lines: RatedLine[] = [];
+    // Exact size: one line per piece and per extra (a push would grow the array to 17 slots).
+    const extras = entry.extras;
+    const lines: RatedLine[] = new Array(pieces.length + (extras === undefined ? 0 : extras.length));
     const qDp = rs.qDp;
     const qScale = POW10[qDp]!;
     let cum = 0;
     let qCum = 0;
-    for (const p of pieces) {
+    for (let n = 0; n < pieces.length; n++) {
+      const p = pieces[n]!;
       let q: number;
       if (p.kind === 'fixed') q = qScale;
       else {
@@ -839,22 +839,22 @@ export class RateEngine implements CompiledRates {
       }
       const info = p.kind === 'fixed' ? this.fixedInfo(p.base) : this.priceInfo(rs, p.base, p.mask);
       let trace = p.kind === 'fixed' ? fixedTrace(p.base) : this.traceFor(w, p, info);
-      if (lines.length === 0 && w.steps.length > 0) trace = this.concatTrace(memo, w.steps, trace);
+      if (n === 0 && w.steps.length > 0) trace = this.concatTrace(memo, w.steps, trace);
       const hasTimes = entry.start !== undefined && p.kind !== 'minimum';
-      lines.push({
+      lines[n] = {
         sourceId: entry.sourceId,
         externalId: entry.externalId,
-        piece: lines.length,
+        piece: n,
         kind: p.kind === 'fixed' ? 'fee' : 'time',
         clientId: client.id,
         currency: client.currency,
         date: p.day.date,
         start: hasTimes ? this.iso(p.s) : undefined,
         end: hasTimes ? this.iso(p.s + p.raw) : undefined,
-        hoursRaw: memoGet(this.hoursRawText, p.raw, () => formatScaled(divHalfUp(p.raw, 360), 4)),
-        quantity: memoGet(memo.quantityText, q, () => formatScaled(q, qDp)),
+        hoursRaw: this.hoursRawText.get(p.raw) ?? memoSet(this.hoursRawText, p.raw, formatScaled(divHalfUp(p.raw, 360), 4)),
+        quantity: memo.quantityText.get(q) ?? memoSet(memo.quantityText, q, formatScaled(q, qDp)),
         unitPrice: info.unitText,
-        amount: memoGet(info.amounts, q, () => scaledProduct(q, qDp, info.unitInt, rs.pDp)),
+        amount: info.amounts.get(q) ?? memoSet(info.amounts, q, scaledProduct(q, qDp, info.unitInt, rs.pDp)),
         rule: p.kind === 'minimum' ? `${info.rule}+minimum` : info.rule,
         label: p.kind === 'minimum' ? `${info.label} (minimum ${rs.minShiftText} h per shift)` : info.label,
         worker: entry.worker.name,
@@ -862,59 +862,67 @@ export class RateEngine implements CompiledRates {
         task: entry.task,
         role: entry.role,
         trace,
-      });
+      };
     }
 
-    const firstDate = pieces[0]?.day.date ?? w.shiftDay.date;
-    (entry.extras ?? []).forEach((x, i) => {
-      const conf = rs.extras.get(x.kind);
-      const unit = x.unitPrice ?? conf?.unitPrice;
-      if (unit === undefined) {
-        throw new PriceFailure(`extra "${x.kind}" has no unit price: give it one in the source or configure rates.rulesets.${rs.name}.extras kind "${x.kind}"`, `extras[${i}].unitPrice`);
-      }
-      // Decimal arithmetic and the trace sentence depend only on these: computed once per combination.
-      const priced = memoGet(memo.extras, `${x.kind}\u0000${x.quantity}\u0000${x.unitPrice === undefined ? '' : `s${x.unitPrice}`}\u0000${unit}`, () => {
-        const amount = dec(x.quantity).times(unit);
-        return {
-          amount: amount.toFixed(Math.max(amount.decimalPlaces(), 2)),
-          trace: [
-            {
-              rule: `extra:${x.kind}`,
-              kind: 'extra' as const,
-              applied: true,
-              detail: `${x.quantity} × ${unit} ${x.unitPrice !== undefined ? '(unit price from the source)' : `(unit price from rates.rulesets.${rs.name}.extras)`}`,
-              value: amount.toFixed(2),
-            },
-          ],
-        };
-      });
-      lines.push({
-        sourceId: entry.sourceId,
-        externalId: entry.externalId,
-        piece: lines.length,
-        kind: conf?.line ?? 'expense',
-        clientId: client.id,
-        currency: client.currency,
-        date: firstDate,
-        hoursRaw: '0',
-        quantity: x.quantity,
-        unitPrice: unit,
-        amount: priced.amount,
-        rule: `extra:${x.kind}`,
-        label: conf?.label ?? x.description ?? x.kind,
-        taxType: x.taxType ?? conf?.taxType,
-        worker: entry.worker.name,
-        project: entry.project,
-        task: entry.task,
-        role: entry.role,
-        trace: priced.trace,
-      });
-    });
+    if (extras !== undefined && extras.length > 0) {
+      const firstDate = pieces[0]?.day.date ?? w.shiftDay.date;
+      for (let i = 0; i < extras.length; i++) lines[pieces.length + i] = this.extraLine(w, extras[i]!, i, pieces.length + i, firstDate);
+    }
 
     if (lines.length === 0) {
       return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines, excluded: w.netMs === 0 ? 'no worked time after breaks' : 'no billable time after rounding' };
     }
     return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines };
+  }
+
+  private extraLine(w: Work, x: EntryExtra, i: number, piece: number, firstDate: string): RatedLine {
+    const { entry, client } = w.input;
+    const rs = w.rs;
+    const conf = rs.extras.get(x.kind);
+    const unit = x.unitPrice ?? conf?.unitPrice;
+    if (unit === undefined) {
+      throw new PriceFailure(`extra "${x.kind}" has no unit price: give it one in the source or configure rates.rulesets.${rs.name}.extras kind "${x.kind}"`, `extras[${i}].unitPrice`);
+    }
+    // Decimal arithmetic and the trace sentence depend only on these: computed once per combination.
+    const key = `${x.kind}\u0000${x.quantity}\u0000${x.unitPrice === undefined ? '' : `s${x.unitPrice}`}\u0000${unit}`;
+    let priced = w.memo.extras.get(key);
+    if (priced === undefined) {
+      const amount = dec(x.quantity).times(unit);
+      priced = memoSet(w.memo.extras, key, {
+        amount: amount.toFixed(Math.max(amount.decimalPlaces(), 2)),
+        trace: [
+          {
+            rule: `extra:${x.kind}`,
+            kind: 'extra' as const,
+            applied: true,
+            detail: `${x.quantity} × ${unit} ${x.unitPrice !== undefined ? '(unit price from the source)' : `(unit price from rates.rulesets.${rs.name}.extras)`}`,
+            value: amount.toFixed(2),
+          },
+        ],
+      });
+    }
+    return {
+      sourceId: entry.sourceId,
+      externalId: entry.externalId,
+      piece,
+      kind: conf?.line ?? 'expense',
+      clientId: client.id,
+      currency: client.currency,
+      date: firstDate,
+      hoursRaw: '0',
+      quantity: x.quantity,
+      unitPrice: unit,
+      amount: priced.amount,
+      rule: `extra:${x.kind}`,
+      label: conf?.label ?? x.description ?? x.kind,
+      taxType: x.taxType ?? conf?.taxType,
+      worker: entry.worker.name,
+      project: entry.project,
+      task: entry.task,
+      role: entry.role,
+      trace: priced.trace,
+    };
   }
 
   private fixedInfo(base: BaseRate): PriceInfo {
@@ -927,8 +935,11 @@ export class RateEngine implements CompiledRates {
   }
 
   private priceInfo(rs: CRuleset, base: BaseRate, mask: number): PriceInfo {
-    let info = base.prices.get(mask);
-    if (info) return info;
+    // The hit path stays apart from makePriceInfo: its closures would allocate a context per call.
+    return base.prices.get(mask) ?? this.makePriceInfo(rs, base, mask);
+  }
+
+  private makePriceInfo(rs: CRuleset, base: BaseRate, mask: number): PriceInfo {
     const baseDec = dec(base.rateText);
     const active = rs.adds.filter((a) => mask & (1 << a.bit));
     const inc = (a: CAdd) => (a.pct ? baseDec.times(a.pct).div(100) : a.abs!);
@@ -943,7 +954,7 @@ export class RateEngine implements CompiledRates {
     let unit = baseDec;
     for (const a of applied) unit = unit.plus(inc(a));
     const unitText = roundHalfUp(unit, rs.pDp).toFixed(rs.pDp);
-    info = {
+    const info: PriceInfo = {
       unitInt: toScaled(unitText, rs.pDp),
       unitText,
       rule: [base.rule.id, ...applied.map((a) => a.id)].join('+'),
@@ -958,12 +969,15 @@ export class RateEngine implements CompiledRates {
 
   /** The trace of one piece; memoised on everything it depends on (it never names the date). */
   private traceFor(w: Work, p: Piece, info: PriceInfo): TraceStep[] {
+    const key = traceKey(w, p, w.rs);
+    // The hit path stays apart from makeTrace: its closures would allocate a context per call.
+    return p.base.traces.get(key) ?? this.makeTrace(w, p, info, key);
+  }
+
+  private makeTrace(w: Work, p: Piece, info: PriceInfo, key: number | string): TraceStep[] {
     const rs = w.rs;
-    const key = traceKey(w, p, rs);
     const cache = p.base.traces;
-    let trace = cache.get(key);
-    if (trace) return trace;
-    trace = [p.base.step];
+    const trace = [p.base.step];
     for (const a of rs.adds) {
       const bit = 1 << a.bit;
       const isApplied = info.applied.includes(a);
@@ -1112,6 +1126,25 @@ function minutesInDay(zd: ZoneDays, day: DayInfo, ms: number): number {
   // Elapsed minutes equal wall-clock minutes except on DST days; ask luxon only then.
   if (day.endMs - day.startMs === DAY_MS) return (ms - day.startMs) / 60_000;
   return localMinutes(zd.zone, ms);
+}
+
+function breakStep(rs: CRuleset, ms: number, hasTimes: boolean): TraceStep {
+  return { rule: 'break', kind: 'break', applied: true, detail: `recorded break of ${hoursText(ms)} deducted (${breakWhere(rs, hasTimes)})`, value: hoursText(ms) };
+}
+
+function statutoryStep(rs: CRuleset, idx: number, hasTimes: boolean): TraceStep {
+  const rule = rs.statutory[idx]!;
+  return {
+    rule: `${rs.name}.breaks.statutory`,
+    kind: 'break',
+    applied: true,
+    detail: `no break recorded: statutory break of ${rule.text} deducted (${breakWhere(rs, hasTimes)})`,
+    value: hoursText(rule.ms),
+  };
+}
+
+function noStatutoryStep(rs: CRuleset, gross: number): TraceStep {
+  return { rule: `${rs.name}.breaks.statutory`, kind: 'break', applied: false, detail: `no break recorded and the shift (${hoursText(gross)}) is too short for a statutory break` };
 }
 
 function breakWhere(rs: CRuleset, hasTimes: boolean): string {
