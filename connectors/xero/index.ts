@@ -1,17 +1,17 @@
 import type { CheckResult, ConnectorContext, DestinationConnector, WriteContext, WriteOutcome } from '../../src/connectors/contract';
-import { ConnectorError } from '../../src/connectors/errors';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import { XeroConfigSchema, xeroSecretFields, type XeroConfig } from './config.schema';
-import { LedgerIntentLog, MemoryIntentLog } from './intent-log';
-import { pushDrafts } from './push';
-import { pollXeroStatuses } from './status';
-import { XeroCallError, XeroSession } from './xero-session';
 
 /**
  * Xero destination: draft sales invoices that are never duplicated, never off by a cent and
  * never stuck on a token. See push.ts (writes), token-store.ts (auth), rate-budget.ts (limits),
  * status.ts / webhook.ts (status back) and connect.ts (`hourbridge connect xero`).
+ *
+ * The work lives in destination.ts and is imported on first use: the Xero SDK costs every
+ * command that never talks to Xero (validate, report, a CSV-only sync) ~45 MB and over a second.
  */
+const impl = () => import('./destination');
+
 export const xeroDestination: DestinationConnector<XeroConfig> = {
   kind: 'xero',
   role: 'destination',
@@ -19,39 +19,16 @@ export const xeroDestination: DestinationConnector<XeroConfig> = {
   secretFields: xeroSecretFields,
 
   async check(config: XeroConfig, ctx: ConnectorContext): Promise<CheckResult> {
-    const session = await XeroSession.open(config, { log: ctx.log, ledger: ctx.services?.ledger, redisUrl: ctx.services?.redisUrl, signal: ctx.signal });
-    try {
-      const body = await session.call('get organisation', (api) => api.getOrganisations(config.tenantId), { idempotent: true });
-      const org = body.organisations?.[0];
-      return { ok: true, message: `Connected to Xero organisation "${org?.name ?? config.tenantId}" (${config.tenantId}).` };
-    } catch (e) {
-      if (e instanceof ConnectorError) return { ok: false, category: e.category, message: e.message };
-      if (e instanceof XeroCallError) return { ok: false, category: e.uncertain ? 'transient' : 'config', message: e.message };
-      throw e;
-    } finally {
-      await session.close();
-    }
+    return (await impl()).checkXero(config, ctx);
   },
 
   async write(config: XeroConfig, drafts: InvoiceDraft[], ctx: WriteContext): Promise<WriteOutcome[]> {
     if (drafts.length === 0) return [];
-    const ledger = ctx.services?.ledger;
-    const session = await XeroSession.open(config, { log: ctx.log, ledger, redisUrl: ctx.services?.redisUrl, signal: ctx.signal });
-    try {
-      return await pushDrafts(config, drafts, ctx.previous, {
-        session,
-        intents: ledger ? new LedgerIntentLog(ledger) : new MemoryIntentLog(),
-        log: ctx.log,
-      });
-    } finally {
-      await session.close();
-    }
+    return (await impl()).writeXero(config, drafts, ctx);
   },
 
   async pollStatuses(config: XeroConfig, ctx: ConnectorContext) {
-    const ledger = ctx.services?.ledger;
-    if (!ledger) throw new ConnectorError('config', 'polling Xero statuses needs the ledger', { connector: 'xero' });
-    return pollXeroStatuses({ config, ledger, log: ctx.log, redisUrl: ctx.services?.redisUrl, signal: ctx.signal });
+    return (await impl()).pollXero(config, ctx);
   },
 };
 

@@ -10,6 +10,9 @@ const redisUp = await redisAvailable();
 describe('Xero rate limits', () => {
   let fake: FakeXero;
   beforeAll(async () => {
+    // The destination loads the Xero SDK on first use; load it now, or that first use could
+    // outlast the fake's one-second window before the first call is even made.
+    await import('../../connectors/xero/destination');
     fake = await startFakeXero({ tenants: [fakeTenant(31)], limits: { windowMs: 1000, callsPerWindow: 1000 }, latencyMs: 20 });
     fake.addContact('Acme Ltd');
   });
