@@ -23,6 +23,12 @@ import { divHalfUp, formatScaled, isoUtc, parseIsoUtc, POW10, scaledProduct, toS
 
 const WEEKDAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
+interface ClientPlan {
+  rs: CRuleset;
+  memo: RulesetMemo;
+  client: string;
+}
+
 interface EntryDims {
   client: string;
   project?: string;
@@ -86,6 +92,8 @@ interface Work {
  * pricing a million entries. Every map is bounded: cleared when it grows past MEMO_LIMIT.
  */
 const MEMO_LIMIT = 10_000;
+/** Instants (ISO text ↔ ms) of a year of quarter hours fit. */
+const INSTANT_MEMO_LIMIT = 50_000;
 
 interface RulesetMemo {
   breakSteps: Map<number, TraceStep>;
@@ -96,6 +104,8 @@ interface RulesetMemo {
   extras: Map<string, { amount: string; trace: TraceStep[] }>;
   /** Quantity text per scaled quantity (the ruleset fixes the decimals). */
   quantityText: Map<number, string>;
+  /** Matching base rules per set of matches (baseCandidates). */
+  candidates: Map<number, CBase[]>;
   /** Which entry dimensions any match of the ruleset refers to. */
   dims: DimUse;
   /** Entry steps + first piece trace, concatenated once per distinct combination (a trie on step identity). */
@@ -113,8 +123,8 @@ interface ConcatNode {
  * build the value inline on a miss: a `make` closure per call allocated a closure (and a context
  * for the captured variables) on every hit, which showed up in the allocation profile.
  */
-function memoSet<K, V>(map: Map<K, V>, key: K, v: V): V {
-  if (map.size >= MEMO_LIMIT) map.clear();
+function memoSet<K, V>(map: Map<K, V>, key: K, v: V, limit = MEMO_LIMIT): V {
+  if (map.size >= limit) map.clear();
   map.set(key, v);
   return v;
 }
@@ -127,6 +137,35 @@ function withStep(steps: TraceStep[], step: TraceStep): TraceStep[] {
 }
 
 const NO_STEPS: TraceStep[] = [];
+/** Frozen: a Work starts with it, and code that pushes must have replaced it (addPiece) first. */
+const NO_PIECES = Object.freeze([]) as unknown as Piece[];
+
+/** The first piece makes a one-slot array: most entries have one or two, and a push on [] grows it to 17 slots. */
+function addPiece(w: Work, p: Piece): void {
+  if (w.pieces.length === 0) w.pieces = [p];
+  else w.pieces.push(p);
+}
+
+/**
+ * The base rules matching the entry, in precedence order (most specific first, then config
+ * order) as resolveBase expects. The list is shared per set of matching rules (a bit each):
+ * read-only, and one fewer array per entry.
+ */
+function baseCandidates(rs: CRuleset, memo: RulesetMemo, dims: EntryDims): CBase[] {
+  const rules = rs.basePrecedence;
+  if (rules.length > 30) return matchingRules(rules, dims);
+  let bits = 0;
+  for (let i = 0; i < rules.length; i++) if (matches(rules[i]!.match, dims)) bits |= 1 << i;
+  return memo.candidates.get(bits) ?? memoSet(memo.candidates, bits, pickRules(rules, bits));
+}
+
+function matchingRules(rules: CBase[], dims: EntryDims): CBase[] {
+  return rules.filter((b) => matches(b.match, dims));
+}
+
+function pickRules(rules: CBase[], bits: number): CBase[] {
+  return rules.filter((_, i) => bits & (1 << i));
+}
 
 const NO_TAGS: ReadonlySet<string> = new Set();
 
@@ -224,19 +263,54 @@ export class RateEngine implements CompiledRates {
   private readonly hoursRawText = new Map<number, string>();
   /**
    * ISO text per instant: shifts start and end on round times, so the same instants recur
-   * across entries and sharing one string each is cheaper than formatting it again.
+   * across entries and sharing one string each is cheaper than formatting it again. Whole
+   * minutes are keyed by the minute (a small integer hashes much faster than a heap number).
    */
+  private readonly isoByMinute = new Map<number, string>();
   private readonly isoText = new Map<number, string>();
 
   private iso(ms: number): string {
-    let s = this.isoText.get(ms);
-    if (s === undefined) {
-      s = isoUtc(ms);
-      if (this.isoText.size >= 50_000) this.isoText.clear();
-      this.isoText.set(ms, s);
+    const minute = ms / 60_000;
+    if (Number.isInteger(minute) && minute < 0x3fffffff && minute > -0x3fffffff) {
+      return this.isoByMinute.get(minute) ?? memoSet(this.isoByMinute, minute, isoUtc(ms), INSTANT_MEMO_LIMIT);
     }
-    return s;
+    return this.isoText.get(ms) ?? memoSet(this.isoText, ms, isoUtc(ms), INSTANT_MEMO_LIMIT);
   }
+
+  /**
+   * Instant (ms) per ISO text: entries of a run share their start/end strings (the mappers cache
+   * them), so a lookup on the string's cached hash is cheaper than parsing it again.
+   */
+  private readonly instants = new Map<string, number>();
+
+  private instant(text: string): number {
+    return this.instants.get(text) ?? memoSet(this.instants, text, parseIsoUtc(text), INSTANT_MEMO_LIMIT);
+  }
+
+  /** Trimmed, lower-cased names (project, role, worker…): few distinct ones, looked up instead of re-normalised per entry. */
+  private readonly normed = new Map<string, string>();
+
+  private norm(s: string | undefined): string | undefined {
+    return s === undefined ? undefined : (this.normed.get(s) ?? memoSet(this.normed, s, s.trim().toLowerCase()));
+  }
+
+  /** Per configured client id: its ruleset, memo and lower-cased id (one lookup per entry instead of three). */
+  private readonly plans = new Map<string, ClientPlan>();
+
+  private plan(clientId: string): ClientPlan | undefined {
+    let plan = this.plans.get(clientId);
+    if (plan === undefined) {
+      const rs = this.rulesetFor(clientId);
+      if (!rs) return undefined;
+      // Bounded: only ids with a ruleset, i.e. configured clients, get a plan.
+      plan = { rs, memo: this.memo(rs), client: clientId.toLowerCase() };
+      this.plans.set(clientId, plan);
+    }
+    return plan;
+  }
+
+  /** Scratch dimensions of the entry being prepared (prepare is not re-entrant; nothing keeps them). */
+  private readonly dims: EntryDims = { client: '', project: undefined, task: undefined, workerId: undefined, workerName: '', role: undefined, tags: NO_TAGS, source: '' };
   private nextBaseId = 0;
 
   constructor(config: RatesConfig, clients: ClientConfig[], issues: ConfigIssue[]) {
@@ -261,6 +335,7 @@ export class RateEngine implements CompiledRates {
         excluded: new Map(),
         extras: new Map(),
         quantityText: new Map(),
+        candidates: new Map(),
         dims: dimsUsed(rs),
         concat: { next: new Map(), withTrace: new Map() },
         concatSize: 0,
@@ -398,26 +473,26 @@ export class RateEngine implements CompiledRates {
 
   private prepare(input: PricingInput, index: number): Work | PricingOutcome {
     const { entry, client } = input;
-    const rs = this.rulesetFor(client.id);
-    if (!rs) throw new PriceFailure(`client "${client.id}" is not priced by any rate ruleset (rates.rulesets.*.clients)`, 'client');
+    const plan = this.plan(client.id);
+    if (!plan) throw new PriceFailure(`client "${client.id}" is not priced by any rate ruleset (rates.rulesets.*.clients)`, 'client');
+    const { rs, memo } = plan;
 
     if (!entry.billable) return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded: 'marked non-billable in the source' };
     if (entry.billedAtSource) return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded: 'already invoiced in the source system' };
 
-    const memo = this.memo(rs);
     // Only the dimensions some rule of the ruleset matches on are normalised (matches() reads
     // no other): lower-casing every name of every entry was a measurable share of the cost.
+    // The object is the engine's scratch, overwritten per entry: no rule keeps it.
     const use = memo.dims;
-    const dims: EntryDims = {
-      client: client.id.toLowerCase(),
-      project: use.project ? norm(entry.project) : undefined,
-      task: use.task ? norm(entry.task) : undefined,
-      workerId: use.worker ? norm(entry.worker.id) : undefined,
-      workerName: use.worker ? norm(entry.worker.name)! : '',
-      role: use.role ? norm(entry.role) : undefined,
-      tags: use.tags && entry.tags !== undefined && entry.tags.length > 0 ? new Set(entry.tags.map((t) => t.trim().toLowerCase())) : NO_TAGS,
-      source: use.source ? entry.sourceId.toLowerCase() : '',
-    };
+    const dims = this.dims;
+    dims.client = plan.client;
+    dims.project = use.project ? this.norm(entry.project) : undefined;
+    dims.task = use.task ? this.norm(entry.task) : undefined;
+    dims.workerId = use.worker ? this.norm(entry.worker.id) : undefined;
+    dims.workerName = use.worker ? this.norm(entry.worker.name)! : '';
+    dims.role = use.role ? this.norm(entry.role) : undefined;
+    dims.tags = use.tags && entry.tags !== undefined && entry.tags.length > 0 ? new Set(entry.tags.map((t) => t.trim().toLowerCase())) : NO_TAGS;
+    dims.source = use.source ? entry.sourceId.toLowerCase() : '';
     for (const nb of rs.nonBillable) {
       if (nb.project && !nb.project.test(entry.project ?? '')) continue;
       if (nb.task && !nb.task.test(entry.task ?? '')) continue;
@@ -426,9 +501,7 @@ export class RateEngine implements CompiledRates {
       return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded };
     }
 
-    // Collected in precedence order (most specific first, then config order), as resolveBase expects.
-    const candidates: CBase[] = [];
-    for (const b of rs.basePrecedence) if (matches(b.match, dims)) candidates.push(b);
+    const candidates = baseCandidates(rs, memo, dims);
     if (candidates.length === 0) {
       throw new PriceFailure(`no base rate in ruleset "${rs.name}" matches this entry (${describeDims(entry, client.id)})`);
     }
@@ -439,8 +512,8 @@ export class RateEngine implements CompiledRates {
     let a: number;
     let b: number;
     if (hasTimes) {
-      a = parseIsoUtc(entry.start!);
-      b = entry.end !== undefined ? parseIsoUtc(entry.end) : a + entry.durationSeconds * 1000;
+      a = this.instant(entry.start!);
+      b = entry.end !== undefined ? this.instant(entry.end) : a + entry.durationSeconds * 1000;
       if (!(b >= a)) throw new PriceFailure(`end ${entry.end} is before start ${entry.start}`, 'end');
     } else {
       a = 0;
@@ -482,13 +555,13 @@ export class RateEngine implements CompiledRates {
       startMs: hasTimes ? a : shiftDay.startMs,
       shiftDay,
       workerKey: rs.overtime.length > 0 ? `${client.id}|${workerKey(entry)}` : '',
-      pieces: [],
+      pieces: NO_PIECES,
       steps,
       netMs: gross - brk,
     };
 
     if (baseAtStart.rule.kind === 'fixed') {
-      work.pieces.push({ s: work.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask: 0, blocked: 0, base: baseAtStart, kind: 'fixed' });
+      work.pieces = [{ s: work.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask: 0, blocked: 0, base: baseAtStart, kind: 'fixed' }];
       return work;
     }
 
@@ -546,13 +619,13 @@ export class RateEngine implements CompiledRates {
             lastBase = this.resolveBase(rs, candidates, day, entry);
           }
           const mask = this.dayMask(rs, day) & rs.segMask[seg]! & work.entryMask;
-          work.pieces.push({ s: t, len: e - t, raw: e - t, day, seg, mask, blocked: 0, base: lastBase, kind: 'time' });
+          addPiece(work, { s: t, len: e - t, raw: e - t, day, seg, mask, blocked: 0, base: lastBase, kind: 'time' });
           t = e;
         }
       }
     } else if (gross - brk > 0) {
       const mask = this.dayMask(rs, shiftDay) & rs.noBandMask & work.entryMask;
-      work.pieces.push({ s: shiftDay.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask, blocked: 0, base: baseAtStart, kind: 'time' });
+      work.pieces = [{ s: shiftDay.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask, blocked: 0, base: baseAtStart, kind: 'time' }];
     }
 
     this.roundTime(work);
