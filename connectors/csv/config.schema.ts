@@ -17,6 +17,10 @@ export const CsvConfigSchema = z
       .describe('Text encoding; a byte-order mark is stripped.'),
     quote: z.string().length(1).default('"').describe('Quote character around fields that contain the delimiter or line breaks.'),
     pageSize: z.number().int().min(1).max(100_000).default(5000).describe('Rows per page handed to the ledger.'),
+    parseThread: z
+      .enum(['auto', 'on', 'off'])
+      .default('auto')
+      .describe('Parse the file on a worker thread, beside the mapping: auto does so for files of 8 MiB and more.'),
     ...mappingShape,
   })
   .superRefine(refineMapping);

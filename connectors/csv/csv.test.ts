@@ -8,6 +8,7 @@ import type { ConnectorContext, MapResult, SourcePage } from '../../src/connecto
 import { ConnectorError } from '../../src/connectors/errors';
 import { TimeEntry } from '../../src/domain/time-entry';
 import { csvSource, sniffDelimiter } from './index';
+import { runningParseThreads } from './parse.thread';
 import type { CsvConfigInput } from './config.schema';
 import { sourceConnectors } from '../index';
 
@@ -40,11 +41,15 @@ const dutch: CsvConfigInput = {
 async function readAll(input: CsvConfigInput, configDir = fixtures) {
   const config = csvSource.configSchema.parse(input);
   const pages: SourcePage[] = [];
-  for await (const p of csvSource.read(config, { cursors: {} }, ctx(configDir))) pages.push(p);
+  let threads = 0;
+  for await (const p of csvSource.read(config, { cursors: {} }, ctx(configDir))) {
+    threads = Math.max(threads, runningParseThreads());
+    pages.push(p);
+  }
   const records = pages.flatMap((p) => p.records);
   const results = records.map((r) => csvSource.map(r, config, ctx(configDir)));
   const count = (k: MapResult['kind']) => results.filter((r) => r.kind === k).length;
-  return { config, pages, records, results, entries: results.flatMap((r) => (r.kind === 'entry' ? [r.entry] : [])), count };
+  return { config, pages, records, results, entries: results.flatMap((r) => (r.kind === 'entry' ? [r.entry] : [])), count, threads };
 }
 
 describe('csv source', () => {
@@ -209,6 +214,79 @@ describe('csv source', () => {
       const check = await csvSource.check(csvSource.configSchema.parse(input), ctx(dir));
       expect(check).toMatchObject({ ok: false, category: 'config' });
       expect(check.message).toContain('"Hours"');
+    });
+  });
+
+  describe('on a parse thread', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'hourbridge-csv-thread-'));
+      // Several pages, a stray quote inside a quoted field in the middle (kept as text) and a
+      // quote that is never closed near the end (the one record csv-parse must skip).
+      const lines = ['Datum;Begin;Eind;Medewerker;Klant;Opmerking'];
+      for (let i = 0; i < 1200; i++) {
+        const note = i === 500 ? '"a "bad" note"' : i % 7 === 0 ? '"met ; puntkomma"' : '';
+        lines.push(`${String(1 + (i % 28)).padStart(2, '0')}-02-2026;08:00;16:00;W${i};Acme BV;${note}`);
+      }
+      lines.push('01-03-2026;08:00;16:00;"Never closed;Acme BV;');
+      lines.push('02-03-2026;08:00;16:00;Z;Acme BV;');
+      await writeFile(join(dir, 'big.csv'), `${lines.join('\n')}\n`);
+      await writeFile(join(dir, 'latin.csv'), Buffer.from('Urenstaat\r\n\r\nDatum;Uren;Medewerker;Klant\r\n02-02-2026;8;Renée Müller;Café Noël\r\n', 'latin1'));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const big: CsvConfigInput = {
+      id: 'big',
+      kind: 'csv',
+      path: 'big.csv',
+      pageSize: 97,
+      columns: { date: 'Datum', start: 'Begin', end: 'Eind', worker: 'Medewerker', client: 'Klant', notes: 'Opmerking' },
+      locale: { dateFormat: 'dd-MM-yyyy' },
+      timeZone: 'Europe/Amsterdam',
+    };
+    const cases: Array<[string, CsvConfigInput, () => string]> = [
+      ['the Dutch fixture', dutch, () => fixtures],
+      ['the tab-separated fixture', { id: 'hours', kind: 'csv', path: 'hours-en.tsv', columns: { date: 'Date', start: 'Start', end: 'End', worker: 'Worker', client: 'Client', task: 'Task', billable: 'Billable', notes: 'Notes' }, timeZone: 'America/New_York' }, () => fixtures],
+      ['the unclosed-quote fixture', { id: 'broken', kind: 'csv', path: 'broken.csv', delimiter: ';', columns: { date: 'Datum', hours: 'Uren', worker: 'Medewerker', client: 'Klant' }, locale: { decimal: ',', dateFormat: 'dd-MM-yyyy' }, timeZone: 'Europe/Amsterdam' }, () => fixtures],
+      ['a windows-1252 file with title rows', { id: 'latin', kind: 'csv', path: 'latin.csv', encoding: 'windows-1252', headerRow: 3, columns: { date: 'Datum', hours: 'Uren', worker: 'Medewerker', client: 'Klant' }, locale: { dateFormat: 'dd-MM-yyyy' }, timeZone: 'Europe/Amsterdam' }, () => dir],
+      ['1,200 rows over many pages with stray and unclosed quotes', big, () => dir],
+    ];
+    it.each(cases)('Given %s, when read on a parse thread, then pages, rows, records and mapped results are those of the inline read', async (_name, input, where) => {
+      const inline = await readAll({ ...input, parseThread: 'off' }, where());
+      const threaded = await readAll({ ...input, parseThread: 'on' }, where());
+      expect(inline.threads).toBe(0);
+      expect(threaded.threads).toBe(1);
+      expect(threaded.pages.map((p) => [p.records.length, p.cursor, p.reconcile])).toEqual(inline.pages.map((p) => [p.records.length, p.cursor, p.reconcile]));
+      expect(threaded.records).toEqual(inline.records);
+      expect(threaded.results).toEqual(inline.results);
+      await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
+    });
+
+    it('Given the many-page file, when read on a parse thread, then the stray quote is text, the unclosed quote is quarantined on its row and no deletions are inferred', async () => {
+      const { records, results, pages, entries } = await readAll({ ...big, parseThread: 'on' }, dir);
+      expect(entries).toHaveLength(1200);
+      expect(entries[500]).toMatchObject({ worker: { name: 'W500' }, notes: '"a "bad" note"', provenance: { row: 502 } });
+      const invalid = results.flatMap((r, i) => (r.kind === 'invalid' ? [{ row: records[i]!.ref.row, reason: r.problems[0]!.reason }] : []));
+      expect(invalid).toEqual([{ row: 1202, reason: expect.stringMatching(/could not be read as CSV: .*a quote opened on row 1202 is never closed/) }]);
+      expect(records.map((r) => r.ref.row)).toEqual(Array.from({ length: records.length }, (_, i) => i + 2));
+      expect(pages.some((p) => p.reconcile)).toBe(false);
+    });
+
+    it('Given a reader that stops after the first page, when the read is abandoned, then its parse thread is stopped', async () => {
+      const config = csvSource.configSchema.parse({ ...big, parseThread: 'on' });
+      for await (const page of csvSource.read(config, { cursors: {} }, ctx(dir))) {
+        expect(page.records).toHaveLength(97);
+        expect(runningParseThreads()).toBe(1);
+        break;
+      }
+      await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
+    });
+
+    it('Given parseThread auto, when a small file is read, then it is parsed inline (a thread costs more to start than such a file takes)', async () => {
+      expect(csvSource.configSchema.parse(big).parseThread).toBe('auto');
+      expect((await readAll(big, dir)).threads).toBe(0);
     });
   });
 

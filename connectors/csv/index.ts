@@ -1,37 +1,20 @@
-import { createReadStream } from 'node:fs';
 import { access, constants as fsConstants, open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { parse, type CsvError, type Options as CsvOptions } from 'csv-parse';
+import { parse } from 'csv-parse';
 import type { CheckResult, ConnectorContext, RawRecord, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
-import { HeaderError, SheetRecordBuilder, mapSheetRecord, resolveHeader, type Cell } from '../../src/mapping/index';
+import { HeaderError, SheetRecordBuilder, mapSheetRecord, resolveHeader } from '../../src/mapping/index';
 import { CsvConfigSchema, type CsvConfig } from './config.schema';
+import { isSkipped, openText, parserOptions, startCsvParse, type CsvItem, type CsvItemSource, type CsvSink, type CsvTarget, type Delimiter } from './parse.mjs';
+import { startCsvParseThread } from './parse.thread';
 
 export const CSV_STREAM = 'time_entries';
 
-type Delimiter = ',' | ';' | '\t' | '|';
+/** `parseThread: auto` parses files at least this large on a worker thread (see parse.thread.ts). */
+export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
 function filePath(config: CsvConfig, ctx: ConnectorContext): string {
   return resolve(ctx.configDir, config.path);
-}
-
-/** Decode non-UTF-8 files to text before csv-parse (which reads UTF-8 bytes itself, BOM included). */
-function openText(path: string, encoding: CsvConfig['encoding'], end?: number): Readable {
-  const bytes = createReadStream(path, end === undefined ? {} : { end });
-  if (encoding === 'utf-8') return bytes;
-  const decoder = new TextDecoder(encoding);
-  const decode = new Transform({
-    readableObjectMode: false,
-    transform(chunk: Buffer, _enc, cb) {
-      cb(null, decoder.decode(chunk, { stream: true }));
-    },
-    flush(cb) {
-      cb(null, decoder.decode());
-    },
-  });
-  bytes.on('error', (err) => decode.destroy(err));
-  return bytes.pipe(decode);
 }
 
 /**
@@ -76,22 +59,9 @@ async function delimiterOf(config: CsvConfig, path: string): Promise<Delimiter> 
   return config.delimiter === 'tab' ? '\t' : config.delimiter;
 }
 
-function parserOptions(config: CsvConfig, delimiter: Delimiter, extra: CsvOptions = {}): CsvOptions {
-  return {
-    delimiter,
-    quote: config.quote,
-    bom: true,
-    // Rows are ragged in real files (trailing empty cells dropped); the mapper reads missing cells as blank.
-    relax_column_count: true,
-    // A quote inside an unquoted field (5" screen) is kept as text instead of failing the row.
-    relax_quotes: true,
-    ...extra,
-  };
-}
-
 async function readHeader(config: CsvConfig, path: string): Promise<{ header: string[]; delimiter: Delimiter }> {
   const delimiter = await delimiterOf(config, path);
-  const parser = openText(path, config.encoding).pipe(parse(parserOptions(config, delimiter, { to: config.headerRow })));
+  const parser = openText(path, config.encoding).pipe(parse(parserOptions({ delimiter, quote: config.quote }, { to: config.headerRow })));
   let header: string[] | undefined;
   let n = 0;
   for await (const rec of parser as AsyncIterable<string[]>) {
@@ -101,55 +71,30 @@ async function readHeader(config: CsvConfig, path: string): Promise<{ header: st
   return { header, delimiter };
 }
 
-async function fileProblem(config: CsvConfig, path: string): Promise<string | undefined> {
+/** The file's size, or why it cannot be read. */
+async function inspectFile(path: string): Promise<{ problem: string } | { size: number }> {
   try {
     const s = await stat(path);
-    if (!s.isFile()) return `${path} is not a file`;
+    if (!s.isFile()) return { problem: `${path} is not a file` };
     await access(path, fsConstants.R_OK);
+    return { size: s.size };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? `file ${path} not found (path is relative to the config file)` : `cannot read ${path} (${code ?? (err as Error).message})`;
+    return { problem: code === 'ENOENT' ? `file ${path} not found (path is relative to the config file)` : `cannot read ${path} (${code ?? (err as Error).message})` };
   }
-  return undefined;
 }
 
-interface Skipped {
-  /** Records emitted before the bad one: it belongs right after them. */
-  after: number;
-  line?: number;
-  reason: string;
-  swallowedRest: boolean;
+function useThread(config: CsvConfig, size: number): boolean {
+  return config.parseThread === 'on' || (config.parseThread === 'auto' && size >= PARSE_THREAD_MIN_BYTES);
 }
 
 async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerator<SourcePage> {
   const path = filePath(config, ctx);
-  const problem = await fileProblem(config, path);
-  if (problem) throw new ConnectorError('config', `csv source "${config.id}": ${problem}`);
-  const delimiter = await delimiterOf(config, path);
+  const file = await inspectFile(path);
+  if ('problem' in file) throw new ConnectorError('config', `csv source "${config.id}": ${file.problem}`);
+  const target: CsvTarget = { path, encoding: config.encoding, delimiter: await delimiterOf(config, path), quote: config.quote };
   const fetchedAt = ctx.now.toISOString();
 
-  // csv-parse reports a record it skips (skip_records_with_error) through on_skip, possibly
-  // ahead of records still buffered for us; `err.records` (records emitted so far) puts it
-  // back in order, so row numbers stay what a person sees in the sheet.
-  const skipped: Skipped[] = [];
-  const input = openText(path, config.encoding);
-  const parser = parse(
-    parserOptions(config, delimiter, {
-      skip_records_with_error: true,
-      on_skip: (err: CsvError | undefined) => {
-        if (!err) return;
-        const e = err as CsvError & { records?: number; lines?: number };
-        skipped.push({
-          after: e.records ?? 0,
-          line: e.lines,
-          reason: `could not be read as CSV: ${err.message}`,
-          swallowedRest: err.code === 'CSV_QUOTE_NOT_CLOSED',
-        });
-      },
-    }),
-  );
-
-  let emitted = 0;
   let row = 0;
   let builder: SheetRecordBuilder | undefined;
   let page: RawRecord[] = [];
@@ -164,65 +109,59 @@ async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerato
     w?.();
   };
 
-  const flushSkipped = () => {
-    while (skipped.length > 0 && skipped[0]!.after <= emitted) {
-      const s = skipped.shift()!;
-      row++;
-      if (row <= config.headerRow || !builder) continue;
-      malformed++;
-      const reason = s.swallowedRest
-        ? `${s.reason} — a quote opened on row ${row} is never closed, so the rest of the file could not be read`
-        : s.reason;
-      page.push(builder.malformed(row, reason, s.line));
-    }
-  };
-
-  // Records are taken from 'data' events and handed out a page at a time (the parser pauses
-  // while a full page waits): an async iteration step per record would cost more than the
-  // mapping itself on the million-row path.
-  parser.on('data', (rec: Cell[]) => {
+  // Items arrive by callback and are handed out a page at a time (the parse pauses while a full
+  // page waits): an async iteration step per record would cost more than the mapping itself on
+  // the million-row path.
+  const onItem = (item: CsvItem) => {
+    if (failure !== undefined) return;
+    row++;
     try {
-      flushSkipped();
-      emitted++;
-      row++;
-      if (builder) {
-        page.push(builder.record(rec, row));
-        if (page.length >= config.pageSize) {
-          full.push(page);
-          page = [];
-          parser.pause();
-          signal();
-        }
+      if (isSkipped(item)) {
+        if (row <= config.headerRow || !builder) return;
+        malformed++;
+        const reason = item.swallowedRest
+          ? `${item.reason} — a quote opened on row ${row} is never closed, so the rest of the file could not be read`
+          : item.reason;
+        page.push(builder.malformed(row, reason, item.line));
+      } else if (builder) {
+        page.push(builder.record(item, row));
       } else if (row === config.headerRow) {
-        builder = new SheetRecordBuilder(config, rec, { sourceId: config.id, file: config.path, fetchedAt });
+        builder = new SheetRecordBuilder(config, item, { sourceId: config.id, file: config.path, fetchedAt });
+      }
+      if (page.length >= config.pageSize) {
+        full.push(page);
+        page = [];
+        source.pause();
+        signal();
       }
     } catch (err) {
-      failure =
-        err instanceof HeaderError ? new ConnectorError('config', `csv source "${config.id}": ${config.path}: ${err.message}`) : err;
-      parser.destroy();
+      failure = err instanceof HeaderError ? new ConnectorError('config', `csv source "${config.id}": ${config.path}: ${err.message}`) : err;
+      source.destroy();
       signal();
     }
-  });
-  parser.on('end', () => {
-    finished = true;
-    signal();
-  });
-  parser.on('error', (err) => {
-    failure ??= new ConnectorError('permanent', `csv source "${config.id}": ${config.path} could not be read: ${err.message}`, { cause: err });
-    signal();
-  });
-  input.on('error', (err) => {
-    failure ??= new ConnectorError('transient', `csv source "${config.id}": reading ${config.path} failed: ${err.message}`, { cause: err });
-    signal();
-  });
-  input.pipe(parser);
+  };
+  const sink: CsvSink = {
+    item: onItem,
+    end() {
+      finished = true;
+      signal();
+    },
+    fail(f) {
+      failure ??=
+        f.kind === 'parse'
+          ? new ConnectorError('permanent', `csv source "${config.id}": ${config.path} could not be read: ${f.message}`)
+          : new ConnectorError('transient', `csv source "${config.id}": reading ${config.path} failed: ${f.message}`);
+      signal();
+    },
+  };
+  const source: CsvItemSource = useThread(config, file.size) ? startCsvParseThread(target, sink) : startCsvParse(target, sink);
 
   try {
     for (;;) {
       if (full.length > 0) {
         const records = full.shift()!;
         yield { stream: CSV_STREAM, records, cursor: null };
-        if (full.length === 0 && !finished && failure === undefined) parser.resume();
+        if (full.length === 0 && !finished && failure === undefined) source.resume();
         continue;
       }
       if (failure !== undefined) throw failure;
@@ -232,13 +171,8 @@ async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerato
       });
     }
   } finally {
-    if (!finished) {
-      parser.destroy();
-      input.destroy();
-    }
+    if (!finished) source.destroy();
   }
-  emitted = Number.MAX_SAFE_INTEGER;
-  flushSkipped();
   if (!builder) throw new ConnectorError('config', `csv source "${config.id}": ${config.path} has no header row (expected it on row ${config.headerRow})`);
 
   if (malformed > 0) {
@@ -260,8 +194,8 @@ export const csvSource: SourceConnector<CsvConfig> = {
 
   async check(config: CsvConfig, ctx: ConnectorContext): Promise<CheckResult> {
     const path = filePath(config, ctx);
-    const problem = await fileProblem(config, path);
-    if (problem) return { ok: false, category: 'config', message: `csv source "${config.id}": ${problem}` };
+    const file = await inspectFile(path);
+    if ('problem' in file) return { ok: false, category: 'config', message: `csv source "${config.id}": ${file.problem}` };
     try {
       const { header, delimiter } = await readHeader(config, path);
       resolveHeader(config, header);
