@@ -309,6 +309,9 @@ export class RateEngine implements CompiledRates {
     return plan;
   }
 
+  /** Working state of entries without overtime, reused (see prepare); undefined until the first. */
+  private soloWork: Work | undefined;
+
   /** Scratch dimensions of the entry being prepared (prepare is not re-entrant; nothing keeps them). */
   private readonly dims: EntryDims = { client: '', project: undefined, task: undefined, workerId: undefined, workerName: '', role: undefined, tags: NO_TAGS, source: '' };
   private nextBaseId = 0;
@@ -543,22 +546,44 @@ export class RateEngine implements CompiledRates {
     if (brk > gross) brk = gross;
 
     const baseAtStart = this.resolveBase(rs, candidates, shiftDay, entry);
-    const work: Work = {
-      index,
-      input,
-      rs,
-      memo,
-      zd,
-      matchMask: 0,
-      onlyIfMask: 0,
-      entryMask: 0,
-      startMs: hasTimes ? a : shiftDay.startMs,
-      shiftDay,
-      workerKey: rs.overtime.length > 0 ? `${client.id}|${workerKey(entry)}` : '',
-      pieces: NO_PIECES,
-      steps,
-      netMs: gross - brk,
-    };
+    // Without overtime, price() finishes the entry right after prepare and nothing keeps its
+    // working state: one reused object serves all such entries (one object fewer per entry).
+    let work = rs.overtime.length === 0 ? this.soloWork : undefined;
+    if (work === undefined) {
+      work = {
+        index,
+        input,
+        rs,
+        memo,
+        zd,
+        matchMask: 0,
+        onlyIfMask: 0,
+        entryMask: 0,
+        startMs: hasTimes ? a : shiftDay.startMs,
+        shiftDay,
+        workerKey: rs.overtime.length > 0 ? `${client.id}|${workerKey(entry)}` : '',
+        pieces: NO_PIECES,
+        steps,
+        netMs: gross - brk,
+      };
+      if (rs.overtime.length === 0) this.soloWork = work;
+    } else {
+      // Every field, as in the literal above.
+      work.index = index;
+      work.input = input;
+      work.rs = rs;
+      work.memo = memo;
+      work.zd = zd;
+      work.matchMask = 0;
+      work.onlyIfMask = 0;
+      work.entryMask = 0;
+      work.startMs = hasTimes ? a : shiftDay.startMs;
+      work.shiftDay = shiftDay;
+      work.workerKey = '';
+      work.pieces = NO_PIECES;
+      work.steps = steps;
+      work.netMs = gross - brk;
+    }
 
     if (baseAtStart.rule.kind === 'fixed') {
       work.pieces = [{ s: work.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask: 0, blocked: 0, base: baseAtStart, kind: 'fixed' }];
