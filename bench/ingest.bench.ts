@@ -6,10 +6,11 @@
  *      measured right before and right after (2) and averaged, so load drift hits both alike;
  *   2. Hourbridge parse + normalise + rate rows/s: the csv connector's read, normalisePage and
  *      rates.price per page, no ledger (goal ≥ 50 % of 1: pipelineVsRaw);
- *   3. ledger ingest rows/s into PostgreSQL (upsertEntries page by page, fresh database) next to
+ *   3. ledger ingest rows/s into PostgreSQL (upsertEntries per batch as the pull stage writes
+ *      them: consecutive pages up to LEDGER_BATCH_ENTRIES; fresh database) next to
  *   4. a raw COPY of the same rows (the columns the ledger stores, the JSON of each entry
- *      included) into a bare table without indexes in the same database, one COPY per page,
- *      alternating which goes first on each page (goal: ledgerVsCopy ≥ 0.5);
+ *      included) into a bare table without indexes in the same database, one COPY per batch,
+ *      alternating which goes first on each batch (goal: ledgerVsCopy ≥ 0.5);
  *   5. ledger ingest into PGlite (on disk, as a user runs it) on the first
  *      HOURBRIDGE_BENCH_PGLITE_ROWS rows (default 200,000: PGlite is single-threaded WASM), in a
  *      child process of its own: PGlite alone holds ~850 MB resident once open (its WASM heap),
@@ -18,7 +19,10 @@
  *      loaded), and the PGlite process's peak beside it.
  * Only the measured calls are timed (reading and mapping the CSV for 3–5 is not). Last line:
  * one JSON object with the figures. HOURBRIDGE_BENCH_POSTGRES=0 and HOURBRIDGE_BENCH_PGLITE_ROWS=0
- * skip the ledger runs; HOURBRIDGE_BENCH_PAGE sets the page size (default 5,000, the csv default).
+ * skip the ledger runs; HOURBRIDGE_BENCH_PAGE sets the page size (default: the csv connector's).
+ * The example config's csv source has parseThread: auto, so a file of 8 MiB or more (the
+ * 1,000,000-row file is ~85 MB) is parsed on a worker thread beside the mapping, as a user's
+ * would be; the report gives the main thread's busy time per row next to raw csv-parse's.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,7 +36,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
 import { csvSource } from '../connectors/csv/index';
-import type { CsvConfig } from '../connectors/csv/config.schema';
+import { CsvConfigSchema, type CsvConfig } from '../connectors/csv/config.schema';
+import { PARSE_THREAD_MIN_BYTES } from '../connectors/csv/index';
 import { loadConfig } from '../src/config/loader';
 import type { SourceConfig } from '../src/config/schema';
 import type { ConnectorContext, SourceConnector } from '../src/connectors/contract';
@@ -41,7 +46,7 @@ import { openLedger, type Ledger } from '../src/ledger/db';
 import { upsertEntries } from '../src/ledger/entries.repository';
 import type { PricingInput } from '../src/rates/contract';
 import { ClientResolver } from '../src/stages/clients';
-import { normalisePage } from '../src/stages/pull.stage';
+import { LEDGER_BATCH_ENTRIES, normalisePage } from '../src/stages/pull.stage';
 import { createTestDatabase, postgresAvailable } from '../test/support/services';
 import { writeCsvFile } from './support/csv-file';
 import { DUTCH_HEADER, dutchHoursRow } from './support/dutch-hours';
@@ -51,7 +56,8 @@ import { RssSampler, processPeakRssMb } from './support/rss';
 const CHILD = process.env.HOURBRIDGE_BENCH_CHILD;
 const ROWS = Number(process.env.HOURBRIDGE_BENCH_ROWS ?? 1_000_000);
 const PGLITE_ROWS = Math.min(ROWS, Number(process.env.HOURBRIDGE_BENCH_PGLITE_ROWS ?? 200_000));
-const PAGE = Number(process.env.HOURBRIDGE_BENCH_PAGE ?? 5000);
+/** The csv connector's own default unless HOURBRIDGE_BENCH_PAGE says otherwise. */
+const PAGE = Number(process.env.HOURBRIDGE_BENCH_PAGE ?? (CsvConfigSchema.shape.pageSize.parse(undefined) as number));
 /** HOURBRIDGE_BENCH_POSTGRES=0 skips the PostgreSQL runs (quick parse-path runs). */
 const WITH_POSTGRES = process.env.HOURBRIDGE_BENCH_POSTGRES !== '0';
 const RSS_GOAL_MB = 512;
@@ -83,6 +89,19 @@ async function* entryPages(limit = Infinity): AsyncGenerator<{ rows: number; ent
   }
 }
 
+/** The entries as the pull stage writes them: consecutive pages together, up to LEDGER_BATCH_ENTRIES. */
+async function* ledgerBatches(limit = Infinity): AsyncGenerator<TimeEntry[]> {
+  let batch: TimeEntry[] = [];
+  for await (const page of entryPages(limit)) {
+    for (const e of page.entries) batch.push(e);
+    if (batch.length >= LEDGER_BATCH_ENTRIES) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
 // ---- 1: raw csv-parse -------------------------------------------------------------------------
 async function rawParse(): Promise<{ rows: number; ms: number }> {
   const t = performance.now();
@@ -100,6 +119,7 @@ async function rawParse(): Promise<{ rows: number; ms: number }> {
 
 // ---- 2: parse + normalise + rate ----------------------------------------------------------------
 async function pipelineRun() {
+  const elu0 = performance.eventLoopUtilization();
   const t = performance.now();
   const s = { rows: 0, entries: 0, quarantined: 0, lines: 0, excluded: 0, unpriced: 0, amount: 0 };
   for await (const page of csvSource.read(source, { cursors: {} }, ctx())) {
@@ -121,7 +141,9 @@ async function pipelineRun() {
       }
     }
   }
-  return { ...s, ms: performance.now() - t };
+  const ms = performance.now() - t;
+  // Main-thread busy time: with a parse thread, parsing runs beside this on another core.
+  return { ...s, ms, mainBusyMs: performance.eventLoopUtilization(elu0).active };
 }
 
 // ---- 3 + 4: ledger into PostgreSQL vs raw COPY ---------------------------------------------------
@@ -164,14 +186,14 @@ async function postgresRun() {
       await timed(copy, () => pipeline(Readable.from([copyText(entries)]), copyConn.query(copyFrom('COPY bench_copy FROM STDIN'))));
       copy.rows += entries.length;
     };
-    for await (const page of entryPages()) {
+    for await (const entries of ledgerBatches()) {
       // Alternate the order so neither side profits from a warm cache or a checkpoint systematically.
       if (n++ % 2 === 0) {
-        await runUpsert(page.entries);
-        await runCopy(page.entries);
+        await runUpsert(entries);
+        await runCopy(entries);
       } else {
-        await runCopy(page.entries);
-        await runUpsert(page.entries);
+        await runCopy(entries);
+        await runUpsert(entries);
       }
     }
     const check = await copyConn.query<{ ledger: number; copied: number }>(
@@ -191,9 +213,9 @@ async function pgliteRun() {
   const ledger = await openLedger({ dataDir });
   const up = { ms: 0, rows: 0, inserted: 0 };
   try {
-    for await (const page of entryPages(PGLITE_ROWS)) {
-      const c = await timed(up, () => upsertEntries(ledger, page.entries, 'bench-run-1'));
-      up.rows += page.entries.length;
+    for await (const entries of ledgerBatches(PGLITE_ROWS)) {
+      const c = await timed(up, () => upsertEntries(ledger, entries, 'bench-run-1'));
+      up.rows += entries.length;
       up.inserted += c.inserted;
     }
   } finally {
@@ -244,6 +266,8 @@ try {
   if (raw1.rows !== ROWS || pipe.rows !== ROWS) throw new Error(`row counts differ: generated ${ROWS}, raw ${raw1.rows}, pipeline ${pipe.rows}`);
   if (pipe.entries !== ROWS) throw new Error(`${ROWS - pipe.entries} generated rows were not accepted (${pipe.quarantined} quarantined)`);
   const rawMs = (raw1.ms + raw2.ms) / 2;
+  const parseThread = source.parseThread === 'on' || (source.parseThread === 'auto' && bytes >= PARSE_THREAD_MIN_BYTES);
+  const usPerRow = (ms: number) => round2((ms * 1000) / ROWS);
   const rawPerSec = perSec(ROWS, rawMs);
   console.error(`parse: raw ${perSec(ROWS, raw1.ms)} / ${perSec(ROWS, raw2.ms)} rows/s, pipeline ${perSec(ROWS, pipe.ms)} rows/s`);
 
@@ -264,13 +288,17 @@ try {
       ms: pipe.ms,
       vs: { label: 'raw csv-parse', perSec: rawPerSec },
       goal: 0.5,
-      note: `${pipe.lines.toLocaleString('en')} lines, ${pipe.excluded.toLocaleString('en')} excluded`,
+      note:
+        `${pipe.lines.toLocaleString('en')} lines, ${pipe.excluded.toLocaleString('en')} excluded; ` +
+        (parseThread
+          ? `parsed on a worker thread, main thread busy ${usPerRow(pipe.mainBusyMs)} µs/row (raw parse ${usPerRow(rawMs)} µs/row)`
+          : 'parsed on the main thread'),
     },
   ];
   if (pgRes) {
     const copyPerSec = perSec(pgRes.copy.rows, pgRes.copy.ms);
     rows.push(
-      { name: 'raw COPY into a bare table (PostgreSQL)', rows: pgRes.copy.rows, ms: pgRes.copy.ms, note: `one COPY per ${PAGE}-row page` },
+      { name: 'raw COPY into a bare table (PostgreSQL)', rows: pgRes.copy.rows, ms: pgRes.copy.ms, note: `one COPY per ledger batch (${LEDGER_BATCH_ENTRIES} entries, as the pull writes)` },
       { name: 'ledger ingest: upsertEntries (PostgreSQL)', rows: pgRes.up.rows, ms: pgRes.up.ms, vs: { label: 'raw COPY', perSec: copyPerSec }, goal: 0.5 },
     );
   }
@@ -293,6 +321,9 @@ try {
       rawCsvRowsPerSec: rawPerSec,
       pipelineRowsPerSec: perSec(ROWS, pipe.ms),
       pipelineVsRaw,
+      parseThread,
+      pipelineMainThreadUsPerRow: usPerRow(pipe.mainBusyMs),
+      rawCsvUsPerRow: usPerRow(rawMs),
       ledgerPostgresRowsPerSec: pgRes ? perSec(pgRes.up.rows, pgRes.up.ms) : null,
       copyRowsPerSec: pgRes ? perSec(pgRes.copy.rows, pgRes.copy.ms) : null,
       ledgerVsCopy,

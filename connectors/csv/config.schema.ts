@@ -16,7 +16,13 @@ export const CsvConfigSchema = z
       .default('utf-8')
       .describe('Text encoding; a byte-order mark is stripped.'),
     quote: z.string().length(1).default('"').describe('Quote character around fields that contain the delimiter or line breaks.'),
-    pageSize: z.number().int().min(1).max(100_000).default(5000).describe('Rows per page handed to the ledger.'),
+    pageSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(250)
+      .describe('Rows read and mapped at a time; the ledger writes several pages together (up to 5,000 entries).'),
     parseThread: z
       .enum(['auto', 'on', 'off'])
       .default('auto')

@@ -99,9 +99,22 @@ export function normalisePage(
 }
 
 /**
+ * Entries written to the ledger in one go. Sources hand over small pages (the CSV reader's are
+ * 250 rows: a page's records are all alive until it is mapped, and small pages let them die
+ * young), while each ledger write costs a few round trips whatever its size; consecutive pages
+ * are therefore written together, up to this many entries.
+ */
+export const LEDGER_BATCH_ENTRIES = 5000;
+
+/**
  * Pull one source into the ledger: read pages, normalise, upsert, quarantine, then commit the
  * page's cursor — in that order, so a cursor never moves past a record that is not in the
  * ledger (invariant 4). Every record read ends up counted exactly once (invariant 1).
+ *
+ * Pages without a cursor, deletions or reconciliation are gathered and written together (see
+ * LEDGER_BATCH_ENTRIES); a page that carries any of them closes its batch, so its deletions,
+ * reconciliation and cursor still come after every entry read before them and before any
+ * entry read after them.
  */
 export async function pullSource(args: {
   ledger: Ledger;
@@ -127,27 +140,48 @@ export async function pullSource(args: {
   const cursors = await getCursors(ledger, source.id);
   const openSince = await openSinceForSource(ledger, source.id);
   const pages = connector.read(source, { cursors, ...(openSince ? { openSince } : {}) }, ctx);
-  for await (const page of pages) {
-    const normalised = normalisePage(page, source, connector, clients, ctx);
-    const counts = await upsertEntries(ledger, normalised.entries, runId);
-    await quarantineRecords(ledger, normalised.quarantine, runId);
-    await resolveQuarantine(ledger, source.id, normalised.acceptedRefs);
-    if (page.deletedExternalIds?.length) {
-      summary.deleted += await markDeleted(ledger, source.id, runId, null, page.deletedExternalIds);
+
+  let batch: { records: number; entries: TimeEntry[]; quarantine: QuarantineRecord[]; acceptedRefs: string[]; skipped: number } = {
+    records: 0,
+    entries: [],
+    quarantine: [],
+    acceptedRefs: [],
+    skipped: 0,
+  };
+  const write = async (last?: SourcePage) => {
+    const b = batch;
+    batch = { records: 0, entries: [], quarantine: [], acceptedRefs: [], skipped: 0 };
+    const counts = await upsertEntries(ledger, b.entries, runId);
+    await quarantineRecords(ledger, b.quarantine, runId);
+    await resolveQuarantine(ledger, source.id, b.acceptedRefs);
+    if (last?.deletedExternalIds?.length) {
+      summary.deleted += await markDeleted(ledger, source.id, runId, null, last.deletedExternalIds);
     }
-    if (page.reconcile) {
-      summary.deleted += await markDeleted(ledger, source.id, runId, page.reconcile);
-      if (page.reconcile.from === null && page.reconcile.to === null) await resolveQuarantineNotSeen(ledger, source.id, runId);
+    if (last?.reconcile) {
+      summary.deleted += await markDeleted(ledger, source.id, runId, last.reconcile);
+      if (last.reconcile.from === null && last.reconcile.to === null) await resolveQuarantineNotSeen(ledger, source.id, runId);
     }
-    if (page.cursor) await commitCursor(ledger, source.id, page.stream, page.cursor);
-    summary.read += page.records.length;
+    if (last?.cursor) await commitCursor(ledger, source.id, last.stream, last.cursor);
+    summary.read += b.records;
     summary.inserted += counts.inserted;
     summary.updated += counts.updated;
     summary.accepted += counts.inserted + counts.updated;
     summary.unchanged += counts.unchanged;
-    summary.skipped += normalised.skipped;
-    summary.quarantined += normalised.quarantine.length;
+    summary.skipped += b.skipped;
+    summary.quarantined += b.quarantine.length;
     args.onPage?.(summary);
+  };
+
+  for await (const page of pages) {
+    const normalised = normalisePage(page, source, connector, clients, ctx);
+    batch.records += page.records.length;
+    for (const e of normalised.entries) batch.entries.push(e);
+    for (const q of normalised.quarantine) batch.quarantine.push(q);
+    for (const r of normalised.acceptedRefs) batch.acceptedRefs.push(r);
+    batch.skipped += normalised.skipped;
+    if (page.cursor || page.reconcile || page.deletedExternalIds?.length) await write(page);
+    else if (batch.entries.length + batch.quarantine.length >= LEDGER_BATCH_ENTRIES) await write();
   }
+  if (batch.records > 0) await write();
   return summary;
 }

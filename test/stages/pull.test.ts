@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Cursor, MapResult, RawRecord, SourceConnector, SourcePage } from '../../src/connectors/contract';
+import type { SourceConfig } from '../../src/config/schema';
+import { openLedger, type Ledger } from '../../src/ledger/db';
+import { getCursors } from '../../src/ledger/sync.repository';
+import { ClientResolver } from '../../src/stages/clients';
+import { LEDGER_BATCH_ENTRIES, pullSource, type PullSummary } from '../../src/stages/pull.stage';
+import { client, entry } from '../support/entries';
+
+/**
+ * The pull stage writes consecutive small pages to the ledger together; these tests pin that
+ * batching changes how often the ledger is written, never what ends up in it or when a cursor
+ * may move.
+ */
+const clients = new ClientResolver([client()]);
+const ctx = () => ({ log: pino({ level: 'silent' }), now: new Date('2026-03-31T12:00:00Z'), configDir: '.' });
+const source = { id: 'pages', kind: 'pages' } as unknown as SourceConfig;
+
+/** A source that hands out the pages it is given; a record whose data is 'bad' maps as invalid. */
+function pagedSource(pages: () => AsyncIterable<SourcePage>): SourceConnector<SourceConfig> {
+  return {
+    kind: 'pages',
+    role: 'source',
+    mode: 'incremental',
+    configSchema: z.object({}) as never,
+    secretFields: [],
+    check: async () => ({ ok: true, message: 'ok' }),
+    read: () => pages(),
+    map(record: RawRecord): MapResult {
+      const id = record.ref.id!;
+      if (record.data === 'bad') return { kind: 'invalid', problems: [{ field: 'hours', reason: 'is not a number' }], externalId: id };
+      return { kind: 'entry', entry: entry({ sourceId: 'pages', externalId: id, clientId: undefined }) };
+    },
+  };
+}
+
+const records = (from: number, n: number, bad: (i: number) => boolean = () => false, prefix = 'e'): RawRecord[] =>
+  Array.from({ length: n }, (_, k) => ({ ref: { id: `${prefix}${from + k}`, row: from + k + 2 }, data: bad(from + k) ? 'bad' : 'ok' }));
+
+async function count(ledger: Ledger, what: 'time_entries' | 'quarantine'): Promise<number> {
+  const rows = await ledger.rows<{ n: number }>(
+    what === 'time_entries'
+      ? sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND status <> 'deleted'`
+      : sql`SELECT count(*)::int AS n FROM quarantine WHERE source_id = 'pages' AND resolved_at IS NULL`,
+  );
+  return rows[0]!.n;
+}
+
+describe('pull stage batching', () => {
+  let ledger: Ledger;
+  beforeAll(async () => {
+    ledger = await openLedger({ dataDir: 'memory://' });
+  });
+  afterAll(async () => {
+    await ledger?.close();
+  });
+
+  it('Given many small pages without cursors, when pulled, then they are written in batches and every record is counted once', async () => {
+    const PAGE = 250;
+    const total = 2 * LEDGER_BATCH_ENTRIES + 3 * PAGE;
+    const bad = (i: number) => i % 97 === 0;
+    const connector = pagedSource(async function* () {
+      for (let from = 0; from < total; from += PAGE) {
+        const last = from + PAGE >= total;
+        yield { stream: 'time_entries', records: records(from, PAGE, bad), cursor: null, ...(last ? { reconcile: { from: null, to: null } } : {}) };
+      }
+    });
+    const progress: PullSummary[] = [];
+    const summary = await pullSource({ ledger, source, connector, clients, ctx: ctx(), runId: 'run-1', onPage: (s) => progress.push({ ...s }) });
+    const quarantined = Array.from({ length: total }, (_, i) => i).filter(bad).length;
+    expect(summary).toMatchObject({ read: total, inserted: total - quarantined, quarantined, deleted: 0 });
+    // 40 pages: two full batches, then the rest closed by the reconciling page.
+    expect(progress.map((p) => p.read)).toEqual([LEDGER_BATCH_ENTRIES, 2 * LEDGER_BATCH_ENTRIES, total]);
+    expect(await count(ledger, 'time_entries')).toBe(total - quarantined);
+    expect(await count(ledger, 'quarantine')).toBe(quarantined);
+  });
+
+  it('Given pages that carry cursors and a read that fails on the fourth, when pulled, then the third cursor is committed with the entries before it and nothing after', async () => {
+    const cursor = (k: number): Cursor => ({ page: k });
+    const connector = pagedSource(async function* () {
+      for (let k = 1; k <= 5; k++) {
+        if (k === 4) throw new Error('connection reset');
+        yield { stream: 'time_entries', records: records(k * 10, 10, undefined, 'c'), cursor: cursor(k) };
+      }
+    });
+    const progress: number[] = [];
+    await expect(pullSource({ ledger, source, connector, clients, ctx: ctx(), runId: 'run-2', onPage: (s) => progress.push(s.read) })).rejects.toThrow('connection reset');
+    expect(progress).toEqual([10, 20, 30]);
+    expect((await getCursors(ledger, 'pages')).time_entries).toEqual(cursor(3));
+    const rows = await ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 'c%'`);
+    expect(rows[0]!.n).toBe(30);
+  });
+});
