@@ -4,6 +4,8 @@ import type { ClientConfig } from '../config/client.schema';
 export class ClientResolver {
   private readonly byName = new Map<string, ClientConfig>();
   readonly byId = new Map<string, ClientConfig>();
+  /** Resolutions by the name as the source wrote it: sources repeat a few spellings on every row. */
+  private readonly seen = new Map<string, ClientConfig | null>();
 
   constructor(clients: ClientConfig[]) {
     for (const c of clients) {
@@ -13,7 +15,12 @@ export class ClientResolver {
   }
 
   resolve(sourceName: string): ClientConfig | undefined {
-    return this.byName.get(normalise(sourceName));
+    const hit = this.seen.get(sourceName);
+    if (hit !== undefined) return hit ?? undefined;
+    const found = this.byName.get(normalise(sourceName));
+    if (this.seen.size >= 10_000) this.seen.clear();
+    this.seen.set(sourceName, found ?? null);
+    return found;
   }
 }
 
