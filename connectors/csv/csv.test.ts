@@ -8,7 +8,7 @@ import type { ConnectorContext, MapResult, SourcePage } from '../../src/connecto
 import { ConnectorError } from '../../src/connectors/errors';
 import { TimeEntry } from '../../src/domain/time-entry';
 import { csvSource, sniffDelimiter } from './index';
-import { runningParseThreads } from './parse.thread';
+import { runningParseThreads, startCsvParseThread } from './parse.thread';
 import type { CsvConfigInput } from './config.schema';
 import { sourceConnectors } from '../index';
 
@@ -282,6 +282,30 @@ describe('csv source', () => {
         break;
       }
       await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
+    });
+
+    it('Given a reader that pauses, when the parse thread runs, then it stops after the batches it may post ahead and goes on when resumed', async () => {
+      let received = 0;
+      let ended = false;
+      let source: ReturnType<typeof startCsvParseThread> | undefined;
+      const sink = {
+        item() {
+          if (received++ === 0) source!.pause();
+        },
+        end() {
+          ended = true;
+        },
+        fail(f: { message: string }) {
+          throw new Error(f.message);
+        },
+      };
+      source = startCsvParseThread({ path: join(dir, 'big.csv'), encoding: 'utf-8', delimiter: ';', quote: '"' }, sink, { batch: 10, ahead: 3 });
+      await expect.poll(() => received, { timeout: 5000 }).toBe(30);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received).toBe(30);
+      source.resume();
+      await expect.poll(() => ended, { timeout: 5000 }).toBe(true);
+      expect(received).toBe(1 + 1200 + 1); // the header, the rows, and one skipped record for the unclosed quote and all after it
     });
 
     it('Given parseThread auto, when a small file is read, then it is parsed inline (a thread costs more to start than such a file takes)', async () => {

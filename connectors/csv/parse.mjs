@@ -14,6 +14,10 @@ import { parse } from 'csv-parse';
  * a worker costs ~0.3 s per thread, about what parsing 100,000 rows saves.
  */
 
+/** Slots of a parse thread's shared credit counter (see parse.thread.ts). */
+export const CREDITS_TAKEN = 0;
+export const CREDITS_WAITING = 1;
+
 /** @typedef {',' | ';' | '\t' | '|'} Delimiter */
 /** @typedef {'utf-8' | 'utf-16le' | 'latin1' | 'windows-1252'} CsvEncoding */
 
