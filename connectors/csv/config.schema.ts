@@ -22,7 +22,7 @@ export const CsvConfigSchema = z
       .min(1)
       .max(100_000)
       .default(250)
-      .describe('Rows read and mapped at a time; the ledger writes several pages together (up to 5,000 entries).'),
+      .describe('Rows read and mapped at a time; the ledger writes several pages together (up to 2,000 entries).'),
     parseThread: z
       .enum(['auto', 'on', 'off'])
       .default('auto')

@@ -306,10 +306,12 @@ describe('csv source', () => {
       source.resume();
       await expect.poll(() => ended, { timeout: 5000 }).toBe(true);
       expect(received).toBe(1 + 1200 + 1); // the header, the rows, and one skipped record for the unclosed quote and all after it
+      await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
     });
 
     it('Given parseThread auto, when a small file is read, then it is parsed inline (a thread costs more to start than such a file takes)', async () => {
       expect(csvSource.configSchema.parse(big).parseThread).toBe('auto');
+      await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0); // earlier tests' threads have exited
       expect((await readAll(big, dir)).threads).toBe(0);
     });
   });

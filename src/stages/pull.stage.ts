@@ -104,7 +104,7 @@ export function normalisePage(
  * young), while each ledger write costs a few round trips whatever its size; consecutive pages
  * are therefore written together, up to this many entries.
  */
-export const LEDGER_BATCH_ENTRIES = 5000;
+export const LEDGER_BATCH_ENTRIES = 2000;
 
 /**
  * Pull one source into the ledger: read pages, normalise, upsert, quarantine, then commit the
