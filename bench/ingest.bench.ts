@@ -44,6 +44,7 @@ import type { ConnectorContext, SourceConnector } from '../src/connectors/contra
 import type { TimeEntry } from '../src/domain/time-entry';
 import { openLedger, type Ledger } from '../src/ledger/db';
 import { upsertEntries } from '../src/ledger/entries.repository';
+import { CopyWriter } from '../src/ledger/copy-text';
 import type { PricingInput } from '../src/rates/contract';
 import { ClientResolver } from '../src/stages/clients';
 import { LEDGER_BATCH_ENTRIES, normalisePage } from '../src/stages/pull.stage';
@@ -151,25 +152,25 @@ const COPY_TABLE = `CREATE TABLE bench_copy (
   source_id text, external_id text, client_id text, worker text, work_date date, start_at timestamptz, end_at timestamptz,
   duration_seconds int, break_seconds int, billable bool, approved bool, billed_at_source bool, data jsonb)`;
 
-/**
- * COPY text of the entries in ~64 KB pieces, as the ledger's own COPY path sends them (one giant
- * string per batch would be a large-object allocation and charge this baseline's memory to the run).
- */
-function* copyText(entries: TimeEntry[]): Generator<string> {
-  const esc = (v: string | number | boolean | null | undefined): string => {
-    if (v === null || v === undefined) return '\\N';
-    const s = String(v);
-    return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
-  };
-  let text = '';
+/** COPY text of the entries, written with the ledger's own COPY writer (64 KB pieces), so both sides serialise alike. */
+function copyText(entries: TimeEntry[]): Buffer[] {
+  const w = new CopyWriter();
   for (const e of entries) {
-    text += `${esc(e.sourceId)}\t${esc(e.externalId)}\t${esc(e.clientId)}\t${esc(e.worker.name)}\t${e.date}\t${esc(e.start)}\t${esc(e.end)}\t${e.durationSeconds}\t${e.breakSeconds}\t${e.billable}\t${esc(e.approved)}\t${e.billedAtSource}\t${esc(JSON.stringify(e))}\n`;
-    if (text.length >= 64 * 1024) {
-      yield text;
-      text = '';
-    }
+    w.text(e.sourceId);
+    w.text(e.externalId);
+    w.text(e.clientId);
+    w.text(e.worker.name);
+    w.text(e.date);
+    w.text(e.start);
+    w.text(e.end);
+    w.value(e.durationSeconds);
+    w.value(e.breakSeconds);
+    w.value(e.billable);
+    w.value(e.approved);
+    w.value(e.billedAtSource);
+    w.text(JSON.stringify(e), true);
   }
-  if (text.length > 0) yield text;
+  return w.take();
 }
 
 async function postgresRun() {

@@ -26,7 +26,7 @@ export interface Ledger extends Queryable {
    * temporary text table `stage.name`, then run `then` (which reads it) in the same transaction.
    * COPY is several times cheaper than parameter arrays for large pages.
    */
-  copyThen?<T>(stage: { name: string; columns: readonly string[] }, lines: string[], then: SQL): Promise<T[]>;
+  copyThen?<T>(stage: { name: string; columns: readonly string[] }, copyText: Buffer[], then: SQL): Promise<T[]>;
   /** Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -100,7 +100,7 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
       return result.rows as T[];
     },
     transaction: transactionRunner(db as unknown as LedgerDb),
-    async copyThen<T>(stage: { name: string; columns: readonly string[] }, lines: string[], then: SQL): Promise<T[]> {
+    async copyThen<T>(stage: { name: string; columns: readonly string[] }, copyText: Buffer[], then: SQL): Promise<T[]> {
       const { from: copyFrom } = await import('pg-copy-streams');
       const { PgDialect } = await import('drizzle-orm/pg-core');
       const query = new PgDialect().sqlToQuery(then);
@@ -108,7 +108,7 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
       try {
         await conn.query('BEGIN');
         await conn.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage.name} (${stage.columns.map((c) => `${c} text`).join(', ')}) ON COMMIT DELETE ROWS`);
-        await pipeline(Readable.from(chunks(lines)), conn.query(copyFrom(`COPY ${stage.name} FROM STDIN`)));
+        await pipeline(Readable.from(copyText), conn.query(copyFrom(`COPY ${stage.name} FROM STDIN`)));
         const result = await conn.query(query.sql, query.params as unknown[]);
         await conn.query('COMMIT');
         return result.rows as T[];
@@ -121,26 +121,6 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
     },
     close: () => pool.end(),
   };
-}
-
-/**
- * Lines joined into ~64 KB pieces: every chunk handed to the COPY stream becomes its own
- * CopyData message and stream step, and one per row cost more than the server's work for it.
- * Under V8's large-object size (128 KB): larger strings are only freed by a full collection, and
- * a million-row ingest piled hundreds of MB of them up between two.
- */
-function* chunks(lines: string[]): Generator<string> {
-  let from = 0;
-  let size = 0;
-  for (let i = 0; i < lines.length; i++) {
-    size += lines[i]!.length;
-    if (size >= 64 * 1024) {
-      yield lines.slice(from, i + 1).join('');
-      from = i + 1;
-      size = 0;
-    }
-  }
-  if (from < lines.length) yield lines.slice(from).join('');
 }
 
 async function openEmbedded(dataDir: string): Promise<Ledger> {
