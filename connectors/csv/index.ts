@@ -154,6 +154,8 @@ async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerato
       signal();
     },
   };
+  // Both sources deliver items from later event-loop turns only, so onItem never runs before
+  // `source` is assigned.
   const source: CsvItemSource = useThread(config, file.size) ? startCsvParseThread(target, sink) : startCsvParse(target, sink);
 
   try {
