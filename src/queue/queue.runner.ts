@@ -221,16 +221,26 @@ export class QueueRunner {
   /** Where a run stands, from its root job (the ledger's `runs` row says the same once it finished). */
   async runState(runId: string): Promise<RunState> {
     const root = await this.queues.push.getJob(jobIds.root(runId));
-    if (!root) {
-      const row = await findRun(this.opts.ledger, runId);
-      if (row && row.status === 'succeeded') return { runId, state: 'completed', result: row.summary as QueueRunResult };
-      if (row && row.status === 'failed') return { runId, state: 'failed', failedReason: (row.summary as { error?: string } | null)?.error ?? 'failed' };
-      return { runId, state: 'unknown' };
-    }
+    if (!root) return this.runStateFromLedger(runId);
     const state = await root.getState();
-    if (state === 'completed') return { runId, state: 'completed', result: root.returnvalue as QueueRunResult };
-    if (state === 'failed') return { runId, state: 'failed', failedReason: root.failedReason };
+    if (state === 'completed' || state === 'failed') {
+      // The job was read before its state: it may have finished in between, and the copy read
+      // first then lacks the result. Read it again (or, once removed, the run's ledger row).
+      const done = root.returnvalue != null || root.failedReason ? root : await this.queues.push.getJob(jobIds.root(runId));
+      if (!done) return this.runStateFromLedger(runId);
+      if (state === 'failed') return { runId, state: 'failed', failedReason: done.failedReason };
+      if (done.returnvalue != null) return { runId, state: 'completed', result: done.returnvalue as QueueRunResult };
+      const recorded = await this.runStateFromLedger(runId);
+      if (recorded.state !== 'unknown') return recorded;
+    }
     return { runId, state: 'running' };
+  }
+
+  private async runStateFromLedger(runId: string): Promise<RunState> {
+    const row = await findRun(this.opts.ledger, runId);
+    if (row && row.status === 'succeeded') return { runId, state: 'completed', result: row.summary as QueueRunResult };
+    if (row && row.status === 'failed') return { runId, state: 'failed', failedReason: (row.summary as { error?: string } | null)?.error ?? 'failed' };
+    return { runId, state: 'unknown' };
   }
 
   /** Poll until the run finishes (tests, `hourbridge run --wait`). Survives Redis restarts. */

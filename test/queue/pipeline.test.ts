@@ -25,6 +25,7 @@ describe.runIf(up)('queue runner against real Redis and PostgreSQL', () => {
   let runner: QueueRunner;
   let inline: SyncResult;
   let queued: QueueRunResult;
+  let firstRunId: string;
   const prefix = `hbtest-pipeline-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
@@ -41,6 +42,7 @@ describe.runIf(up)('queue runner against real Redis and PostgreSQL', () => {
     runner = new QueueRunner({ config: queueConfig, ledger: queueLedger, log, redisUrl, prefix, rateBatchSize: 400, pushBatchSize: 3 });
     runner.startWorkers();
     const handle = await runner.triggerRun('all');
+    firstRunId = handle.runId;
     const state = await runner.waitForRun(handle.runId, 120_000);
     if (state.state !== 'completed') throw new Error(`run ${state.state}: ${state.failedReason}`);
     queued = state.result!;
@@ -82,6 +84,26 @@ describe.runIf(up)('queue runner against real Redis and PostgreSQL', () => {
   it('Given the queue run When the ledger is checked Then no entry is on two invoices and every priced entry is invoiced', async () => {
     expect(await entriesOnTwoInvoices(queueLedger)).toBe(0);
     expect(await ratedEntriesNotInvoiced(queueLedger)).toBe(0);
+  });
+
+  it('Given the run finished between its job being read and its state being read When its state is asked Then the result is read again, not reported empty', async () => {
+    const push = runner.queues.push;
+    const real = push.getJob.bind(push);
+    let calls = 0;
+    // The first read returns the job as it was while still running (no result yet).
+    push.getJob = (async (id: string) => {
+      const job = await real(id);
+      if (calls++ === 0 && job) return Object.assign(Object.create(Object.getPrototypeOf(job) as object), job, { returnvalue: null }) as typeof job;
+      return job;
+    }) as typeof push.getJob;
+    try {
+      const state = await runner.runState(firstRunId);
+      expect(state.state).toBe('completed');
+      expect(state.result).toEqual(queued);
+      expect(calls).toBe(2);
+    } finally {
+      push.getJob = real;
+    }
   });
 
   it('Given a run finished When the same pipeline runs again Then nothing is drafted or written twice', async () => {
