@@ -241,15 +241,25 @@ export function splitInterval(zd: ZoneDays, a: number, b: number): Array<{ s: nu
   let t = a;
   while (t < b) {
     const day = zd.at(t);
-    const edges = day.edgeMs;
-    let seg = 0;
-    while (seg + 1 < edges.length && edges[seg + 1]! <= t) seg++;
-    const segEnd = seg + 1 < edges.length ? edges[seg + 1]! : day.endMs;
-    const e = segEnd < b ? segEnd : b;
+    const seg = segmentAt(day, t);
+    const e = Math.min(segmentEnd(day, seg), b);
     out.push({ s: t, e, day, seg });
     t = e;
   }
   return out;
+}
+
+/** The band segment of `day` that instant `t` falls in (segments are bounded by day.edgeMs). */
+function segmentAt(day: DayInfo, t: number): number {
+  const edges = day.edgeMs;
+  let seg = 0;
+  while (seg + 1 < edges.length && edges[seg + 1]! <= t) seg++;
+  return seg;
+}
+
+/** Where segment `seg` of `day` ends: the next band edge, or the end of the day. */
+function segmentEnd(day: DayInfo, seg: number): number {
+  return seg + 1 < day.edgeMs.length ? day.edgeMs[seg + 1]! : day.endMs;
 }
 
 export class RateEngine implements CompiledRates {
@@ -634,11 +644,8 @@ export class RateEngine implements CompiledRates {
         const y = k === 0 ? y1 : y2;
         while (t < y) {
           const day = zd.at(t);
-          const edges = day.edgeMs;
-          let seg = 0;
-          while (seg + 1 < edges.length && edges[seg + 1]! <= t) seg++;
-          const segEnd = seg + 1 < edges.length ? edges[seg + 1]! : day.endMs;
-          const e = segEnd < y ? segEnd : y;
+          const seg = segmentAt(day, t);
+          const e = Math.min(segmentEnd(day, seg), y);
           if (day.dayNum !== lastDay) {
             lastDay = day.dayNum;
             lastBase = this.resolveBase(rs, candidates, day, entry);
