@@ -50,7 +50,7 @@ export async function companions(
     FROM time_entries te
     JOIN unnest(${sql.param(keys.map((k) => k.clientId))}::text[], ${sql.param(keys.map((k) => k.worker))}::text[],
                 ${sql.param(keys.map((k) => k.from))}::date[], ${sql.param(keys.map((k) => k.to))}::date[]) AS k(client_id, worker, d_from, d_to)
-      ON te.client_id = k.client_id AND te.worker = k.worker AND te.work_date BETWEEN k.d_from AND k.d_to
+      ON COALESCE(te.client_id, '') = k.client_id AND te.worker = k.worker AND te.work_date BETWEEN k.d_from AND k.d_to
     WHERE te.deleted_at IS NULL`);
 }
 

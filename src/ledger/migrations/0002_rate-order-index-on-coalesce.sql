@@ -1,0 +1,2 @@
+DROP INDEX "time_entries_client_worker_date_idx";--> statement-breakpoint
+CREATE INDEX "time_entries_rate_order_idx" ON "time_entries" USING btree (COALESCE("client_id", ''),"worker","work_date","id");
