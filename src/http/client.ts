@@ -1,5 +1,6 @@
 import axios, { type AxiosInstance, type Method } from 'axios';
 import type { Logger } from 'pino';
+import type { CheckResult } from '../connectors/contract';
 import { ConnectorError } from '../connectors/errors';
 import { decideRetry, type RetryPolicy } from './retry';
 import { rateLimiterFor, type RateLimiter, type RateLimitPolicy } from './rate-limit';
@@ -227,7 +228,7 @@ export async function checkWith(
   connector: string,
   secrets: readonly (string | undefined)[],
   probe: () => Promise<string>,
-): Promise<{ ok: boolean; category?: ConnectorError['category']; message: string }> {
+): Promise<CheckResult> {
   try {
     return { ok: true, message: `${connector}: ${await probe()}` };
   } catch (err) {
