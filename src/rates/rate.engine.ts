@@ -8,7 +8,8 @@ import type { CompiledRates, CompileResult, PricingInput, PricingOutcome, Quanti
 import type { RatesConfig } from './config.schema';
 import { assignClients, compileMatch, compileRuleset, norm, type CAdd, type CBase, type CMatch, type CRuleset } from './compile';
 import { DAY_MS, ZoneDays, localMinutes, type DayInfo } from './zone-days';
-import { divHalfUp, formatScaled, isoUtc, parseIsoUtc, POW10, scaledProduct, toScaled } from './scaled';
+import { isoInstantOf } from '../mapping/date.parser';
+import { divHalfUp, formatScaled, parseIsoUtc, POW10, scaledProduct, toScaled } from './scaled';
 
 /*
  * The rate engine. Pure: the same inputs give the same outcomes in any order (overtime is
@@ -271,22 +272,6 @@ export class RateEngine implements CompiledRates {
   private readonly plainBase = new Map<CBase, BaseRate>();
   private readonly memos = new Map<CRuleset, RulesetMemo>();
   private readonly hoursRawText = new Map<number, string>();
-  /**
-   * ISO text per instant: shifts start and end on round times, so the same instants recur
-   * across entries and sharing one string each is cheaper than formatting it again. Whole
-   * minutes are keyed by the minute (a small integer hashes much faster than a heap number).
-   */
-  private readonly isoByMinute = new Map<number, string>();
-  private readonly isoText = new Map<number, string>();
-
-  private iso(ms: number): string {
-    const minute = ms / 60_000;
-    if (Number.isInteger(minute) && minute < 0x3fffffff && minute > -0x3fffffff) {
-      return this.isoByMinute.get(minute) ?? memoSet(this.isoByMinute, minute, isoUtc(ms), INSTANT_MEMO_LIMIT);
-    }
-    return this.isoText.get(ms) ?? memoSet(this.isoText, ms, isoUtc(ms), INSTANT_MEMO_LIMIT);
-  }
-
   /**
    * Instant (ms) per ISO text: entries of a run share their start/end strings (the mappers cache
    * them), so a lookup on the string's cached hash is cheaper than parsing it again.
@@ -954,8 +939,8 @@ export class RateEngine implements CompiledRates {
         clientId: client.id,
         currency: client.currency,
         date: p.day.date,
-        start: hasTimes ? this.iso(p.s) : undefined,
-        end: hasTimes ? this.iso(p.s + p.raw) : undefined,
+        start: hasTimes ? isoInstantOf(p.s) : undefined,
+        end: hasTimes ? isoInstantOf(p.s + p.raw) : undefined,
         hoursRaw: this.hoursRawText.get(p.raw) ?? memoSet(this.hoursRawText, p.raw, formatScaled(divHalfUp(p.raw, 360), 4)),
         quantity: memo.quantityText.get(q) ?? memoSet(memo.quantityText, q, formatScaled(q, qDp)),
         unitPrice: info.unitText,

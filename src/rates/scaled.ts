@@ -36,34 +36,6 @@ export function scaledProduct(q: number, qDp: number, p: number, pDp: number): s
   return dec(formatScaled(q, qDp)).times(formatScaled(p, pDp)).toFixed(qDp + pDp);
 }
 
-const PAD2 = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-
-/**
- * Same text as `new Date(ms).toISOString()` for years 1000–9999, by plain arithmetic
- * (days → civil date, H. Hinnant's algorithm). Date#toISOString costs ~2 µs per call on
- * Node 20, which dominated pricing a million entries.
- */
-export function isoUtc(ms: number): string {
-  const days = Math.floor(ms / 86_400_000);
-  let rem = ms - days * 86_400_000;
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const h = Math.floor(rem / 3_600_000);
-  rem -= h * 3_600_000;
-  const mi = Math.floor(rem / 60_000);
-  rem -= mi * 60_000;
-  const s = Math.floor(rem / 1000);
-  return `${y}-${PAD2[m]}-${PAD2[d]}T${PAD2[h]}:${PAD2[mi]}:${PAD2[s]}.${PAD3[rem - s * 1000]}Z`;
-}
-
 const DIGIT0 = 48;
 
 function digits(s: string, from: number, n: number): number {
@@ -77,7 +49,7 @@ function digits(s: string, from: number, n: number): number {
 }
 
 /**
- * `Date.parse` for the canonical text `isoUtc` and `Date#toISOString` write
+ * `Date.parse` for the canonical text `Date#toISOString` writes
  * (`YYYY-MM-DDTHH:MM:SS.sssZ`), by arithmetic; any other text (offsets, no milliseconds, an
  * out-of-range field) goes to `Date.parse` itself, so the result is always the same.
  * Date.parse costs ~0.7 µs per call on Node 20, twice per priced entry.
@@ -97,7 +69,7 @@ export function parseIsoUtc(text: string): number {
     if (!(y >= 1000 && m >= 1 && m <= 12 && d >= 29 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59 && ms >= 0)) return Date.parse(text);
     if (d > daysInMonth(y, m)) return Date.parse(text);
   }
-  // Days from civil (H. Hinnant), the inverse of isoUtc's conversion.
+  // Days from civil (H. Hinnant's algorithm).
   const yy = m <= 2 ? y - 1 : y;
   const era = Math.floor(yy / 400);
   const yoe = yy - era * 400;
