@@ -86,9 +86,8 @@ export interface CAdd {
 export interface CRuleset {
   name: string;
   path: Array<string | number>;
-  base: CBase[];
   /** The base rules in precedence order (more specific first, then config order): matching keeps it, so no sort per entry. */
-  basePrecedence: CBase[];
+  base: CBase[];
   payRates: CPayRate[];
   /** Surcharges (bits 0..n-1) then overtime rules. */
   adds: CAdd[];
@@ -361,8 +360,7 @@ export function compileRuleset(
   return {
     name,
     path,
-    base,
-    basePrecedence: [...base].sort((x, y) => y.match.spec - x.match.spec || x.idx - y.idx),
+    base: base.sort((x, y) => y.match.spec - x.match.spec || x.idx - y.idx),
     payRates,
     adds,
     surcharges: adds.slice(0, surchargeCount),

@@ -153,7 +153,7 @@ function addPiece(w: Work, p: Piece): void {
  * read-only, and one fewer array per entry.
  */
 function baseCandidates(rs: CRuleset, memo: RulesetMemo, dims: EntryDims): CBase[] {
-  const rules = rs.basePrecedence;
+  const rules = rs.base;
   if (rules.length > 30) return matchingRules(rules, dims);
   let bits = 0;
   for (let i = 0; i < rules.length; i++) if (matches(rules[i]!.match, dims)) bits |= 1 << i;
