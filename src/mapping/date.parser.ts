@@ -1,5 +1,6 @@
 import type { Cell, Parsed } from './cells';
 import { fail, ok } from './cells';
+import { remember } from '../util/remember';
 
 /**
  * Local calendar dates as "epoch days" (days since 1970-01-01): plain integers, so the hot path
@@ -38,13 +39,7 @@ const isoCache = new Map<number, string>();
 
 /** yyyy-MM-dd of an epoch day (cached: a sheet has a few thousand distinct dates at most). */
 export function isoDateOf(epochDay: number): string {
-  let s = isoCache.get(epochDay);
-  if (s === undefined) {
-    s = new Date(epochDay * MS_PER_DAY).toISOString().slice(0, 10);
-    if (isoCache.size > 50_000) isoCache.clear();
-    isoCache.set(epochDay, s);
-  }
-  return s;
+  return isoCache.get(epochDay) ?? remember(isoCache, epochDay, new Date(epochDay * MS_PER_DAY).toISOString().slice(0, 10), 50_000);
 }
 
 const instantCache = new Map<number, string>();
@@ -59,13 +54,7 @@ const instantCache = new Map<number, string>();
 export function isoInstantOf(ms: number): string {
   if (ms % 60_000 !== 0) return new Date(ms).toISOString();
   const minute = ms / 60_000;
-  let iso = instantCache.get(minute);
-  if (iso === undefined) {
-    iso = new Date(ms).toISOString();
-    if (instantCache.size >= 100_000) instantCache.clear();
-    instantCache.set(minute, iso);
-  }
-  return iso;
+  return instantCache.get(minute) ?? remember(instantCache, minute, new Date(ms).toISOString(), 100_000);
 }
 
 export function ymdOf(epochDay: number): { year: number; month: number; day: number } {

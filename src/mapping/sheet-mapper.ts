@@ -9,6 +9,7 @@ import { DEFAULT_DERIVE, type KeyField, type Mapping, type MappedField } from '.
 import { compileBooleanParser, parseDecimalCell, type BooleanParser } from './number.parser';
 import { parseTimeCell, formatClock, type TimeValue } from './time.parser';
 import { ZoneClock } from './zone-clock';
+import { remember } from '../util/remember';
 
 /** Everything about a row that is not in its cells. */
 export interface RowMeta {
@@ -134,10 +135,7 @@ interface Memo<T> {
 }
 
 function memoSet<T>(memo: Map<string, Memo<T>>, text: string, parsed: T): Memo<T> {
-  if (memo.size >= MEMO_LIMIT) memo.clear();
-  const m = { text, parsed };
-  memo.set(text, m);
-  return m;
+  return remember(memo, text, { text, parsed }, MEMO_LIMIT);
 }
 
 /**
@@ -406,13 +404,7 @@ export class SheetMapper {
   /** `${epochDay}T${seconds}` of a time, cached: shifts start and end on a few hundred distinct times. */
   private timeKeyPart(t: TimeValue): string {
     const k = t.epochDay === undefined ? -1 - t.seconds : t.epochDay * 1e6 + t.seconds;
-    let part = this.timeParts.get(k);
-    if (part === undefined) {
-      part = `${t.epochDay ?? ''}T${t.seconds}`;
-      if (this.timeParts.size >= MEMO_LIMIT) this.timeParts.clear();
-      this.timeParts.set(k, part);
-    }
-    return part;
+    return this.timeParts.get(k) ?? remember(this.timeParts, k, `${t.epochDay ?? ''}T${t.seconds}`, MEMO_LIMIT);
   }
 
   private dateFromStart(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {

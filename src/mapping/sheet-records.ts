@@ -3,6 +3,7 @@ import type { Cell } from './cells';
 import type { Mapping } from './mapping.schema';
 import { KeySet } from './key-set';
 import { HeaderError, SheetMapper, type RowMeta } from './sheet-mapper';
+import { remember } from '../util/remember';
 
 /**
  * The raw record every spreadsheet-like source emits (`RawRecord.data`). It stays JSON-safe
@@ -111,9 +112,7 @@ export function mapperFor(mapping: Mapping, header: readonly Cell[]): SheetMappe
   const text = JSON.stringify(header);
   let mapper = perMapping.get(text);
   if (!mapper) {
-    mapper = new SheetMapper(mapping, header);
-    if (perMapping.size > 100) perMapping.clear();
-    perMapping.set(text, mapper);
+    mapper = remember(perMapping, text, new SheetMapper(mapping, header), 100);
   }
   byHeaderRef.set(header, { mapping, mapper });
   return mapper;

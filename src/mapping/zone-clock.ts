@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { ymdOf } from './date.parser';
+import { remember } from '../util/remember';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -26,9 +27,7 @@ export class ZoneClock {
     let off = this.midnights.get(epochDay);
     if (off === undefined) {
       const { year, month, day } = ymdOf(epochDay);
-      off = DateTime.fromObject({ year, month, day }, { zone: this.zone }).offset;
-      if (this.midnights.size > 100_000) this.midnights.clear();
-      this.midnights.set(epochDay, off);
+      off = remember(this.midnights, epochDay, DateTime.fromObject({ year, month, day }, { zone: this.zone }).offset, 100_000);
     }
     return off;
   }
@@ -39,9 +38,7 @@ export class ZoneClock {
     if (off === undefined) {
       const a = this.offsetAtMidnight(epochDay);
       const b = this.offsetAtMidnight(epochDay + 1);
-      off = a === b ? a : Number.NaN;
-      if (this.offsets.size > 100_000) this.offsets.clear();
-      this.offsets.set(epochDay, off);
+      off = remember(this.offsets, epochDay, a === b ? a : Number.NaN, 100_000);
     }
     return off;
   }
@@ -59,9 +56,7 @@ export class ZoneClock {
       const hour = Math.floor(s / 3600);
       const minute = Math.floor((s % 3600) / 60);
       const second = s % 60;
-      ms = DateTime.fromObject({ year, month, day: d, hour, minute, second }, { zone: this.zone }).toMillis();
-      if (this.slow.size > 100_000) this.slow.clear();
-      this.slow.set(k, ms);
+      ms = remember(this.slow, k, DateTime.fromObject({ year, month, day: d, hour, minute, second }, { zone: this.zone }).toMillis(), 100_000);
     }
     return ms;
   }

@@ -10,6 +10,7 @@ import { assignClients, compileMatch, compileRuleset, norm, type CAdd, type CBas
 import { DAY_MS, ZoneDays, localMinutes, type DayInfo } from './zone-days';
 import { isoInstantOf } from '../mapping/date.parser';
 import { divHalfUp, formatScaled, parseIsoUtc, POW10, scaledProduct, toScaled } from './scaled';
+import { remember } from '../util/remember';
 
 /*
  * The rate engine. Pure: the same inputs give the same outcomes in any order (overtime is
@@ -125,9 +126,7 @@ interface ConcatNode {
  * for the captured variables) on every hit, which showed up in the allocation profile.
  */
 function memoSet<K, V>(map: Map<K, V>, key: K, v: V, limit = MEMO_LIMIT): V {
-  if (map.size >= limit) map.clear();
-  map.set(key, v);
-  return v;
+  return remember(map, key, v, limit);
 }
 
 /** `[...steps, step]` at exact size: entries have at most three steps, and push (or spread) would grow the array to 17 slots. */
@@ -685,9 +684,7 @@ export class RateEngine implements CompiledRates {
         : `${rs.name}|${rule.idx}|${entry.costRate ?? ''}|${entry.costRate === undefined ? `${day.dayNum}|${entry.worker.id ?? ''}|${entry.worker.name}|${entry.role ?? ''}|${entry.project ?? ''}|${entry.task ?? ''}|${entry.tags.join(',')}|${entry.sourceId}` : ''}`;
     let hit = this.baseCache.get(key);
     if (!hit) {
-      hit = this.makeBaseRate(rs, rule, day, entry);
-      if (this.baseCache.size > 50_000) this.baseCache.clear();
-      this.baseCache.set(key, hit);
+      hit = remember(this.baseCache, key, this.makeBaseRate(rs, rule, day, entry), 50_000);
     }
     return hit;
   }
@@ -1109,9 +1106,7 @@ export class RateEngine implements CompiledRates {
       trace.push({ rule: a.id, kind: a.kind, applied, detail, value: a.valueText });
     }
     if (p.kind === 'minimum') trace.push({ rule: 'minimum', kind: 'minimum', applied: true, detail: `call-out minimum of ${rs.minShiftText} h per shift`, value: rs.minShiftText });
-    if (cache.size > 10_000) cache.clear();
-    cache.set(key, trace);
-    return trace;
+    return remember(cache, key, trace, 10_000);
   }
 }
 

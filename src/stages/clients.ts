@@ -1,4 +1,5 @@
 import type { ClientConfig } from '../config/client.schema';
+import { remember } from '../util/remember';
 
 /** Source client names → configured client: by id, name or any `match` entry, case- and space-insensitive. */
 export class ClientResolver {
@@ -17,10 +18,7 @@ export class ClientResolver {
   resolve(sourceName: string): ClientConfig | undefined {
     const hit = this.seen.get(sourceName);
     if (hit !== undefined) return hit ?? undefined;
-    const found = this.byName.get(normalise(sourceName));
-    if (this.seen.size >= 10_000) this.seen.clear();
-    this.seen.set(sourceName, found ?? null);
-    return found;
+    return remember(this.seen, sourceName, this.byName.get(normalise(sourceName)) ?? null, 10_000) ?? undefined;
   }
 }
 
