@@ -28,12 +28,9 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
 import { csvSource } from '../connectors/csv/index';
 import { CsvConfigSchema, type CsvConfig } from '../connectors/csv/config.schema';
@@ -42,7 +39,7 @@ import { loadConfig } from '../src/config/loader';
 import type { SourceConfig } from '../src/config/schema';
 import type { ConnectorContext, SourceConnector } from '../src/connectors/contract';
 import type { TimeEntry } from '../src/domain/time-entry';
-import { openLedger, type Ledger } from '../src/ledger/db';
+import { copyIn, openLedger, type Ledger } from '../src/ledger/db';
 import { upsertEntries } from '../src/ledger/entries.repository';
 import { CopyWriter } from '../src/ledger/copy-text';
 import type { PricingInput } from '../src/rates/contract';
@@ -152,8 +149,15 @@ const COPY_TABLE = `CREATE TABLE bench_copy (
   source_id text, external_id text, client_id text, worker text, work_date date, start_at timestamptz, end_at timestamptz,
   duration_seconds int, break_seconds int, billable bool, approved bool, billed_at_source bool, data jsonb)`;
 
-/** COPY text of the entries, written with the ledger's own COPY writer (64 KB pieces), so both sides serialise alike. */
-function copyText(entries: TimeEntry[]): Buffer[] {
+const COPY_COLUMNS = ['source_id', 'external_id', 'client_id', 'worker', 'work_date', 'start_at', 'end_at',
+  'duration_seconds', 'break_seconds', 'billable', 'approved', 'billed_at_source', 'data'];
+
+/**
+ * COPY text of the entries, written with the ledger's own COPY writer and yielded a 64 KB piece
+ * at a time as rows are serialised, the way the ledger streams its own COPY, so both sides
+ * serialise and send alike.
+ */
+function* copyText(entries: TimeEntry[]): Generator<Buffer> {
   const w = new CopyWriter();
   for (const e of entries) {
     w.text(e.sourceId);
@@ -169,8 +173,9 @@ function copyText(entries: TimeEntry[]): Buffer[] {
     w.value(e.approved);
     w.value(e.billedAtSource);
     w.text(JSON.stringify(e), true);
+    if (w.hasFull) yield* w.takeFull();
   }
-  return w.take();
+  yield* w.take();
 }
 
 async function postgresRun() {
@@ -192,7 +197,7 @@ async function postgresRun() {
       up.unchanged += c.unchanged;
     };
     const runCopy = async (entries: TimeEntry[]) => {
-      await timed(copy, () => pipeline(Readable.from(copyText(entries)), copyConn.query(copyFrom('COPY bench_copy FROM STDIN'))));
+      await timed(copy, () => copyIn(copyConn, 'bench_copy', COPY_COLUMNS, copyText(entries)));
       copy.rows += entries.length;
     };
     for await (const entries of ledgerBatches()) {

@@ -35,6 +35,16 @@ export class CopyWriter {
     this.byte(last ? NEWLINE : TAB);
   }
 
+  /** The pieces already filled (none until 64 KB are written), leaving the one being written; for streaming as rows are written. */
+  takeFull(): Buffer[] {
+    return this.done.splice(0);
+  }
+
+  /** Whether takeFull has a piece to give. */
+  get hasFull(): boolean {
+    return this.done.length > 0;
+  }
+
   /** The chunks written so far (the writer is empty afterwards). */
   take(): Buffer[] {
     if (this.at > 0) this.done.push(this.buf.subarray(0, this.at));

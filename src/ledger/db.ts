@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ClientBase } from 'pg';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { sql, type SQL } from 'drizzle-orm';
 import * as schema from './schema';
@@ -22,11 +23,10 @@ export interface Ledger extends Queryable {
   /** Raw SQL returning rows, for set-based statements the query builder cannot express. */
   rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
   /**
-   * Bulk path (PostgreSQL server only): COPY `lines` (tab-separated text, one per row) into a
-   * temporary text table `stage.name`, then run `then` (which reads it) in the same transaction.
-   * COPY is several times cheaper than parameter arrays for large pages.
+   * Bulk path (PostgreSQL server only): run `fn` in one transaction on one connection that can
+   * also COPY. COPY is several times cheaper than parameter arrays for large pages.
    */
-  copyThen?<T>(stage: { name: string; columns: readonly string[] }, copyText: Buffer[], then: SQL): Promise<T[]>;
+  bulk?<T>(fn: (session: BulkSession) => Promise<T>): Promise<T>;
   /** Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -42,6 +42,45 @@ function transactionRunner(db: LedgerDb) {
         },
       }),
     );
+}
+
+/** One transaction on one server connection (see Ledger.bulk); queries run in the order they are sent. */
+export interface BulkSession extends Queryable {
+  /**
+   * COPY `copyText` (COPY text format pieces) into `table (columns)`; resolves to the rows
+   * copied. Each piece is sent as soon as the iterable yields it, so a lazy iterable that
+   * serialises rows as it goes keeps the server loading while the rest is still being written.
+   */
+  copyIn(table: string, columns: readonly string[], copyText: Iterable<Buffer>): Promise<number>;
+}
+
+/** True for PostgreSQL's unique_violation (SQLSTATE 23505), from either driver. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
+
+/**
+ * COPY `copyText` into `table (columns)` over a node-postgres client; resolves to the rows
+ * copied (see BulkSession.copyIn). Pieces are written one by one as the iterable yields them,
+ * rather than piped from a Readable, which would serialise up to its high-water mark ahead
+ * before anything reached the socket. The stream reports a server error (e.g. a unique
+ * violation) by an 'error' event and then must not be written to again, so every write checks.
+ */
+export async function copyIn(conn: ClientBase, table: string, columns: readonly string[], copyText: Iterable<Buffer>): Promise<number> {
+  const { from: copyFrom } = await import('pg-copy-streams');
+  const copy = conn.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  let failed: unknown;
+  const done = finished(copy).catch((err: unknown) => {
+    failed ??= err;
+  });
+  for (const piece of copyText) {
+    if (failed !== undefined) break;
+    if (!copy.write(piece)) await Promise.race([once(copy, 'drain').catch(() => undefined), done]);
+  }
+  if (failed === undefined) copy.end();
+  await done;
+  if (failed !== undefined) throw failed;
+  return copy.rowCount;
 }
 
 export interface LedgerOptions {
@@ -100,18 +139,21 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
       return result.rows as T[];
     },
     transaction: transactionRunner(db as unknown as LedgerDb),
-    async copyThen<T>(stage: { name: string; columns: readonly string[] }, copyText: Buffer[], then: SQL): Promise<T[]> {
-      const { from: copyFrom } = await import('pg-copy-streams');
+    async bulk<T>(fn: (session: BulkSession) => Promise<T>): Promise<T> {
       const { PgDialect } = await import('drizzle-orm/pg-core');
-      const query = new PgDialect().sqlToQuery(then);
+      const dialect = new PgDialect();
       const conn = await pool.connect();
       try {
         await conn.query('BEGIN');
-        await conn.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage.name} (${stage.columns.map((c) => `${c} text`).join(', ')}) ON COMMIT DELETE ROWS`);
-        await pipeline(Readable.from(copyText), conn.query(copyFrom(`COPY ${stage.name} FROM STDIN`)));
-        const result = await conn.query(query.sql, query.params as unknown[]);
+        const result = await fn({
+          async rows<R>(query: SQL) {
+            const q = dialect.sqlToQuery(query);
+            return (await conn.query(q.sql, q.params as unknown[])).rows as R[];
+          },
+          copyIn: (table, columns, copyText) => copyIn(conn, table, columns, copyText),
+        });
         await conn.query('COMMIT');
-        return result.rows as T[];
+        return result;
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => undefined);
         throw err;

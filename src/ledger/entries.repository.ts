@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { TimeEntry } from '../domain/time-entry';
-import type { Ledger } from './db';
+import { isUniqueViolation, type BulkSession, type Ledger } from './db';
 import { CopyWriter } from './copy-text';
 
 /**
@@ -66,102 +66,114 @@ type UpsertRow = { inserted: number; updated: number; unchanged: number };
 
 /** Pages at least this large go through COPY on a PostgreSQL server. */
 const COPY_THRESHOLD = 500;
-const STAGE = {
-  name: 'hb_stage_entries',
-  columns: ['source_id', 'external_id', 'content_hash', 'client_id', 'worker', 'work_date', 'start_at', 'end_at',
-    'duration_seconds', 'break_seconds', 'billable', 'approved', 'billed_at_source', 'data'],
-} as const;
+/** The columns an upsert writes, in COPY order (the stage table has them all as text). */
+const COLUMNS = ['source_id', 'external_id', 'content_hash', 'client_id', 'worker', 'work_date', 'start_at', 'end_at',
+  'duration_seconds', 'break_seconds', 'billable', 'approved', 'billed_at_source', 'data'] as const;
+const STAGE = 'hb_stage_entries';
 
-/** The page as COPY text for the stage table, in 64 KB pieces (see copy-text.ts). */
-function copyChunks(cols: {
+/** A page's entries as column arrays, one slot per distinct (source, external id). */
+interface Columns {
   source: string[]; ext: string[]; hash: string[]; client: Array<string | null>; worker: string[]; date: string[];
   start: Array<string | null>; end: Array<string | null>; dur: number[]; brk: number[]; billable: boolean[];
   approved: Array<boolean | null>; billed: boolean[]; data: string[];
-}, k: number): Buffer[] {
-  const w = new CopyWriter();
-  for (let i = 0; i < k; i++) {
-    w.text(cols.source[i]);
-    w.text(cols.ext[i]);
-    w.text(cols.hash[i]);
-    w.text(cols.client[i]);
-    w.text(cols.worker[i]);
-    w.text(cols.date[i]);
-    w.text(cols.start[i]);
-    w.text(cols.end[i]);
-    w.value(cols.dur[i]);
-    w.value(cols.brk[i]);
-    w.value(cols.billable[i]);
-    w.value(cols.approved[i]);
-    w.value(cols.billed[i]);
-    w.text(cols.data[i], true);
-  }
-  return w.take();
 }
 
-export interface UpsertCounts {
-  inserted: number;
-  updated: number;
-  unchanged: number;
+/** The distinct entries of a page: if a page repeats a key the last one wins (a key must not reach a statement twice). */
+function distinctEntries(entries: TimeEntry[]): TimeEntry[] {
+  const at = new Map<string, number>();
+  const out: TimeEntry[] = [];
+  for (const e of entries) {
+    const key = `${e.sourceId}\u0000${e.externalId}`;
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.length);
+      out.push(e);
+    } else out[i] = e;
+  }
+  return out;
+}
+
+/** Entries `at` of `page` as column arrays, for the unnest input of small pages. */
+function columnsOf(page: TimeEntry[], at: number[]): Columns {
+  const n = at.length;
+  const cols: Columns = {
+    source: new Array<string>(n), ext: new Array<string>(n), hash: new Array<string>(n),
+    client: new Array<string | null>(n), worker: new Array<string>(n), date: new Array<string>(n),
+    start: new Array<string | null>(n), end: new Array<string | null>(n), dur: new Array<number>(n),
+    brk: new Array<number>(n), billable: new Array<boolean>(n), approved: new Array<boolean | null>(n),
+    billed: new Array<boolean>(n), data: new Array<string>(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const e = page[at[i]!]!;
+    cols.source[i] = e.sourceId;
+    cols.ext[i] = e.externalId;
+    cols.hash[i] = entryContentHash(e);
+    cols.client[i] = e.clientId ?? null;
+    cols.worker[i] = e.worker.name;
+    cols.date[i] = e.date;
+    cols.start[i] = e.start ?? null;
+    cols.end[i] = e.end ?? null;
+    cols.dur[i] = e.durationSeconds;
+    cols.brk[i] = e.breakSeconds;
+    cols.billable[i] = e.billable;
+    cols.approved[i] = e.approved;
+    cols.billed[i] = e.billedAtSource;
+    cols.data[i] = JSON.stringify(e);
+  }
+  return cols;
 }
 
 /**
- * Set-based upsert of one page of entries (one statement, arrays unnested server-side):
- * new keys are inserted at revision 1; a changed hash (or a deleted entry that came back)
- * bumps the revision and sends the entry back to `new` for re-pricing; every seen entry is
- * stamped with the run, which is how snapshot sources detect deletions.
+ * Entries `at` of `page` as COPY text in the order of COLUMNS (then `runId` if given), yielded
+ * a 64 KB piece at a time as rows are hashed and serialised (see copy-text.ts), so the server
+ * loads one piece while the next is written.
  */
-export async function upsertEntries(ledger: Ledger, entries: TimeEntry[], runId: string): Promise<UpsertCounts> {
-  if (entries.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const n = entries.length;
-  const cols = {
-    source: new Array<string>(n),
-    ext: new Array<string>(n),
-    hash: new Array<string>(n),
-    client: new Array<string | null>(n),
-    worker: new Array<string>(n),
-    date: new Array<string>(n),
-    start: new Array<string | null>(n),
-    end: new Array<string | null>(n),
-    dur: new Array<number>(n),
-    brk: new Array<number>(n),
-    billable: new Array<boolean>(n),
-    approved: new Array<boolean | null>(n),
-    billed: new Array<boolean>(n),
-    data: new Array<string>(n),
-  };
-  // Last one wins if a page repeats a key (it must not reach the statement twice).
-  const seen = new Map<string, number>();
-  let k = 0;
-  for (const e of entries) {
-    const key = `${e.sourceId}\u0000${e.externalId}`;
-    const at = seen.get(key) ?? k++;
-    seen.set(key, at);
-    cols.source[at] = e.sourceId;
-    cols.ext[at] = e.externalId;
-    cols.hash[at] = entryContentHash(e);
-    cols.client[at] = e.clientId ?? null;
-    cols.worker[at] = e.worker.name;
-    cols.date[at] = e.date;
-    cols.start[at] = e.start ?? null;
-    cols.end[at] = e.end ?? null;
-    cols.dur[at] = e.durationSeconds;
-    cols.brk[at] = e.breakSeconds;
-    cols.billable[at] = e.billable;
-    cols.approved[at] = e.approved;
-    cols.billed[at] = e.billedAtSource;
-    cols.data[at] = JSON.stringify(e);
+function* copyRows(page: TimeEntry[], at: ArrayLike<number>, runId?: string): Generator<Buffer> {
+  const w = new CopyWriter();
+  for (let j = 0; j < at.length; j++) {
+    const e = page[at[j]!]!;
+    w.text(e.sourceId);
+    w.text(e.externalId);
+    w.text(entryContentHash(e));
+    w.text(e.clientId);
+    w.text(e.worker.name);
+    w.text(e.date);
+    w.text(e.start);
+    w.text(e.end);
+    w.value(e.durationSeconds);
+    w.value(e.breakSeconds);
+    w.value(e.billable);
+    w.value(e.approved);
+    w.value(e.billedAtSource);
+    if (runId === undefined) w.text(JSON.stringify(e), true);
+    else {
+      w.text(JSON.stringify(e));
+      w.text(runId, true);
+    }
+    if (w.hasFull) yield* w.takeFull();
   }
-  for (const list of Object.values(cols)) list.length = k;
-  const input = ledger.copyThen && k >= COPY_THRESHOLD ? sql`SELECT * FROM ${sql.raw(STAGE.name)}` : sql`
+  yield* w.take();
+}
+
+/** Column arrays unnested server-side into the rows of COLUMNS. */
+function unnestInput(cols: Columns): SQL {
+  return sql`
       SELECT * FROM unnest(
         ${sql.param(cols.source)}::text[], ${sql.param(cols.ext)}::text[], ${sql.param(cols.hash)}::text[],
         ${sql.param(cols.client)}::text[], ${sql.param(cols.worker)}::text[], ${sql.param(cols.date)}::date[],
         ${sql.param(cols.start)}::timestamptz[], ${sql.param(cols.end)}::timestamptz[], ${sql.param(cols.dur)}::int[],
         ${sql.param(cols.brk)}::int[], ${sql.param(cols.billable)}::bool[], ${sql.param(cols.approved)}::bool[],
         ${sql.param(cols.billed)}::bool[], ${sql.param(cols.data)}::text[]
-      ) AS t(source_id, external_id, content_hash, client_id, worker, work_date, start_at, end_at,
-             duration_seconds, break_seconds, billable, approved, billed_at_source, data)`;
-  const statement = sql`
+      ) AS t(${sql.raw(COLUMNS.join(', '))})`;
+}
+
+/**
+ * The conflict-aware upsert of rows read from `input`: new keys are inserted at revision 1; a
+ * changed hash (or a deleted entry that came back) bumps the revision and sends the entry back
+ * to `new` for re-pricing; every seen entry is stamped with the run.
+ */
+function upsertStatement(input: SQL, runId: string): SQL {
+  return sql`
     WITH input AS (${input}),
     up AS (
       INSERT INTO time_entries AS te (source_id, external_id, content_hash, client_id, worker, work_date, start_at,
@@ -188,12 +200,116 @@ export async function upsertEntries(ledger: Ledger, entries: TimeEntry[], runId:
       count(*) FILTER (WHERE NOT inserted AND touched)::int AS updated,
       count(*) FILTER (WHERE NOT inserted AND NOT touched)::int AS unchanged
     FROM up`;
-  const rows =
-    ledger.copyThen && k >= COPY_THRESHOLD
-      ? await ledger.copyThen<UpsertRow>(STAGE, copyChunks(cols, k), statement)
-      : await ledger.rows<UpsertRow>(statement);
-  const r = rows[0]!;
-  return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged + (n - k) };
+}
+
+/** The conflict-aware upsert of entries `at` of `page` in a bulk session: through a COPY-filled stage table when there are many. */
+async function upsertInSession(s: BulkSession, page: TimeEntry[], at: number[], runId: string): Promise<UpsertRow> {
+  if (at.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  if (at.length < COPY_THRESHOLD) return (await s.rows<UpsertRow>(upsertStatement(unnestInput(columnsOf(page, at)), runId)))[0]!;
+  await s.rows(sql.raw(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE} (${COLUMNS.map((c) => `${c} text`).join(', ')}) ON COMMIT DELETE ROWS`));
+  await s.copyIn(STAGE, COLUMNS, copyRows(page, at));
+  return (await s.rows<UpsertRow>(upsertStatement(sql.raw(`SELECT * FROM ${STAGE}`), runId)))[0]!;
+}
+
+const TO_COPY = [...COLUMNS, 'last_seen_run'] as const;
+
+/**
+ * A large page on a server whose keys are all new (a first import, rows appended to a sheet) is
+ * COPYed straight into time_entries: no stage table, no executor per row, heap pages written in
+ * batches, no speculative insertion (server time for 300,000 rows in batches of 2,000 here:
+ * 9.4 s, against 11.3 s through a stage table and INSERT … ON CONFLICT), and the page is hashed
+ * and serialised while the server loads what was sent before. Nothing is probed first: if the
+ * ledger already holds a key, the unique index rejects the COPY and the page is redone by
+ * upsertProbed, in a new transaction. Correctness never depends on guessing right, only speed.
+ */
+async function upsertAllNew(s: BulkSession, page: TimeEntry[], runId: string): Promise<UpsertRow> {
+  const all = page.map((_, i) => i);
+  return { inserted: await s.copyIn('time_entries', TO_COPY, copyRows(page, all, runId)), updated: 0, unchanged: 0 };
+}
+
+/**
+ * A large page on a server that may hold known keys: one probe finds them; the others are
+ * COPYed straight into time_entries (as in upsertAllNew) and the known ones go through the
+ * conflict-aware statement. If another writer inserts one of the keys between the probe and
+ * the COPY, the unique index rejects the COPY and the caller redoes the page conflict-aware.
+ * Resolves with how many keys the ledger held.
+ */
+async function upsertProbed(s: BulkSession, page: TimeEntry[], runId: string): Promise<UpsertRow & { held: number }> {
+  const known = await s.rows<{ i: number }>(sql`
+    SELECT k.i::int - 1 AS i
+    FROM unnest(${sql.param(page.map((e) => e.sourceId))}::text[], ${sql.param(page.map((e) => e.externalId))}::text[])
+      WITH ORDINALITY AS k(source_id, external_id, i)
+    JOIN time_entries te ON te.source_id = k.source_id AND te.external_id = k.external_id`);
+  const isKnown = new Uint8Array(page.length);
+  for (const r of known) isKnown[r.i] = 1;
+  const fresh: number[] = [];
+  const held: number[] = [];
+  for (let i = 0; i < page.length; i++) (isKnown[i] ? held : fresh).push(i);
+  const inserted = fresh.length > 0 ? await s.copyIn('time_entries', TO_COPY, copyRows(page, fresh, runId)) : 0;
+  const rest = await upsertInSession(s, page, held, runId);
+  return { inserted: inserted + rest.inserted, updated: rest.updated, unchanged: rest.unchanged, held: held.length };
+}
+
+/**
+ * Per ledger, the sources whose last large page held known keys: their next page is probed
+ * first rather than COPYed optimistically (a re-sync of an unchanged sheet would otherwise
+ * fail one COPY per page). A page that turns out all new clears the mark.
+ */
+const knownKeysSeen = new WeakMap<Ledger, Set<string>>();
+
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/**
+ * Set-based upsert of one page of entries: new keys are inserted at revision 1; a changed hash
+ * (or a deleted entry that came back) bumps the revision and sends the entry back to `new` for
+ * re-pricing; every seen entry is stamped with the run, which is how snapshot sources detect
+ * deletions. On a server, large pages use COPY (see upsertLarge); otherwise one statement
+ * with the page's columns as arrays.
+ */
+export async function upsertEntries(ledger: Ledger, entries: TimeEntry[], runId: string): Promise<UpsertCounts> {
+  if (entries.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  const page = distinctEntries(entries);
+  const repeated = entries.length - page.length;
+  const r =
+    ledger.bulk && page.length >= COPY_THRESHOLD
+      ? await upsertLarge(ledger, ledger.bulk.bind(ledger), page, runId)
+      : (await ledger.rows<UpsertRow>(upsertStatement(unnestInput(columnsOf(page, page.map((_, i) => i))), runId)))[0]!;
+  return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged + repeated };
+}
+
+/** A large page on a server: all-new COPY, probed COPY, or conflict-aware, each falling back to the next on a unique violation. */
+async function upsertLarge(ledger: Ledger, bulk: NonNullable<Ledger['bulk']>, page: TimeEntry[], runId: string): Promise<UpsertRow> {
+  let seen = knownKeysSeen.get(ledger);
+  if (!seen) knownKeysSeen.set(ledger, (seen = new Set()));
+  const sources = [...new Set(page.map((e) => e.sourceId))];
+  const fallback = (err: unknown) => {
+    if (!isUniqueViolation(err)) throw err;
+  };
+  if (!sources.some((id) => seen.has(id))) {
+    try {
+      return await bulk((s) => upsertAllNew(s, page, runId));
+    } catch (err) {
+      fallback(err);
+    }
+  }
+  try {
+    const r = await bulk((s) => upsertProbed(s, page, runId));
+    for (const id of sources) {
+      if (r.held > 0) seen.add(id);
+      else seen.delete(id);
+    }
+    return r;
+  } catch (err) {
+    // Another writer inserted one of the keys after the probe.
+    fallback(err);
+  }
+  for (const id of sources) seen.add(id);
+  const all = page.map((_, i) => i);
+  return bulk((s) => upsertInSession(s, page, all, runId));
 }
 
 /**

@@ -172,7 +172,7 @@ async function withRollback<T>(ledger: Ledger, fn: (scoped: Ledger) => Promise<T
         ...ledger,
         rows: tx.rows.bind(tx),
         // The bulk path uses its own connection, which would escape the rollback.
-        copyThen: undefined,
+        bulk: undefined,
         // Inner "transactions" just run inside the outer one.
         transaction: (inner) => inner(tx),
       };

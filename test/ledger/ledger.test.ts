@@ -87,6 +87,62 @@ describe.each(drivers)('ledger on $name', (driver) => {
     expect(row).toEqual({ notes: 'tab\there \\ back\nslash', revision: 1 });
   });
 
+  it('Given a large page mixing new keys, an edited row, a row back after deletion and a repeated key When upserted Then each is counted and stored as such', async () => {
+    const stored = Array.from({ length: 700 }, (_, i) => entry({ externalId: `k-${i}` }));
+    expect(await upsertEntries(ledger, stored, 'r1')).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
+    await upsertEntries(ledger, stored.slice(1), 'r2');
+    expect(await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null })).toBe(1); // k-0
+    const page = [
+      ...Array.from({ length: 300 }, (_, i) => entry({ externalId: `new-${i}`, notes: `new ${i}` })),
+      ...stored.slice(0, 400),
+      entry({ externalId: 'new-5', notes: 'new 5, corrected further down the same page' }),
+    ];
+    page[300 + 9] = entry({ externalId: 'k-9', durationSeconds: 3600, end: '2026-03-02T09:00:00.000Z' });
+    expect(await upsertEntries(ledger, page, 'r3')).toEqual({ inserted: 300, updated: 2, unchanged: 399 });
+    const rows = await ledger.rows<{ external_id: string; revision: number; status: string; last_seen_run: string; deleted: boolean; notes: string | null }>(sql`
+      SELECT external_id, revision, status, last_seen_run, deleted_at IS NOT NULL AS deleted, data->>'notes' AS notes
+      FROM time_entries WHERE external_id IN ('k-0', 'k-9', 'k-10', 'new-0', 'new-5') ORDER BY external_id`);
+    expect(rows).toEqual([
+      { external_id: 'k-0', revision: 3, status: 'new', last_seen_run: 'r3', deleted: false, notes: null },
+      { external_id: 'k-10', revision: 1, status: 'new', last_seen_run: 'r3', deleted: false, notes: null },
+      { external_id: 'k-9', revision: 2, status: 'new', last_seen_run: 'r3', deleted: false, notes: null },
+      { external_id: 'new-0', revision: 1, status: 'new', last_seen_run: 'r3', deleted: false, notes: 'new 0' },
+      { external_id: 'new-5', revision: 1, status: 'new', last_seen_run: 'r3', deleted: false, notes: 'new 5, corrected further down the same page' },
+    ]);
+    const [count] = await ledger.rows<{ n: number; seen: number }>(sql`
+      SELECT count(*)::int AS n, count(*) FILTER (WHERE last_seen_run = 'r3')::int AS seen FROM time_entries`);
+    expect(count).toEqual({ n: 1000, seen: 700 });
+  });
+
+  it('Given two writers storing the same large page at once, for a source new to the ledger and for one it already holds When both finish Then every key is stored once at revision 1 and the counts add up', async () => {
+    // A source whose last page held known keys is probed before its COPY; a new one is COPYed
+    // straight away: the race is lost at a different step in each, and both must fall back.
+    const held = Array.from({ length: 600 }, (_, i) => entry({ sourceId: 'held', externalId: `old-${i}` }));
+    await upsertEntries(ledger, held, 'r0');
+    await upsertEntries(ledger, held, 'r0');
+    for (const sourceId of [`fresh-${Date.now()}`, 'held']) {
+      const page = Array.from({ length: 600 }, (_, i) => entry({ sourceId, externalId: `both-${i}` }));
+      const [a, b] = await Promise.all([upsertEntries(ledger, page, 'ra'), upsertEntries(ledger, page, 'rb')]);
+      expect({ inserted: a.inserted + b.inserted, updated: a.updated + b.updated, unchanged: a.unchanged + b.unchanged }).toEqual({
+        inserted: 600,
+        updated: 0,
+        unchanged: 600,
+      });
+      const [count] = await ledger.rows<{ n: number; revisions: number[] }>(sql`
+        SELECT count(*)::int AS n, array_agg(DISTINCT revision) AS revisions FROM time_entries WHERE source_id = ${sourceId}`);
+      expect(count).toEqual({ n: 1200 - (sourceId === 'held' ? 0 : 600), revisions: [1] });
+    }
+  });
+
+  it('Given a large page the database rejects part-way When upserted Then the error names the bad value, nothing of that page is stored, and the next page is stored', async () => {
+    const page = Array.from({ length: 600 }, (_, i) => entry({ externalId: `bad-${i}` }));
+    page[550] = entry({ externalId: 'bad-550', date: '2026-02-30' });
+    await expect(upsertEntries(ledger, page, 'r1')).rejects.toThrow(/2026-02-30/);
+    expect(await ledger.rows(sql`SELECT 1 FROM time_entries`)).toEqual([]);
+    page[550] = entry({ externalId: 'bad-550' });
+    expect(await upsertEntries(ledger, page, 'r2')).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
+  });
+
   it('Given a stored entry When its hours change Then it gets revision 2 and is re-priced', async () => {
     await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
     await pipeline();
