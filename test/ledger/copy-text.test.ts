@@ -9,8 +9,10 @@ function reference(rows: Array<Array<string | number | boolean | null>>): string
   return rows.map((r) => `${r.map(field).join('\t')}\n`).join('');
 }
 
-function written(rows: Array<Array<string | number | boolean | null>>): Buffer[] {
+/** Written row by row; with `streamed`, the filled pieces are taken after each row, as the ledger streams them. */
+function written(rows: Array<Array<string | number | boolean | null>>, streamed = false): Buffer[] {
   const w = new CopyWriter();
+  const out: Buffer[] = [];
   for (const r of rows) {
     r.forEach((v, i) => {
       const last = i === r.length - 1;
@@ -18,8 +20,10 @@ function written(rows: Array<Array<string | number | boolean | null>>): Buffer[]
       else if (v === null) w.text(null, last);
       else w.value(v, last);
     });
+    if (streamed && w.hasFull) out.push(...w.takeFull());
   }
-  return w.take();
+  if (streamed) expect(w.hasFull).toBe(false);
+  return [...out, ...w.take()];
 }
 
 describe('CopyWriter', () => {
@@ -33,8 +37,8 @@ describe('CopyWriter', () => {
       fc.constant(null),
     );
     fc.assert(
-      fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 6 }), { maxLength: 30 }), (rows) => {
-        const pieces = written(rows);
+      fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 6 }), { maxLength: 30 }), fc.boolean(), (rows, streamed) => {
+        const pieces = written(rows, streamed);
         expect(Buffer.concat(pieces).toString('utf8')).toBe(reference(rows));
         expect(pieces.every((p) => p.length > 0)).toBe(true);
       }),
@@ -42,9 +46,9 @@ describe('CopyWriter', () => {
     );
   });
 
-  it('Given many rows, when written, then they are cut into pieces of at most 64 KB', () => {
+  it.each([false, true])('Given many rows, when written (pieces taken as they fill: %s), then they are cut into pieces of at most 64 KB', (streamed) => {
     const rows = Array.from({ length: 5000 }, (_, i) => [`row ${i}`, i, i % 2 === 0, 'x'.repeat(100)]);
-    const pieces = written(rows);
+    const pieces = written(rows, streamed);
     expect(pieces.length).toBeGreaterThan(5);
     expect(pieces.every((p) => p.length <= 64 * 1024)).toBe(true);
     expect(Buffer.concat(pieces).toString('utf8')).toBe(reference(rows));
