@@ -42,7 +42,9 @@ export async function unbilledReport(q: Queryable, clientId?: string): Promise<U
       count(DISTINCT te.id) FILTER (WHERE te.status = 'excluded')::int AS excluded,
       count(DISTINCT te.id) FILTER (WHERE te.status = 'unpriced')::int AS unpriced
     FROM time_entries te LEFT JOIN rated_lines rl ON rl.entry_id = te.id
-    WHERE te.deleted_at IS NULL AND te.client_id IS NOT NULL ${clientId ? sql`AND te.client_id = ${clientId}` : sql``}
+    WHERE te.deleted_at IS NULL AND te.client_id IS NOT NULL
+      -- Written on COALESCE(client_id, '') so the rate-order index serves it.
+      ${clientId ? sql`AND COALESCE(te.client_id, '') = ${clientId}` : sql``}
     GROUP BY te.client_id ORDER BY te.client_id`);
   const n = (v: string | null) => v ?? '0';
   return rows.map((r) => ({
