@@ -59,6 +59,9 @@ export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
 
+/** Loaded on first use (only a server ledger COPYs), then kept: an import() per call costs a module-loader round trip. */
+let copyStreams: Promise<typeof import('pg-copy-streams')> | undefined;
+
 /**
  * COPY `copyText` into `table (columns)` over a node-postgres client; resolves to the rows
  * copied (see BulkSession.copyIn). Pieces are written one by one as the iterable yields them,
@@ -67,7 +70,7 @@ export function isUniqueViolation(err: unknown): boolean {
  * violation) by an 'error' event and then must not be written to again, so every write checks.
  */
 export async function copyIn(conn: ClientBase, table: string, columns: readonly string[], copyText: Iterable<Buffer>): Promise<number> {
-  const { from: copyFrom } = await import('pg-copy-streams');
+  const { from: copyFrom } = await (copyStreams ??= import('pg-copy-streams'));
   const copy = conn.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
   let failed: unknown;
   const done = finished(copy).catch((err: unknown) => {
@@ -121,6 +124,8 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
     /* idle client errors surface on the next query; do not crash the process */
   });
   const db = drizzle(pool, { schema });
+  const { PgDialect } = await import('drizzle-orm/pg-core');
+  const dialect = new PgDialect();
   // Serialise concurrent start-ups of several workers: one applies migrations, the others wait.
   const client = await pool.connect();
   try {
@@ -140,8 +145,6 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
     },
     transaction: transactionRunner(db as unknown as LedgerDb),
     async bulk<T>(fn: (session: BulkSession) => Promise<T>): Promise<T> {
-      const { PgDialect } = await import('drizzle-orm/pg-core');
-      const dialect = new PgDialect();
       const conn = await pool.connect();
       try {
         await conn.query('BEGIN');
