@@ -2,10 +2,11 @@
  * npm run bench:ingest — the spreadsheet ingest path on a generated 1,000,000-row Dutch CSV
  * (HOURBRIDGE_BENCH_ROWS to scale down), with the example config's mapping, clients and rate
  * cards. In one run it reports:
- *   1. raw csv-parse rows/s (stream parse, count records, the connector's parser options) —
- *      measured right before and right after (2) and averaged, so load drift hits both alike;
+ *   1. raw csv-parse rows/s (stream parse, count records, the connector's parser options);
  *   2. Hourbridge parse + normalise + rate rows/s: the csv connector's read, normalisePage and
- *      rates.price per page, no ledger (goal ≥ 50 % of 1: pipelineVsRaw);
+ *      rates.price per page, no ledger (goal ≥ 50 % of 1: pipelineVsRaw). Runs of 1 and 2
+ *      alternate, 1 first and last (HOURBRIDGE_BENCH_PARSE_RUNS runs of 2, default 3), and the
+ *      medians are compared: one allocation-heavy parse run varies by up to 2x here;
  *   3. ledger ingest rows/s into PostgreSQL (upsertEntries per batch as the pull stage writes
  *      them: consecutive pages up to LEDGER_BATCH_ENTRIES; fresh database) next to
  *   4. a raw COPY of the same rows (the columns the ledger stores, the JSON of each entry
@@ -25,6 +26,8 @@
  * would be; the report gives the main thread's busy time per row next to raw csv-parse's.
  */
 import { fork } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,17 +51,23 @@ import { LEDGER_BATCH_ENTRIES, normalisePage } from '../src/stages/pull.stage';
 import { createTestDatabase, postgresAvailable } from '../test/support/services';
 import { writeCsvFile } from './support/csv-file';
 import { DUTCH_HEADER, dutchHoursRow } from './support/dutch-hours';
-import { perSec, printTable, round2, timed, type BenchRow } from './support/report';
+import { median, perSec, printTable, round2, timed, type BenchRow } from './support/report';
 import { RssSampler, processPeakRssMb } from './support/rss';
 
 const CHILD = process.env.HOURBRIDGE_BENCH_CHILD;
 const ROWS = Number(process.env.HOURBRIDGE_BENCH_ROWS ?? 1_000_000);
+/** Pipeline runs (each between two raw runs); the medians of both sides are compared. */
+const PARSE_RUNS = Math.max(1, Number(process.env.HOURBRIDGE_BENCH_PARSE_RUNS ?? 3));
 const PGLITE_ROWS = Math.min(ROWS, Number(process.env.HOURBRIDGE_BENCH_PGLITE_ROWS ?? 200_000));
 /** The csv connector's own default unless HOURBRIDGE_BENCH_PAGE says otherwise. */
 const PAGE = Number(process.env.HOURBRIDGE_BENCH_PAGE ?? (CsvConfigSchema.shape.pageSize.parse(undefined) as number));
 /** HOURBRIDGE_BENCH_POSTGRES=0 skips the PostgreSQL runs (quick parse-path runs). */
 const WITH_POSTGRES = process.env.HOURBRIDGE_BENCH_POSTGRES !== '0';
 const RSS_GOAL_MB = 512;
+
+setFlagsFromString('--expose-gc');
+/** V8's full collection (exposed through a fresh context, as the flag came after start-up). */
+const collectGarbage = runInNewContext('gc') as () => void;
 
 const log = pino({ level: 'warn' }, pino.destination(2));
 const dir = CHILD ?? mkdtempSync(join(tmpdir(), 'hourbridge-bench-'));
@@ -273,17 +282,27 @@ try {
   console.error(`generated ${ROWS.toLocaleString('en')} rows (${Math.round(bytes / 1e6)} MB) in ${((performance.now() - tGen) / 1000).toFixed(1)} s`);
   rss.reset();
 
-  const raw1 = await rawParse();
-  const pipe = await pipelineRun();
-  const raw2 = await rawParse();
+  // Raw and pipeline runs alternate (raw first and last), and each side's median is compared: a
+  // single allocation-heavy parse run on this kind of machine varies by up to 2x between runs.
+  // A full collection before each run, so no run pays for the garbage of the one before it.
+  const raws = [(collectGarbage(), await rawParse())];
+  const pipes: Array<Awaited<ReturnType<typeof pipelineRun>>> = [];
+  for (let i = 0; i < PARSE_RUNS; i++) {
+    collectGarbage();
+    pipes.push(await pipelineRun());
+    collectGarbage();
+    raws.push(await rawParse());
+  }
   phase('parse');
-  if (raw1.rows !== ROWS || pipe.rows !== ROWS) throw new Error(`row counts differ: generated ${ROWS}, raw ${raw1.rows}, pipeline ${pipe.rows}`);
+  for (const r of [...raws, ...pipes]) if (r.rows !== ROWS) throw new Error(`row counts differ: generated ${ROWS}, a run read ${r.rows}`);
+  const pipe = [...pipes].sort((a, b) => a.ms - b.ms)[pipes.length >> 1]!;
   if (pipe.entries !== ROWS) throw new Error(`${ROWS - pipe.entries} generated rows were not accepted (${pipe.quarantined} quarantined)`);
-  const rawMs = (raw1.ms + raw2.ms) / 2;
+  const rawMs = median(raws.map((r) => r.ms));
   const parseThread = source.parseThread === 'on' || (source.parseThread === 'auto' && bytes >= PARSE_THREAD_MIN_BYTES);
   const usPerRow = (ms: number) => round2((ms * 1000) / ROWS);
   const rawPerSec = perSec(ROWS, rawMs);
-  console.error(`parse: raw ${perSec(ROWS, raw1.ms)} / ${perSec(ROWS, raw2.ms)} rows/s, pipeline ${perSec(ROWS, pipe.ms)} rows/s`);
+  const runsText = (runs: Array<{ ms: number }>) => runs.map((r) => perSec(ROWS, r.ms).toLocaleString('en')).join(' / ');
+  console.error(`parse rows/s: raw ${runsText(raws)}; pipeline ${runsText(pipes)}`);
 
   const pgUp = WITH_POSTGRES && (await postgresAvailable());
   const pgRes = pgUp ? await postgresRun() : undefined;
@@ -295,7 +314,7 @@ try {
   const lite = PGLITE_ROWS > 0 ? await pgliteInChild() : undefined;
 
   const rows: BenchRow[] = [
-    { name: 'raw csv-parse (stream, count records)', rows: ROWS, ms: rawMs, note: 'mean of a run before and after the pipeline' },
+    { name: 'raw csv-parse (stream, count records)', rows: ROWS, ms: rawMs, note: `median of ${raws.length} runs, alternating with the pipeline's: ${runsText(raws)} rows/s` },
     {
       name: 'parse + normalise + rate (no ledger)',
       rows: ROWS,
@@ -303,7 +322,7 @@ try {
       vs: { label: 'raw csv-parse', perSec: rawPerSec },
       goal: 0.5,
       note:
-        `${pipe.lines.toLocaleString('en')} lines, ${pipe.excluded.toLocaleString('en')} excluded; ` +
+        `median of ${pipes.length} runs (${runsText(pipes)} rows/s); ${pipe.lines.toLocaleString('en')} lines, ${pipe.excluded.toLocaleString('en')} excluded; ` +
         (parseThread
           ? `parsed on a worker thread, main thread busy ${usPerRow(pipe.mainBusyMs)} µs/row (raw parse ${usPerRow(rawMs)} µs/row)`
           : 'parsed on the main thread'),
@@ -334,6 +353,8 @@ try {
       pageSize: PAGE,
       rawCsvRowsPerSec: rawPerSec,
       pipelineRowsPerSec: perSec(ROWS, pipe.ms),
+      rawCsvRunsRowsPerSec: raws.map((r) => perSec(ROWS, r.ms)),
+      pipelineRunsRowsPerSec: pipes.map((r) => perSec(ROWS, r.ms)),
       pipelineVsRaw,
       parseThread,
       pipelineMainThreadUsPerRow: usPerRow(pipe.mainBusyMs),

@@ -15,6 +15,13 @@ export interface BenchRow {
 export const perSec = (rows: number, ms: number): number => (ms > 0 ? Math.round(rows / (ms / 1000)) : 0);
 export const round2 = (x: number): number => Math.round(x * 100) / 100;
 
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /** Ratio of a run's rate to its baseline rate (2 decimals). */
 export function ratioOf(r: BenchRow): number | undefined {
   return r.vs ? round2(perSec(r.rows, r.ms) / r.vs.perSec) : undefined;
