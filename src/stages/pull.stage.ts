@@ -172,16 +172,30 @@ export async function pullSource(args: {
     args.onPage?.(summary);
   };
 
-  for await (const page of pages) {
-    const normalised = normalisePage(page, source, connector, clients, ctx);
-    batch.records += page.records.length;
-    for (const e of normalised.entries) batch.entries.push(e);
-    for (const q of normalised.quarantine) batch.quarantine.push(q);
-    for (const r of normalised.acceptedRefs) batch.acceptedRefs.push(r);
-    batch.skipped += normalised.skipped;
-    if (page.cursor || page.reconcile || page.deletedExternalIds?.length) await write(page);
-    else if (batch.entries.length + batch.quarantine.length >= LEDGER_BATCH_ENTRIES) await write();
+  // One write may be in flight while the next pages are read and normalised (a server ledger
+  // loads one batch while this process prepares the next). Writes still run one after another
+  // in read order, so a cursor is committed only after every entry read before it; a failed
+  // write stops the read at the next batch, and a failed read waits for the write in flight.
+  let inFlight: Promise<void> = Promise.resolve();
+  const startWrite = async (last?: SourcePage) => {
+    await inFlight;
+    inFlight = write(last);
+    inFlight.catch(() => undefined); // observed by the next startWrite or below
+  };
+  try {
+    for await (const page of pages) {
+      const normalised = normalisePage(page, source, connector, clients, ctx);
+      batch.records += page.records.length;
+      for (const e of normalised.entries) batch.entries.push(e);
+      for (const q of normalised.quarantine) batch.quarantine.push(q);
+      for (const r of normalised.acceptedRefs) batch.acceptedRefs.push(r);
+      batch.skipped += normalised.skipped;
+      if (page.cursor || page.reconcile || page.deletedExternalIds?.length) await startWrite(page);
+      else if (batch.entries.length + batch.quarantine.length >= LEDGER_BATCH_ENTRIES) await startWrite();
+    }
+    if (batch.records > 0) await startWrite();
+  } finally {
+    await inFlight;
   }
-  if (batch.records > 0) await write();
   return summary;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Cursor, MapResult, RawRecord, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import type { SourceConfig } from '../../src/config/schema';
@@ -76,6 +77,68 @@ describe('pull stage batching', () => {
     expect(progress.map((p) => p.read)).toEqual([LEDGER_BATCH_ENTRIES, 2 * LEDGER_BATCH_ENTRIES, total]);
     expect(await count(ledger, 'time_entries')).toBe(total - quarantined);
     expect(await count(ledger, 'quarantine')).toBe(quarantined);
+  });
+
+  /** The ledger, with every statement delayed (and the `failAt`-th entry upsert failing), noting how many run at once. */
+  function slowLedger(inner: Ledger, delayMs: number, failAt = 0) {
+    const dialect = new PgDialect();
+    const state = { active: 0, maxActive: 0, upserts: 0 };
+    const wrapped: Ledger = {
+      ...inner,
+      async rows<T>(query: SQL): Promise<T[]> {
+        state.active++;
+        state.maxActive = Math.max(state.maxActive, state.active);
+        try {
+          await new Promise((r) => setTimeout(r, delayMs));
+          if (dialect.sqlToQuery(query).sql.includes('INSERT INTO time_entries') && ++state.upserts === failAt) throw new Error('disk full');
+          return await inner.rows<T>(query);
+        } finally {
+          state.active--;
+        }
+      },
+    };
+    return { ledger: wrapped, state };
+  }
+
+  it('Given a slow ledger, when many pages are pulled, then the next batch is read while one is written, writes never overlap, and every record is stored once', async () => {
+    const PAGE = 250;
+    const pagesPerBatch = LEDGER_BATCH_ENTRIES / PAGE;
+    const total = 3 * LEDGER_BATCH_ENTRIES;
+    const events: string[] = [];
+    const connector = pagedSource(async function* () {
+      for (let from = 0, k = 1; from < total; from += PAGE, k++) {
+        events.push(`read ${k}`);
+        yield { stream: 'time_entries', records: records(from, PAGE, undefined, 's'), cursor: null };
+      }
+    });
+    const slow = slowLedger(ledger, 20);
+    const summary = await pullSource({ ledger: slow.ledger, source, connector, clients, ctx: ctx(), runId: 'run-3', onPage: (p) => events.push(`written ${p.read}`) });
+    expect(summary).toMatchObject({ read: total, inserted: total, quarantined: 0 });
+    // Sequential writing would read page 9 only after the first batch is written.
+    expect(events.indexOf(`read ${pagesPerBatch + 1}`)).toBeLessThan(events.indexOf(`written ${LEDGER_BATCH_ENTRIES}`));
+    expect(events.filter((e) => e.startsWith('written'))).toEqual([1, 2, 3].map((k) => `written ${k * LEDGER_BATCH_ENTRIES}`));
+    expect(slow.state.maxActive).toBe(1);
+    const rows = await ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 's%'`);
+    expect(rows[0]!.n).toBe(total);
+  });
+
+  it('Given a ledger write that fails, when pulled, then the pull fails with it, no later cursor is committed and the source is read no further', async () => {
+    const cursor = (k: number): Cursor => ({ page: k });
+    let read = 0;
+    const connector = pagedSource(async function* () {
+      for (let k = 1; k <= 10; k++) {
+        read = k;
+        yield { stream: 'time_entries', records: records(k * 10, 10, undefined, 'w'), cursor: cursor(k) };
+      }
+    });
+    await ledger.rows(sql`DELETE FROM sync_cursors WHERE source_id = 'pages'`);
+    const slow = slowLedger(ledger, 5, 2);
+    await expect(pullSource({ ledger: slow.ledger, source, connector, clients, ctx: ctx(), runId: 'run-4' })).rejects.toThrow('disk full');
+    expect((await getCursors(ledger, 'pages')).time_entries).toEqual(cursor(1));
+    const rows = await ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 'w%'`);
+    expect(rows[0]!.n).toBe(10);
+    // Page 3 is read while page 2 is written; its write never starts.
+    expect(read).toBe(3);
   });
 
   it('Given pages that carry cursors and a read that fails on the fourth, when pulled, then the third cursor is committed with the entries before it and nothing after', async () => {
