@@ -143,6 +143,16 @@ describe.each(drivers)('ledger on $name', (driver) => {
     expect(await upsertEntries(ledger, page, 'r2')).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
   });
 
+  it('Given a page of several megabytes with a bad value near its start When upserted Then the error names the value, nothing is stored, and the ledger goes on working', async () => {
+    // On a server the COPY is rejected while most of the page is still to be sent (see copyIn).
+    const long = 'x'.repeat(2000);
+    const page = Array.from({ length: 5000 }, (_, i) => entry({ externalId: `mb-${i}`, notes: `${i} ${long}` }));
+    page[20] = entry({ externalId: 'mb-20', start: 'not-a-time' });
+    await expect(upsertEntries(ledger, page, 'r1')).rejects.toThrow(/not-a-time/);
+    expect(await ledger.rows(sql`SELECT 1 FROM time_entries`)).toEqual([]);
+    expect(await upsertEntries(ledger, page.slice(21, 621), 'r2')).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
+  });
+
   it('Given a stored entry When its hours change Then it gets revision 2 and is re-priced', async () => {
     await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
     await pipeline();
