@@ -74,19 +74,29 @@ export async function assembleClient(ledger: Ledger, client: ClientConfig, rates
 
 async function assembleLocked(tx: Queryable, client: ClientConfig, rates: CompiledRates): Promise<AssembleSummary> {
   const summary: AssembleSummary = { drafted: 0, updated: 0, unchanged: 0, emptied: 0, corrections: 0, released: 0 };
-  const rows = await tx.rows<CandidateRow>(sql`
-    SELECT te.id::int AS "entryId", te.source_id || ':' || te.external_id AS "entryKey", te.revision, te.client_id AS "clientId",
+  // The candidates: this client's priced entries on no live invoice, and every entry live on one
+  // of its invoices that is open, or approved and changed since. Two index-served halves (the
+  // rate-order index by client; invoices by client, then their links): one query with the OR
+  // across both joined tables read every entry of the ledger for every client.
+  const entryColumns = sql`te.id::int AS "entryId", te.source_id || ':' || te.external_id AS "entryKey", te.revision, te.client_id AS "clientId",
       (te.client_id = ${client.id} AND te.deleted_at IS NULL AND te.status IN ('rated','drafted','billed')) AS eligible,
       te.data->>'notes' AS notes,
-      COALESCE((SELECT json_agg(rl.data ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::json) AS lines,
-      i.id::int AS "invoiceId", i.key AS "invoiceKey", i.status AS "invoiceStatus",
-      l.entry_revision AS "linkedRevision", l.lines AS "linkedLines", l.credit
+      COALESCE((SELECT json_agg(rl.data ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::json) AS lines`;
+  const rows = await tx.rows<CandidateRow>(sql`
+    SELECT ${entryColumns},
+      NULL::int AS "invoiceId", NULL::text AS "invoiceKey", NULL::text AS "invoiceStatus",
+      NULL::int AS "linkedRevision", NULL::jsonb AS "linkedLines", NULL::jsonb AS credit
     FROM time_entries te
-    LEFT JOIN invoice_entries l ON l.entry_id = te.id AND l.live
-    LEFT JOIN invoices i ON i.id = l.invoice_id
-    WHERE (te.client_id = ${client.id} AND l.entry_id IS NULL AND te.status IN ('rated','drafted') AND te.deleted_at IS NULL)
-       OR (i.client_id = ${client.id} AND i.status IN ('draft','pushed','failed'))
-       OR (i.client_id = ${client.id} AND i.status IN ('approved','paid') AND te.revision > l.entry_revision)`);
+    WHERE COALESCE(te.client_id, '') = ${client.id} AND te.status IN ('rated','drafted') AND te.deleted_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM invoice_entries l WHERE l.entry_id = te.id AND l.live)
+    UNION ALL
+    SELECT ${entryColumns},
+      i.id::int, i.key, i.status, l.entry_revision, l.lines, l.credit
+    FROM invoices i
+    JOIN invoice_entries l ON l.invoice_id = i.id AND l.live
+    JOIN time_entries te ON te.id = l.entry_id
+    WHERE i.client_id = ${client.id}
+      AND (i.status IN ('draft','pushed','failed') OR (i.status IN ('approved','paid') AND te.revision > l.entry_revision))`);
 
   const openInvoices = await tx.rows<OpenInvoice>(sql`
     SELECT id::int AS id, key, period_label AS "periodLabel", destination_id AS "destinationId", sequence,
