@@ -97,32 +97,44 @@ async function execute(
   const [{ t: startedAt }] = await ledger.rows<{ t: string }>(sql`SELECT now()::text AS t`) as [{ t: string }];
 
   const sources: PullSummary[] = [];
+  // Each phase's log line carries its duration (ms), so a slow run shows where it spent its time.
+  let mark = performance.now();
+  const lap = () => {
+    const at = performance.now();
+    const ms = Math.round(at - mark);
+    mark = at;
+    return ms;
+  };
   for (const source of config.sources) {
     progress.phase(`read ${source.id}`);
     const connector = sourceConnectorFor(source.kind);
     const s = await pullSource({ ledger, source, connector, clients, ctx: { ...ctx, log: runLog.child({ source: source.id }) }, runId, onPage: (p) => progress.update(p.read) });
     progress.done();
-    runLog.info({ source: source.id, read: s.read, accepted: s.accepted, unchanged: s.unchanged, quarantined: s.quarantined, deleted: s.deleted }, 'source read');
+    runLog.info({ source: source.id, read: s.read, accepted: s.accepted, unchanged: s.unchanged, quarantined: s.quarantined, deleted: s.deleted, ms: lap() }, 'source read');
     sources.push(s);
   }
 
   progress.phase('price');
   const rate: RateSummary = await rateStale({ ledger, rates: config.rates, clients, onProgress: (n) => progress.update(n) });
   progress.done();
+  runLog.info({ ...rate, ms: lap() }, 'priced');
 
   // Status back before assembly: approved drafts must be locked before they are rebuilt.
   // Not in preview: a token refresh inside the rolled-back transaction would lose the rotated token.
   const statuses = dryRun ? { checked: 0, changed: 0, alerts: [] as string[] } : await pollStatuses({ destinations: config.destinations, connectors: destinationConnectorMap(), ctx });
+  runLog.info({ checked: statuses.checked, changed: statuses.changed, ms: lap() }, 'statuses polled');
 
   progress.phase('assemble');
   const assembled: AssembleSummary = await assembleAll(ledger, config.clients, config.rates);
   progress.done();
+  runLog.info({ ...assembled, ms: lap() }, 'assembled');
 
   let push: PushSummary = { written: 0, failed: 0, locked: 0, alerts: [] };
   if (!dryRun) {
     progress.phase('write');
     push = await pushPending({ ledger, destinations: config.destinations, connectors: destinationConnectorMap(), ctx, runId });
     progress.done();
+    runLog.info({ written: push.written, failed: push.failed, locked: push.locked, ms: lap() }, 'written');
     if (push.alerts.length > 0) await recordEvent(ledger, runId, 'run.alerts', null, push.alerts);
   }
 
