@@ -3,6 +3,7 @@ import type { InvoiceDraft } from '../domain/invoice';
 import type { RatedLine } from '../domain/rated-line';
 import type { PreviousWrite } from '../connectors/contract';
 import type { Ledger, Queryable } from './db';
+import { jsonRows } from './json-rows';
 
 export const OPEN_STATUSES = ['draft', 'pushed', 'failed'] as const;
 export const LOCKED_STATUSES = ['approved', 'paid'] as const;
@@ -143,8 +144,9 @@ export async function applyRemoteStatus(
         if (links.length > 0) {
           await tx.rows(sql`
             INSERT INTO invoice_entries (entry_id, invoice_id, entry_revision, live, lines, credit)
-            SELECT e, ${inv.id}, r, true, l::jsonb, c::jsonb FROM unnest(${sql.param(ids)}::bigint[], ${sql.param(links.map((l) => l.revision))}::int[],
-              ${sql.param(links.map((l) => JSON.stringify(l.lines)))}::text[], ${sql.param(links.map((l) => (l.credit ? JSON.stringify(l.credit) : null)))}::text[]) AS t(e, r, l, c)`);
+            SELECT u.e, ${inv.id}, u.r, true, d.v->'lines', NULLIF(d.v->'credit', 'null'::jsonb)
+            FROM unnest(${sql.param(ids)}::bigint[], ${sql.param(links.map((l) => l.revision))}::int[]) WITH ORDINALITY AS u(e, r, n)
+            JOIN ${jsonRows(links.map((l) => ({ lines: l.lines, credit: l.credit ?? null })))} AS d(v, n) USING (n)`);
         }
         await tx.rows(sql`
           UPDATE invoices SET draft = ${JSON.stringify(inv.snapshot.draft)}::jsonb, content_hash = pushed_hash,

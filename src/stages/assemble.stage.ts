@@ -4,6 +4,7 @@ import type { BillingPeriod, InvoiceDraft } from '../domain/invoice';
 import type { RatedLine } from '../domain/rated-line';
 import type { Ledger, Queryable } from '../ledger/db';
 import type { LinkSnapshot } from '../ledger/invoices.repository';
+import { jsonRows } from '../ledger/json-rows';
 import type { CompiledRates } from '../rates/contract';
 import { buildInvoiceDraft, type BillingItem } from './invoice-builder';
 import { periodOf } from './periods';
@@ -210,9 +211,9 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
     if (w.links.length > 0) {
       await tx.rows(sql`
         INSERT INTO invoice_entries (entry_id, invoice_id, entry_revision, live, lines, credit)
-        SELECT e, ${invoiceId}, r, true, l::jsonb, c::jsonb
-        FROM unnest(${sql.param(w.links.map((l) => l.entryId))}::bigint[], ${sql.param(w.links.map((l) => l.revision))}::int[],
-          ${sql.param(w.links.map((l) => JSON.stringify(l.lines)))}::text[], ${sql.param(w.links.map((l) => (l.credit ? JSON.stringify(l.credit) : null)))}::text[]) AS t(e, r, l, c)
+        SELECT u.e, ${invoiceId}, u.r, true, d.v->'lines', NULLIF(d.v->'credit', 'null'::jsonb)
+        FROM unnest(${sql.param(w.links.map((l) => l.entryId))}::bigint[], ${sql.param(w.links.map((l) => l.revision))}::int[]) WITH ORDINALITY AS u(e, r, n)
+        JOIN ${jsonRows(w.links.map((l) => ({ lines: l.lines, credit: l.credit ?? null })))} AS d(v, n) USING (n)
         ON CONFLICT (entry_id, invoice_id) DO UPDATE SET entry_revision = EXCLUDED.entry_revision, live = true,
           lines = EXCLUDED.lines, credit = EXCLUDED.credit`);
       await tx.rows(sql`
