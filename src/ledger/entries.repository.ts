@@ -3,6 +3,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { TimeEntry } from '../domain/time-entry';
 import { isUniqueViolation, type BulkSession, type Ledger } from './db';
 import { CopyWriter } from './copy-text';
+import { jsonRows } from './json-rows';
 
 /**
  * Content hash of an entry: every field that can change what is billed or reported, and
@@ -75,7 +76,7 @@ const STAGE = 'hb_stage_entries';
 interface Columns {
   source: string[]; ext: string[]; hash: string[]; client: Array<string | null>; worker: string[]; date: string[];
   start: Array<string | null>; end: Array<string | null>; dur: number[]; brk: number[]; billable: boolean[];
-  approved: Array<boolean | null>; billed: boolean[]; data: string[];
+  approved: Array<boolean | null>; billed: boolean[]; entries: TimeEntry[];
 }
 
 /** The distinct entries of a page: if a page repeats a key the last one wins (a key must not reach a statement twice). */
@@ -101,7 +102,7 @@ function columnsOf(page: TimeEntry[], at: number[]): Columns {
     client: new Array<string | null>(n), worker: new Array<string>(n), date: new Array<string>(n),
     start: new Array<string | null>(n), end: new Array<string | null>(n), dur: new Array<number>(n),
     brk: new Array<number>(n), billable: new Array<boolean>(n), approved: new Array<boolean | null>(n),
-    billed: new Array<boolean>(n), data: new Array<string>(n),
+    billed: new Array<boolean>(n), entries: new Array<TimeEntry>(n),
   };
   for (let i = 0; i < n; i++) {
     const e = page[at[i]!]!;
@@ -118,7 +119,7 @@ function columnsOf(page: TimeEntry[], at: number[]): Columns {
     cols.billable[i] = e.billable;
     cols.approved[i] = e.approved;
     cols.billed[i] = e.billedAtSource;
-    cols.data[i] = JSON.stringify(e);
+    cols.entries[i] = e;
   }
   return cols;
 }
@@ -155,16 +156,18 @@ function* copyRows(page: TimeEntry[], at: ArrayLike<number>, runId?: string): Ge
   yield* w.take();
 }
 
-/** Column arrays unnested server-side into the rows of COLUMNS. */
+/** Column arrays unnested server-side into the rows of COLUMNS; the entries' JSON as one document (see jsonRows). */
 function unnestInput(cols: Columns): SQL {
   return sql`
-      SELECT * FROM unnest(
+      SELECT ${sql.raw(COLUMNS.filter((c) => c !== 'data').map((c) => `t.${c}`).join(', '))}, d.data
+      FROM unnest(
         ${sql.param(cols.source)}::text[], ${sql.param(cols.ext)}::text[], ${sql.param(cols.hash)}::text[],
         ${sql.param(cols.client)}::text[], ${sql.param(cols.worker)}::text[], ${sql.param(cols.date)}::date[],
         ${sql.param(cols.start)}::timestamptz[], ${sql.param(cols.end)}::timestamptz[], ${sql.param(cols.dur)}::int[],
         ${sql.param(cols.brk)}::int[], ${sql.param(cols.billable)}::bool[], ${sql.param(cols.approved)}::bool[],
-        ${sql.param(cols.billed)}::bool[], ${sql.param(cols.data)}::text[]
-      ) AS t(${sql.raw(COLUMNS.join(', '))})`;
+        ${sql.param(cols.billed)}::bool[]
+      ) WITH ORDINALITY AS t(${sql.raw(COLUMNS.filter((c) => c !== 'data').join(', '))}, n)
+      JOIN ${jsonRows(cols.entries)} AS d(data, n) USING (n)`;
 }
 
 /**
