@@ -48,10 +48,15 @@ interface OpenInvoice {
   status: string;
 }
 
+/** A link the period's invoice will hold; `liveOn`: the open invoice the entry is live on already with exactly this revision, lines and credit. */
+interface PlannedLink extends LinkSnapshot {
+  liveOn?: number;
+}
+
 interface PeriodWork {
   period: BillingPeriod;
   items: BillingItem[];
-  links: LinkSnapshot[];
+  links: PlannedLink[];
 }
 
 function minDate(lines: RatedLine[]): string {
@@ -140,7 +145,12 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
     const w = periodWork(eligible ? minDate(row.lines) : minDate(credit!.lines));
     if (credit) w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
     if (eligible) w.items.push({ entryKey: row.entryKey, lines: row.lines });
-    w.links.push({ entryId: row.entryId, revision: row.revision, lines: eligible ? row.lines : [], credit });
+    const link: PlannedLink = { entryId: row.entryId, revision: row.revision, lines: eligible ? row.lines : [], credit };
+    // Both sides come back from jsonb (same key order), so equal text means equal lines.
+    if (row.invoiceId !== null && row.linkedRevision === row.revision && JSON.stringify(row.linkedLines) === JSON.stringify(link.lines)) {
+      link.liveOn = row.invoiceId;
+    }
+    w.links.push(link);
   }
   // Open drafts that lost all their entries still need rebuilding (to empty).
   for (const inv of openInvoices) {
@@ -159,13 +169,25 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
     ).map((r) => [r.label, r.seq]),
   );
 
+  // Links that stay exactly as they are: on the open invoice of their period already, with the
+  // same revision, lines and credit. Neither deleted nor written again, so an unchanged re-run
+  // does not rewrite every link of every open draft.
+  const kept = new Set<number>();
+  for (const [label, w] of work) {
+    const open = openByPeriod.get(label);
+    if (open) for (const l of w.links) if (l.liveOn === open.id) kept.add(l.entryId);
+  }
+
   // Phase 1: drop every link that is about to change, so no entry is ever live on two invoices.
-  const touched = [...work.values()].flatMap((w) => w.links.map((l) => l.entryId));
+  const touched = [...work.values()].flatMap((w) => w.links.filter((l) => !kept.has(l.entryId)).map((l) => l.entryId));
   if (supersede.length > 0) {
     await tx.rows(sql`UPDATE invoice_entries SET live = false WHERE live AND entry_id = ANY(${sql.param(supersede)}::bigint[])`);
   }
   const openIds = openInvoices.map((i) => i.id);
-  if (openIds.length > 0) await tx.rows(sql`DELETE FROM invoice_entries WHERE invoice_id = ANY(${sql.param(openIds)}::bigint[])`);
+  if (openIds.length > 0) {
+    await tx.rows(sql`DELETE FROM invoice_entries
+      WHERE invoice_id = ANY(${sql.param(openIds)}::bigint[]) AND entry_id <> ALL(${sql.param([...kept])}::bigint[])`);
+  }
   if (touched.length > 0) {
     await tx.rows(sql`DELETE FROM invoice_entries ie USING invoices i
       WHERE ie.invoice_id = i.id AND ie.live AND ie.entry_id = ANY(${sql.param(touched)}::bigint[]) AND i.status IN ('draft','pushed','failed')`);
@@ -208,12 +230,13 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
       }
     }
     if (!open || open.contentHash !== draft.contentHash) await writeLines(tx, invoiceId, draft);
-    if (w.links.length > 0) {
+    const write = w.links.filter((l) => !kept.has(l.entryId));
+    if (write.length > 0) {
       await tx.rows(sql`
         INSERT INTO invoice_entries (entry_id, invoice_id, entry_revision, live, lines, credit)
         SELECT u.e, ${invoiceId}, u.r, true, d.v->'lines', NULLIF(d.v->'credit', 'null'::jsonb)
-        FROM unnest(${sql.param(w.links.map((l) => l.entryId))}::bigint[], ${sql.param(w.links.map((l) => l.revision))}::int[]) WITH ORDINALITY AS u(e, r, n)
-        JOIN ${jsonRows(w.links.map((l) => ({ lines: l.lines, credit: l.credit ?? null })))} AS d(v, n) USING (n)
+        FROM unnest(${sql.param(write.map((l) => l.entryId))}::bigint[], ${sql.param(write.map((l) => l.revision))}::int[]) WITH ORDINALITY AS u(e, r, n)
+        JOIN ${jsonRows(write.map((l) => ({ lines: l.lines, credit: l.credit ?? null })))} AS d(v, n) USING (n)
         ON CONFLICT (entry_id, invoice_id) DO UPDATE SET entry_revision = EXCLUDED.entry_revision, live = true,
           lines = EXCLUDED.lines, credit = EXCLUDED.credit`);
       await tx.rows(sql`

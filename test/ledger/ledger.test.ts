@@ -153,6 +153,38 @@ describe.each(drivers)('ledger on $name', (driver) => {
     expect(await upsertEntries(ledger, page.slice(21, 621), 'r2')).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
   });
 
+  /** Live links of open invoices: revision, whether their lines are the entry's current rated lines, and the row version. */
+  async function openLinks() {
+    return ledger.rows<{ id: string; revision: number; linkRevision: number; current: boolean; version: string }>(sql`
+      SELECT te.external_id AS id, te.revision, ie.entry_revision AS "linkRevision", ie.xmin::text AS version,
+        ie.lines = COALESCE((SELECT jsonb_agg(rl.data ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::jsonb) AS current
+      FROM invoice_entries ie JOIN invoices i ON i.id = ie.invoice_id JOIN time_entries te ON te.id = ie.entry_id
+      WHERE ie.live AND i.status IN ('draft','pushed','failed') ORDER BY te.external_id`);
+  }
+
+  it('Given entries on an open draft When one changes only its notes Then its link takes the new revision and the others are left as they are', async () => {
+    await upsertEntries(ledger, ['a', 'b', 'c'].map((id) => entry({ externalId: id })), 'r1');
+    await pipeline();
+    const before = await openLinks();
+    expect(before.map((l) => [l.id, l.linkRevision, l.current])).toEqual([['a', 1, true], ['b', 1, true], ['c', 1, true]]);
+    await upsertEntries(ledger, [entry({ externalId: 'b', notes: 'call with the client' })], 'r2');
+    await pipeline();
+    const after = await openLinks();
+    expect(after.map((l) => [l.id, l.revision, l.linkRevision, l.current])).toEqual([['a', 1, 1, true], ['b', 2, 2, true], ['c', 1, 1, true]]);
+    // Unchanged links are not rewritten (same row version); the changed one is.
+    expect(after.map((l) => l.version === before.find((b) => b.id === l.id)!.version)).toEqual([true, false, true]);
+  });
+
+  it('Given an entry on an open draft When it is re-priced under new rates (same revision) Then its link bills the new lines', async () => {
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await pipeline();
+    const seventy = simpleRates([acme], '70.00');
+    await rateStale({ ledger, rates: seventy, clients });
+    await assembleAll(ledger, [acme], seventy);
+    expect((await openLinks()).map((l) => [l.id, l.linkRevision, l.current])).toEqual([['a', 1, true]]);
+    expect((await liveInvoices()).map((i) => i.total)).toEqual(['560.00']);
+  });
+
   it('Given a stored entry When its hours change Then it gets revision 2 and is re-priced', async () => {
     await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
     await pipeline();
