@@ -141,16 +141,11 @@ export async function pullSource(args: {
   const openSince = await openSinceForSource(ledger, source.id);
   const pages = connector.read(source, { cursors, ...(openSince ? { openSince } : {}) }, ctx);
 
-  let batch: { records: number; entries: TimeEntry[]; quarantine: QuarantineRecord[]; acceptedRefs: string[]; skipped: number } = {
-    records: 0,
-    entries: [],
-    quarantine: [],
-    acceptedRefs: [],
-    skipped: 0,
-  };
+  const emptyBatch = () => ({ records: 0, entries: [] as TimeEntry[], quarantine: [] as QuarantineRecord[], acceptedRefs: [] as string[], skipped: 0 });
+  let batch = emptyBatch();
   const write = async (last?: SourcePage) => {
     const b = batch;
-    batch = { records: 0, entries: [], quarantine: [], acceptedRefs: [], skipped: 0 };
+    batch = emptyBatch();
     const counts = await upsertEntries(ledger, b.entries, runId);
     await quarantineRecords(ledger, b.quarantine, runId);
     await resolveQuarantine(ledger, source.id, b.acceptedRefs);
