@@ -72,8 +72,7 @@ export function startCsvParseThread(target: CsvTarget, sink: CsvSink, opts: Thre
       owed = 0;
     },
     destroy() {
-      done = true;
-      void worker.terminate();
+      finish(() => undefined);
     },
   };
 }
