@@ -101,14 +101,14 @@ function conformanceRates(): CompiledRates {
   return pricingRates;
 }
 
-interface Priced {
+export interface Priced {
   /** Per entry: billed hours and amount (rounded to cents, as its invoice line), or null when excluded. */
   lines: Map<string, { quantity: string; amount: string } | null>;
   /** The sum of the line amounts: the invoice total. */
   total: string;
 }
 
-function priceEntries(entries: TimeEntry[]): Priced {
+export function priceEntries(entries: TimeEntry[]): Priced {
   const outcomes = conformanceRates().price(entries.map((entry) => ({ entry: { ...entry, clientId: PRICING_CLIENT.id }, client: { id: PRICING_CLIENT.id, currency: 'EUR', timeZone: PRICING_CLIENT.timeZone } })));
   const lines = new Map<string, { quantity: string; amount: string } | null>();
   let total = dec(0);
@@ -127,13 +127,13 @@ function priceEntries(entries: TimeEntry[]): Priced {
 }
 
 /** What the card bills for a duration: hours to 4 decimals and their amount to the cent. */
-function expectedLine(seconds: number): { quantity: string; amount: string } {
+export function expectedLine(seconds: number): { quantity: string; amount: string } {
   const quantity = roundHalfUp(dec(seconds).div(3600), 4);
   return { quantity: quantity.toFixed(4), amount: roundHalfUp(quantity.times(HOURLY), 2).toFixed(2) };
 }
 
 /** An entry with a start bills start → start + duration: its end is that instant. */
-function expectAnchored(e: TimeEntry): void {
+export function expectAnchored(e: TimeEntry): void {
   if (e.start === undefined) return;
   expect(e.end, `entry ${e.externalId} has a start, so it has the end of its billed interval`).toBeDefined();
   expect((Date.parse(e.end!) - Date.parse(e.start)) / 1000, `entry ${e.externalId}: end − start is the billed duration`).toBe(e.durationSeconds);
