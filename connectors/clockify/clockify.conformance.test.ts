@@ -68,6 +68,25 @@ describeSourceConformance<ClockifyConfig>('clockify', {
     e.description = 'corrected';
     return e._id;
   },
+  async editDurationOnly() {
+    // Duration edited in Clockify; the interval's start and end as the report sent them before.
+    const e = fake.entries[3]!;
+    e.timeInterval.duration = (e.timeInterval.duration ?? 0) + 1200;
+    return { externalId: e._id, durationSeconds: e.timeInterval.duration };
+  },
+  async addDocumentedExample() {
+    // The "Add a new time entry" sample on https://docs.clockify.me/#tag/Time-entry : start
+    // 2019-08-24T14:15:22Z, end 2019-08-24T15:45:22Z (1:30), hourlyRate 10500 USD. Served as a
+    // detailed-report row (duration in seconds); dated two days ago, same times, so it lies in range.
+    const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const e = clockifyRow(0, 2);
+    e._id = '5b715448b0798751107918ab';
+    e.description = 'Working on new feature';
+    e.timeInterval = { start: `${day}T14:15:22Z`, end: `${day}T15:45:22Z`, duration: 5400 };
+    e.hourlyRate = { amount: 10500, currency: 'USD' };
+    fake.entries.push(e);
+    return { docs: 'https://docs.clockify.me/#tag/Time-entry', records: [{ externalId: e._id, billedSeconds: 5400 }] };
+  },
   async deleteEntry() {
     const [e] = fake.entries.splice(2, 1);
     return e!._id;

@@ -2,6 +2,7 @@ import { DateTime, Duration } from 'luxon';
 import type { MapResult, Problem, RawRecord } from '../../src/connectors/contract';
 import { toMapResult } from '../../src/http/entry';
 import { dec } from '../../src/domain/money';
+import { anchoredEnd } from '../../src/domain/time-entry';
 import type { ClockifyConfig } from './config.schema';
 import type { ClockifyRate, ClockifyRawRecord } from './types';
 
@@ -58,6 +59,10 @@ export function clockifyToTimeEntry(record: RawRecord, config: ClockifyConfig, f
   if (!userName) problems.push({ field: 'worker', column: 'userName', value: e.userId, reason: 'entry has no user name' });
   if (problems.length > 0) return { kind: 'invalid', problems, externalId };
 
+  // timeInterval.duration is authoritative (a report with rounding on rounds it, not the
+  // interval): the entry starts at timeInterval.start and ends `duration` later; Clockify's own
+  // end stays in provenance. Only an entry without a duration is measured start → end.
+  const startIso = start.toUTC().toISO({ suppressMilliseconds: true })!;
   const rate = e.billable ? rateFromMinor(e.hourlyRate) : undefined;
   return toMapResult(
     {
@@ -69,8 +74,8 @@ export function clockifyToTimeEntry(record: RawRecord, config: ClockifyConfig, f
       task: (raw.via === 'report' ? raw.entry.taskName : raw.entry.task?.name) || undefined,
       tags: (e.tags ?? []).map((t) => t.name).filter(Boolean),
       date: start.setZone(zone).toISODate()!,
-      start: start.toUTC().toISO({ suppressMilliseconds: true })!,
-      end: end.toUTC().toISO({ suppressMilliseconds: true })!,
+      start: startIso,
+      end: anchoredEnd(startIso, seconds!),
       durationSeconds: seconds!,
       breakSeconds: 0,
       timeZone: zone,
@@ -82,7 +87,18 @@ export function clockifyToTimeEntry(record: RawRecord, config: ClockifyConfig, f
       sourceCurrency: rate && e.hourlyRate?.currency ? e.hourlyRate.currency : undefined,
       costRate: rateFromMinor(e.costRate),
       extras: [],
-      provenance: { apiId: externalId, fetchedAt: fetchedAt.toISOString() },
+      provenance: {
+        apiId: externalId,
+        fetchedAt: fetchedAt.toISOString(),
+        sourceTimes: {
+          duration:
+            interval.duration === null || interval.duration === undefined
+              ? { field: 'timeInterval.end − timeInterval.start', value: `${seconds}s` }
+              : { field: 'timeInterval.duration', value: String(interval.duration) },
+          start: { field: 'timeInterval.start', value: String(interval.start) },
+          end: { field: 'timeInterval.end', value: String(interval.end) },
+        },
+      },
     },
     API_FIELD,
   );

@@ -11,6 +11,7 @@ import { csvSource, sniffDelimiter } from './index';
 import { runningParseThreads, startCsvParseThread } from './parse.thread';
 import type { CsvConfigInput } from './config.schema';
 import { sourceConnectors } from '../index';
+import { describeSheetDurationCases } from '../../test/sources/sheet-durations';
 
 const fixtures = resolve(__dirname, '../../test/fixtures/spreadsheets');
 const ctx = (configDir = fixtures): ConnectorContext => ({ log: pino({ level: 'silent' }), now: new Date('2026-03-01T10:00:00Z'), configDir });
@@ -333,4 +334,19 @@ describe('csv source', () => {
     const union = z.discriminatedUnion('kind', [csvSource.configSchema as never, z.strictObject({ kind: z.literal('other') })]);
     expect(union.safeParse(dutch).success).toBe(true);
   });
+});
+
+let durationDir = '';
+afterAll(async () => {
+  if (durationDir) await rm(durationDir, { recursive: true, force: true });
+});
+describeSheetDurationCases('csv', {
+  async write(rows) {
+    durationDir ||= await mkdtemp(join(tmpdir(), 'hb-csv-durations-'));
+    await writeFile(join(durationDir, 'hours.csv'), `${rows.map((r) => r.join(',')).join('\n')}\n`);
+  },
+  async read(columns) {
+    const { results } = await readAll({ id: 'csv-durations', kind: 'csv', path: 'hours.csv', timeZone: 'Europe/Amsterdam', columns } as CsvConfigInput, durationDir);
+    return results;
+  },
 });

@@ -9,6 +9,7 @@ import type { ConnectorContext, SourcePage } from '../../src/connectors/contract
 import { fakeServiceAccount, startSheetsFake, type SheetsFake } from '../../test/fakes/sheets-server';
 import { googleSheetsSource, a1Range, firstRowOf } from './index';
 import { GoogleSheetsConfigSchema } from './config.schema';
+import { describeSheetDurationCases } from '../../test/sources/sheet-durations';
 
 const account = fakeServiceAccount();
 let fake: SheetsFake;
@@ -107,4 +108,31 @@ describe('google-sheets connector', () => {
     expect(firstRowOf("'Uren'!A3:K20")).toBe(3);
     expect(firstRowOf(undefined)).toBe(1);
   });
+});
+
+let durationFake: SheetsFake | undefined;
+afterAll(async () => {
+  await durationFake?.close();
+});
+describeSheetDurationCases('google-sheets', {
+  async write(rows) {
+    durationFake ??= await startSheetsFake({ spreadsheetId: 'sheet-durations', sheet: 'Uren', email: account.email, rows: [] });
+    durationFake.rows.splice(0, durationFake.rows.length, ...rows);
+  },
+  async read(columns) {
+    const cfg = GoogleSheetsConfigSchema.parse({
+      id: 'sheets-durations',
+      kind: 'google-sheets',
+      spreadsheetId: 'sheet-durations',
+      sheet: 'Uren',
+      credentialsJson: account.json,
+      baseUrl: durationFake!.rootUrl,
+      timeZone: 'Europe/Amsterdam',
+      columns,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const pages: SourcePage[] = [];
+    for await (const p of googleSheetsSource.read(cfg, { cursors: {} }, ctx())) pages.push(p);
+    return pages.flatMap((p) => p.records).map((r) => googleSheetsSource.map(r, cfg, ctx()));
+  },
 });

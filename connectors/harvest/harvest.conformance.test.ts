@@ -2,7 +2,7 @@ import '../../test/fakes/node20-polyfills';
 import { afterAll, beforeAll } from 'vitest';
 import nock from 'nock';
 import { describeSourceConformance } from '../../test/sources/conformance';
-import { generatedEntry, sampleUser, startHarvestFake, type HarvestFake } from '../../test/fakes/harvest-server';
+import { documentedTimeEntries, generatedEntry, harvestClock, HARVEST_TIME_ENTRIES_DOCS, sampleUser, startHarvestFake, type HarvestFake } from '../../test/fakes/harvest-server';
 import { harvestSource } from './index';
 import type { HarvestConfig } from './config.schema';
 
@@ -15,6 +15,9 @@ function seed() {
     const e = generatedEntry(i, today - 15 * 86_400_000);
     e.updated_at = new Date(today - 2 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     e.user = { id: 1, name: 'Worker 1' };
+    // An account that tracks start/end times: wall-clock times that agree with `hours`.
+    e.started_time = harvestClock(9 * 60);
+    e.ended_time = harvestClock(9 * 60 + Math.round(e.hours * 60));
     return e;
   });
 }
@@ -45,6 +48,28 @@ describeSourceConformance<HarvestConfig>('harvest', {
     const e = fake.entries[1]!;
     fake.edit(e.id, { hours: e.hours + 1.25, notes: 'corrected' });
     return String(e.id);
+  },
+  async editDurationOnly() {
+    // The most common edit in Harvest: the hours, not the times (which then disagree with them).
+    const e = fake.entries[3]!;
+    const hours = e.hours + 0.25;
+    fake.edit(e.id, { hours });
+    return { externalId: String(e.id), durationSeconds: Math.round(hours * 3600) };
+  },
+  async addDocumentedExample() {
+    fake.entries.push(...documentedTimeEntries());
+    return {
+      docs: HARVEST_TIME_ENTRIES_DOCS,
+      records: [
+        // hours 2.11 (started 3:00pm, ended 5:00pm): 2.11 h = 7596 s, not the 2:00 of the times.
+        { externalId: '636709355', billedSeconds: 7596 },
+        // Already invoiced in Harvest (invoice 1001).
+        { externalId: '636708723', billedSeconds: null },
+        // Non-billable task.
+        { externalId: '636708574', billedSeconds: null },
+        { externalId: '636707831', billedSeconds: null },
+      ],
+    };
   },
   async deleteEntry() {
     const e = fake.entries[2]!;

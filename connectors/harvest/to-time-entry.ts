@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type { MapResult, Problem, RawRecord } from '../../src/connectors/contract';
 import { decimalOf, toMapResult } from '../../src/http/entry';
+import { anchoredEnd } from '../../src/domain/time-entry';
 import type { HarvestConfig } from './config.schema';
 import type { HarvestRawRecord } from './types';
 
@@ -41,9 +42,12 @@ const API_FIELD: Record<string, string> = {
 };
 
 /**
- * Harvest time entry → TimeEntry. `hours` is the duration Harvest bills; started/ended times,
- * when the account tracks them, are wall-clock times of the user's zone on `spent_date` (an end
- * before the start means the shift crossed midnight).
+ * Harvest time entry → TimeEntry. `hours` is the authoritative duration ("Number of (decimal
+ * time) hours tracked in this time entry", https://help.getharvest.com/api-v2/timesheets-api/timesheets/time-entries/)
+ * and is what is billed. started_time/ended_time, when the account tracks them, are wall-clock
+ * display times of the user's zone on `spent_date` and may disagree with it (the documented
+ * example has `hours: 2.11` with 3:00pm–5:00pm): the entry starts at started_time and ends
+ * `hours` later; the source's own values are kept in provenance.sourceTimes.
  */
 export function harvestToTimeEntry(record: RawRecord, config: HarvestConfig, fetchedAt: Date): MapResult {
   const raw = record.data as HarvestRawRecord | undefined;
@@ -82,17 +86,20 @@ export function harvestToTimeEntry(record: RawRecord, config: HarvestConfig, fet
       }
       return day.set({ hour: t.hour, minute: t.minute, second: 0, millisecond: 0 });
     };
+    // ended_time is read only to check it: Harvest's wall-clock times are display values (whole
+    // minutes) and may disagree with `hours`, the tracked duration, which is billed. The interval
+    // is anchored at started_time and lasts `hours`; both source values stay in provenance.
     const s = at('started_time');
-    let f = at('ended_time');
-    if (s && f) {
-      if (f <= s) f = f.plus({ days: 1 }); // night shift: ends the next day
-      start = s.toUTC().toISO({ suppressMilliseconds: true })!;
-      end = f.toUTC().toISO({ suppressMilliseconds: true })!;
-    } else if (s) {
-      start = s.toUTC().toISO({ suppressMilliseconds: true })!;
-    }
+    at('ended_time');
+    if (s) start = s.toUTC().toISO({ suppressMilliseconds: true })!;
   }
   if (problems.length > 0) return { kind: 'invalid', problems, externalId: externalId || undefined };
+  const durationSeconds = Math.round(e.hours * 3600);
+  if (start !== undefined) end = anchoredEnd(start, durationSeconds);
+  const stated = (field: 'started_time' | 'ended_time') => {
+    const v = e[field];
+    return v === null || v === undefined || v === '' ? undefined : { field, value: String(v) };
+  };
 
   return toMapResult(
     {
@@ -106,7 +113,7 @@ export function harvestToTimeEntry(record: RawRecord, config: HarvestConfig, fet
       date: e.spent_date,
       start,
       end,
-      durationSeconds: Math.round(e.hours * 3600),
+      durationSeconds,
       breakSeconds: 0,
       timeZone: zone,
       billable: e.billable === true,
@@ -121,6 +128,7 @@ export function harvestToTimeEntry(record: RawRecord, config: HarvestConfig, fet
         apiId: externalId,
         url: `${config.baseUrl.replace(/\/+$/, '')}/time_entries/${externalId}`,
         fetchedAt: fetchedAt.toISOString(),
+        sourceTimes: hasTimes ? { duration: { field: 'hours', value: String(e.hours) }, start: stated('started_time'), end: stated('ended_time') } : undefined,
       },
     },
     API_FIELD,

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { MapResult, Problem, RawRecord } from '../../src/connectors/contract';
 import { toMapResult } from '../../src/http/entry';
 import { dec } from '../../src/domain/money';
+import { anchoredEnd } from '../../src/domain/time-entry';
 import type { TogglConfig } from './config.schema';
 import type { TogglRawRecord } from './types';
 
@@ -43,6 +44,12 @@ export function togglToTimeEntry(record: RawRecord, config: TogglConfig, fetched
   if (!userName) problems.push({ field: 'worker', column: 'username', value: userId, reason: 'entry has no user name' });
   if (problems.length > 0) return { kind: 'invalid', problems, externalId };
 
+  // The duration is authoritative (https://engineering.toggl.com/docs/tracking: an entry is
+  // created from `start` and `duration`; a Reports rounding setting can round `seconds` too):
+  // the entry starts at `start` and ends `seconds` later; Toggl's own `stop` stays in provenance.
+  const durationField = raw.via === 'report' ? 'seconds' : 'duration';
+  const durationSeconds = Math.round(seconds as number);
+  const startIso = start.toUTC().toISO({ suppressMilliseconds: true })!;
   const billable = (raw.via === 'report' ? raw.row.billable : raw.entry.billable) === true;
   const rate = raw.via === 'report' && billable ? centsToDecimal(raw.row.hourly_rate_in_cents) : undefined;
   return toMapResult(
@@ -55,9 +62,9 @@ export function togglToTimeEntry(record: RawRecord, config: TogglConfig, fetched
       task: (raw.via === 'report' ? raw.row.task_name : raw.entry.task_name) || undefined,
       tags: ((raw.via === 'report' ? raw.row.tag_names : raw.entry.tags) ?? []).filter(Boolean),
       date: start.setZone(config.timeZone).toISODate()!,
-      start: start.toUTC().toISO({ suppressMilliseconds: true })!,
-      end: stop.toUTC().toISO({ suppressMilliseconds: true })!,
-      durationSeconds: Math.round(seconds as number),
+      start: startIso,
+      end: anchoredEnd(startIso, durationSeconds),
+      durationSeconds,
       breakSeconds: 0,
       timeZone: config.timeZone,
       billable,
@@ -67,7 +74,11 @@ export function togglToTimeEntry(record: RawRecord, config: TogglConfig, fetched
       sourceRate: rate,
       sourceCurrency: rate && raw.via === 'report' && raw.row.currency ? raw.row.currency : undefined,
       extras: [],
-      provenance: { apiId: externalId, fetchedAt: fetchedAt.toISOString() },
+      provenance: {
+        apiId: externalId,
+        fetchedAt: fetchedAt.toISOString(),
+        sourceTimes: { duration: { field: durationField, value: String(seconds) }, start: { field: 'start', value: String(e.start) }, end: { field: 'stop', value: String(e.stop) } },
+      },
     },
     API_FIELD,
   );

@@ -59,6 +59,24 @@ describeSourceConformance<TogglConfig>('toggl', {
     r.description = 'corrected';
     return String(r.time_entries[0]!.id);
   },
+  async editDurationOnly() {
+    // Duration edited in Toggl, start and stop as the report sent them before.
+    const t = fake.rows[3]!.time_entries[0]!;
+    t.seconds += 1800;
+    return { externalId: String(t.id), durationSeconds: t.seconds };
+  },
+  async addDocumentedExample() {
+    // https://engineering.toggl.com/docs/tracking ("About the duration field"): an entry that
+    // started and stopped is given by `start` "2022-10-27T15:38:45Z" and `duration` 120 (seconds).
+    // Served as a Reports row; dated yesterday (same time of day) so it lies in the listed range.
+    const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const start = `${day}T15:38:45Z`;
+    const r = row(0, 1);
+    r.description = 'Hello Toggl';
+    r.time_entries = [{ id: 436_694_100, seconds: 120, start, stop: new Date(Date.parse(start) + 120_000).toISOString().replace('.000Z', 'Z'), at: start }];
+    fake.rows.push(r);
+    return { docs: 'https://engineering.toggl.com/docs/tracking', records: [{ externalId: '436694100', billedSeconds: 120 }] };
+  },
   async deleteEntry() {
     const [r] = fake.rows.splice(2, 1);
     return String(r!.time_entries[0]!.id);

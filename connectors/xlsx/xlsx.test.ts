@@ -11,6 +11,7 @@ import { TimeEntry } from '../../src/domain/time-entry';
 import { xlsxSource, plainCell } from './index';
 import type { XlsxConfigInput } from './config.schema';
 import { sourceConnectors } from '../index';
+import { describeSheetDurationCases } from '../../test/sources/sheet-durations';
 
 let dir: string;
 const ctx = (): ConnectorContext => ({ log: pino({ level: 'silent' }), now: new Date('2026-03-01T10:00:00Z'), configDir: dir });
@@ -180,4 +181,18 @@ describe('xlsx source', () => {
     expect(() => z.toJSONSchema(xlsxSource.configSchema, { io: 'input' })).not.toThrow();
     expect(sourceConnectors.filter((c) => c.kind === 'xlsx')).toHaveLength(1);
   });
+});
+
+describeSheetDurationCases('xlsx', {
+  async write(rows) {
+    // Cells as typed text (the mapping reads text and typed cells alike).
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('Uren');
+    for (const r of rows) ws.addRow(r);
+    await wb.xlsx.writeFile(join(dir, 'durations.xlsx'));
+  },
+  async read(columns) {
+    const { results } = await readAll({ id: 'xlsx-durations', kind: 'xlsx', path: 'durations.xlsx', timeZone: 'Europe/Amsterdam', columns } as XlsxConfigInput);
+    return results;
+  },
 });

@@ -4,6 +4,24 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY
 const isoInstant = z.iso.datetime({ offset: true });
 const decimalString = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number');
 
+/** One value as the source states it: its field name and its text ("hours", "2.11"). */
+export const StatedValue = z.strictObject({ field: z.string().min(1), value: z.string() });
+export type StatedValue = z.infer<typeof StatedValue>;
+
+/**
+ * The duration and times a source states for an entry, verbatim, when it carries both a duration
+ * and start/end times (Harvest `hours` with `started_time`/`ended_time`, Toggl `seconds` with
+ * `start`/`stop`, Clockify `timeInterval`). The entry bills the duration; these are kept so
+ * `hourbridge explain` can show what the source said, also where its interval disagrees.
+ */
+export const SourceTimes = z.strictObject({
+  /** The field the billed duration comes from (the authoritative one). */
+  duration: StatedValue,
+  start: StatedValue.optional(),
+  end: StatedValue.optional(),
+});
+export type SourceTimes = z.infer<typeof SourceTimes>;
+
 /** Where a record came from: enough for a person to find it again in the source. */
 export const Provenance = z.strictObject({
   /** File path or spreadsheet id. */
@@ -15,6 +33,7 @@ export const Provenance = z.strictObject({
   apiId: z.string().optional(),
   url: z.string().optional(),
   fetchedAt: isoInstant,
+  sourceTimes: SourceTimes.optional(),
 });
 export type Provenance = z.infer<typeof Provenance>;
 
@@ -31,7 +50,13 @@ export type EntryExtra = z.infer<typeof EntryExtra>;
 /**
  * The canonical time entry: what every source's mapper produces and what the ledger stores.
  * Either `start`+`end` instants are known (a shift), or only `date` + `durationSeconds`.
- * `durationSeconds` is always the gross span (end − start, or the stated duration);
+ *
+ * `durationSeconds` is the billed gross duration: the duration the source documents as
+ * authoritative (Harvest `hours`, Toggl `duration`/`seconds`, Clockify `timeInterval.duration`,
+ * a sheet's start–end span or its hours column). It is anchored at `start`: the billed
+ * interval is start → start + durationSeconds, and `end`, when set, is that instant (mappers set
+ * it with `anchoredEnd`; the rate engine places time bands and surcharges on that interval and
+ * never reads `end`). A source interval that disagrees stays in `provenance.sourceTimes`.
  * `breakSeconds` is recorded separately and deducted by the rate engine.
  */
 export const TimeEntry = z.strictObject({
@@ -78,6 +103,15 @@ export interface EntryKey {
 
 export function entryKeyString(key: EntryKey): string {
   return `${key.sourceId}:${key.externalId}`;
+}
+
+/**
+ * The end of the billed interval: `start` + `durationSeconds` (the duration is authoritative,
+ * anchored at the start), as a UTC instant without milliseconds when it has none.
+ */
+export function anchoredEnd(start: string, durationSeconds: number): string {
+  const ms = Date.parse(start) + durationSeconds * 1000;
+  return new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 }
 
 export { isoDate, isoInstant, decimalString };

@@ -36,12 +36,21 @@ export function formatExplain(entry: TimeEntry, lines: RatedLine[], placements?:
     .filter(Boolean)
     .join(', ');
   out.push(`Entry ${entry.sourceId}:${entry.externalId} — ${who} — client ${entry.clientId ?? entry.client}`);
-  if (entry.start && entry.end) {
+  if (entry.start) {
+    // The billed interval: anchored at the start, as long as the (authoritative) duration.
     const a = Date.parse(entry.start);
-    const b = Date.parse(entry.end);
+    const b = a + entry.durationSeconds * 1000;
     out.push(`  worked ${formatLocal(zone, a)} – ${formatLocal(zone, b)} (${zone}): ${hm(b - a)} h gross, break ${hm(entry.breakSeconds * 1000)} h recorded`);
   } else {
     out.push(`  worked ${hm(entry.durationSeconds * 1000)} h on ${entry.date} (no start/end time), break ${hm(entry.breakSeconds * 1000)} h recorded`);
+  }
+  const stated = entry.provenance.sourceTimes;
+  if (stated) {
+    const times = [stated.start, stated.end].filter((v) => v !== undefined).map((v) => `${v.field} ${v.value}`);
+    out.push(
+      `  source says ${stated.duration.field} ${stated.duration.value} (billed)` +
+        (times.length ? `; ${times.join(', ')} (shown for reference: the duration is billed from the start)` : ''),
+    );
   }
   if (!entry.billable) out.push('  marked non-billable in the source');
   if (lines.length === 0) {

@@ -509,9 +509,12 @@ export class RateEngine implements CompiledRates {
     let a: number;
     let b: number;
     if (hasTimes) {
+      // The duration is what is billed, anchored at the start: the priced interval is
+      // start → start + duration, whatever `end` says (mappers set `end` to that instant; an
+      // entry stored before they did may carry a source end that disagrees, e.g. Harvest's
+      // display times). Time bands, surcharges and overtime are placed on this interval.
       a = this.instant(entry.start!);
-      b = entry.end !== undefined ? this.instant(entry.end) : a + entry.durationSeconds * 1000;
-      if (!(b >= a)) throw new PriceFailure(`end ${entry.end} is before start ${entry.start}`, 'end');
+      b = a + entry.durationSeconds * 1000;
     } else {
       a = 0;
       b = entry.durationSeconds * 1000;

@@ -1,6 +1,7 @@
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { HarvestTimeEntry, HarvestUser } from '../../connectors/harvest/types';
+import type { HarvestTimeEntriesPage, HarvestTimeEntry, HarvestUser } from '../../connectors/harvest/types';
 
 /**
  * A local fake of the Harvest API v2 (https://help.getharvest.com/api-v2/), enough for the
@@ -43,6 +44,28 @@ export interface HarvestFake {
   edit(id: number, patch: Partial<HarvestTimeEntry>, at?: Date): void;
   remove(id: number): void;
   close(): Promise<void>;
+}
+
+/** The page the documented example comes from. */
+export const HARVEST_TIME_ENTRIES_DOCS = 'https://help.getharvest.com/api-v2/timesheets-api/timesheets/time-entries/';
+
+/**
+ * The documented "List all time entries" example response (GET /v2/time_entries), field for
+ * field, from HARVEST_TIME_ENTRIES_DOCS (test/fixtures/harvest/list-time-entries.json): four
+ * entries of Kim Allen; the first is `hours: 2.11` with started_time 3:00pm, ended_time 5:00pm,
+ * billable at 100.0 and not invoiced; the other three are invoiced or non-billable.
+ * A fresh copy per call: tests edit entries in place.
+ */
+export function documentedTimeEntries(): HarvestTimeEntry[] {
+  const page = JSON.parse(readFileSync(new URL('../fixtures/harvest/list-time-entries.json', import.meta.url), 'utf8')) as HarvestTimeEntriesPage;
+  return page.time_entries;
+}
+
+/** "3:00pm" for 15:00, as Harvest's 12-hour accounts write wall-clock times. */
+export function harvestClock(minutesOfDay: number): string {
+  const h = Math.floor(minutesOfDay / 60) % 24;
+  const m = minutesOfDay % 60;
+  return `${h % 12 === 0 ? 12 : h % 12}:${String(m).padStart(2, '0')}${h < 12 ? 'am' : 'pm'}`;
 }
 
 export function sampleUser(id: number, timezone = 'Amsterdam'): HarvestUser {

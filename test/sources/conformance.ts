@@ -4,6 +4,10 @@ import pino, { type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import type { ConnectorContext, Cursor, MapResult, RawRecord, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
+import type { TimeEntry } from '../../src/domain/time-entry';
+import { dec, roundHalfUp } from '../../src/domain/money';
+import { ClientSchema } from '../../src/config/client.schema';
+import { compileRates, ratesConfigSchema, type CompiledRates } from '../../src/rates/index';
 
 /**
  * The conformance suite every API source passes. A connector's test file calls
@@ -34,6 +38,21 @@ export interface SourceHarness<C extends { id: string; kind: string }> {
   secretValues(): string[];
   /** Edits one seeded entry in a way its TimeEntry shows (duration or notes); returns its id. */
   editEntry(): Promise<string>;
+  /**
+   * Edits only the duration of one seeded entry, as a user editing the hours in the vendor's UI
+   * (Harvest `hours`, Toggl `duration`/`seconds`, Clockify `timeInterval.duration`): the start
+   * and end times the API sends stay exactly as they were. Returns its id and the new duration.
+   * Every API source (mode 'incremental') must provide it; a snapshot source whose duration is
+   * its start–end span tests the equivalent in its own tests.
+   */
+  editDurationOnly?(): Promise<{ externalId: string; durationSeconds: number }>;
+  /**
+   * Adds the vendor's documented example record(s) (built from the example payload on the docs
+   * page, cited in the harness) to the fake. Returns the page and, per record, the billed
+   * duration in seconds the docs imply (null: documented as not billable or already invoiced).
+   * Required of every API source, like editDurationOnly.
+   */
+  addDocumentedExample?(): Promise<{ docs: string; records: Array<{ externalId: string; billedSeconds: number | null }> }>;
   /** Deletes one seeded entry; returns its id. */
   deleteEntry(): Promise<string>;
   /** Adds a malformed record; returns its id and the canonical field the problem must name. */
@@ -62,6 +81,62 @@ function logCapture(): { log: Logger; text: () => string } {
     },
   });
   return { log: pino({ level: 'trace' }, stream), text: () => chunks.join('') };
+}
+
+/**
+ * A small rate card priced through the real rate engine: 100.00 an hour, hours to 4 decimals, no
+ * time rounding, bands or minimums, so a line's quantity is its billed duration (seconds / 3600
+ * to 4 places) and its amount that × 100.00.
+ */
+const PRICING_CLIENT = ClientSchema.parse({ id: 'conformance', name: 'Conformance', currency: 'EUR', timeZone: 'UTC', destination: 'files' });
+const HOURLY = '100.00';
+let pricingRates: CompiledRates | undefined;
+function conformanceRates(): CompiledRates {
+  if (!pricingRates) {
+    const card = ratesConfigSchema.parse({ rulesets: { conformance: { base: [{ id: 'flat', hourly: HOURLY }], rounding: { quantityDecimals: 4 } } } });
+    const { rates, issues } = compileRates(card, [PRICING_CLIENT]);
+    if (issues.length > 0) throw new Error(issues.map((i) => i.message).join('; '));
+    pricingRates = rates;
+  }
+  return pricingRates;
+}
+
+export interface Priced {
+  /** Per entry: billed hours and amount (rounded to cents, as its invoice line), or null when excluded. */
+  lines: Map<string, { quantity: string; amount: string } | null>;
+  /** The sum of the line amounts: the invoice total. */
+  total: string;
+}
+
+export function priceEntries(entries: TimeEntry[]): Priced {
+  const outcomes = conformanceRates().price(entries.map((entry) => ({ entry: { ...entry, clientId: PRICING_CLIENT.id }, client: { id: PRICING_CLIENT.id, currency: 'EUR', timeZone: PRICING_CLIENT.timeZone } })));
+  const lines = new Map<string, { quantity: string; amount: string } | null>();
+  let total = dec(0);
+  for (const o of outcomes) {
+    if (!o.ok) throw new Error(`entry ${o.externalId} could not be priced: ${o.reason}`);
+    if (o.lines.length === 0) {
+      lines.set(o.externalId, null);
+      continue;
+    }
+    const quantity = o.lines.reduce((q, l) => q.plus(l.quantity), dec(0));
+    const amount = roundHalfUp(o.lines.reduce((a, l) => a.plus(l.amount), dec(0)), 2);
+    lines.set(o.externalId, { quantity: quantity.toFixed(4), amount: amount.toFixed(2) });
+    total = total.plus(amount);
+  }
+  return { lines, total: total.toFixed(2) };
+}
+
+/** What the card bills for a duration: hours to 4 decimals and their amount to the cent. */
+export function expectedLine(seconds: number): { quantity: string; amount: string } {
+  const quantity = roundHalfUp(dec(seconds).div(3600), 4);
+  return { quantity: quantity.toFixed(4), amount: roundHalfUp(quantity.times(HOURLY), 2).toFixed(2) };
+}
+
+/** An entry with a start bills start → start + duration: its end is that instant. */
+export function expectAnchored(e: TimeEntry): void {
+  if (e.start === undefined) return;
+  expect(e.end, `entry ${e.externalId} has a start, so it has the end of its billed interval`).toBeDefined();
+  expect((Date.parse(e.end!) - Date.parse(e.start)) / 1000, `entry ${e.externalId}: end − start is the billed duration`).toBe(e.durationSeconds);
 }
 
 function recordId(connectorMap: (r: RawRecord) => MapResult, r: RawRecord): string {
@@ -170,6 +245,72 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       const idx = again.ids.indexOf(id);
       expect(idx, 'the edited entry is in the incremental read').toBeGreaterThanOrEqual(0);
       expect(stable(harness.connector.map(again.records[idx]!, config, ctx()))).not.toBe(stable(harness.connector.map(oldRecord!, config, ctx())));
+    });
+
+    const entriesOf = (config: C, r: ReadResult): TimeEntry[] =>
+      r.records.flatMap((rec) => {
+        const m = harness.connector.map(rec, config, ctx());
+        return m.kind === 'entry' ? [m.entry] : [];
+      });
+
+    it('Given an API source, then its harness can edit only a duration and serves the vendor\'s documented example', () => {
+      // Every API source, present and future, is held to the two duration cases below.
+      if (harness.connector.mode === 'snapshot') return;
+      expect(typeof harness.editDurationOnly, 'harness.editDurationOnly').toBe('function');
+      expect(typeof harness.addDocumentedExample, 'harness.addDocumentedExample').toBe('function');
+    });
+
+    it('Given an entry whose duration is edited at the source and whose times are not, when read incrementally and priced, then its line and the total change by the edit', async () => {
+      if (!harness.editDurationOnly) return;
+      const config = parse(harness.config());
+      const full = await readAll(config);
+      const before = entriesOf(config, full);
+      before.forEach(expectAnchored);
+      const pricedBefore = priceEntries(before);
+
+      const edit = await harness.editDurationOnly();
+      const oldEntry = before.find((e) => e.externalId === edit.externalId);
+      expect(oldEntry, 'the edited entry was in the full read').toBeDefined();
+      expect(edit.durationSeconds).not.toBe(oldEntry!.durationSeconds);
+      const oldLine = pricedBefore.lines.get(edit.externalId);
+      expect(oldLine, 'the edited entry is billable').toBeTruthy();
+
+      const again = await readAll(config, cursorsOf(full));
+      const changed = entriesOf(config, again).find((e) => e.externalId === edit.externalId);
+      expect(changed, 'the edited entry is in the incremental read').toBeDefined();
+      expectAnchored(changed!);
+      expect(changed!.start, 'the start is where it was').toBe(oldEntry!.start);
+      expect(changed!.durationSeconds, 'the edited duration is the billed one').toBe(edit.durationSeconds);
+
+      const after = before.map((e) => (e.externalId === edit.externalId ? changed! : e));
+      const pricedAfter = priceEntries(after);
+      const newLine = pricedAfter.lines.get(edit.externalId)!;
+      expect(newLine).toEqual(expectedLine(edit.durationSeconds));
+      expect(newLine).not.toEqual(oldLine);
+      expect(dec(pricedAfter.total).minus(pricedBefore.total).toFixed(2)).toBe(dec(newLine.amount).minus(oldLine!.amount).toFixed(2));
+    });
+
+    it('Given the vendor\'s documented example payload, when read, mapped and priced, then each record bills the documented duration', async () => {
+      if (!harness.addDocumentedExample) return;
+      const config = parse(harness.config());
+      const example = await harness.addDocumentedExample();
+      expect(example.docs).toMatch(/^https:\/\//);
+      expect(example.records.length).toBeGreaterThan(0);
+      const full = await readAll(config);
+      const entries = entriesOf(config, full);
+      const priced = priceEntries(entries);
+      for (const want of example.records) {
+        const e = entries.find((x) => x.externalId === want.externalId);
+        expect(e, `documented record ${want.externalId} maps to an entry`).toBeDefined();
+        expectAnchored(e!);
+        const line = priced.lines.get(want.externalId);
+        if (want.billedSeconds === null) {
+          expect(line, `documented record ${want.externalId} is not billed`).toBeNull();
+        } else {
+          expect(e!.durationSeconds, `documented record ${want.externalId}: billed duration`).toBe(want.billedSeconds);
+          expect(line, `documented record ${want.externalId}: line`).toEqual(expectedLine(want.billedSeconds));
+        }
+      }
     });
 
     it('Given an entry deleted after a full read, when read incrementally, then the deletion is reported or covered by a reconcile window', async () => {
