@@ -4,6 +4,9 @@ import { createLogger } from '../observability/logger';
 import { closeOnSignals, openServiceContext } from '../queue/bootstrap';
 import { QUEUE_NAMES, type QueueName } from '../queue/jobs';
 import { createOut } from './output';
+import { apiTokensFrom, TokenVerifier } from '../service/token-verifier';
+import { ServiceMetrics } from '../service/metrics';
+import { DEFAULT_WORKER_METRICS_PORT, startMetricsListener, type MetricsListener } from '../service/worker-metrics';
 
 interface ServiceOptions {
   config: string;
@@ -52,19 +55,46 @@ export function registerServiceCommands(program: Command, setExitCode: (code: nu
   serviceOptions(program.command('worker').description('work the queues (any number of processes on any number of machines)'))
     .option('--queues <names>', `comma-separated subset of ${QUEUE_NAMES.join(', ')} (default: all)`)
     .option('--concurrency <n>', 'jobs in parallel per queue in this process')
-    .action(async (opts: ServiceOptions & { queues?: string; concurrency?: string }) => {
+    .option('--metrics-port <port>', `port of this worker's GET /metrics (Prometheus); 0: none (default: server.metricsPort, then ${DEFAULT_WORKER_METRICS_PORT})`)
+    .action(async (opts: ServiceOptions & { queues?: string; concurrency?: string; metricsPort?: string }) => {
       const config = loadConfig(opts.config);
       const log = createLogger({ level: opts.logLevel, bindings: { role: 'worker', pid: process.pid } });
       const queues = parseQueues(opts.queues);
+      const metricsPort = Number(opts.metricsPort ?? config.raw.server?.metricsPort ?? DEFAULT_WORKER_METRICS_PORT);
+      if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
+        throw new Error(`--metrics-port: expected a port number 0–65535 (0: no listener), got "${opts.metricsPort}"`);
+      }
       const ctx = await openServiceContext({ config, log, ledgerUrl: opts.ledgerUrl, redisUrl: opts.redisUrl, prefix: opts.prefix });
       const n = opts.concurrency ? Number(opts.concurrency) : undefined;
+      const metrics = new ServiceMetrics(ctx);
       ctx.runner.startWorkers({
         ...(queues ? { queues } : {}),
         ...(n ? { concurrency: Object.fromEntries(QUEUE_NAMES.map((q) => [q, n])) } : {}),
+        onJobEnd: metrics.observeJob,
       });
+      let listener: MetricsListener | undefined;
+      if (metricsPort > 0) {
+        const tokens = new TokenVerifier(apiTokensFrom(config.raw.server?.apiTokens ?? []));
+        // A port already taken (two workers on one host) costs the metrics, not the work.
+        listener = await startMetricsListener({ metrics, tokens, port: metricsPort, log }).catch((err: Error) => {
+          log.warn({ port: metricsPort, err: err.message }, 'metrics listener not started: set another --metrics-port or server.metricsPort (0: none)');
+          return undefined;
+        });
+        if (listener) log.info({ port: listener.port }, 'metrics on GET /metrics');
+      }
+      // Runs the ledger still calls running though their jobs are gone (a lost Redis) are settled.
+      ctx.runner.settleAbandonedRuns().catch((err: Error) => log.warn({ err: err.message }, 'could not check for abandoned runs'));
       log.info({ queues: queues ?? QUEUE_NAMES }, 'worker started');
       // Runs until SIGTERM/SIGINT: active jobs finish, connections close, the process exits.
-      await new Promise<void>(() => closeOnSignals(ctx));
+      await new Promise<void>(() =>
+        closeOnSignals({
+          log,
+          close: async () => {
+            await listener?.close();
+            await ctx.close();
+          },
+        }),
+      );
     });
 
   serviceOptions(program.command('run').description('start a pipeline run on the queues now (workers do the work)'))

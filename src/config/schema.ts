@@ -59,6 +59,13 @@ export type PipelineConfig = z.infer<typeof PipelineSchema>;
 export const ServerSchema = z
   .strictObject({
     port: z.number().int().min(1).max(65535).default(8080).describe('HTTP port of `hourbridge serve`.'),
+    metricsPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .optional()
+      .describe('Port of the GET /metrics listener (Prometheus) of each `hourbridge worker`; default 9464, 0: none. `--metrics-port` overrides it.'),
     apiTokens: z
       .array(z.string().min(16, 'an API token must be at least 16 characters'))
       .default([])

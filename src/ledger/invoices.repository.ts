@@ -173,12 +173,21 @@ export async function applyRemoteStatus(
       RETURNING entry_id::int AS "entryId", credit->>'invoiceKey' AS "creditedKey"`);
     // A voided correction no longer credits the approved invoice it corrected: that invoice bills
     // the entry again, so the next assembly sees the change and drafts a fresh correction.
+    // If the credited invoice was voided too, nothing bills the entry and it is unbilled again.
     for (const c of credits) {
       if (!c.creditedKey) continue;
-      await tx.rows(sql`
+      const restored = await tx.rows<{ entryId: number }>(sql`
         UPDATE invoice_entries ie SET live = true FROM invoices i
-        WHERE ie.invoice_id = i.id AND i.key = ${c.creditedKey} AND i.live AND ie.entry_id = ${c.entryId}`);
+        WHERE ie.invoice_id = i.id AND i.key = ${c.creditedKey} AND i.live AND i.status IN ('approved','paid') AND ie.entry_id = ${c.entryId}
+        RETURNING ie.entry_id::int AS "entryId"`);
+      if (restored.length > 0) {
+        await tx.rows(sql`UPDATE time_entries SET status = 'billed' WHERE id = ${c.entryId} AND status = 'rated' AND deleted_at IS NULL`);
+      }
     }
+    // Credits of this invoice on other invoices' links (a correction drafted, or approved, after
+    // it) stand no more: the next assembly drops them from open drafts and bills back the ones
+    // an approved invoice already gave (see assembleClient).
+
     return true;
   });
 }

@@ -31,6 +31,22 @@ export const runs = pgTable('runs', {
   finishedAt: ts('finished_at'),
   status: text('status').notNull().default('running'),
   summary: jsonb('summary'),
+  /** `host:pid` of the process running an inline run (null for queue runs, which span processes). */
+  owner: text('owner'),
+  /** Renewed while the run's process is alive; a running run without a recent one was abandoned. */
+  heartbeatAt: ts('heartbeat_at'),
+});
+
+/**
+ * One run at a time per source: a lease held while a source is read (inline: for the whole run),
+ * renewed by its holder and free once it expires, so a killed holder never blocks for good.
+ */
+export const sourceLeases = pgTable('source_leases', {
+  sourceId: text('source_id').primaryKey(),
+  runId: text('run_id').notNull(),
+  owner: text('owner').notNull(),
+  acquiredAt: ts('acquired_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
 });
 
 export const events = pgTable(

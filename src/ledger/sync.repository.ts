@@ -65,8 +65,9 @@ export async function commitCursor(ledger: Ledger, sourceId: string, stream: str
     ON CONFLICT (source_id, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`);
 }
 
-export async function startRun(ledger: Ledger, id: string, kind: string): Promise<void> {
-  await ledger.rows(sql`INSERT INTO runs (id, kind) VALUES (${id}, ${kind})`);
+/** `owner` (host:pid) for a run one process carries out; it then renews `heartbeat_at` (see leases.repository). */
+export async function startRun(ledger: Ledger, id: string, kind: string, owner?: string): Promise<void> {
+  await ledger.rows(sql`INSERT INTO runs (id, kind, owner, heartbeat_at) VALUES (${id}, ${kind}, ${owner ?? null}, now())`);
 }
 
 export async function finishRun(ledger: Ledger, id: string, status: 'succeeded' | 'failed', summary: unknown): Promise<void> {

@@ -1,4 +1,5 @@
-import { FlowProducer, Queue, RateLimitError, UnrecoverableError, WaitingChildrenError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { sql } from 'drizzle-orm';
+import { DelayedError, FlowProducer, Queue, RateLimitError, UnrecoverableError, WaitingChildrenError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loader';
@@ -10,6 +11,7 @@ import type { Ledger } from '../ledger/db';
 import { applyRemoteStatus, invoicesTouchedSince, pendingPushKeys } from '../ledger/invoices.repository';
 import { staleEntryRefs } from '../ledger/rated-lines.repository';
 import { findRun, finishRun, recordEvent, startRun } from '../ledger/sync.repository';
+import { acquireSourceLeases, keepAlive, processOwner, releaseSourceLeases, settleAbandoned, type AbandonedRun } from '../ledger/leases.repository';
 import { runSummary, type SyncResult } from '../runners/inline.runner';
 import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
 import { newRunId } from '../runners/run-id';
@@ -49,6 +51,8 @@ export interface QueueRunnerOptions {
   /** Attempts per job before it is failed (default 5), with exponential back-off and jitter. */
   attempts?: number;
   backoffMs?: number;
+  /** How long a pull job waits before it looks again at a source another run is reading (default 2000 ms). */
+  sourceBusyDelayMs?: number;
 }
 
 export interface WorkerOptions {
@@ -239,7 +243,7 @@ export class QueueRunner {
   private async runStateFromLedger(runId: string): Promise<RunState> {
     const row = await findRun(this.opts.ledger, runId);
     if (row && row.status === 'succeeded') return { runId, state: 'completed', result: row.summary as QueueRunResult };
-    if (row && row.status === 'failed') return { runId, state: 'failed', failedReason: (row.summary as { error?: string } | null)?.error ?? 'failed' };
+    if (row && (row.status === 'failed' || row.status === 'abandoned')) return { runId, state: 'failed', failedReason: (row.summary as { error?: string } | null)?.error ?? 'failed' };
     return { runId, state: 'unknown' };
   }
 
@@ -320,8 +324,8 @@ export class QueueRunner {
             jobLog.debug({ ms: seconds * 1000 }, 'job done');
             return value;
           } catch (err) {
-            options.onJobEnd?.(name, job.name, Number(process.hrtime.bigint() - started) / 1e9, err instanceof WaitingChildrenError ? 'waiting' : 'failed');
-            if (err instanceof WaitingChildrenError) throw err;
+            options.onJobEnd?.(name, job.name, Number(process.hrtime.bigint() - started) / 1e9, err instanceof WaitingChildrenError || err instanceof DelayedError ? 'waiting' : 'failed');
+            if (err instanceof WaitingChildrenError || err instanceof DelayedError) throw err;
             const decision = decideForQueue(err);
             if (decision.action === 'rate_limit') {
               jobLog.warn({ delayMs: decision.delayMs }, 'rate limited; pausing this queue');
@@ -372,7 +376,7 @@ export class QueueRunner {
         return this.triggerRun(pipelineId);
       }
       case JOB.pull:
-        return this.pull(PullJob.parse(job.data), log);
+        return this.pull(PullJob.parse(job.data), log, job, token);
       case JOB.ratePlan:
         return this.plan(job, token, log, () => this.planRate(PlanJob.parse(job.data)), (values) => this.finishRate(values));
       case JOB.rateBatch: {
@@ -419,15 +423,60 @@ export class QueueRunner {
     return { log, now: new Date(startedAt), configDir: this.opts.config.configDir, services: { ledger: this.opts.ledger, redisUrl: this.opts.redisUrl } };
   }
 
-  private async pull(data: PullJob, log: Logger): Promise<StageValue> {
+  private async pull(data: PullJob, log: Logger, job: Job, token: string | undefined): Promise<StageValue> {
     const source = this.opts.config.sources.find((s) => s.id === data.sourceId);
     if (!source) throw new UnrecoverableError(`source "${data.sourceId}" is not in this worker's config`);
     const connector = sourceConnectorFor(source.kind);
-    // pullSource commits each page's cursor only after the page is in the ledger, inside this
-    // one job; a retry resumes from the last committed cursor (invariant 4).
-    const summary = await pullSource({ ledger: this.opts.ledger, source, connector, clients: this.clients, ctx: this.ctx(data.startedAt, log.child({ source: source.id })), runId: data.runId });
-    log.info({ source: source.id, read: summary.read, accepted: summary.accepted, quarantined: summary.quarantined }, 'source read');
-    return { stage: 'pull', summary };
+    // One run reads a source at a time (the same ledger lease `hourbridge sync` takes): while
+    // another run holds it, this job waits, delayed without using up an attempt.
+    const lease = await acquireSourceLeases(this.opts.ledger, [source.id], data.runId, processOwner());
+    if (!lease.ok) {
+      log.info({ source: source.id, heldBy: lease.holder.runId, owner: lease.holder.owner }, 'source busy with another run; waiting');
+      await job.moveToDelayed(Date.now() + (this.opts.sourceBusyDelayMs ?? 2000), token);
+      throw new DelayedError();
+    }
+    const alive = keepAlive(this.opts.ledger, data.runId, (err) => log.warn({ err: err.message }, 'could not renew the source lease'));
+    try {
+      // pullSource commits each page's cursor only after the page is in the ledger, inside this
+      // one job; a retry resumes from the last committed cursor (invariant 4).
+      const summary = await pullSource({ ledger: this.opts.ledger, source, connector, clients: this.clients, ctx: this.ctx(data.startedAt, log.child({ source: source.id })), runId: data.runId });
+      log.info({ source: source.id, read: summary.read, accepted: summary.accepted, quarantined: summary.quarantined }, 'source read');
+      return { stage: 'pull', summary };
+    } finally {
+      alive.stop();
+      await releaseSourceLeases(this.opts.ledger, data.runId, [source.id]).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs the ledger still calls `running` whose queue state says otherwise (worker start-up):
+   * a root job that finished records its outcome; one that is gone from Redis (lost, removed)
+   * leaves the run `abandoned` with a message, and its pipeline free for the next trigger.
+   */
+  async settleAbandonedRuns(minAgeMs = 30_000): Promise<AbandonedRun[]> {
+    // Younger runs may be between their ledger row and their flow being added (triggerRun).
+    const running = await this.opts.ledger.rows<{ id: string; kind: string }>(sql`
+      SELECT id, kind FROM runs WHERE status = 'running' AND kind LIKE 'pipeline:%' AND owner IS NULL
+        AND started_at < now() - ${`${minAgeMs} milliseconds`}::interval`);
+    const out: AbandonedRun[] = [];
+    for (const r of running) {
+      const pipelineId = r.kind.slice('pipeline:'.length);
+      const root = await this.queues.push.getJob(jobIds.root(r.id));
+      if (root) {
+        const state = await root.getState();
+        if (state !== 'failed' && state !== 'unknown') continue;
+        if (state === 'failed') {
+          await finishRun(this.opts.ledger, r.id, 'failed', { error: root.failedReason || 'failed' });
+          await this.releaseInflight(pipelineId, r.id);
+          continue;
+        }
+      }
+      const message = `abandoned: the run's jobs are no longer in the queues (prefix ${this.prefix}); the next run picks up from what the ledger holds`;
+      out.push(await settleAbandoned(this.opts.ledger, r.id, r.kind, null, message));
+      await this.releaseInflight(pipelineId, r.id);
+      this.log.warn({ runId: r.id }, message);
+    }
+    return out;
   }
 
   /**

@@ -542,7 +542,7 @@ export class RateEngine implements CompiledRates {
     }
     if (brk > gross) brk = gross;
 
-    const baseAtStart = this.resolveBase(rs, candidates, shiftDay, entry);
+    const baseAtStart = this.resolveBase(rs, candidates, shiftDay, entry, client);
     // Without overtime, price() finishes the entry right after prepare and nothing keeps its
     // working state: one reused object serves all such entries (one object fewer per entry).
     let work = rs.overtime.length === 0 ? this.soloWork : undefined;
@@ -635,7 +635,7 @@ export class RateEngine implements CompiledRates {
           const e = Math.min(segmentEnd(day, seg), y);
           if (day.dayNum !== lastDay) {
             lastDay = day.dayNum;
-            lastBase = this.resolveBase(rs, candidates, day, entry);
+            lastBase = this.resolveBase(rs, candidates, day, entry, client);
           }
           const mask = this.dayMask(rs, day) & rs.segMask[seg]! & work.entryMask;
           addPiece(work, { s: t, len: e - t, raw: e - t, day, seg, mask, blocked: 0, base: lastBase, kind: 'time' });
@@ -652,7 +652,7 @@ export class RateEngine implements CompiledRates {
     return work;
   }
 
-  private resolveBase(rs: CRuleset, candidates: CBase[], day: DayInfo, entry: TimeEntry): BaseRate {
+  private resolveBase(rs: CRuleset, candidates: CBase[], day: DayInfo, entry: TimeEntry, client: PricingInput['client']): BaseRate {
     let best: CBase | undefined;
     for (const c of candidates) {
       if (day.dayNum < c.fromDay || day.dayNum > c.untilDay) continue;
@@ -667,11 +667,19 @@ export class RateEngine implements CompiledRates {
       const names = candidates.map((c) => `"${c.id}"${inForce(c.fromText, c.untilText)}`).join(', ');
       throw new PriceFailure(`no base rate in ruleset "${rs.name}" is in force on ${day.date}; matching rules: ${names}`, 'date');
     }
-    return this.baseRate(rs, best, day, entry);
+    return this.baseRate(rs, best, day, entry, client);
   }
 
   /** Base rates are few; cache them so the hot path allocates no Decimal or text per entry. */
-  private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry): BaseRate {
+  private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry, client: PricingInput['client']): BaseRate {
+    // A source's rate is billed as it stands, never converted: one in another currency than the
+    // client's invoices cannot be priced (checked before the cache, whose key has no currency).
+    if (rule.kind === 'source' && entry.sourceRate !== undefined && entry.sourceCurrency !== undefined && entry.sourceCurrency.toUpperCase() !== client.currency.toUpperCase()) {
+      throw new PriceFailure(
+        `base rule "${rule.id}" bills the source's rate, but the source gives it in ${entry.sourceCurrency.toUpperCase()} (${entry.sourceRate} per hour) and client "${client.id}" is invoiced in ${client.currency}; rates are not converted: set the rate in ${client.currency} at the source, or give this client a base rule with an hourly rate`,
+        'sourceCurrency',
+      );
+    }
     if (rule.kind === 'hourly' || rule.kind === 'fixed') {
       let hit = this.plainBase.get(rule);
       if (!hit) {

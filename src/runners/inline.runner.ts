@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/loader';
 import type { ConnectorContext } from '../connectors/contract';
 import type { Ledger } from '../ledger/db';
 import { finishRun, recordEvent, startRun } from '../ledger/sync.repository';
+import { acquireSourceLeases, keepAlive, markAbandonedRuns, processOwner, releaseSourceLeases, SourceBusyError } from '../ledger/leases.repository';
 import { invoicesTouchedSince, type TouchedInvoice } from '../ledger/invoices.repository';
 import { assembleAll, type AssembleSummary } from '../stages/assemble.stage';
 import { ClientResolver } from '../stages/clients';
@@ -71,14 +72,26 @@ export async function runSync(args: {
   if (args.dryRun) {
     return withRollback(args.ledger, (scoped) => execute(config, scoped, log, progress, now, runId, true));
   }
-  await startRun(args.ledger, runId, 'sync');
+  // Runs left `running` by a killed process are settled first (their leases freed with them).
+  for (const a of await markAbandonedRuns(args.ledger)) log.warn({ runId: a.id, owner: a.owner }, a.message);
+  // One run per source at a time: refused, not queued, while another process reads one of them.
+  const owner = processOwner();
+  const sourceIds = config.sources.map((s) => s.id);
+  const lease = await acquireSourceLeases(args.ledger, sourceIds, runId, owner);
+  if (!lease.ok) throw new SourceBusyError(lease.holder);
+  let alive: { stop(): void } | undefined;
   try {
+    await startRun(args.ledger, runId, 'sync', owner);
+    alive = keepAlive(args.ledger, runId, (err) => log.warn({ runId, err: err.message }, 'could not renew the run heartbeat'));
     const result = await execute(config, args.ledger, log, progress, now, runId, false);
     await finishRun(args.ledger, runId, result.summary.pushFailed > 0 ? 'failed' : 'succeeded', result.summary);
     return result;
   } catch (err) {
     await finishRun(args.ledger, runId, 'failed', { error: (err as Error).message }).catch(() => undefined);
     throw err;
+  } finally {
+    alive?.stop();
+    await releaseSourceLeases(args.ledger, runId).catch(() => undefined);
   }
 }
 

@@ -40,7 +40,10 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationBootstrap() {
     if (this.options.scheduler !== false) await syncSchedules(this.ctx.runner, this.ctx.log);
-    if (this.options.workers !== false) this.ctx.runner.startWorkers({ ...this.options.workerOptions, onJobEnd: this.metrics.observeJob });
+    if (this.options.workers !== false) {
+      this.ctx.runner.startWorkers({ ...this.options.workerOptions, onJobEnd: this.metrics.observeJob });
+      this.ctx.runner.settleAbandonedRuns().catch((err: Error) => this.ctx.log.warn({ err: err.message }, 'could not check for abandoned runs'));
+    }
   }
 
   async onApplicationShutdown() {

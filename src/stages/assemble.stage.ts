@@ -5,6 +5,7 @@ import type { RatedLine } from '../domain/rated-line';
 import type { Ledger, Queryable } from '../ledger/db';
 import type { LinkSnapshot } from '../ledger/invoices.repository';
 import { jsonRows } from '../ledger/json-rows';
+import { dec } from '../domain/money';
 import type { CompiledRates } from '../rates/contract';
 import { buildInvoiceDraft, type BillingItem } from './invoice-builder';
 import { periodOf } from './periods';
@@ -35,6 +36,8 @@ interface CandidateRow {
   linkedRevision: number | null;
   linkedLines: RatedLine[] | null;
   credit: LinkSnapshot['credit'];
+  /** The invoice the link's credit refers to is still live (false once it is voided or deleted). */
+  creditLive: boolean;
 }
 
 interface OpenInvoice {
@@ -57,6 +60,11 @@ interface PeriodWork {
   period: BillingPeriod;
   items: BillingItem[];
   links: PlannedLink[];
+}
+
+/** Lines with their sign turned: a credit of these lines on a correction bills them again. */
+function negated(lines: RatedLine[]): RatedLine[] {
+  return lines.map((l) => ({ ...l, quantity: dec(l.quantity).negated().toString(), amount: dec(l.amount).negated().toString() }));
 }
 
 function minDate(lines: RatedLine[]): string {
@@ -88,21 +96,24 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
       (te.client_id = ${client.id} AND te.deleted_at IS NULL AND te.status IN ('rated','drafted','billed')) AS eligible,
       te.data->>'notes' AS notes,
       COALESCE((SELECT json_agg(rl.data ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::json) AS lines`;
+  // A credit stands only while the invoice it credits is live: once that one is voided, the
+  // credit on an open draft is dropped, and one already on an approved invoice is reversed.
+  const creditLive = sql`(l.credit IS NULL OR EXISTS (SELECT 1 FROM invoices ci WHERE ci.key = l.credit->>'invoiceKey' AND ci.live))`;
   const rows = await tx.rows<CandidateRow>(sql`
     SELECT ${entryColumns},
       NULL::int AS "invoiceId", NULL::text AS "invoiceKey", NULL::text AS "invoiceStatus",
-      NULL::int AS "linkedRevision", NULL::jsonb AS "linkedLines", NULL::jsonb AS credit
+      NULL::int AS "linkedRevision", NULL::jsonb AS "linkedLines", NULL::jsonb AS credit, true AS "creditLive"
     FROM time_entries te
     WHERE COALESCE(te.client_id, '') = ${client.id} AND te.status IN ('rated','drafted') AND te.deleted_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM invoice_entries l WHERE l.entry_id = te.id AND l.live)
     UNION ALL
     SELECT ${entryColumns},
-      i.id::int, i.key, i.status, l.entry_revision, l.lines, l.credit
+      i.id::int, i.key, i.status, l.entry_revision, l.lines, l.credit, ${creditLive} AS "creditLive"
     FROM invoices i
     JOIN invoice_entries l ON l.invoice_id = i.id AND l.live
     JOIN time_entries te ON te.id = l.entry_id
     WHERE i.client_id = ${client.id}
-      AND (i.status IN ('draft','pushed','failed') OR (i.status IN ('approved','paid') AND te.revision > l.entry_revision))`);
+      AND (i.status IN ('draft','pushed','failed') OR (i.status IN ('approved','paid') AND (te.revision > l.entry_revision OR NOT ${creditLive})))`);
 
   const openInvoices = await tx.rows<OpenInvoice>(sql`
     SELECT id::int AS id, key, period_label AS "periodLabel", destination_id AS "destinationId", sequence,
@@ -130,9 +141,16 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
     const locked = row.invoiceStatus === 'approved' || row.invoiceStatus === 'paid';
     if (locked) {
       // Billed, then changed or deleted at source: credit what was billed, bill what is true now.
+      // What the invoice billed for the entry is its lines less its own credit, unless the invoice
+      // that credit refers to was voided since: then that credit was given for nothing and is
+      // billed back here (credited with its sign turned).
       summary.corrections++;
       supersede.push(row.entryId);
-      const credit = { invoiceKey: row.invoiceKey!, lines: row.linkedLines ?? [] };
+      const billed = row.linkedLines ?? [];
+      const credit = {
+        invoiceKey: row.invoiceKey!,
+        lines: row.credit && !row.creditLive ? [...billed, ...negated(row.credit.lines)] : billed,
+      };
       const w = periodWork(eligible ? minDate(row.lines) : minDate(credit.lines));
       w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
       if (eligible) w.items.push({ entryKey: row.entryKey, lines: row.lines });
@@ -140,14 +158,20 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
       continue;
     }
     // Unlinked, or on an open draft: rebuilt from scratch, so edits, moves and removals all apply.
-    const credit = row.credit;
+    // A credit of an invoice voided since is dropped: the voided invoice bills nothing.
+    const credit = row.creditLive ? row.credit : null;
     if (!eligible && !credit) continue;
     const w = periodWork(eligible ? minDate(row.lines) : minDate(credit!.lines));
     if (credit) w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
     if (eligible) w.items.push({ entryKey: row.entryKey, lines: row.lines });
     const link: PlannedLink = { entryId: row.entryId, revision: row.revision, lines: eligible ? row.lines : [], credit };
     // Both sides come back from jsonb (same key order), so equal text means equal lines.
-    if (row.invoiceId !== null && row.linkedRevision === row.revision && JSON.stringify(row.linkedLines) === JSON.stringify(link.lines)) {
+    if (
+      row.invoiceId !== null &&
+      row.linkedRevision === row.revision &&
+      JSON.stringify(row.linkedLines) === JSON.stringify(link.lines) &&
+      JSON.stringify(row.credit) === JSON.stringify(link.credit)
+    ) {
       link.liveOn = row.invoiceId;
     }
     w.links.push(link);
