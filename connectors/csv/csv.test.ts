@@ -78,7 +78,7 @@ describe('csv source', () => {
     expect(entries.find((e) => e.worker.name === 'Chris Bakker')!.billable).toBe(false);
 
     const invalid = results.flatMap((r, i) => (r.kind === 'invalid' ? [{ row: records[i]!.ref.row, problems: r.problems }] : []));
-    expect(invalid[0]).toEqual({ row: 8, problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'not a valid date (expected dd-MM-yyyy)' }] });
+    expect(invalid[0]).toEqual({ row: 8, problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)' }] });
     expect(invalid[1]!.problems[0]).toMatchObject({ field: 'hours', column: 'Uren', value: '9,0' });
     expect(invalid[2]!.problems[0]!.reason).toContain('rows 2 and 10');
   });

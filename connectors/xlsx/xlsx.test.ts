@@ -116,7 +116,7 @@ describe('xlsx source', () => {
       expect(entries[3]!.worker.name).toBe('Chris Bakker');
       expect(results[4]).toEqual({
         kind: 'invalid',
-        problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'not a valid date (expected dd-MM-yyyy)' }],
+        problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)' }],
       });
     });
   }

@@ -2,7 +2,6 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { sql } from 'drizzle-orm';
 import { loadConfig, type LoadedConfig } from '../config/loader';
-import { ConfigError, formatPath } from '../config/issues';
 import { openLedger, type Ledger } from '../ledger/db';
 import { findEntry } from '../ledger/entries.repository';
 import { createLogger } from '../observability/logger';
@@ -11,10 +10,10 @@ import { invoicesReport, quarantineReport, unbilledReport } from '../reports/rep
 import { runSync, type SyncResult } from '../runners/inline.runner';
 import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
 import type { RatedLine } from '../domain/rated-line';
+import { configSecrets, describeFailure, EXIT, LedgerOpenError, scrubMessage } from './failure';
 import { createOut, createProgress, type Out } from './output';
 
-/** Exit codes: 0 ok, 1 the run or check failed, 2 bad usage or configuration. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT } from './failure';
 
 interface CommonOptions {
   config: string;
@@ -30,7 +29,9 @@ function ledgerOptions(config: LoadedConfig, opts: CommonOptions) {
 }
 
 async function withLedger<T>(config: LoadedConfig, opts: CommonOptions, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
-  const ledger = await openLedger(ledgerOptions(config, opts));
+  const ledger = await openLedger(ledgerOptions(config, opts)).catch((err: unknown) => {
+    throw new LedgerOpenError(`the ledger could not be opened: ${(err as Error).message}`, { cause: err });
+  });
   try {
     return await fn(ledger);
   } finally {
@@ -73,8 +74,20 @@ export async function main(argv: string[]): Promise<number> {
     .name('hourbridge')
     .description('Hours from the time trackers you already use to exact draft invoices in your accounting package.')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Under --json the error document says it; stderr keeps to JSON log lines.
+      outputError: (s, write) => {
+        if (!json) write(s);
+      },
+    });
+  // Decided before parsing, so that a usage error (unknown option, missing --config) still gets
+  // its JSON document.
+  const json = wantsJson(argv);
+  const out: Out = createOut(json);
   let code: number = EXIT.ok;
+  let loaded: LoadedConfig | undefined;
+  const load = (target: string): LoadedConfig => (loaded = loadConfig(target));
 
   const common = (cmd: Command) =>
     cmd
@@ -85,24 +98,28 @@ export async function main(argv: string[]): Promise<number> {
       .option('--log-level <level>', 'fatal, error, warn, info, debug', process.env.HOURBRIDGE_LOG_LEVEL ?? 'warn');
 
   common(program.command('validate').description('check a configuration; errors name file, line, column and YAML path')).action((opts: CommonOptions) => {
-    const out = createOut(Boolean(opts.json));
-    const config = loadConfig(opts.config);
-    out.document({ ok: true, files: config.files, sources: config.sources.map((s) => s.id), clients: config.clients.map((c) => c.id), destinations: config.destinations.map((d) => d.id) });
+    const config = load(opts.config);
+    out.document({ files: config.files, sources: config.sources.map((s) => s.id), clients: config.clients.map((c) => c.id), destinations: config.destinations.map((d) => d.id) });
     out.print(`${config.files.map((f) => path.relative(process.cwd(), f)).join(', ')}: OK — ${config.sources.length} source(s), ${config.clients.length} client(s), ${config.destinations.length} destination(s).`);
   });
 
   common(program.command('sync').description('pull, price, assemble and write draft invoices (inline runner)')).action(async (opts: CommonOptions) => {
-    const out = createOut(Boolean(opts.json));
-    const config = loadConfig(opts.config);
+    const config = load(opts.config);
     const log = createLogger({ level: opts.logLevel });
     const result = await withLedger(config, opts, (ledger) => runSync({ config, ledger, log, progress: createProgress(!opts.json) }));
     printSync(out, result);
-    if (result.summary.pushFailed > 0) code = EXIT.failed;
+    if (result.summary.pushFailed > 0) {
+      const failed = result.invoices.filter((i) => i.status === 'failed');
+      out.fail({
+        code: 'push_failed',
+        message: `${result.summary.pushFailed} invoice(s) could not be written${failed.length ? `: ${failed.map((i) => `${i.key}${i.error ? ` (${i.error})` : ''}`).join('; ')}` : ''}`,
+      });
+      code = EXIT.failed;
+    }
   });
 
   common(program.command('preview').description('show what would be invoiced, writing nothing')).action(async (opts: CommonOptions) => {
-    const out = createOut(Boolean(opts.json));
-    const config = loadConfig(opts.config);
+    const config = load(opts.config);
     const log = createLogger({ level: opts.logLevel });
     const result = await withLedger(config, opts, (ledger) => runSync({ config, ledger, log, dryRun: true, progress: createProgress(!opts.json) }));
     printSync(out, result);
@@ -116,13 +133,12 @@ export async function main(argv: string[]): Promise<number> {
       .option('--client <id>', 'only this client')
       .option('--source <id>', 'only this source (quarantine)'),
   ).action(async (kind: string, opts: CommonOptions & { client?: string; source?: string }) => {
-    const out = createOut(Boolean(opts.json));
     if (!['unbilled', 'billed', 'quarantine'].includes(kind)) {
-      process.stderr.write(`unknown report "${kind}": expected unbilled, billed or quarantine\n`);
+      out.fail({ code: 'usage', message: `unknown report "${kind}": expected unbilled, billed or quarantine`, where: { option: '<kind>' } });
       code = EXIT.usage;
       return;
     }
-    const config = loadConfig(opts.config);
+    const config = load(opts.config);
     await withLedger(config, opts, async (ledger) => {
       if (kind === 'unbilled') {
         const rows = await unbilledReport(ledger, opts.client);
@@ -155,11 +171,10 @@ export async function main(argv: string[]): Promise<number> {
 
   common(program.command('explain').description('why an entry costs what it costs').requiredOption('--entry <source:id>', 'entry key, e.g. timesheet:ab12cd')).action(
     async (opts: CommonOptions & { entry: string }) => {
-      const out = createOut(Boolean(opts.json));
-      const config = loadConfig(opts.config);
+      const config = load(opts.config);
       const sep = opts.entry.indexOf(':');
       if (sep <= 0) {
-        process.stderr.write('--entry must be <source>:<external id>\n');
+        out.fail({ code: 'usage', message: '--entry must be <source>:<external id>', where: { option: '--entry' } });
         code = EXIT.usage;
         return;
       }
@@ -167,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
       await withLedger(config, opts, async (ledger) => {
         const stored = await findEntry(ledger, sourceId, externalId);
         if (!stored) {
-          process.stderr.write(`no entry ${opts.entry} in the ledger (run sync first, or check the id with report)\n`);
+          out.fail({ code: 'not_found', message: `no entry ${opts.entry} in the ledger (run sync first, or check the id with report)`, where: { source: sourceId } });
           code = EXIT.failed;
           return;
         }
@@ -192,8 +207,7 @@ export async function main(argv: string[]): Promise<number> {
   );
 
   common(program.command('check').description('check every connector: credentials, reachability, permissions')).action(async (opts: CommonOptions) => {
-    const out = createOut(Boolean(opts.json));
-    const config = loadConfig(opts.config);
+    const config = load(opts.config);
     const log = createLogger({ level: opts.logLevel });
     const ctx = { log, now: new Date(), configDir: config.configDir };
     const results: Array<{ id: string; kind: string; role: string; ok: boolean; category?: string; message: string }> = [];
@@ -207,9 +221,20 @@ export async function main(argv: string[]): Promise<number> {
       const r = await connector.check(d, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
       results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
     }
-    out.document({ ok: results.every((r) => r.ok), connectors: results });
+    const secrets = configSecrets(config);
+    for (const r of results) r.message = scrubMessage(r.message, secrets);
+    out.document({ connectors: results });
     out.table(['connector', 'kind', 'role', 'ok', 'message'], results.map((r) => [r.id, r.kind, r.role, r.ok ? 'yes' : `no (${r.category ?? 'error'})`, r.message]));
-    if (!results.every((r) => r.ok)) code = EXIT.failed;
+    const failing = results.filter((r) => !r.ok);
+    if (failing.length > 0) {
+      const [first] = failing;
+      out.fail({
+        code: 'check_failed',
+        message: `${failing.length} of ${results.length} connector(s) failed the check: ${failing.map((r) => r.id).join(', ')}`,
+        ...(failing.length === 1 && first ? { where: { [first.role]: first.id, connector: first.kind } } : {}),
+      });
+      code = EXIT.failed;
+    }
   });
 
   common(
@@ -220,16 +245,15 @@ export async function main(argv: string[]): Promise<number> {
       .option('--destination <id>', 'destination id (default: the only one of that kind)')
       .option('--port <port>', 'local callback port registered as the redirect URI', '5173'),
   ).action(async (kind: string, opts: CommonOptions & { destination?: string; port: string }) => {
-    const out = createOut(Boolean(opts.json));
     if (kind !== 'xero') {
-      process.stderr.write(`connect supports: xero (got "${kind}")\n`);
+      out.fail({ code: 'usage', message: `connect supports: xero (got "${kind}")`, where: { option: '<kind>' } });
       code = EXIT.usage;
       return;
     }
-    const config = loadConfig(opts.config);
+    const config = load(opts.config);
     const candidates = config.destinations.filter((d) => d.kind === 'xero' && (!opts.destination || d.id === opts.destination));
     if (candidates.length !== 1) {
-      process.stderr.write(`expected exactly one xero destination${opts.destination ? ` with id ${opts.destination}` : ''}; found ${candidates.length} (use --destination)\n`);
+      out.fail({ code: 'usage', message: `expected exactly one xero destination${opts.destination ? ` with id ${opts.destination}` : ''}; found ${candidates.length} (use --destination)`, where: { option: '--destination' } });
       code = EXIT.usage;
       return;
     }
@@ -240,24 +264,24 @@ export async function main(argv: string[]): Promise<number> {
     const result = await withLedger(config, opts, (ledger) =>
       runConnectFlow({ config: xeroConfig, ledger, port: Number(opts.port), log, openUrl: (url) => void process.stderr.write(`Open this URL to authorise Hourbridge in Xero:\n  ${url}\n`) }),
     );
-    out.document({ ok: true, destination: xeroConfig.id, tenantId: result.tenantId, tenantName: result.tenantName });
+    out.document({ destination: xeroConfig.id, tenantId: result.tenantId, tenantName: result.tenantName });
     out.print(`Connected ${xeroConfig.id} to Xero organisation "${result.tenantName}" (${result.tenantId}).`);
   });
 
-  (await import('./service.commands')).registerServiceCommands(program, (c) => (code = c));
+  (await import('./service.commands')).registerServiceCommands(program, { out, load, setExitCode: (c) => (code = c) });
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return code;
+    return out.end(code);
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (err instanceof ConfigError) {
-      process.stderr.write(`Configuration problems:\n${err.issues
-        .map((i) => `  ${i.file ? path.relative(process.cwd(), i.file) : '<config>'}:${i.line ?? 1}:${i.column ?? 1}  ${formatPath(i.path)}  ${i.message}`)
-        .join('\n')}\n`);
-      return EXIT.usage;
-    }
-    process.stderr.write(`hourbridge: ${(err as Error).message}\n`);
+    // `--help` and `--version` end the parse with exit code 0: not a failure.
+    if (err instanceof CommanderError && err.exitCode === 0) return EXIT.ok;
     if (process.env.HOURBRIDGE_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-    return EXIT.failed;
+    return out.end(code, describeFailure(err, { config: loaded }));
   }
+}
+
+/** `--json` anywhere before a `--` (commander has not parsed yet when a usage error is found). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }

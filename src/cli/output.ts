@@ -1,16 +1,31 @@
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import type { Progress } from '../runners/inline.runner';
+import { EXIT, exitCodeOf, formatFailure, type CliFailure } from './failure';
 
 export interface Out {
-  /** Machine-readable mode: exactly one JSON document on stdout. */
+  /** Machine-readable mode: exactly one JSON document on stdout, written by `end`. */
   json: boolean;
   print(text: string): void;
   table(head: string[], rows: Array<Array<string | number | null | undefined>>, opts?: { alignRight?: number[] }): void;
-  document(value: unknown): void;
+  /** The command's result: the fields of the one JSON document (after `ok`, and `error` on failure). */
+  document(value: object): void;
+  /**
+   * The command failed: the JSON document becomes `{ ok: false, error, ...document }`; in text
+   * mode the failure goes to stderr. The first failure is kept.
+   */
+  fail(failure: CliFailure): void;
+  /**
+   * The command is over: in JSON mode write the one document, `ok` true only when nothing
+   * failed. A thrown error is passed in and replaces a partial document. Returns the exit code.
+   */
+  end(code: number, thrown?: CliFailure): number;
 }
 
-export function createOut(json: boolean, stream: NodeJS.WritableStream = process.stdout): Out {
+export function createOut(json: boolean, stream: NodeJS.WritableStream = process.stdout, errStream: NodeJS.WritableStream = process.stderr): Out {
+  let doc: object | undefined;
+  let failure: CliFailure | undefined;
+  let ended = false;
   return {
     json,
     print(text) {
@@ -27,7 +42,27 @@ export function createOut(json: boolean, stream: NodeJS.WritableStream = process
       stream.write(`${t.toString()}\n`);
     },
     document(value) {
-      if (json) stream.write(`${JSON.stringify(value, null, 2)}\n`);
+      doc = value;
+    },
+    fail(f) {
+      failure ??= f;
+      if (!json) errStream.write(`${formatFailure(f)}\n`);
+    },
+    end(code, thrown) {
+      if (thrown) {
+        // Whatever the command had gathered is incomplete: the document is the error alone.
+        failure = thrown;
+        doc = undefined;
+        if (!json) errStream.write(`${formatFailure(thrown)}\n`);
+      }
+      const exit = failure ? Math.max(code, exitCodeOf(failure)) : code;
+      if (json && !ended) {
+        ended = true;
+        const { ok: _ok, error: _error, ...rest } = (doc ?? {}) as Record<string, unknown>;
+        const error = failure ?? (exit === EXIT.ok ? undefined : { code: 'failed' as const, message: `exit code ${exit}` });
+        stream.write(`${JSON.stringify({ ok: !error, ...(error ? { error } : {}), ...rest }, null, 2)}\n`);
+      }
+      return exit;
     },
   };
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/loader';
+import type { LoadedConfig } from '../config/loader';
 import { createLogger } from '../observability/logger';
 import { closeOnSignals, openServiceContext } from '../queue/bootstrap';
 import { QUEUE_NAMES, type QueueName } from '../queue/jobs';
-import { createOut } from './output';
+import type { Out } from './output';
 import { apiTokensFrom, TokenVerifier } from '../service/token-verifier';
 import { ServiceMetrics } from '../service/metrics';
 import { DEFAULT_WORKER_METRICS_PORT, startMetricsListener, type MetricsListener } from '../service/worker-metrics';
@@ -34,13 +34,20 @@ function parseQueues(list: string | undefined): QueueName[] | undefined {
   return names as QueueName[];
 }
 
+/** What main.ts shares with these commands: the one output, the config loader, the exit code. */
+export interface CliContext {
+  out: Out;
+  load(target: string): LoadedConfig;
+  setExitCode(code: number): void;
+}
+
 /** `serve`, `worker` and `run`: the queue runner's commands. Registered by main.ts in one line. */
-export function registerServiceCommands(program: Command, setExitCode: (code: number) => void): void {
+export function registerServiceCommands(program: Command, { out, load, setExitCode }: CliContext): void {
   serviceOptions(program.command('serve').description('HTTP API, dashboard, schedules and workers (queue runner)'))
     .option('-p, --port <port>', 'HTTP port (default: server.port, then PORT, then 8080)')
     .option('--no-workers', 'serve the API and schedules only; run workers with `hourbridge worker`')
     .action(async (opts: ServiceOptions & { port?: string; workers: boolean }) => {
-      const config = loadConfig(opts.config);
+      const config = load(opts.config);
       const log = createLogger({ level: opts.logLevel, bindings: { role: 'serve' } });
       const ctx = await openServiceContext({ config, log, ledgerUrl: opts.ledgerUrl, redisUrl: opts.redisUrl, prefix: opts.prefix });
       const { createApp } = await import('../service/app.module');
@@ -57,7 +64,7 @@ export function registerServiceCommands(program: Command, setExitCode: (code: nu
     .option('--concurrency <n>', 'jobs in parallel per queue in this process')
     .option('--metrics-port <port>', `port of this worker's GET /metrics (Prometheus); 0: none (default: server.metricsPort, then ${DEFAULT_WORKER_METRICS_PORT})`)
     .action(async (opts: ServiceOptions & { queues?: string; concurrency?: string; metricsPort?: string }) => {
-      const config = loadConfig(opts.config);
+      const config = load(opts.config);
       const log = createLogger({ level: opts.logLevel, bindings: { role: 'worker', pid: process.pid } });
       const queues = parseQueues(opts.queues);
       const metricsPort = Number(opts.metricsPort ?? config.raw.server?.metricsPort ?? DEFAULT_WORKER_METRICS_PORT);
@@ -102,8 +109,7 @@ export function registerServiceCommands(program: Command, setExitCode: (code: nu
     .option('--wait', 'wait for the run to finish and print its summary')
     .option('--json', 'print one JSON document on stdout')
     .action(async (opts: ServiceOptions & { pipeline: string; wait?: boolean }) => {
-      const out = createOut(Boolean(opts.json));
-      const config = loadConfig(opts.config);
+      const config = load(opts.config);
       const log = createLogger({ level: opts.logLevel ?? 'warn', bindings: { role: 'run' } });
       const ctx = await openServiceContext({ config, log, ledgerUrl: opts.ledgerUrl, redisUrl: opts.redisUrl, prefix: opts.prefix });
       try {
@@ -123,9 +129,12 @@ export function registerServiceCommands(program: Command, setExitCode: (code: nu
             { alignRight: [1, 2, 3, 4, 5, 6, 7] },
           );
           for (const alert of state.result.alerts) out.print(`! ${alert}`);
-          if (s.pushFailed > 0) setExitCode(1);
+          if (s.pushFailed > 0) {
+            out.fail({ code: 'push_failed', message: `${s.pushFailed} invoice(s) could not be written` });
+            setExitCode(1);
+          }
         } else {
-          out.print(`Run ${handle.runId} failed: ${state.failedReason ?? 'unknown reason'}`);
+          out.fail({ code: 'run_failed', message: `Run ${handle.runId} failed: ${state.failedReason ?? 'unknown reason'}` });
           setExitCode(1);
         }
       } finally {

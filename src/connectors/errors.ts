@@ -29,3 +29,25 @@ export class ConnectorError extends Error {
 export function isConnectorError(err: unknown): err is ConnectorError {
   return err instanceof ConnectorError;
 }
+
+/**
+ * A failure of one configured connector during a run, naming it, so the run's caller can say
+ * where it happened (the `--json` error document's `where`). The message is the failure's own.
+ */
+export class ConnectorRunError extends Error {
+  override readonly name = 'ConnectorRunError';
+  constructor(
+    readonly role: 'source' | 'destination',
+    /** Configured id of the source or destination. */
+    readonly id: string,
+    /** Connector kind, e.g. `csv`, `harvest`. */
+    readonly kind: string,
+    readonly failure: unknown,
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure), { cause: failure });
+  }
+
+  get category(): FailureCategory {
+    return this.failure instanceof ConnectorError ? this.failure.category : 'permanent';
+  }
+}

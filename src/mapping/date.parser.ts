@@ -151,7 +151,7 @@ export function compileDateFormat(format: string): DateFormat {
     const year = yearDigits === 2 ? 2000 + nums[yi]! : nums[yi]!;
     const month = nums[mi]!;
     const day = nums[di]!;
-    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return fail(expected);
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return fail(noSuchDate(text.trim(), format, year, month, day));
     return ok(epochDayOf(year, month, day));
   };
 
@@ -166,6 +166,23 @@ export function compileDateFormat(format: string): DateFormat {
   };
 
   return { format, parse, format_ };
+}
+
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * The reason for a date written in the right format that no calendar has (31-11-2026,
+ * 29-02-2025, 03-13-2026): saying "expected dd-MM-yyyy" of a value that has that form sends a
+ * person looking for the wrong mistake.
+ */
+function noSuchDate(text: string, format: string, year: number, month: number, day: number): string {
+  const why =
+    month < 1 || month > 12
+      ? `there is no month ${month}`
+      : day < 1
+        ? 'there is no day 0'
+        : `${MONTH_NAMES[month - 1]} ${year} has ${daysInMonth(year, month)} days`;
+  return `no such date: ${text} (read as ${format}: ${why})`;
 }
 
 /** exceljs gives time-only cells as Dates on the serial epoch: these carry no calendar date. */

@@ -74,7 +74,7 @@ export const ColumnsSchema = z
   .strictObject({
     date: header.optional().describe('Work date (the local date of the start).'),
     start: header.optional().describe('Start time (7:30, 07:30:00, 3:00pm, a day fraction, or a date-time).'),
-    end: header.optional().describe('End time; before the start means the next day (night shift).'),
+    end: header.optional().describe('End time; before the start means the next day (night shift); equal to the start, see equalStartEnd.'),
     break: header.optional().describe('Unpaid break: a whole number is minutes (30), a decimal is hours (0,5), H:MM is hours and minutes (0:30).'),
     hours: header.optional().describe('Worked hours: 7:30, 7,5 or 7.5 (see hoursAre).'),
     worker: header.optional().describe('Name of the person who worked.'),
@@ -199,6 +199,12 @@ export const mappingShape = {
     .enum(['net', 'gross'])
     .default('net')
     .describe('net: the hours column excludes the break (worked time); gross: it includes it.'),
+  equalStartEnd: z
+    .enum(['quarantine', '24h'])
+    .default('quarantine')
+    .describe(
+      'A row whose end equals its start (08:00–08:00): quarantine (a zero-length or mistyped shift, the default), or 24h: a shift to the same time the next day.',
+    ),
   truthy: z.array(z.string()).default(DEFAULT_TRUTHY).describe('Words read as yes in approved/billable columns (case-insensitive).'),
   falsy: z.array(z.string()).default(DEFAULT_FALSY).describe('Words read as no in approved/billable columns (case-insensitive).'),
   externalId: ExternalIdSchema.optional(),

@@ -27,6 +27,8 @@ export interface RowMeta {
   key?: string;
   /** Earlier row of the same read with the same external id: this row is a duplicate. */
   duplicateOf?: number;
+  /** The earlier row has exactly the same cells (the row was entered twice), not just the same id. */
+  duplicateExact?: boolean;
 }
 
 /** The mapping refers to headers the sheet does not have. */
@@ -87,6 +89,21 @@ export function resolveHeader(mapping: Mapping, header: readonly Cell[]): Map<st
     throw new HeaderError(missing, header.map((h) => cellText(h)).filter((h) => h !== ''), duplicated);
   }
   return out;
+}
+
+/**
+ * Why a row whose id an earlier row already has is quarantined, with the fix that fits: a row
+ * entered twice is deleted; two different rows the id cannot tell apart need a wider id.
+ */
+function duplicateReason(row: number, first: number, exact: boolean, derive: readonly KeyField[] | undefined): string {
+  if (exact) return `duplicate: row ${row} repeats row ${first} cell for cell: delete one of the rows (the ledger keeps row ${first})`;
+  if (derive) {
+    return (
+      `duplicate id: rows ${first} and ${row} have the same ${derive.join(', ')} but differ in other cells: if they are the same shift entered twice, delete one; ` +
+      'if they are different shifts, add a field that tells them apart to externalId.derive (or map an id column)'
+    );
+  }
+  return `duplicate id: rows ${first} and ${row} have the same id but differ in other cells: give each row its own id (the ledger keeps row ${first})`;
 }
 
 function problem(problems: Problem[], cells: readonly Cell[], col: Col, reason: string, field = col.field): void {
@@ -414,6 +431,44 @@ export class SheetMapper {
     return { ok: true, value: t.value.epochDay };
   }
 
+  /**
+   * The instant a shift that starts at `startMs` (local `s` on `epochDay`) ends, from its end
+   * cell: the first moment after the start at which the zone's clock shows the end time — the
+   * same day when that moment comes after the start (on the autumn night possibly the second
+   * occurrence of a repeated time: 02:45 summer time → 02:15 winter time is 1.5 h), else the next
+   * day (a night shift). An end the same day later on the wall clock that is not after the
+   * start (only possible around the spring gap) stays that day, to be reported. An end that
+   * carries its own date (no date column) is taken on that date. Equal times (`equalStartEnd:
+   * 24h`) end at that time the next day.
+   */
+  private endInstant(epochDay: number, s: number, startMs: number, end: TimeValue, endHasDate: boolean): number {
+    const clock = this.clock;
+    if (end.epochDay !== undefined && endHasDate) {
+      const e = end.seconds + (end.epochDay - epochDay) * 86_400;
+      const after = clock.instantAfterMs(startMs, epochDay, e);
+      return Number.isNaN(after) ? clock.instantMs(epochDay, e) : after;
+    }
+    const e = end.seconds;
+    if (e > s) {
+      const after = clock.instantAfterMs(startMs, epochDay, e);
+      return Number.isNaN(after) ? clock.instantMs(epochDay, e) : after;
+    }
+    if (e < s) {
+      const sameDay = clock.instantAfterMs(startMs, epochDay, e);
+      if (!Number.isNaN(sameDay)) return sameDay;
+    }
+    // The next day: a night shift (e < s) or, opted in, equal times (e = s).
+    const after = clock.instantAfterMs(startMs, epochDay, e + 86_400);
+    return Number.isNaN(after) ? clock.instantMs(epochDay, e + 86_400) : after;
+  }
+
+  /** " (02:30 does not exist …)" when the start or end falls in the hour the clocks skip. */
+  private skippedHint(epochDay: number, s: number, end: TimeValue | undefined): string {
+    const at = [s, ...(end && end.epochDay === undefined ? [end.seconds] : [])].find((t) => this.clock.isSkipped(epochDay, t));
+    if (at === undefined) return '';
+    return ` (${formatClock(at)} does not exist on ${isoDateOf(epochDay)} in ${this.mapping.timeZone}: the clocks skip that hour, so it is read with the offset before the change)`;
+  }
+
   /** Why the row is skipped (blank, or a skipRowsWhere rule), or undefined. */
   skipReason(cells: readonly Cell[]): string | undefined {
     if (this.isBlankRow(cells)) return 'blank row';
@@ -459,21 +514,39 @@ export class SheetMapper {
     let end: string | undefined;
 
     if (startP?.ok && startP.value.seconds >= 86_400) problem(problems, cells, c.start, 'a shift cannot start at 24:00');
-    else if (epochDay !== undefined && startP?.ok && (endP?.ok || (endP === undefined && hoursSeconds !== undefined))) {
+    else if (
+      epochDay !== undefined &&
+      startP?.ok &&
+      endP?.ok &&
+      !(endP.value.epochDay !== undefined && c.date.index < 0) &&
+      endP.value.seconds === startP.value.seconds &&
+      this.mapping.equalStartEnd === 'quarantine'
+    ) {
+      // 08:00–08:00 is a zero-length or mistyped shift, not silently 24 hours.
+      problem(
+        problems,
+        cells,
+        c.end,
+        `equals the start (${c.start.header} ${formatClock(startP.value.seconds)}, ${c.end.header} ${formatClock(endP.value.seconds)} on row ${meta.row}): ` +
+          'a zero-length or mistyped shift (set equalStartEnd: 24h to read it as a 24-hour shift)',
+      );
+    } else if (epochDay !== undefined && startP?.ok && (endP?.ok || (endP === undefined && hoursSeconds !== undefined))) {
       const s = startP.value.seconds;
       const startMs = this.clock.instantMs(epochDay, s);
       let endMs: number;
       if (endP?.ok) {
-        let e = endP.value.seconds;
-        if (endP.value.epochDay !== undefined && c.date.index < 0) e += (endP.value.epochDay - epochDay) * 86_400;
-        else if (e <= s) e += 86_400; // night shift: an end before the start is on the next day
-        endMs = this.clock.instantMs(epochDay, e);
+        endMs = this.endInstant(epochDay, s, startMs, endP.value, c.date.index < 0);
       } else {
         endMs = startMs + (hoursSeconds! + (net ? breakSeconds : 0)) * 1000;
       }
       durationSeconds = Math.round((endMs - startMs) / 1000);
-      if (durationSeconds <= 0) problem(problems, cells, c.end, 'ends before or when the shift starts');
-      else if (durationSeconds > 86_400) problem(problems, cells, c.end, 'makes the shift longer than 24 hours');
+      if (durationSeconds <= 0) {
+        problem(problems, cells, c.end, `ends before or when the shift starts${this.skippedHint(epochDay, s, endP?.ok ? endP.value : undefined)}`);
+      } else if (endMs > this.clock.instantMs(epochDay, s + 86_400)) {
+        // Longer than a day on the wall clock (the same time the next day is 23 or 25 hours
+        // away on the nights of the DST changes).
+        problem(problems, cells, c.end, 'makes the shift longer than 24 hours');
+      }
       else {
         start = isoInstantOf(startMs);
         end = isoInstantOf(endMs);
@@ -591,10 +664,7 @@ export class SheetMapper {
         field: 'externalId',
         column: c.externalId.index >= 0 ? c.externalId.header : undefined,
         value: c.externalId.index >= 0 ? cells[c.externalId.index] : externalId,
-        reason: this.deriveFields
-          ? `duplicate of row ${meta.duplicateOf}: rows ${meta.duplicateOf} and ${meta.row} have the same ${this.deriveFields.join(', ')}` +
-            ' (add a distinguishing field to externalId.derive, or map an id column)'
-          : `duplicate of row ${meta.duplicateOf}: rows ${meta.duplicateOf} and ${meta.row} have the same id`,
+        reason: duplicateReason(meta.row, meta.duplicateOf, meta.duplicateExact === true, this.deriveFields),
       });
       return { kind: 'invalid', problems };
     }

@@ -1,7 +1,7 @@
 import type { MapResult, RawRecord } from '../connectors/contract';
 import type { Cell } from './cells';
 import type { Mapping } from './mapping.schema';
-import { KeySet } from './key-set';
+import { KeySet, rowFingerprint } from './key-set';
 import { HeaderError, SheetMapper, type RowMeta } from './sheet-mapper';
 import { remember } from '../util/remember';
 
@@ -20,6 +20,8 @@ export interface SheetRow {
   key?: string;
   /** Earlier row of the same read with the same external id. */
   duplicateOf?: number;
+  /** That earlier row has exactly the same cells: the row was typed (or pasted) twice. */
+  duplicateExact?: boolean;
   /** The source line could not be read into cells at all (e.g. an unclosed quote). */
   malformed?: { reason: string; line?: number; text?: string };
 }
@@ -58,9 +60,11 @@ export class SheetRecordBuilder {
     meta.row = row;
     meta.key = undefined;
     meta.duplicateOf = undefined;
+    meta.duplicateExact = undefined;
     let result = this.mapper.map(cells, meta);
     const key = result.kind === 'entry' ? result.entry.externalId : result.kind === 'invalid' ? result.externalId : undefined;
-    const first = key === undefined ? undefined : this.seen.add(key, row);
+    const content = key === undefined ? 0 : rowFingerprint(cells);
+    const first = key === undefined ? undefined : this.seen.add(key, row, content);
     let data: SheetRow;
     if (key !== undefined && first === undefined && !o.date1904) {
       // The common row, built in one literal: properties added afterwards would go to an
@@ -75,6 +79,7 @@ export class SheetRecordBuilder {
           data.duplicateOf = first;
           meta.key = key;
           meta.duplicateOf = first;
+          if (this.seen.contentOf(key) === content) data.duplicateExact = meta.duplicateExact = true;
           result = this.mapper.map(cells, meta);
         }
       }
@@ -168,5 +173,6 @@ export function mapSheetRecord(record: RawRecord, mapping: Mapping, sourceId: st
   if (data.date1904) meta.date1904 = true;
   if (data.key !== undefined) meta.key = data.key;
   if (data.duplicateOf !== undefined) meta.duplicateOf = data.duplicateOf;
+  if (data.duplicateExact) meta.duplicateExact = true;
   return mapRow(opts.revive ? revive(data.cells) : data.cells, data.header, mapping, meta);
 }

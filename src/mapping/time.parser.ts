@@ -59,16 +59,20 @@ export function parseTimeText(input: string, format: TimeFormat = 'auto'): Parse
     else if (rest === 'pm' || rest === 'p') meridiem = 'pm';
     else return fail(expected);
   }
-  if (minute > 59 || second > 59) return fail(expected);
+  // From here on the text has the form of a time; a value no clock shows (25:00, 12:60,
+  // 13:00 pm) is "no such time", not "expected HH:mm", which it already is.
   if (meridiem) {
     if (format === '24h') return fail(expected);
-    if (hour < 1 || hour > 12) return fail(expected);
+    if (hour < 1 || hour > 12) return fail(`no such time: ${text} (12-hour times go from 1 to 12)`);
+  } else if (format === '12h' || !hasMinutes) return fail(expected);
+  if (minute > 59) return fail(`no such time: ${text} (minutes go from 00 to 59)`);
+  if (second > 59) return fail(`no such time: ${text} (seconds go from 00 to 59)`);
+  if (meridiem) {
     if (hour === 12) hour = 0;
     if (meridiem === 'pm') hour += 12;
   } else {
-    if (format === '12h' || !hasMinutes) return fail(expected);
     if (hour === 24 && minute === 0 && second === 0) return ok(86_400);
-    if (hour > 23) return fail(expected);
+    if (hour > 23) return fail(`no such time: ${text} (hours go from 00 to 23; 24:00 is the end of the day)`);
   }
   return ok(hour * 3600 + minute * 60 + second);
 }
@@ -94,7 +98,12 @@ export function parseTimeCell(cell: Cell, format: TimeFormat, date1904: boolean,
     if (cut < 0) return t;
     const d = dateFormat.parse(trimmed.slice(0, cut));
     const tt = parseTimeText(trimmed.slice(cut + 1), format);
-    if (!d.ok || !tt.ok) return t;
+    if (!d.ok || !tt.ok) {
+      // A date-time of the right form with an impossible part says which part (31-11-2026 08:00).
+      if (!d.ok && tt.ok && d.reason.startsWith('no such')) return d;
+      if (d.ok && !tt.ok && tt.reason.startsWith('no such')) return tt;
+      return t;
+    }
     return ok({ seconds: tt.value, epochDay: d.value });
   }
   if (typeof cell === 'number') {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loader';
 import type { ConnectorContext } from '../connectors/contract';
+import { ConnectorRunError } from '../connectors/errors';
 import type { Ledger } from '../ledger/db';
 import { finishRun, recordEvent, startRun } from '../ledger/sync.repository';
 import { acquireSourceLeases, keepAlive, markAbandonedRuns, processOwner, releaseSourceLeases, SourceBusyError } from '../ledger/leases.repository';
@@ -121,7 +122,11 @@ async function execute(
   for (const source of config.sources) {
     progress.phase(`read ${source.id}`);
     const connector = sourceConnectorFor(source.kind);
-    const s = await pullSource({ ledger, source, connector, clients, ctx: { ...ctx, log: runLog.child({ source: source.id }) }, runId, onPage: (p) => progress.update(p.read) });
+    const s = await pullSource({ ledger, source, connector, clients, ctx: { ...ctx, log: runLog.child({ source: source.id }) }, runId, onPage: (p) => progress.update(p.read) }).catch(
+      (err: unknown) => {
+        throw new ConnectorRunError('source', source.id, source.kind, err);
+      },
+    );
     progress.done();
     runLog.info({ source: source.id, read: s.read, accepted: s.accepted, unchanged: s.unchanged, quarantined: s.quarantined, deleted: s.deleted, ms: lap() }, 'source read');
     sources.push(s);

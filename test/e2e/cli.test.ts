@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
   const sync = (cmd = 'sync') => {
     const r = run(cmd, '--config', 'config/example.yaml', '--json');
     expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
     return JSON.parse(r.stdout) as {
       summary: Record<string, number>;
       invoices: Array<{ key: string; total: string; hours: string; status: string; currency: string; client: string; period: string }>;
@@ -131,5 +133,142 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     expect(r.stderr).toContain(`config/bad.yaml:${line}:5`);
     expect(r.stderr).toContain('clients[0].paymentTermDays');
     expect(r.stderr).toContain('unknown key "paymentTermDays"');
+  });
+});
+
+/** The `--json` error document of a failed run: one document on stdout, JSON lines on stderr. */
+interface ErrorDocument {
+  ok: false;
+  error: { code: string; message: string; where?: Record<string, string | number>; issues?: Array<Record<string, string | number>> };
+  connectors?: Array<{ id: string; ok: boolean; category?: string; message: string }>;
+}
+
+/** A local port nothing listens on: bound by the OS, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('hourbridge CLI --json when a command fails', { timeout: 240_000 }, () => {
+  let dir: string;
+  // Obviously fake credentials: they must not appear anywhere in the output.
+  const token = 'hb-fake-harvest-token-0000';
+  const ledgerPassword = 'hb-fake-ledger-password-0000';
+  const env = { ...process.env, DATABASE_URL: '', HOURBRIDGE_LEDGER_URL: '', HOURBRIDGE_LOG_LEVEL: 'warn', HARVEST_TOKEN: token };
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  /** Exactly one JSON document on stdout, only JSON lines on stderr, and no secret anywhere. */
+  const failed = (r: { code: number | null; stdout: string; stderr: string }) => {
+    const doc = JSON.parse(r.stdout) as ErrorDocument;
+    for (const line of r.stderr.split('\n').filter((l) => l.trim() !== '')) expect(() => JSON.parse(line), `stderr line: ${line}`).not.toThrow();
+    expect(r.stdout + r.stderr).not.toContain(token);
+    expect(r.stdout + r.stderr).not.toContain(ledgerPassword);
+    expect(doc.ok).toBe(false);
+    return doc;
+  };
+  const example = () => readFileSync(path.join(root, 'config/example.yaml'), 'utf8');
+  const writeConfig = (name: string, yaml: string) => {
+    writeFileSync(path.join(dir, 'config', name), yaml);
+    return `config/${name}`;
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hourbridge-e2e-json-'));
+    cpSync(path.join(root, 'config'), path.join(dir, 'config'), { recursive: true });
+    cpSync(path.join(root, 'example'), path.join(dir, 'example'), { recursive: true });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('Given a Harvest source on a port where nothing listens When sync --json runs Then it prints one error document naming the source and exits 1', async () => {
+    const port = await closedPort();
+    const sources = example().replace(
+      /^sources:\n[\s\S]*?(?=^clients:)/m,
+      [
+        'sources:',
+        '  - id: harvest',
+        '    kind: harvest',
+        `    baseUrl: http://127.0.0.1:${port}/v2`,
+        '    accountId: 123456',
+        '    token: ${HARVEST_TOKEN}',
+        '    userTimeZones: false',
+        '    currency: EUR',
+        '    retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 }',
+        '',
+        '',
+      ].join('\n'),
+    );
+    const config = writeConfig('harvest-down.yaml', sources);
+    const r = run('sync', '--config', config, '--json');
+    expect(r.code).toBe(1);
+    const doc = failed(r);
+    expect(doc.error.code).toBe('connector_transient');
+    expect(doc.error.where).toEqual({ source: 'harvest', connector: 'harvest' });
+    expect(doc.error.message).toContain('harvest');
+  });
+
+  it('Given a CSV source whose file does not exist When sync --json runs Then the error document names the source and the file, and it exits 1', () => {
+    const config = writeConfig('csv-missing.yaml', example().replace('../example/hours.csv', '../example/no-such-file.csv'));
+    const r = run('sync', '--config', config, '--json');
+    expect(r.code).toBe(1);
+    const doc = failed(r);
+    expect(doc.error).toMatchObject({ code: 'connector_config', where: { source: 'timesheet', connector: 'csv', file: 'example/no-such-file.csv' } });
+    expect(doc.error.message).toContain('not found');
+  });
+
+  it('Given the same missing file When check --json runs Then the document lists every connector, says which failed, and it exits 1', () => {
+    const config = writeConfig('csv-missing-check.yaml', example().replace('../example/hours.csv', '../example/no-such-file.csv'));
+    const r = run('check', '--config', config, '--json');
+    expect(r.code).toBe(1);
+    const doc = failed(r);
+    expect(doc.error).toMatchObject({ code: 'check_failed', where: { source: 'timesheet', connector: 'csv' } });
+    expect(doc.connectors?.map((c) => [c.id, c.ok, c.category])).toEqual([
+      ['timesheet', false, 'config'],
+      ['files', true, undefined],
+    ]);
+  });
+
+  it('Given a config with a typo When validate --json and sync --json run Then both print the error document with file, line, column and path, and exit 2', () => {
+    const bad = example().replace('paymentTermsDays: 14', 'paymentTermDays: 14');
+    const config = writeConfig('typo.yaml', bad);
+    const line = bad.split('\n').findIndex((l) => l.includes('paymentTermDays')) + 1;
+    for (const cmd of ['validate', 'sync']) {
+      const r = run(cmd, '--config', config, '--json');
+      expect(r.code, cmd).toBe(2);
+      const doc = failed(r);
+      expect(doc.error.code).toBe('invalid_config');
+      expect(doc.error.where).toEqual({ file: 'config/typo.yaml', line, column: 5, path: 'clients[0].paymentTermDays' });
+      expect(doc.error.issues).toHaveLength(1);
+      expect(doc.error.message).toContain('unknown key "paymentTermDays"');
+    }
+  });
+
+  it('Given a valid config When validate --json runs Then the document says ok and lists what it found', () => {
+    const r = run('validate', '--config', 'config/example.yaml', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, sources: ['timesheet'], clients: ['acme', 'globex'], destinations: ['files'] });
+  });
+
+  it('Given bad usage (an unknown option, no --config) When a command runs with --json Then it prints a usage error document and exits 2', () => {
+    const unknown = run('sync', '--config', 'config/example.yaml', '--bogus', '--json');
+    expect(unknown.code).toBe(2);
+    expect(failed(unknown).error).toMatchObject({ code: 'usage', where: { option: '--bogus' } });
+    const missing = run('report', 'unbilled', '--json');
+    expect(missing.code).toBe(2);
+    expect(failed(missing).error).toMatchObject({ code: 'usage', where: { option: '--config' } });
+    const kind = run('report', 'everything', '--config', 'config/example.yaml', '--json');
+    expect(kind.code).toBe(2);
+    expect(failed(kind).error).toMatchObject({ code: 'usage', message: expect.stringContaining('unknown report "everything"') });
+  });
+
+  it('Given a ledger URL with a password on a port where nothing listens When report --json runs Then the error says the ledger is unavailable without the password, and it exits 1', async () => {
+    const port = await closedPort();
+    const r = run('report', 'unbilled', '--config', 'config/example.yaml', '--json', '--ledger-url', `postgres://hourbridge:${ledgerPassword}@127.0.0.1:${port}/ledger`);
+    expect(r.code).toBe(1);
+    expect(failed(r).error).toMatchObject({ code: 'ledger_unavailable' });
   });
 });

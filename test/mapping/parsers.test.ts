@@ -34,11 +34,20 @@ describe('dates', () => {
     expect(iso(f.parse('03-02-2026 00:00:00'))).toBe('2026-02-03');
   });
 
-  it('Given dd-MM-yyyy, when the day does not exist or the shape is wrong, then the reason names the format', () => {
+  it('Given dd-MM-yyyy, when the shape is wrong, then the reason names the format', () => {
     const f = compileDateFormat('dd-MM-yyyy');
-    for (const bad of ['31-02-2026', '29-02-2025', '2026-02-03', '03/02/2026', '03-13-2026', '3-2-26', 'morgen', '', '03-02-2026 07:30']) {
+    for (const bad of ['2026-02-03', '03/02/2026', '3-2-26', 'morgen', '', '03-02-2026 07:30']) {
       expect(f.parse(bad)).toEqual({ ok: false, reason: 'not a valid date (expected dd-MM-yyyy)' });
     }
+  });
+
+  it('Given dd-MM-yyyy, when a date has that form but no calendar has it, then the reason says "no such date" and why, naming the value', () => {
+    const f = compileDateFormat('dd-MM-yyyy');
+    expect(f.parse('31-11-2026')).toEqual({ ok: false, reason: 'no such date: 31-11-2026 (read as dd-MM-yyyy: November 2026 has 30 days)' });
+    expect(f.parse('29-02-2025')).toEqual({ ok: false, reason: 'no such date: 29-02-2025 (read as dd-MM-yyyy: February 2025 has 28 days)' });
+    expect(f.parse(' 03-13-2026')).toEqual({ ok: false, reason: 'no such date: 03-13-2026 (read as dd-MM-yyyy: there is no month 13)' });
+    expect(f.parse('00-12-2026')).toEqual({ ok: false, reason: 'no such date: 00-12-2026 (read as dd-MM-yyyy: there is no day 0)' });
+    expect(iso(f.parse('29-02-2024'))).toBe('2024-02-29');
   });
 
   it('Given d/M/yyyy and yyyy-MM-dd and dd.MM.yy, when dates are read, then day and month are in the right place', () => {
@@ -117,6 +126,19 @@ describe('times', () => {
     for (const bad of ['25:00', '7:60', '13:00pm', '0pm', '7', '7.5', 'noon', '', '24:01', '7:3']) {
       expect(parseTimeText(bad).ok, bad).toBe(false);
     }
+  });
+
+  it('Given a time of the right form that no clock shows, when read, then the reason says "no such time" naming the value; a wrong form still names the format', () => {
+    expect(parseTimeText('25:00')).toEqual({ ok: false, reason: 'no such time: 25:00 (hours go from 00 to 23; 24:00 is the end of the day)' });
+    expect(parseTimeText('24:01', '24h')).toEqual({ ok: false, reason: 'no such time: 24:01 (hours go from 00 to 23; 24:00 is the end of the day)' });
+    expect(parseTimeText('7:60')).toEqual({ ok: false, reason: 'no such time: 7:60 (minutes go from 00 to 59)' });
+    expect(parseTimeText('07:30:61')).toEqual({ ok: false, reason: 'no such time: 07:30:61 (seconds go from 00 to 59)' });
+    expect(parseTimeText('13:00pm')).toEqual({ ok: false, reason: 'no such time: 13:00pm (12-hour times go from 1 to 12)' });
+    for (const bad of ['7', 'noon', '7:3', '']) expect(parseTimeText(bad), bad).toEqual({ ok: false, reason: 'not a valid time of day (expected HH:mm or h:mm am/pm)' });
+    expect(parseTimeText('15:00', '12h')).toEqual({ ok: false, reason: 'not a valid time of day (expected h:mm am/pm)' });
+    const f = compileDateFormat('dd-MM-yyyy');
+    expect(parseTimeCell('31-11-2026 08:00', 'auto', false, f)).toMatchObject({ ok: false, reason: expect.stringMatching(/^no such date: 31-11-2026/) });
+    expect(parseTimeCell('30-11-2026 25:00', 'auto', false, f)).toMatchObject({ ok: false, reason: expect.stringMatching(/^no such time: 25:00/) });
   });
 
   it('Given a strict 24h or 12h format, when the other style arrives, then it is refused', () => {
@@ -242,18 +264,26 @@ describe('decimals and booleans', () => {
 describe('zone clock', () => {
   const zone = 'Europe/Amsterdam';
   const clock = new ZoneClock(zone);
+  /**
+   * Reference: luxon's instant, moved to the first occurrence where luxon takes the second (a
+   * wall-clock time repeated by Amsterdam's one-hour autumn change shows an hour earlier too).
+   * Gaps: luxon already reads a skipped time with the offset before the change.
+   */
   const viaLuxon = (day: number, seconds: number) => {
     const d = DateTime.fromMillis(day * 86_400_000, { zone: 'utc' });
-    return DateTime.fromObject(
-      { year: d.year, month: d.month, day: d.day, hour: Math.floor(seconds / 3600), minute: Math.floor((seconds % 3600) / 60), second: seconds % 60 },
-      { zone },
-    ).toMillis();
+    const wall = { year: d.year, month: d.month, day: d.day, hour: Math.floor(seconds / 3600), minute: Math.floor((seconds % 3600) / 60), second: seconds % 60 };
+    const ms = DateTime.fromObject(wall, { zone }).toMillis();
+    const earlier = DateTime.fromMillis(ms - 3_600_000, { zone });
+    const same = earlier.year === wall.year && earlier.month === wall.month && earlier.day === wall.day && earlier.hour === wall.hour && earlier.minute === wall.minute;
+    return same ? ms - 3_600_000 : ms;
   };
+  const at = (ms: number) => new Date(ms).toISOString();
+  const spring = epochDayOf(2026, 3, 29);
+  const autumn = epochDayOf(2026, 10, 25);
+  const h = (hours: number) => hours * 3600;
 
   it('Given the nights of the DST changes, when wall-clock times become instants, then the offsets are right', () => {
     // 2026-03-29 02:00 CET → 03:00 CEST; 2026-10-25 03:00 CEST → 02:00 CET.
-    const spring = epochDayOf(2026, 3, 29);
-    const autumn = epochDayOf(2026, 10, 25);
     expect(new Date(clock.instantMs(spring, 3600)).toISOString()).toBe('2026-03-29T00:00:00.000Z');
     expect(new Date(clock.instantMs(spring, 4 * 3600)).toISOString()).toBe('2026-03-29T02:00:00.000Z');
     expect(new Date(clock.instantMs(autumn, 4 * 3600)).toISOString()).toBe('2026-10-25T03:00:00.000Z');
@@ -262,7 +292,7 @@ describe('zone clock', () => {
     expect((clock.instantMs(night, 30 * 3600) - clock.instantMs(night, 22 * 3600)) / 3_600_000).toBe(9);
   });
 
-  it('Given any wall-clock minute in 2020-2030, when converted by the cached clock, then it equals luxon', () => {
+  it('Given any wall-clock minute in 2020-2030, when converted by the cached clock, then it equals luxon (first occurrence of a repeated time)', () => {
     fc.assert(
       fc.property(fc.integer({ min: epochDayOf(2020, 1, 1), max: epochDayOf(2030, 12, 31) }), fc.integer({ min: 0, max: 2 * 1440 - 1 }), (day, minute) => {
         expect(clock.instantMs(day, minute * 60)).toBe(viaLuxon(day + Math.floor(minute / 1440), (minute % 1440) * 60));
@@ -271,7 +301,35 @@ describe('zone clock', () => {
     );
   });
 
-  it('Given the DST transition days, when every quarter hour is converted, then the cached clock equals luxon', () => {
+  it('Given a start in the repeated hour of the autumn change, when converted, then it is the first (summer-time) occurrence', () => {
+    // 2026-10-25: 03:00 CEST → 02:00 CET, so 02:00–02:59 happens twice.
+    expect(at(clock.instantMs(autumn, h(2.5)))).toBe('2026-10-25T00:30:00.000Z');
+    expect(at(clock.instantMs(autumn, h(2)))).toBe('2026-10-25T00:00:00.000Z');
+    expect(at(clock.instantMs(autumn, h(3)))).toBe('2026-10-25T02:00:00.000Z');
+    expect(clock.isSkipped(autumn, h(2.5))).toBe(false);
+  });
+
+  it('Given an end in the repeated hour, when the first instant after the start is asked for, then it is the second occurrence only when the first is not after the start', () => {
+    const start = clock.instantMs(autumn, h(2.75)); // 02:45 CEST = 00:45 UTC
+    expect(at(clock.instantAfterMs(start, autumn, h(2.25)))).toBe('2026-10-25T01:15:00.000Z'); // 02:15 CET
+    expect(at(clock.instantAfterMs(clock.instantMs(autumn, h(1)), autumn, h(2.5)))).toBe('2026-10-25T00:30:00.000Z'); // 02:30 CEST
+    expect(clock.instantAfterMs(clock.instantMs(autumn, h(3)), autumn, h(2.5))).toBeNaN();
+    // An ordinary day: the one instant, when it is after.
+    const day = epochDayOf(2026, 6, 1);
+    expect(at(clock.instantAfterMs(clock.instantMs(day, h(8)), day, h(16)))).toBe('2026-06-01T14:00:00.000Z');
+    expect(clock.instantAfterMs(clock.instantMs(day, h(8)), day, h(7))).toBeNaN();
+  });
+
+  it('Given a time in the hour the clocks skip in spring, when converted, then it is read with the offset before the change (02:30 is 03:30 summer time)', () => {
+    // 2026-03-29: 02:00 CET → 03:00 CEST, so 02:00–02:59 never happens.
+    expect(at(clock.instantMs(spring, h(2.5)))).toBe('2026-03-29T01:30:00.000Z');
+    expect(clock.instantMs(spring, h(2.5))).toBe(clock.instantMs(spring, h(3.5)));
+    expect(clock.isSkipped(spring, h(2.5))).toBe(true);
+    expect(clock.isSkipped(spring, h(3))).toBe(false);
+    expect(clock.isSkipped(spring, h(1.75))).toBe(false);
+  });
+
+  it('Given the DST transition days, when every quarter hour is converted, then the cached clock equals luxon (first occurrence of a repeated time)', () => {
     for (const day of [epochDayOf(2026, 3, 29), epochDayOf(2026, 10, 25)]) {
       for (let s = 0; s < 86_400; s += 900) expect(clock.instantMs(day, s)).toBe(viaLuxon(day, s));
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { TimeEntry } from '../../src/domain/time-entry';
 import type { MapResult } from '../../src/connectors/contract';
 import {
@@ -88,6 +89,96 @@ describe('mapRow', () => {
     expect(e.durationSeconds).toBe(9 * 3600);
   });
 
+  const shift = (datum: string, begin: string, eind: string, m = mapping) =>
+    mapRow(row({ ...base, Datum: datum, Begin: begin, Eind: eind, Pauze: '', Uren: '' }), header, m, meta(7));
+  const hoursOf = (r: MapResult) => entry(r).durationSeconds / 3600;
+
+  it('Given a row whose end equals its start, when mapped, then it is quarantined naming the row and both fields, not billed as 24 hours', () => {
+    const r = shift('03-02-2026', '08:00', '08:00');
+    expect(r.kind).toBe('invalid');
+    if (r.kind !== 'invalid') return;
+    expect(r.problems).toEqual([
+      {
+        field: 'end',
+        column: 'Eind',
+        value: '08:00',
+        reason: 'equals the start (Begin 8:00, Eind 8:00 on row 7): a zero-length or mistyped shift (set equalStartEnd: 24h to read it as a 24-hour shift)',
+      },
+    ]);
+    expect(r.externalId).toMatch(/^d:/);
+    // 00:00–24:00 is a whole day, not equal times.
+    expect(hoursOf(shift('03-02-2026', '0:00', '24:00'))).toBe(24);
+  });
+
+  it('Given equalStartEnd: 24h, when a row ends at its start, then it is a shift to that time the next day (as long as that day really is)', () => {
+    const fullDay = MappingSchema.parse({ ...dutch, equalStartEnd: '24h' });
+    const e = entry(shift('03-02-2026', '08:00', '08:00', fullDay));
+    expect([e.start, e.end, e.durationSeconds]).toEqual(['2026-02-03T07:00:00.000Z', '2026-02-04T07:00:00.000Z', 24 * 3600]);
+    // Over the spring change the next 08:00 comes 23 hours later, over the autumn change 25.
+    expect(hoursOf(shift('28-03-2026', '08:00', '08:00', fullDay))).toBe(23);
+    expect(hoursOf(shift('24-10-2026', '08:00', '08:00', fullDay))).toBe(25);
+  });
+
+  it('Given shifts on the autumn night, when a start or end falls in the repeated hour, then the start is its first occurrence and the end the first moment after the start that the clock shows it', () => {
+    // 25-10-2026: 03:00 summer time → 02:00 winter time in Amsterdam.
+    const a = entry(shift('25-10-2026', '02:30', '04:00'));
+    expect([a.start, a.end, a.durationSeconds / 3600]).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-25T03:00:00.000Z', 2.5]);
+    expect(hoursOf(shift('25-10-2026', '01:00', '02:30'))).toBe(1.5); // ends in summer time
+    expect(hoursOf(shift('25-10-2026', '02:45', '02:15'))).toBe(0.5); // 02:45 summer → (03:00 = 02:00) → 02:15 winter, not the next day
+    expect(hoursOf(shift('24-10-2026', '22:00', '02:30'))).toBe(4.5); // the end's first occurrence
+    expect(hoursOf(shift('24-10-2026', '22:00', '06:00'))).toBe(9);
+    expect(hoursOf(shift('25-10-2026', '00:00', '08:00'))).toBe(9);
+  });
+
+  it('Given shifts on the spring night, when a start or end falls in the skipped hour, then it is read with the offset before the change, and a shift that then ends before it starts says why', () => {
+    // 29-03-2026: 02:00 winter time → 03:00 summer time in Amsterdam.
+    expect(hoursOf(shift('28-03-2026', '22:00', '06:00'))).toBe(7);
+    expect(hoursOf(shift('29-03-2026', '00:00', '08:00'))).toBe(7);
+    const gapStart = entry(shift('29-03-2026', '02:30', '06:00'));
+    expect([gapStart.start, gapStart.end, gapStart.durationSeconds / 3600]).toEqual(['2026-03-29T01:30:00.000Z', '2026-03-29T04:00:00.000Z', 2.5]);
+    expect(hoursOf(shift('28-03-2026', '22:00', '02:30'))).toBe(4.5); // 02:30 is 03:30 summer time
+    const backwards = shift('29-03-2026', '02:30', '03:15');
+    expect(backwards).toMatchObject({ kind: 'invalid', problems: [{ field: 'end', reason: expect.stringContaining('2:30 does not exist on 2026-03-29 in Europe/Amsterdam') }] });
+  });
+
+  it('Given any shift of quarter hours on or around the DST nights, when mapped, then its start is the first instant showing the start time and its end the first instant after it showing the end time', () => {
+    const zone = 'Europe/Amsterdam';
+    const days = [[28, 3], [29, 3], [24, 10], [25, 10], [3, 2]] as const;
+    // Reference by brute force: every quarter-hour instant from 3 h before the day for 56 h,
+    // with the local day and quarter hour a clock in Amsterdam shows at it (luxon).
+    const walk = new Map(
+      days.map(([d, m]) => {
+        const from = Date.UTC(2026, m - 1, d) - 3 * 3_600_000;
+        const quarters = Array.from({ length: 4 * 56 }, (_, i) => {
+          const ms = from + i * 900_000;
+          const l = DateTime.fromMillis(ms, { zone });
+          return { ms, day: l.day, q: l.hour * 4 + l.minute / 15 };
+        });
+        return [d, quarters] as const;
+      }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...days), fc.integer({ min: 0, max: 95 }), fc.integer({ min: 0, max: 95 }), ([d, m], sq, eq) => {
+        const fmt = (q: number) => `${String(Math.floor(q / 4)).padStart(2, '0')}:${String((q % 4) * 15).padStart(2, '0')}`;
+        const r = shift(`${String(d).padStart(2, '0')}-${String(m).padStart(2, '0')}-2026`, fmt(sq), fmt(eq));
+        if (sq === eq) {
+          expect(r.kind).toBe('invalid');
+          return;
+        }
+        // A start or end in the hour skipped on 29-03 has no instant showing it: covered above.
+        const inGap = (q: number, day: number) => day === 29 && m === 3 && Math.floor(q / 4) === 2;
+        if (inGap(sq, d) || inGap(eq, d) || (eq < sq && inGap(eq, d + 1))) return;
+        const quarters = walk.get(d)!;
+        const startMs = quarters.find((x) => x.day === d && x.q === sq)!.ms;
+        const endMs = quarters.find((x) => x.ms > startMs && x.q === eq)!.ms;
+        const e = entry(r);
+        expect(e.start).toBe(new Date(startMs).toISOString());
+        expect(e.end).toBe(new Date(endMs).toISOString());
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
   it('Given hours that disagree with start and end by more than a minute, when mapped, then the row is invalid with both figures', () => {
     const r = mapRow(row({ ...base, Uren: '8,5' }), header, mapping, meta(5));
     expect(r.kind).toBe('invalid');
@@ -103,12 +194,14 @@ describe('mapRow', () => {
     expect(mapRow(row({ ...base, Uren: '8:02' }), header, mapping, meta(5)).kind).toBe('invalid');
   });
 
-  it('Given a date that does not exist, when mapped, then the problem names field, column, raw value and expected format', () => {
+  it('Given a date that does not exist, when mapped, then the problem names field, column, raw value and says there is no such date', () => {
     const r = mapRow(row({ ...base, Datum: '31-02-2026' }), header, mapping, meta(6));
     expect(r).toEqual({
       kind: 'invalid',
-      problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'not a valid date (expected dd-MM-yyyy)' }],
+      problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)' }],
     });
+    const time = mapRow(row({ ...base, Eind: '25:00', Uren: '' }), header, mapping, meta(6));
+    expect(time).toMatchObject({ kind: 'invalid', problems: [{ field: 'end', column: 'Eind', value: '25:00', reason: expect.stringMatching(/^no such time: 25:00/) }] });
   });
 
   it('Given a bad date on a shift with start and end, when mapped, then only the date is reported', () => {
@@ -281,6 +374,41 @@ describe('SheetRecordBuilder', () => {
     expect(dup.problems[0]!.field).toBe('externalId');
     expect(dup.problems[0]!.reason).toContain('rows 2 and 4');
     expect(dup.externalId).toBeUndefined();
+  });
+
+  it('Given a row that repeats an earlier row cell for cell, when read and mapped, then the reason says to delete one of them, not to widen the id', () => {
+    const builder = new SheetRecordBuilder(mapping, header, { sourceId: 'uren', file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    const a = builder.record(row(base), 2);
+    const other = builder.record(row({ ...base, Datum: '04-02-2026' }), 3);
+    // The same row, handed over ragged (trailing empty cells missing), as readers do.
+    const again = builder.record(row(base).slice(0, 10), 5);
+    const results = [a, other, again].map((r) => mapSheetRecord(r, mapping, 'uren'));
+    expect(results.map((r) => r.kind)).toEqual(['entry', 'entry', 'invalid']);
+    const dup = results[2]!;
+    if (dup.kind !== 'invalid') return;
+    expect(dup.problems).toHaveLength(1);
+    expect(dup.problems[0]!.reason).toBe('duplicate: row 5 repeats row 2 cell for cell: delete one of the rows (the ledger keeps row 2)');
+    // The verdict travels with the record to another process.
+    expect(mapSheetRecord(JSON.parse(JSON.stringify(again)), mapping, 'uren')).toEqual(dup);
+  });
+
+  it('Given two different rows with the same id, when read and mapped, then the reason tells both fixes apart: delete a shift entered twice, or widen the id', () => {
+    const builder = new SheetRecordBuilder(mapping, header, { sourceId: 'uren', file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    builder.record(row(base), 2);
+    const dup = mapSheetRecord(builder.record(row({ ...base, Eind: '17:00', Uren: '8,5' }), 3), mapping, 'uren');
+    expect(dup).toMatchObject({ kind: 'invalid' });
+    if (dup.kind !== 'invalid') return;
+    expect(dup.problems[0]!.reason).toBe(
+      'duplicate id: rows 2 and 3 have the same date, start, worker, client, project but differ in other cells: if they are the same shift entered twice, delete one; ' +
+        'if they are different shifts, add a field that tells them apart to externalId.derive (or map an id column)',
+    );
+    const withIds = MappingSchema.parse({ ...dutch, columns: { ...dutch.columns, externalId: 'Opmerking' } });
+    const ids = new SheetRecordBuilder(withIds, header, { sourceId: 'uren', file: 'uren.csv', fetchedAt: '2026-03-01T10:00:00.000Z' });
+    ids.record(row({ ...base, Opmerking: 'A-1' }), 2);
+    const same = mapSheetRecord(ids.record(row({ ...base, Opmerking: 'A-1' }), 3), withIds, 'uren');
+    const clash = mapSheetRecord(ids.record(row({ ...base, Datum: '05-02-2026', Opmerking: 'A-1' }), 4), withIds, 'uren');
+    expect(same.kind === 'invalid' && same.problems[0]!.reason).toContain('row 3 repeats row 2');
+    expect(clash.kind === 'invalid' && clash.problems[0]!.reason).toBe('duplicate id: rows 2 and 4 have the same id but differ in other cells: give each row its own id (the ledger keeps row 2)');
   });
 
   it('Given a record that crossed a process boundary as JSON, when mapped, then the result is the same as in-process', () => {
