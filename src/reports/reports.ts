@@ -4,7 +4,7 @@ import type { Ledger, Queryable } from '../ledger/db';
 import { withRollback } from '../ledger/rollback';
 import { dec, fixed, type Money } from '../domain/money';
 import type { CompiledRates } from '../rates/contract';
-import { assembleClient } from '../stages/assemble.stage';
+import { assembleAll } from '../stages/assemble.stage';
 
 /** Hours and money of one slice of the report. Money is net of tax, like every Hourbridge figure. */
 export interface Figures {
@@ -118,9 +118,10 @@ function trim(v: Money | string): string {
  * Outstanding hours and net amounts per client and billing period: everything accepted and
  * billable that no approved invoice bills yet. The figures are the invoices' own, to the cent:
  * `drafted` is what the period's open draft says; `notDrafted` is what the next assembly
- * changes on that invoice, found by running the assembly itself (the invoice builder's
- * grouping, rounding and minimums) inside a transaction that is rolled back. So drafted +
- * notDrafted is exactly the invoice total the next sync writes, never a sum "before rounding".
+ * changes on that invoice, found by running the assembly itself (assembleAll, as a sync does:
+ * the invoice builder's grouping, rounding and minimums) inside a transaction that is rolled
+ * back. So drafted + notDrafted is exactly the invoice total the next sync writes, never a sum
+ * "before rounding".
  * Entries not yet priced under the current rules (`unrated`) are not in the figures yet.
  */
 export async function unbilledReport(ledger: Ledger, config: ReportConfig, clientId?: string): Promise<UnbilledRow[]> {
@@ -141,18 +142,27 @@ export async function unbilledReport(ledger: Ledger, config: ReportConfig, clien
     .filter((id) => !clientId || id === clientId)
     .sort();
 
+  const befores = new Map<string, Map<string, OpenFigures>>();
+  for (const id of ids) befores.set(id, await openDrafts(ledger, id));
+  // The what-if is the whole assembly a sync runs (every client: an entry whose client changed
+  // leaves one client's draft and joins another's), and only when some client has work waiting.
+  let pending = false;
+  for (const c of config.clients) if (!pending) pending = await assemblyPending(ledger, c.id);
+  const afters = pending
+    ? await withRollback(ledger, async (scoped) => {
+        await assembleAll(scoped, config.clients, config.rates);
+        const m = new Map<string, Map<string, OpenFigures>>();
+        for (const id of ids) m.set(id, await openDrafts(scoped, id));
+        return m;
+      })
+    : befores;
+
   const out: UnbilledRow[] = [];
   for (const id of ids) {
+    // A client no longer configured is not assembled: its drafts are shown as they are.
     const client = configured.get(id);
-    const before = await openDrafts(ledger, id);
-    // A client no longer configured cannot be assembled: its drafts are shown as they are.
-    const after =
-      client && (await assemblyPending(ledger, id))
-        ? await withRollback(ledger, async (scoped) => {
-            await assembleClient(scoped, client, config.rates);
-            return openDrafts(scoped, id);
-          })
-        : before;
+    const before = befores.get(id)!;
+    const after = afters.get(id)!;
     const c = countsBy.get(id);
     if (!c && before.size === 0 && after.size === 0) continue;
     const periods: UnbilledPeriod[] = [];

@@ -17,8 +17,9 @@ import { client, entry } from '../support/entries';
 /**
  * Every figure finance sees equals what the invoices show: on any ledger — entries of two
  * clients with their own grouping and periods, prices with cents that do not divide, call-out
- * and invoice minimums, some entries on drafts, some priced but not drafted, some edited since,
- * some billed on an approved invoice and edited after (corrections) — the unbilled report's
+ * and invoice minimums, some entries on drafts, some priced but not drafted, some edited since
+ * (some moved to the other client), some billed on an approved invoice and edited after
+ * (corrections) — the unbilled report's
  * figures per client and period are the open drafts' own totals (`drafted`) and, with what is
  * not drafted yet, exactly the totals of the invoices the next assembly writes.
  */
@@ -57,7 +58,7 @@ const arbLedger = fc.record({
   drafted: fc.array(fc.nat(), { minLength: 1, maxLength: 10 }).chain((a) => fc.tuple(...a.map((_, i) => arbShift(i)))),
   approvePick: fc.option(fc.nat(), { nil: undefined }),
   later: fc.array(fc.nat(), { minLength: 0, maxLength: 8 }).chain((a) => fc.tuple(...a.map((_, i) => arbShift(100 + i)))),
-  edits: fc.array(fc.record({ pick: fc.nat(), minutes: fc.integer({ min: 20, max: 9 * 60 }) }), { maxLength: 3 }),
+  edits: fc.array(fc.record({ pick: fc.nat(), minutes: fc.integer({ min: 20, max: 9 * 60 }), moveClient: fc.boolean() }), { maxLength: 3 }),
 });
 
 function toEntry(s: Shift): TimeEntry {
@@ -134,7 +135,11 @@ describe('unbilled report figures equal the invoices (embedded ledger)', () => {
           await applyRemoteStatus(ledger, { key: target.key }, 'approved', 'AUTHORISED');
         }
         // Not drafted yet: new entries and edits, priced but not assembled.
-        const edited = g.edits.map((e) => ({ ...g.drafted[e.pick % g.drafted.length]!, minutes: e.minutes }));
+        const edited = g.edits.map((e) => {
+          const s = g.drafted[e.pick % g.drafted.length]!;
+          // Some edits move the entry to the other client at the source.
+          return { ...s, minutes: e.minutes, client: e.moveClient ? (s.client === 'acme' ? ('globex' as const) : ('acme' as const)) : s.client };
+        });
         const second = [...g.later, ...edited].map(toEntry);
         if (second.length > 0) {
           await upsertEntries(ledger, second, 'r2');
