@@ -80,19 +80,20 @@ async function openDrafts(q: Queryable, clientId: string): Promise<Map<string, O
  * client), or one on an approved invoice edited since (a correction). Otherwise the drafts are
  * the whole story and the report reads them as they are.
  */
-async function assemblyPending(q: Queryable, clientId: string): Promise<boolean> {
+export async function assemblyPending(q: Queryable, clientId: string): Promise<boolean> {
   const rows = await q.rows<{ pending: boolean }>(sql`
     SELECT EXISTS (
         SELECT 1 FROM time_entries te
         WHERE COALESCE(te.client_id, '') = ${clientId} AND te.deleted_at IS NULL AND te.status IN ('rated','drafted')
-          AND (te.status = 'rated' OR NOT EXISTS (SELECT 1 FROM invoice_entries l WHERE l.entry_id = te.id AND l.live))
+          AND NOT EXISTS (SELECT 1 FROM invoice_entries l WHERE l.entry_id = te.id AND l.live)
       ) OR EXISTS (
         SELECT 1 FROM invoices i
         JOIN invoice_entries l ON l.invoice_id = i.id AND l.live
         JOIN time_entries te ON te.id = l.entry_id
         WHERE i.client_id = ${clientId} AND i.live
-          AND ((i.status IN ('draft','pushed','failed') AND (te.revision <> l.entry_revision OR te.status <> 'drafted'
-                  OR te.deleted_at IS NOT NULL OR te.client_id IS DISTINCT FROM ${clientId}))
+          AND ((i.status IN ('draft','pushed','failed') AND (te.revision <> l.entry_revision OR te.status = 'rated'
+                  -- No longer billable here but still billed on the draft (a credit-only link is settled).
+                  OR ((te.deleted_at IS NOT NULL OR te.status <> 'drafted' OR te.client_id IS DISTINCT FROM ${clientId}) AND l.lines <> '[]'::jsonb)))
             OR (i.status IN ('approved','paid') AND te.revision > l.entry_revision))
       ) AS pending`);
   return rows[0]?.pending ?? false;

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
 import { openLedger, type Ledger } from '../../src/ledger/db';
-import { upsertEntries } from '../../src/ledger/entries.repository';
+import { markDeleted, upsertEntries } from '../../src/ledger/entries.repository';
 import { applyRemoteStatus } from '../../src/ledger/invoices.repository';
 import { rateStale } from '../../src/stages/rate.stage';
 import { assembleAll } from '../../src/stages/assemble.stage';
 import { ClientResolver } from '../../src/stages/clients';
-import { unbilledReport } from '../../src/reports/reports';
+import { assemblyPending, unbilledReport } from '../../src/reports/reports';
 import { compileRates, ratesConfigSchema } from '../../src/rates/index';
 import type { ClientConfig } from '../../src/config/client.schema';
 import type { TimeEntry } from '../../src/domain/time-entry';
@@ -18,7 +18,7 @@ import { client, entry } from '../support/entries';
  * Every figure finance sees equals what the invoices show: on any ledger — entries of two
  * clients with their own grouping and periods, prices with cents that do not divide, call-out
  * and invoice minimums, some entries on drafts, some priced but not drafted, some edited since
- * (some moved to the other client), some billed on an approved invoice and edited after
+ * (some moved to the other client), some deleted, some billed on an approved invoice and edited after
  * (corrections) — the unbilled report's
  * figures per client and period are the open drafts' own totals (`drafted`) and, with what is
  * not drafted yet, exactly the totals of the invoices the next assembly writes.
@@ -58,6 +58,7 @@ const arbLedger = fc.record({
   drafted: fc.array(fc.nat(), { minLength: 1, maxLength: 10 }).chain((a) => fc.tuple(...a.map((_, i) => arbShift(i)))),
   approvePick: fc.option(fc.nat(), { nil: undefined }),
   later: fc.array(fc.nat(), { minLength: 0, maxLength: 8 }).chain((a) => fc.tuple(...a.map((_, i) => arbShift(100 + i)))),
+  deletes: fc.array(fc.nat(), { maxLength: 2 }),
   edits: fc.array(fc.record({ pick: fc.nat(), minutes: fc.integer({ min: 20, max: 9 * 60 }), moveClient: fc.boolean() }), { maxLength: 3 }),
 });
 
@@ -141,10 +142,14 @@ describe('unbilled report figures equal the invoices (embedded ledger)', () => {
           return { ...s, minutes: e.minutes, client: e.moveClient ? (s.client === 'acme' ? ('globex' as const) : ('acme' as const)) : s.client };
         });
         const second = [...g.later, ...edited].map(toEntry);
-        if (second.length > 0) {
-          await upsertEntries(ledger, second, 'r2');
-          await rateStale({ ledger, rates, clients: resolver });
+        if (second.length > 0) await upsertEntries(ledger, second, 'r2');
+        // Some deleted at the source (a snapshot source: what r2 did not see again is gone).
+        const deleted = new Set(g.deletes.map((d) => `e${g.drafted[d % g.drafted.length]!.id}`));
+        if (deleted.size > 0) {
+          await ledger.rows(sql`UPDATE time_entries SET last_seen_run = 'r2' WHERE external_id <> ALL(${sql.param([...deleted])}::text[])`);
+          await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null });
         }
+        await rateStale({ ledger, rates, clients: resolver });
 
         const before = await openTotals(ledger);
         const report = await unbilledReport(ledger, { clients, rates });
@@ -173,6 +178,8 @@ describe('unbilled report figures equal the invoices (embedded ledger)', () => {
         }
         // Every open invoice, before or after, is in the report.
         for (const k of [...before.keys(), ...after.keys()]) expect(seen.has(k)).toBe(true);
+        // Once assembled, nothing waits: the next report reads the drafts without a what-if.
+        for (const c of clients) expect(await assemblyPending(ledger, c.id)).toBe(false);
       }),
       { numRuns: 25 },
     );
