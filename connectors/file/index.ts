@@ -11,7 +11,7 @@ function safeName(key: string): string {
   return key.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-/** The documented JSON shape of a written draft (see connectors/file/README.md). */
+/** The documented JSON shape of a written draft (see connectors/file/README.md); every amount is net of tax. */
 export function draftDocument(draft: InvoiceDraft) {
   return {
     key: draft.key,
@@ -25,13 +25,14 @@ export function draftDocument(draft: InvoiceDraft) {
       description: l.description,
       quantity: l.quantity,
       unitPrice: l.unitPrice,
-      amount: l.amount,
+      net: l.amount,
       kind: l.kind,
       ...(l.taxType ? { taxType: l.taxType } : {}),
       entries: l.entryIds,
     })),
-    hours: draft.hours,
-    total: draft.total,
+    workedHours: draft.hours,
+    billedHours: draft.billedHours ?? draft.hours,
+    net: draft.total,
   };
 }
 

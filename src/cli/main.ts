@@ -5,8 +5,8 @@ import { loadConfig, type LoadedConfig } from '../config/loader';
 import { openLedger, type Ledger } from '../ledger/db';
 import { findEntry } from '../ledger/entries.repository';
 import { createLogger } from '../observability/logger';
-import { formatExplain } from '../rates/index';
-import { invoicesReport, quarantineReport, unbilledReport } from '../reports/reports';
+import { formatExplain, invoicedSentence } from '../rates/index';
+import { excludedReport, invoicesReport, quarantineReport, unbilledReport } from '../reports/reports';
 import { runSync, type SyncResult } from '../runners/inline.runner';
 import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
 import type { RatedLine } from '../domain/rated-line';
@@ -48,7 +48,11 @@ function printSync(out: Out, result: SyncResult): void {
     { alignRight: [0, 1, 2, 3, 4, 5] },
   );
   if (s.excluded || s.unpriced) {
-    out.print(`Not invoiced: ${s.excluded} excluded (non-billable, unapproved or billed at source), ${s.unpriced} cannot be priced — see \`hourbridge report quarantine\`.`);
+    const why = [
+      s.excluded ? `${s.excluded} excluded (non-billable, not approved or billed at source) — listed by \`hourbridge report excluded\`` : '',
+      s.unpriced ? `${s.unpriced} cannot be priced — listed by \`hourbridge report quarantine\`` : '',
+    ];
+    out.print(`Not invoiced: ${why.filter(Boolean).join('; ')}.`);
   }
   if (result.invoices.length === 0) {
     out.print(
@@ -59,9 +63,9 @@ function printSync(out: Out, result: SyncResult): void {
   } else {
     out.print(result.dryRun ? '\nWould draft:' : '\nInvoices drafted or updated:');
     out.table(
-      ['invoice', 'client', 'period', 'hours', 'total', 'status'],
-      result.invoices.map((i) => [i.key, i.clientName ?? i.client, `${i.periodStart} – ${i.periodEnd}`, i.hours, `${i.currency} ${i.total}`, i.error ? `${i.status}: ${i.error}` : i.status]),
-      { alignRight: [3, 4] },
+      ['invoice', 'client', 'period', 'worked h', 'billed h', 'net (excl. tax)', 'status'],
+      result.invoices.map((i) => [i.key, i.clientName ?? i.client, `${i.periodStart} – ${i.periodEnd}`, i.workedHours, i.billedHours, `${i.currency} ${i.net}`, i.error ? `${i.status}: ${i.error}` : i.status]),
+      { alignRight: [3, 4, 5] },
     );
     out.print(`${s.invoicesDrafted} new, ${s.invoicesUpdated} updated${s.invoicesEmptied ? `, ${s.invoicesEmptied} emptied` : ''}${s.corrections ? `, ${s.corrections} correction(s)` : ''}${result.dryRun ? ' (preview: nothing was written)' : `; ${s.pushed} written`}.`);
   }
@@ -128,35 +132,54 @@ export async function main(argv: string[]): Promise<number> {
   common(
     program
       .command('report')
-      .description('unbilled: outstanding hours and amounts per client; billed: invoices and their state; quarantine: every rejected row')
-      .argument('<kind>', 'unbilled | billed | quarantine')
+      .description('unbilled: outstanding hours and net amounts per client and period; billed: invoices and their state; excluded: entries kept but not invoiced, and why; quarantine: every rejected row')
+      .argument('<kind>', 'unbilled | billed | excluded | quarantine')
       .option('--client <id>', 'only this client')
-      .option('--source <id>', 'only this source (quarantine)'),
+      .option('--source <id>', 'only this source (excluded, quarantine)'),
   ).action(async (kind: string, opts: CommonOptions & { client?: string; source?: string }) => {
-    if (!['unbilled', 'billed', 'quarantine'].includes(kind)) {
-      out.fail({ code: 'usage', message: `unknown report "${kind}": expected unbilled, billed or quarantine`, where: { option: '<kind>' } });
+    if (!['unbilled', 'billed', 'excluded', 'quarantine'].includes(kind)) {
+      out.fail({ code: 'usage', message: `unknown report "${kind}": expected unbilled, billed, excluded or quarantine`, where: { option: '<kind>' } });
       code = EXIT.usage;
       return;
     }
     const config = load(opts.config);
     await withLedger(config, opts, async (ledger) => {
       if (kind === 'unbilled') {
-        const rows = await unbilledReport(ledger, opts.client);
+        const rows = await unbilledReport(ledger, config, opts.client);
         out.document({ report: 'unbilled', clients: rows });
         out.table(
-          ['client', 'not drafted h', 'not drafted', 'on drafts h', 'on drafts', 'outstanding h', 'outstanding', 'excluded', 'unpriced'],
-          rows.map((r) => [r.client, r.undraftedHours, `${r.currency} ${r.undraftedAmount}`, r.draftedHours, `${r.currency} ${r.draftedAmount}`, r.hours, `${r.currency} ${r.amount}`, r.excluded, r.unpriced]),
-          { alignRight: [1, 2, 3, 4, 5, 6, 7, 8] },
+          ['client', 'period', 'invoice', 'on draft h', 'on draft', 'not drafted h', 'not drafted', 'outstanding h', 'outstanding'],
+          rows.flatMap((r) => [
+            ...r.periods.map((p) => [r.client, p.period, p.invoice, p.drafted.billedHours, `${r.currency} ${p.drafted.net}`, p.notDrafted.billedHours, `${r.currency} ${p.notDrafted.net}`, p.outstanding.billedHours, `${r.currency} ${p.outstanding.net}`]),
+            [r.client, 'all', '', r.drafted.billedHours, `${r.currency} ${r.drafted.net}`, r.notDrafted.billedHours, `${r.currency} ${r.notDrafted.net}`, r.outstanding.billedHours, `${r.currency} ${r.outstanding.net}`],
+          ]),
+          { alignRight: [3, 4, 5, 6, 7, 8] },
         );
-        out.print('Amounts are before per-line rounding; invoice totals are the sum of rounded line amounts.');
+        out.print('Amounts are net (excl. tax), hours are billed hours; each figure is the invoice\'s own: "on draft" is the open draft as it is, "not drafted" what the next sync adds to it.');
+        for (const r of rows) {
+          const notes = [
+            r.excluded ? `${r.excluded} excluded (\`report excluded\`)` : '',
+            r.unpriced ? `${r.unpriced} cannot be priced (\`report quarantine\`)` : '',
+            r.unrated ? `${r.unrated} not priced under the current rules yet (the next sync prices them)` : '',
+          ].filter(Boolean);
+          if (notes.length) out.print(`${r.client}: ${notes.join('; ')}.`);
+        }
       } else if (kind === 'billed') {
         const rows = await invoicesReport(ledger, { clientId: opts.client });
         out.document({ report: 'billed', invoices: rows });
         out.table(
-          ['invoice', 'client', 'period', 'hours', 'total', 'status', 'remote', 'error'],
-          rows.map((r) => [r.key, r.client, r.period, r.hours, `${r.currency} ${r.total}`, r.status, r.remoteStatus, r.error]),
-          { alignRight: [3, 4] },
+          ['invoice', 'client', 'period', 'worked h', 'billed h', 'net (excl. tax)', 'status', 'remote', 'error'],
+          rows.map((r) => [r.key, r.client, r.period, r.workedHours, r.billedHours, `${r.currency} ${r.net}`, r.status, r.remoteStatus, r.error]),
+          { alignRight: [3, 4, 5] },
         );
+      } else if (kind === 'excluded') {
+        const rows = await excludedReport(ledger, { clientId: opts.client, sourceId: opts.source });
+        out.document({ report: 'excluded', entries: rows });
+        out.table(
+          ['entry', 'client', 'date', 'worker', 'file', 'row', 'reason'],
+          rows.map((r) => [r.entry, r.client, r.date, r.worker, r.file ? path.basename(r.file) : '', r.row, r.reason]),
+        );
+        out.print(`${rows.length} entr${rows.length === 1 ? 'y is' : 'ies are'} kept but not invoiced.`);
       } else {
         const rows = await quarantineReport(ledger, opts.source);
         out.document({ report: 'quarantine', rows });
@@ -199,9 +222,18 @@ export async function main(argv: string[]): Promise<number> {
           const p = placed.find((x) => x.entryIds.includes(key) && x.unitPrice === l.unitPrice && !x.description.startsWith('Correction'));
           return p ? [{ piece: l.piece, invoiceKey: p.key, lineDescription: p.description, lineAmount: p.amount }] : [];
         });
-        out.document({ entry: stored.entry, status: stored.status, revision: stored.revision, explain: lines, placements });
-        out.print(formatExplain(stored.entry, lines, placements));
-        if (lines.length === 0) out.print(`(no priced lines: status ${stored.status})`);
+        const state = { status: stored.status, reason: stored.statusReason };
+        out.document({
+          entry: stored.entry,
+          status: stored.status,
+          statusReason: stored.statusReason,
+          invoiced: invoicedSentence(stored.entry, state),
+          revision: stored.revision,
+          explain: lines,
+          placements,
+        });
+        const zone = config.clients.find((c) => c.id === stored.entry.clientId)?.timeZone;
+        out.print(formatExplain(stored.entry, lines, placements, zone, state));
       });
     },
   );

@@ -42,7 +42,7 @@ export const ClientSchema = z
       .strictObject({
         /** `entry`: one line per entry piece; otherwise group by these dimensions (unit price always separates lines). */
         groupBy: z.union([z.literal('entry'), z.array(GroupDimension).min(1)]).default(['worker', 'project']),
-        /** Template with {{worker}} {{project}} {{task}} {{role}} {{date}} {{rule}} {{label}} {{notes}} {{start}} {{end}}. */
+        /** Template with {{worker}} {{project}} {{task}} {{role}} {{date}} {{start}} {{end}} {{rule}} {{label}} {{notes}}; dates and times in the client's zone (README, "clients"). */
         description: z.string().min(1).default('{{project}} — {{worker}}{{label}}'),
       })
       .default({ groupBy: ['worker', 'project'], description: '{{project}} — {{worker}}{{label}}' }),

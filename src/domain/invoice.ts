@@ -17,7 +17,7 @@ export const InvoiceLineDraft = z.strictObject({
   description: z.string().min(1),
   quantity: decimalString,
   unitPrice: decimalString,
-  /** quantity × unitPrice rounded half-up to cents. */
+  /** Net line amount (no tax): quantity × unitPrice rounded half-up to cents. */
   amount: decimalString,
   kind: z.enum(['time', 'fee', 'expense', 'minimum']),
   taxType: z.string().optional(),
@@ -49,8 +49,14 @@ export const InvoiceDraft = z.strictObject({
   issueDate: isoDate,
   dueDate: isoDate,
   lines: z.array(InvoiceLineDraft),
+  /** Worked hours: the quantities of the time lines (a call-out minimum's shortfall is not worked). */
   hours: decimalString,
-  /** Sum of line amounts, exactly. */
+  /**
+   * Billed hours: worked hours plus the shortfall a minimum per shift bills. Optional only for
+   * drafts stored before it existed; every draft built now has it.
+   */
+  billedHours: decimalString.optional(),
+  /** Net: the exact sum of the (net) line amounts. Tax is the destination's to add (Xero: per line TaxType). */
   total: decimalString,
   /** Hash of the billable content; a changed hash means the remote draft must be updated. */
   contentHash: z.string(),

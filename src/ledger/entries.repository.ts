@@ -349,13 +349,15 @@ export interface StoredEntry {
   id: number;
   revision: number;
   status: string;
+  /** Why an excluded or unpriced entry is not invoiced. */
+  statusReason: string | null;
   entry: TimeEntry;
 }
 
 /** One entry by its key, or undefined. */
 export async function findEntry(ledger: Ledger, sourceId: string, externalId: string): Promise<StoredEntry | undefined> {
-  const rows = await ledger.rows<{ id: number; revision: number; status: string; data: TimeEntry }>(sql`
-    SELECT id::int AS id, revision, status, data FROM time_entries WHERE source_id = ${sourceId} AND external_id = ${externalId}`);
+  const rows = await ledger.rows<{ id: number; revision: number; status: string; reason: string | null; data: TimeEntry }>(sql`
+    SELECT id::int AS id, revision, status, status_reason AS reason, data FROM time_entries WHERE source_id = ${sourceId} AND external_id = ${externalId}`);
   const r = rows[0];
-  return r ? { id: r.id, revision: r.revision, status: r.status, entry: r.data } : undefined;
+  return r ? { id: r.id, revision: r.revision, status: r.status, statusReason: r.reason, entry: r.data } : undefined;
 }

@@ -200,8 +200,12 @@ export interface TouchedInvoice {
   periodStart: string;
   periodEnd: string;
   currency: string;
-  hours: string;
-  total: string;
+  /** Worked hours (time lines). */
+  workedHours: string;
+  /** Worked hours plus call-out minimum shortfalls. */
+  billedHours: string;
+  /** Net of tax: the sum of the net line amounts. */
+  net: string;
   status: string;
   lines: number;
   error: string | null;
@@ -212,7 +216,7 @@ export async function invoicesTouchedSince(q: Queryable, since: string): Promise
   return q.rows<TouchedInvoice>(sql`
     SELECT i.key, i.client_id AS client, (i.draft->>'clientName') AS "clientName", i.period_label AS period,
       i.period_start::text AS "periodStart", i.period_end::text AS "periodEnd", i.currency,
-      (i.draft->>'hours') AS hours, (i.draft->>'total') AS total, i.status,
+      (i.draft->>'hours') AS "workedHours", COALESCE(i.draft->>'billedHours', i.draft->>'hours') AS "billedHours", (i.draft->>'total') AS net, i.status,
       jsonb_array_length(i.draft->'lines')::int AS lines, i.last_error AS error
     FROM invoices i WHERE i.updated_at >= ${since}::timestamptz ORDER BY i.client_id, i.period_start, i.sequence`);
 }

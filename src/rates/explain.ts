@@ -23,13 +23,45 @@ function step(s: TraceStep): string {
   return `${mark} ${s.kind} ${s.rule}${value}: ${s.detail}`;
 }
 
+/** Where the ledger has the entry: its status and, for one that is not invoiced, why. */
+export interface EntryState {
+  status: string;
+  reason?: string | null;
+}
+
+/** One sentence on whether the entry is invoiced and, if not, why (the ledger's reason). */
+export function invoicedSentence(entry: TimeEntry, state: EntryState): string {
+  switch (state.status) {
+    case 'excluded': {
+      const reason =
+        state.reason ??
+        (entry.billedAtSource ? 'already billed in the source system' : !entry.billable ? 'marked non-billable in the source' : entry.approved !== true ? 'not approved' : 'excluded');
+      return `not invoiced: ${reason}. The entry is kept and listed by \`hourbridge report excluded\`.`;
+    }
+    case 'unpriced':
+      return `not invoiced: ${state.reason ?? 'it cannot be priced'}. Listed by \`hourbridge report quarantine\`.`;
+    case 'deleted':
+      return 'not invoiced: deleted at the source.';
+    case 'new':
+      return 'not priced yet: the next sync prices it.';
+    case 'rated':
+      return 'priced, not on an invoice yet: the next sync drafts it.';
+    case 'drafted':
+      return 'on a draft invoice that is not approved yet.';
+    case 'billed':
+      return 'billed on an approved invoice.';
+    default:
+      return `status ${state.status}${state.reason ? `: ${state.reason}` : ''}.`;
+  }
+}
+
 /**
  * The text `hourbridge explain` prints for one entry: what was worked, the entry-level steps
  * (break, rounding, minimum), then per rated piece its local span, hours before and after
  * rounding, the base rate, every surcharge applied or skipped with the reason, the arithmetic,
  * and the invoice line it landed on. Enough to answer "why is this 67.50?" without the config.
  */
-export function formatExplain(entry: TimeEntry, lines: RatedLine[], placements?: Placement[], timeZone?: string): string {
+export function formatExplain(entry: TimeEntry, lines: RatedLine[], placements?: Placement[], timeZone?: string, state?: EntryState): string {
   const zone = timeZone ?? entry.timeZone;
   const out: string[] = [];
   const who = [entry.worker.name, entry.project && `project ${entry.project}`, entry.task && `task ${entry.task}`, entry.role && `role ${entry.role}`]
@@ -53,6 +85,9 @@ export function formatExplain(entry: TimeEntry, lines: RatedLine[], placements?:
     );
   }
   if (!entry.billable) out.push('  marked non-billable in the source');
+  if (entry.billedAtSource) out.push('  marked as already billed in the source');
+  if (entry.approved === false) out.push('  not approved in the source');
+  if (state) out.push(`  ${invoicedSentence(entry, state)}`);
   if (lines.length === 0) {
     out.push('  no rated lines: nothing of this entry is billed');
     return out.join('\n');

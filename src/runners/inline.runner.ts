@@ -6,6 +6,7 @@ import { ConnectorRunError } from '../connectors/errors';
 import type { Ledger } from '../ledger/db';
 import { finishRun, recordEvent, startRun } from '../ledger/sync.repository';
 import { acquireSourceLeases, keepAlive, markAbandonedRuns, processOwner, releaseSourceLeases, SourceBusyError } from '../ledger/leases.repository';
+import { withRollback } from '../ledger/rollback';
 import { invoicesTouchedSince, type TouchedInvoice } from '../ledger/invoices.repository';
 import { assembleAll, type AssembleSummary } from '../stages/assemble.stage';
 import { ClientResolver } from '../stages/clients';
@@ -189,28 +190,4 @@ export function runSummary(sources: PullSummary[], rate: RateSummary, assembled:
     pushed: push.written,
     pushFailed: push.failed,
   };
-}
-
-class Rollback extends Error {}
-
-/** Run `fn` against a view of the ledger bound to one transaction, then roll it all back. */
-async function withRollback<T>(ledger: Ledger, fn: (scoped: Ledger) => Promise<T>): Promise<T> {
-  let result: T | undefined;
-  try {
-    await ledger.transaction(async (tx) => {
-      const scoped: Ledger = {
-        ...ledger,
-        rows: tx.rows.bind(tx),
-        // The bulk path uses its own connection, which would escape the rollback.
-        bulk: undefined,
-        // Inner "transactions" just run inside the outer one.
-        transaction: (inner) => inner(tx),
-      };
-      result = await fn(scoped);
-      throw new Rollback('preview');
-    });
-  } catch (err) {
-    if (!(err instanceof Rollback)) throw err;
-  }
-  return result as T;
 }

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { findInvoice } from '../ledger/invoices.repository';
 import type { ServiceContext } from '../queue/bootstrap';
 import { UnknownPipelineError } from '../queue/queue.runner';
-import { invoicesReport, quarantineReport, unbilledReport } from '../reports/reports';
+import { excludedReport, invoicesReport, quarantineReport, unbilledReport } from '../reports/reports';
 import { Public } from './auth';
 import type { ServiceMetrics } from './metrics';
 import { METRICS, SERVICE_CONTEXT } from './tokens';
@@ -124,17 +124,25 @@ export class ReportsController {
   constructor(@Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext) {}
 
   @Get('unbilled')
-  @ApiOperation({ summary: 'Outstanding hours and amounts per client.' })
+  @ApiOperation({ summary: 'Outstanding hours and net amounts (excl. tax) per client and period, equal to the invoices to the cent.' })
   @ApiQuery({ name: 'client', required: false })
   async unbilled(@Query('client') client?: string) {
-    return { report: 'unbilled', clients: await unbilledReport(this.ctx.ledger, client || undefined) };
+    return { report: 'unbilled', clients: await unbilledReport(this.ctx.ledger, this.ctx.config, client || undefined) };
   }
 
   @Get('billed')
-  @ApiOperation({ summary: 'Invoices and their state.' })
+  @ApiOperation({ summary: 'Invoices and their state, with worked and billed hours and the net amount (excl. tax).' })
   @ApiQuery({ name: 'client', required: false })
   async billed(@Query('client') client?: string) {
     return { report: 'billed', invoices: await invoicesReport(this.ctx.ledger, { clientId: client || undefined }) };
+  }
+
+  @Get('excluded')
+  @ApiOperation({ summary: 'Entries kept but not invoiced (non-billable, not approved, billed at source), with the reason.' })
+  @ApiQuery({ name: 'client', required: false })
+  @ApiQuery({ name: 'source', required: false })
+  async excluded(@Query('client') client?: string, @Query('source') source?: string) {
+    return { report: 'excluded', entries: await excludedReport(this.ctx.ledger, { clientId: client || undefined, sourceId: source || undefined }) };
   }
 
   @Get('quarantine')
@@ -158,7 +166,7 @@ export class InvoicesController {
     const invoice = await findInvoice(this.ctx.ledger, key);
     if (!invoice) throw new NotFoundException(`no invoice ${key}`);
     const lines = await this.ctx.ledger.rows(sql`
-      SELECT position, line_key AS "lineKey", description, quantity::text AS quantity, unit_price::text AS "unitPrice", amount::text AS amount
+      SELECT position, line_key AS "lineKey", description, quantity::text AS quantity, unit_price::text AS "unitPrice", amount::text AS net
       FROM invoice_lines WHERE invoice_id = ${invoice.id} ORDER BY position`);
     const entries = await this.ctx.ledger.rows(sql`
       SELECT te.source_id || ':' || te.external_id AS key, ie.entry_revision AS revision, te.status, te.work_date::text AS date,
@@ -174,8 +182,10 @@ export class InvoicesController {
       remoteId: invoice.remoteId,
       remoteStatus: invoice.remoteStatus,
       currency: invoice.draft.currency,
-      hours: invoice.draft.hours,
-      total: invoice.draft.total,
+      workedHours: invoice.draft.hours,
+      billedHours: invoice.draft.billedHours ?? invoice.draft.hours,
+      /** Net of tax: the sum of the net line amounts. */
+      net: invoice.draft.total,
       lines,
       entries,
     };

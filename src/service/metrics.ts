@@ -13,7 +13,7 @@ export class ServiceMetrics {
   readonly jobDuration: Histogram<'queue' | 'job' | 'outcome'>;
   readonly jobsTotal: Counter<'queue' | 'job' | 'outcome'>;
 
-  constructor(ctx: Pick<ServiceContext, 'ledger' | 'runner'>) {
+  constructor(ctx: Pick<ServiceContext, 'ledger' | 'runner' | 'config'>) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry, prefix: 'hourbridge_process_' });
     this.jobDuration = new Histogram({
@@ -24,7 +24,7 @@ export class ServiceMetrics {
       registers: [registry],
     });
     this.jobsTotal = new Counter({ name: 'hourbridge_jobs_total', help: 'Queue job attempts run by this process', labelNames: ['queue', 'job', 'outcome'], registers: [registry] });
-    const { ledger, runner } = ctx;
+    const { ledger, runner, config } = ctx;
     new Gauge({
       name: 'hourbridge_entries',
       help: 'Time entries in the ledger by status (ingested = all of them)',
@@ -58,12 +58,12 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'hourbridge_unbilled_amount',
-      help: 'Outstanding amount per client (priced, not on an approved invoice), in the client currency',
+      help: 'Outstanding net amount (excl. tax) per client: open drafts plus what the next assembly adds, as `report unbilled` shows it, in the client currency',
       labelNames: ['client', 'currency'],
       registers: [registry],
       async collect() {
         this.reset();
-        for (const r of await unbilledReport(ledger)) this.set({ client: r.client, currency: r.currency }, Number(r.amount));
+        for (const r of await unbilledReport(ledger, config)) this.set({ client: r.client, currency: r.currency }, Number(r.outstanding.net));
       },
     });
     new Gauge({

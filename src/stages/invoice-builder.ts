@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
 import type { ClientConfig, GroupDimension } from '../config/client.schema';
 import type { BillingPeriod, InvoiceDraft, InvoiceLineDraft } from '../domain/invoice';
 import type { RatedLine } from '../domain/rated-line';
@@ -25,6 +26,9 @@ interface Group {
   entryIds: Set<string>;
 }
 
+/** Rule of the per-invoice minimum line (`invoiceAdjustments`): an amount, not hours. */
+const INVOICE_MINIMUM_RULE = 'minimum:invoice';
+
 const DIMENSIONS: ReadonlyArray<GroupDimension> = ['worker', 'project', 'task', 'role', 'date', 'rule'];
 
 function dimensionValue(line: RatedLine, dim: GroupDimension): string {
@@ -44,26 +48,51 @@ function dimensionValue(line: RatedLine, dim: GroupDimension): string {
   }
 }
 
+/**
+ * The variables a description template can use (documented in README, "clients"): each renders
+ * the one value all the line's entries share, else empty. Dates and times are the client's
+ * local ones: `date` is the local date the line is billed on, or for a line holding both days
+ * of a shift over midnight the date the shift starts; `start`/`end` are the local HH:mm at
+ * which the line's time starts and ends (its part of the shift).
+ */
+export const TEMPLATE_VARIABLES = ['worker', 'project', 'task', 'role', 'date', 'start', 'end', 'rule', 'label', 'notes'] as const;
+
 /** Render a description template; values that differ within a line render empty, dangling separators go. */
-export function renderDescription(template: string, lines: RatedLine[], notes: string[]): string {
+export function renderDescription(template: string, lines: RatedLine[], notes: string[], timeZone = 'UTC'): string {
   const single = (values: string[]) => {
     const set = new Set(values.filter((v) => v !== ''));
     return set.size === 1 ? [...set][0]! : '';
   };
-  const vars: Record<string, string> = {
+  // Per entry (its pieces together): where it starts and ends, in the client's zone.
+  const shifts = new Map<string, { date: string; start: string; end: string }>();
+  for (const l of lines) {
+    const id = `${l.sourceId}:${l.externalId}`;
+    const s = shifts.get(id);
+    if (!s) shifts.set(id, { date: l.date, start: l.start ?? '', end: l.end ?? '' });
+    else {
+      if (l.date < s.date) s.date = l.date;
+      if (l.start && (!s.start || l.start < s.start)) s.start = l.start;
+      if (l.end && l.end > s.end) s.end = l.end;
+    }
+  }
+  const local = (iso: string) => (iso ? DateTime.fromISO(iso, { zone: timeZone }) : null);
+  const shiftList = [...shifts.values()];
+  const vars: Record<(typeof TEMPLATE_VARIABLES)[number], string> = {
     worker: single(lines.map((l) => l.worker)),
     project: single(lines.map((l) => l.project ?? '')),
     task: single(lines.map((l) => l.task ?? '')),
     role: single(lines.map((l) => l.role ?? '')),
-    date: single(lines.map((l) => l.date)),
+    // The local date the line is billed on; a line holding both days of a shift over midnight
+    // shows the date the shift starts (its first piece's date).
+    date: single(lines.map((l) => l.date)) || single(shiftList.map((s) => s.date)),
+    start: single(shiftList.map((s) => local(s.start)?.toFormat('HH:mm') ?? '')),
+    end: single(shiftList.map((s) => local(s.end)?.toFormat('HH:mm') ?? '')),
     rule: single(lines.map((l) => l.rule)),
     label: single(lines.map((l) => l.label)),
     notes: single(notes),
-    start: single(lines.map((l) => l.start ?? '')),
-    end: single(lines.map((l) => l.end ?? '')),
   };
   const text = template
-    .replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, name: string) => vars[name] ?? '')
+    .replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, name: string) => (vars as Record<string, string>)[name] ?? '')
     .replace(/\s+/g, ' ')
     .replace(/^[\s—–\-,:|/]+/, '')
     .replace(/[\s—–\-,:|/(]+$/, '')
@@ -118,15 +147,21 @@ export function buildInvoiceDraft(args: {
 
   const rounding = args.rates?.quantityRounding?.(client.id);
   const built: Array<{ line: InvoiceLineDraft; firstDate: string }> = [];
+  // Worked hours are the time lines; a call-out minimum's shortfall is billed hours, not worked
+  // ones; the per-invoice minimum (quantity 1 of an amount) is neither.
+  let hours = dec(0);
+  let billedHours = dec(0);
   for (const g of groups.values()) {
     let quantity = sum(g.lines.map((l) => l.quantity));
     if (rounding?.scope === 'line' && g.kind === 'time') quantity = roundTime(quantity, rounding.incrementMinutes, rounding.direction);
+    if (g.kind === 'time') hours = hours.plus(quantity);
+    if (g.kind === 'time' || (g.kind === 'minimum' && g.lines.every((l) => l.rule !== INVOICE_MINIMUM_RULE))) billedHours = billedHours.plus(quantity);
     const notes = [...g.entryIds].map((id) => args.notes?.get(id) ?? '');
     // Fees and expenses read "Travel (km): <who/what>"; time lines follow the template as written.
     let description =
       g.kind === 'fee' || g.kind === 'expense'
-        ? prefixed(g.lines[0]?.label.trim() || g.kind, renderDescription(client.lines.description.replace(/\{\{\s*label\s*\}\}/g, ''), g.lines, notes))
-        : renderDescription(client.lines.description, g.lines, notes);
+        ? prefixed(g.lines[0]?.label.trim() || g.kind, renderDescription(client.lines.description.replace(/\{\{\s*label\s*\}\}/g, ''), g.lines, notes, client.timeZone))
+        : renderDescription(client.lines.description, g.lines, notes, client.timeZone);
     if (g.correctionOf) description = `Correction of ${g.correctionOf}: ${description}`;
     const line: InvoiceLineDraft = {
       lineKey: createHash('sha256').update(g.key).digest('base64url').slice(0, 16),
@@ -146,7 +181,6 @@ export function buildInvoiceDraft(args: {
   );
   const lines = built.map((b) => b.line);
 
-  const hours = sum(lines.filter((l) => l.kind === 'time' || l.kind === 'minimum').map((l) => l.quantity));
   const total = sum(lines.map((l) => l.amount));
   const issueDate = period.end;
   const base = {
@@ -163,7 +197,8 @@ export function buildInvoiceDraft(args: {
     hours: trimZeros(hours),
     total: fixed(total),
   };
-  return { ...base, contentHash: createHash('sha256').update(stableJson(base)).digest('base64url').slice(0, 32) };
+  // billedHours follows from the lines (hashed already), so it does not enter the hash.
+  return { ...base, billedHours: trimZeros(billedHours), contentHash: createHash('sha256').update(stableJson(base)).digest('base64url').slice(0, 32) };
 }
 
 function prefixed(label: string, rest: string): string {

@@ -24,7 +24,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
     return JSON.parse(r.stdout) as {
       summary: Record<string, number>;
-      invoices: Array<{ key: string; total: string; hours: string; status: string; currency: string; client: string; period: string }>;
+      invoices: Array<{ key: string; net: string; workedHours: string; billedHours: string; status: string; currency: string; client: string; period: string }>;
     };
   };
   const csv = () => path.join(dir, 'example/hours.csv');
@@ -43,7 +43,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     const s = result.summary;
     expect(s).toMatchObject({ read: 14, accepted: 10, unchanged: 0, quarantined: 4, invoicesDrafted: 3, invoicesUpdated: 0, pushFailed: 0 });
     expect(s.read).toBe(s.accepted! + s.unchanged! + s.skipped! + s.quarantined!);
-    expect(result.invoices.map((i) => [i.key, i.client, i.currency, i.hours, i.total, i.status])).toEqual([
+    expect(result.invoices.map((i) => [i.key, i.client, i.currency, i.workedHours, i.net, i.status])).toEqual([
       // 8 h × 65 + 8 h × 85 (senior) + 7.5 h × 65 + 4.25 h × 70 + 3.75 h × 70 (after the rate change)
       ['acme-2026-03-files-1', 'acme', 'EUR', '31.5', '2247.50', 'pushed'],
       // night shift 22:00–06:00 less 30 min: 7.5 h × 68.75 (+25 %) + 42 km × 0.23
@@ -51,8 +51,43 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
       ['globex-2026-W11-files-1', 'globex', 'EUR', '16', '891.02', 'pushed'],
     ]);
     const doc = JSON.parse(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8'));
-    expect(doc).toMatchObject({ key: 'acme-2026-03-files-1', currency: 'EUR', total: '2247.50', dueDate: '2026-04-14', client: { id: 'acme' } });
+    expect(doc).toMatchObject({ key: 'acme-2026-03-files-1', currency: 'EUR', net: '2247.50', dueDate: '2026-04-14', client: { id: 'acme' } });
     expect(existsSync(path.join(dir, 'out/acme-2026-03-files-1.html'))).toBe(true);
+  });
+
+  it('Given rows kept but not invoiced When a run prints its summary Then it points to the report that lists them, which lists each with its reason, and explain says why', () => {
+    // A fresh ledger, so this run prices (and excludes) them again; preview writes nothing.
+    const text = run('preview', '--config', 'config/example.yaml', '--data-dir', 'data-fresh');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('Not invoiced: 2 excluded (non-billable, not approved or billed at source) — listed by `hourbridge report excluded`.');
+    const r = run('report', 'excluded', '--config', 'config/example.yaml', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const entries = (JSON.parse(r.stdout) as { entries: Array<{ entry: string; date: string; worker: string; reason: string; row: number }> }).entries;
+    expect(entries.map((e) => [e.date, e.worker, e.row, e.reason])).toEqual([
+      ['2026-03-06', 'Anna de Vries', 6, 'marked non-billable in the source'],
+      ['2026-03-10', 'Bram Jansen', 7, 'not approved (client acme requires approval)'],
+    ]);
+    const explained = run('explain', '--config', 'config/example.yaml', '--entry', entries[1]!.entry);
+    expect(explained.code, explained.stderr).toBe(0);
+    expect(explained.stdout).toContain('not invoiced: not approved (client acme requires approval).');
+    const json = JSON.parse(run('explain', '--config', 'config/example.yaml', '--entry', entries[0]!.entry, '--json').stdout) as { status: string; invoiced: string };
+    expect(json).toMatchObject({ status: 'excluded', invoiced: expect.stringContaining('not invoiced: marked non-billable in the source') });
+  });
+
+  it('Given drafted invoices When the unbilled report is read Then its figures are the drafts\' own net totals and hours, to the cent, and the files label them net', () => {
+    const r = run('report', 'unbilled', '--config', 'config/example.yaml', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const clients = (JSON.parse(r.stdout) as { clients: Array<{ client: string; drafted: { net: string }; notDrafted: { net: string }; outstanding: { net: string }; periods: Array<{ invoice: string; drafted: { net: string; workedHours: string; billedHours: string } }> }> }).clients;
+    const doc = (key: string) => JSON.parse(readFileSync(invoiceFile(key), 'utf8')) as { net: string; workedHours: string; billedHours: string; lines: Array<{ net: string }> };
+    expect(clients.map((c) => [c.client, c.drafted.net, c.notDrafted.net, c.outstanding.net])).toEqual([
+      ['acme', '2247.50', '0.00', '2247.50'],
+      ['globex', '1416.31', '0.00', '1416.31'],
+    ]);
+    for (const p of clients.flatMap((c) => c.periods)) {
+      const d = doc(p.invoice);
+      expect([p.drafted.net, p.drafted.workedHours, p.drafted.billedHours]).toEqual([d.net, d.workedHours, d.billedHours]);
+    }
+    expect(readFileSync(path.join(dir, 'out/globex-2026-W10-files-1.html'), 'utf8')).toContain('Net total, excl. tax (7.5 h)');
   });
 
   it('Given unchanged input When sync runs again Then nothing is drafted or written, and it says so', () => {
@@ -70,11 +105,11 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     editCsv((lines) => lines.map((l) => (l.startsWith('17-03-2026;13:00;17:00') ? l.replace('13:00;17:00', '13:00;18:00') : l)));
     const result = sync();
     expect(result.summary).toMatchObject({ accepted: 1, invoicesDrafted: 0, invoicesUpdated: 1 });
-    expect(result.invoices.map((i) => [i.key, i.total])).toEqual([['acme-2026-03-files-1', '2317.50']]);
+    expect(result.invoices.map((i) => [i.key, i.net])).toEqual([['acme-2026-03-files-1', '2317.50']]);
     expect(readFileSync(invoiceFile('globex-2026-W11-files-1'), 'utf8')).toBe(globexBefore);
     const doc = JSON.parse(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8'));
     const support = doc.lines.find((l: { description: string }) => l.description.startsWith('Support'));
-    expect(support).toMatchObject({ quantity: '4.75', unitPrice: '70.00', amount: '332.50' });
+    expect(support).toMatchObject({ quantity: '4.75', unitPrice: '70.00', net: '332.50' });
   });
 
   it('Given a row deleted from the sheet When sync runs Then it leaves its still-open draft', () => {
@@ -82,7 +117,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     const result = sync();
     expect(result.summary).toMatchObject({ read: 13, deleted: 1, invoicesUpdated: 1 });
     // 891.02 − (8 h × 55 + 18 km × 0.23)
-    expect(result.invoices.map((i) => [i.key, i.total])).toEqual([['globex-2026-W11-files-1', '446.88']]);
+    expect(result.invoices.map((i) => [i.key, i.net])).toEqual([['globex-2026-W11-files-1', '446.88']]);
   });
 
   it('Given a new row When previewed Then it shows the invoice that would change and writes nothing', () => {
@@ -91,7 +126,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     const preview = sync('preview');
     expect(preview.summary).toMatchObject({ accepted: 1, invoicesUpdated: 1, pushed: 0 });
     // + 7.5 h × 70
-    expect(preview.invoices.map((i) => [i.key, i.total])).toEqual([['acme-2026-03-files-1', '2842.50']]);
+    expect(preview.invoices.map((i) => [i.key, i.net])).toEqual([['acme-2026-03-files-1', '2842.50']]);
     expect(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8')).toBe(before);
     // Nothing was committed either: a second preview sees the same change.
     expect(sync('preview').summary).toMatchObject({ accepted: 1, invoicesUpdated: 1 });

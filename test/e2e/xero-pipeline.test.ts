@@ -94,7 +94,7 @@ describe('sync to Xero (fake Xero server, embedded ledger)', { timeout: 180_000 
     // Credit 4.75 h × 70, bill 5.75 h × 70: one hour more.
     expect(xeroInvoice('HB-acme-2026-03-xero-2').map((i) => [i.Status, i.Total])).toEqual([['DRAFT', 70]]);
     const report = await invoicesReport(ledger, { clientId: 'acme' });
-    expect(report.map((r) => [r.key, r.status, r.total])).toEqual([
+    expect(report.map((r) => [r.key, r.status, r.net])).toEqual([
       ['acme-2026-03-xero-1', 'approved', '2317.50'],
       ['acme-2026-03-xero-2', 'pushed', '70.00'],
     ]);

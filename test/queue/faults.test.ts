@@ -61,7 +61,7 @@ async function expectExactlyOnce(ledger: Ledger, outDir: string) {
   expect(dupKeys[0]!.n).toBe(0);
   const files = await outputFiles(outDir);
   expect([...files.keys()].sort()).toEqual(facts.map((f) => f.key).sort());
-  for (const f of facts) expect(files.get(f.key)!.total).toBe(f.total);
+  for (const f of facts) expect(files.get(f.key)!.net).toBe(f.total);
   return facts;
 }
 

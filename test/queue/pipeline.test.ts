@@ -71,7 +71,7 @@ describe.runIf(up)('queue runner against real Redis and PostgreSQL', () => {
     expect(queued.summary).toEqual(inline.summary);
     expect(queued.summary.read).toBe(3000);
     expect(queued.summary.quarantined).toBe(6);
-    expect(queued.invoices.map((i) => [i.key, i.total, i.status])).toEqual(inline.invoices.map((i) => [i.key, i.total, i.status]));
+    expect(queued.invoices.map((i) => [i.key, i.net, i.billedHours, i.status])).toEqual(inline.invoices.map((i) => [i.key, i.net, i.billedHours, i.status]));
   });
 
   it('Given both runs When the written files are compared Then the destination received identical drafts', async () => {

@@ -30,4 +30,15 @@ describe('explain', () => {
     expect(text).toContain('= 3.08 h × 31.25 = 96.25');
     expect(text).toContain('total for this entry: 100.50 EUR');
   });
+
+  it.each([
+    [{ approved: false }, 'not approved (client acme requires approval)', 'not approved in the source'],
+    [{ billable: false }, 'marked non-billable in the source', 'marked non-billable in the source'],
+    [{ billedAtSource: true }, 'already billed in the source system', 'marked as already billed in the source'],
+  ])('Given an entry kept but not invoiced (%o) When explained Then it says it is not invoiced, why, and where such entries are listed', (over, reason, flag) => {
+    const e = { ...shift('2026-03-02 09:00', '2026-03-02 17:00'), ...over };
+    const text = formatExplain(e, [], undefined, ZONE, { status: 'excluded', reason });
+    expect(text).toContain(`  ${flag}`);
+    expect(text).toContain(`not invoiced: ${reason}. The entry is kept and listed by \`hourbridge report excluded\`.`);
+  });
 });

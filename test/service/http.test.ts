@@ -21,7 +21,10 @@ const TOKEN = 'test-token-0123456789abcdef-fake';
 const WEBHOOK_KEY = 'fake-xero-webhook-key-for-tests';
 const root = path.resolve(import.meta.dirname, '../..');
 
-/** A config the CLI accepts (its source is never contacted: reports only read the ledger). */
+/**
+ * A config the CLI accepts, with the service's clients and rates (the unbilled report builds
+ * invoices from them); its source is never contacted: reports only read the ledger.
+ */
 const cliYaml = `
 sources:
   - id: timesheet
@@ -29,13 +32,15 @@ sources:
     accountId: "1"
     token: fake-token-not-real
 clients:
-  - { id: acme, name: Acme B.V., currency: EUR, timeZone: Europe/Amsterdam, destination: files }
-  - { id: globex, name: Globex GmbH, currency: EUR, timeZone: Europe/Berlin, destination: files }
+  - { id: acme, name: Acme B.V., currency: EUR, timeZone: Europe/Amsterdam, destination: files, period: { unit: week } }
+  - { id: globex, name: Globex GmbH, currency: EUR, timeZone: Europe/Berlin, destination: files, period: { unit: month } }
 rates:
   rulesets:
     standard:
       base:
-        - { id: default, hourly: 65.00 }
+        - { id: default, hourly: '65.00' }
+        - { id: globex, match: { client: globex }, hourly: '82.50' }
+      rounding: { time: { incrementMinutes: 15, direction: nearest } }
 destinations:
   - { id: files, kind: file, dir: ./out }
 `;
@@ -94,7 +99,7 @@ describe.runIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => 
     expect(ready.body.info).toMatchObject({ redis: { status: 'up' }, ledger: { status: 'up' } });
   });
 
-  it.each(['/reports/unbilled', '/reports/billed', '/reports/quarantine', '/metrics', '/admin/queues', '/docs', '/pipelines'])(
+  it.each(['/reports/unbilled', '/reports/billed', '/reports/excluded', '/reports/quarantine', '/metrics', '/admin/queues', '/docs', '/pipelines'])(
     'Given %s When called without a token or with a wrong one Then it answers 401, and 200 with the right token',
     async (route) => {
       await http().get(route).expect(401);
@@ -109,7 +114,7 @@ describe.runIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => 
     await http().post('/pipelines/nope/run').set(auth).expect(404);
   });
 
-  it.each(['unbilled', 'billed', 'quarantine'])('Given the ledger after a run When GET /reports/%s Then it returns exactly what the CLI prints with `report <kind> --json`', async (kind) => {
+  it.each(['unbilled', 'billed', 'excluded', 'quarantine'])('Given the ledger after a run When GET /reports/%s Then it returns exactly what the CLI prints with `report <kind> --json`', async (kind) => {
     const cfg = path.join(tmp, 'cli.yaml');
     await writeFile(cfg, cliYaml);
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/hourbridge.js'), 'report', kind, '--json', '-c', cfg, '--ledger-url', dbUrl], { cwd: tmp });
@@ -119,13 +124,14 @@ describe.runIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => 
     expect(JSON.stringify(res.body).length).toBeGreaterThan(50);
   }, 60_000);
 
-  it('Given a drafted invoice When GET /invoices/:key Then its lines sum to its total and it lists the entries it bills', async () => {
+  it('Given a drafted invoice When GET /invoices/:key Then its net line amounts sum to its net total and it lists the entries it bills', async () => {
     const billed = await http().get('/reports/billed').set(auth).expect(200);
     const key = billed.body.invoices[0].key as string;
     const res = await http().get(`/invoices/${encodeURIComponent(key)}`).set(auth).expect(200);
     expect(res.body.key).toBe(key);
-    const cents = (res.body.lines as Array<{ amount: string }>).reduce((a, l) => a + Math.round(Number(l.amount) * 100), 0);
-    expect(cents).toBe(Math.round(Number(res.body.total) * 100));
+    const cents = (res.body.lines as Array<{ net: string }>).reduce((a, l) => a + Math.round(Number(l.net) * 100), 0);
+    expect(cents).toBe(Math.round(Number(res.body.net) * 100));
+    expect(cents).toBeGreaterThan(0);
     expect(res.body.entries.length).toBeGreaterThan(0);
     await http().get('/invoices/no-such-invoice').set(auth).expect(404);
   });

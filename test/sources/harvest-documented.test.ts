@@ -27,9 +27,9 @@ describe('Harvest documented example through the inline runner', { timeout: 60_0
   let configFile: string;
   const sync = () => runSync({ config: loadConfig(configFile, { HARVEST_TOKEN: TOKEN }), ledger, log });
   const draft = (key: string) => JSON.parse(readFileSync(path.join(dir, 'out', `${key}.json`), 'utf8')) as {
-    lines: Array<{ quantity: string; unitPrice: string; amount: string; entries: string[] }>;
+    lines: Array<{ quantity: string; unitPrice: string; net: string; entries: string[] }>;
     hours: string;
-    total: string;
+    net: string;
   };
 
   beforeAll(async () => {
@@ -87,27 +87,27 @@ destinations:
     expect(first.summary).toMatchObject({ read: 4, accepted: 4, quarantined: 0, invoicesDrafted: 1 });
     expect(first.invoices).toHaveLength(1);
     const inv = first.invoices[0]!;
-    expect(inv).toMatchObject({ client: 'abc', currency: 'USD', total: '211.00' });
-    expect(Number(inv.hours)).toBe(2.11);
+    expect(inv).toMatchObject({ client: 'abc', currency: 'USD', net: '211.00' });
+    expect(Number(inv.workedHours)).toBe(2.11);
     const doc = draft(inv.key);
-    expect(doc.lines.map((l) => [l.quantity, l.unitPrice, l.amount])).toEqual([['2.11', '100.00', '211.00']]);
+    expect(doc.lines.map((l) => [l.quantity, l.unitPrice, l.net])).toEqual([['2.11', '100.00', '211.00']]);
     expect(doc.lines[0]!.entries).toEqual(['harvest:636709355']);
-    expect(doc.total).toBe('211.00');
+    expect(doc.net).toBe('211.00');
   });
 
   it('Given that draft, when the entry\'s hours are edited in Harvest and its times are not, then the next sync updates the same draft to the new hours', async () => {
     const before = await sync();
     expect(before.summary).toMatchObject({ accepted: 0, invoicesUpdated: 0 });
     const key = readKey();
-    expect(draft(key).total).toBe('211.00');
+    expect(draft(key).net).toBe('211.00');
 
     // 2.11 → 2.5 h; started_time 3:00pm and ended_time 5:00pm stay as they were.
     fake.edit(636709355, { hours: 2.5 });
     const after = await sync();
     expect(after.summary).toMatchObject({ accepted: 1, invoicesUpdated: 1, invoicesDrafted: 0 });
-    expect(after.invoices).toEqual([expect.objectContaining({ key, total: '250.00' })]);
-    expect(Number(after.invoices[0]!.hours)).toBe(2.5);
-    expect(draft(key).lines.map((l) => [dec(l.quantity).toFixed(2), l.unitPrice, l.amount])).toEqual([['2.50', '100.00', '250.00']]);
+    expect(after.invoices).toEqual([expect.objectContaining({ key, net: '250.00' })]);
+    expect(Number(after.invoices[0]!.workedHours)).toBe(2.5);
+    expect(draft(key).lines.map((l) => [dec(l.quantity).toFixed(2), l.unitPrice, l.net])).toEqual([['2.50', '100.00', '250.00']]);
   });
 
   function readKey(): string {

@@ -141,6 +141,65 @@ describe('invoice builder', () => {
   });
 });
 
+describe('invoice hours and template variables', () => {
+  it('Given a 1 h shift topped up to a 3 h call-out minimum and an invoice minimum When assembled Then hours are the worked 1 h, billedHours 3 h, and each line keeps its quantity', () => {
+    const draft = buildInvoiceDraft({
+      client: client({ lines: { groupBy: ['worker'], description: '{{worker}}{{label}}' } }),
+      period,
+      destinationId: 'files',
+      sequence: 1,
+      items: [
+        {
+          entryKey: 'sheet:a',
+          lines: [
+            line({ externalId: 'a', quantity: '1', unitPrice: '65.00' }),
+            line({ externalId: 'a', piece: 1, kind: 'minimum', hoursRaw: '0', quantity: '2', unitPrice: '65.00', rule: 'default+minimum', label: ' (minimum 3 h per shift)' }),
+          ],
+        },
+      ],
+      rates: {
+        invoiceAdjustments: () => [
+          line({ externalId: 'minimum:acme', sourceId: 'hourbridge', kind: 'minimum', hoursRaw: '0', quantity: '1', unitPrice: '55.00', rule: 'minimum:invoice', label: 'Minimum invoice amount', worker: '' }),
+        ],
+      } as unknown as Parameters<typeof buildInvoiceDraft>[0]['rates'],
+    });
+    expect(draft.lines.map((l) => [l.kind, l.quantity, l.amount])).toEqual([
+      ['time', '1', '65.00'],
+      ['minimum', '2', '130.00'],
+      ['minimum', '1', '55.00'],
+    ]);
+    expect(draft.hours).toBe('1');
+    expect(draft.billedHours).toBe('3');
+    expect(draft.total).toBe('250.00');
+  });
+
+  it('Given a shift from 22:00 to 06:00 Amsterdam time on one line When its description is rendered Then {{date}} is the local start date and {{start}}/{{end}} are local times', () => {
+    // 21:00Z–05:00Z in winter is 22:00–06:00 in Amsterdam; the pieces are billed on two dates.
+    const pieces = [
+      line({ externalId: 'n', date: '2026-03-05', start: '2026-03-05T21:00:00.000Z', end: '2026-03-05T23:00:00.000Z', quantity: '2' }),
+      line({ externalId: 'n', piece: 1, date: '2026-03-06', start: '2026-03-05T23:00:00.000Z', end: '2026-03-06T05:00:00.000Z', quantity: '6' }),
+    ];
+    expect(renderDescription('{{date}} {{start}}–{{end}} {{worker}}', pieces, [], 'Europe/Amsterdam')).toBe('2026-03-05 22:00–06:00 Anna');
+    const draft = buildInvoiceDraft({
+      client: client({ lines: { groupBy: 'entry', description: '{{date}} {{start}}–{{end}}' } }),
+      period,
+      destinationId: 'files',
+      sequence: 1,
+      items: [{ entryKey: 'sheet:n', lines: pieces }],
+    });
+    expect(draft.lines.map((l) => l.description)).toEqual(['2026-03-05 22:00–06:00']);
+    // Grouped by date, each line shows the date it is billed on and its own part of the shift.
+    const byDate = buildInvoiceDraft({
+      client: client({ lines: { groupBy: ['date'], description: '{{date}} {{start}}–{{end}}' } }),
+      period,
+      destinationId: 'files',
+      sequence: 1,
+      items: [{ entryKey: 'sheet:n', lines: pieces }],
+    });
+    expect(byDate.lines.map((l) => l.description)).toEqual(['2026-03-05 22:00–00:00', '2026-03-06 00:00–06:00']);
+  });
+});
+
 describe('billing periods', () => {
   it('Given week periods starting Monday When a Sunday is billed Then it belongs to the week that started six days earlier', () => {
     expect(periodOf('2026-03-08', { unit: 'week', weekStart: 'monday' })).toEqual({ start: '2026-03-02', end: '2026-03-08', label: '2026-W10' });

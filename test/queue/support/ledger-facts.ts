@@ -41,8 +41,8 @@ export async function ratedEntriesNotInvoiced(ledger: Ledger): Promise<number> {
 }
 
 /** The file destination's output: key → parsed document. */
-export async function outputFiles(dir: string): Promise<Map<string, { key: string; total: string; lines: unknown[] }>> {
-  const out = new Map<string, { key: string; total: string; lines: unknown[] }>();
+export async function outputFiles(dir: string): Promise<Map<string, { key: string; net: string; lines: unknown[] }>> {
+  const out = new Map<string, { key: string; net: string; lines: unknown[] }>();
   let names: string[] = [];
   try {
     names = await readdir(dir);
@@ -50,7 +50,7 @@ export async function outputFiles(dir: string): Promise<Map<string, { key: strin
     return out;
   }
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-    const doc = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as { key: string; total: string; lines: unknown[] };
+    const doc = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as { key: string; net: string; lines: unknown[] };
     out.set(doc.key, doc);
   }
   return out;
