@@ -127,14 +127,14 @@ export class ReportsController {
   @ApiOperation({ summary: 'Outstanding hours and net amounts (excl. tax) per client and period, equal to the invoices to the cent.' })
   @ApiQuery({ name: 'client', required: false })
   async unbilled(@Query('client') client?: string) {
-    return { report: 'unbilled', clients: await unbilledReport(this.ctx.ledger, this.ctx.config, client || undefined) };
+    return { ok: true, report: 'unbilled', clients: await unbilledReport(this.ctx.ledger, this.ctx.config, client || undefined) };
   }
 
   @Get('billed')
   @ApiOperation({ summary: 'Invoices and their state, with worked and billed hours and the net amount (excl. tax).' })
   @ApiQuery({ name: 'client', required: false })
   async billed(@Query('client') client?: string) {
-    return { report: 'billed', invoices: await invoicesReport(this.ctx.ledger, { clientId: client || undefined }) };
+    return { ok: true, report: 'billed', invoices: await invoicesReport(this.ctx.ledger, { clientId: client || undefined }) };
   }
 
   @Get('excluded')
@@ -142,14 +142,14 @@ export class ReportsController {
   @ApiQuery({ name: 'client', required: false })
   @ApiQuery({ name: 'source', required: false })
   async excluded(@Query('client') client?: string, @Query('source') source?: string) {
-    return { report: 'excluded', entries: await excludedReport(this.ctx.ledger, { clientId: client || undefined, sourceId: source || undefined }) };
+    return { ok: true, report: 'excluded', entries: await excludedReport(this.ctx.ledger, { clientId: client || undefined, sourceId: source || undefined }) };
   }
 
   @Get('quarantine')
   @ApiOperation({ summary: 'Every rejected input row (where and why) and every entry that cannot be priced.' })
   @ApiQuery({ name: 'source', required: false })
   async quarantine(@Query('source') source?: string) {
-    return { report: 'quarantine', rows: await quarantineReport(this.ctx.ledger, source || undefined) };
+    return { ok: true, report: 'quarantine', rows: await quarantineReport(this.ctx.ledger, source || undefined) };
   }
 }
 
