@@ -61,8 +61,12 @@ export type Fault =
   /** Answer 503 without processing. */
   | '503-before';
 
+/** A canned answer given instead of processing the request (nothing is committed). */
+export type CannedAnswer = (rec: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+
 interface FaultRule {
-  fault: Fault;
+  fault: Fault | 'answer';
+  answer?: CannedAnswer;
   method?: string;
   /** Matches the path below /api.xro/2.0 (e.g. /Invoices) or the identity path. */
   path?: RegExp;
@@ -223,6 +227,15 @@ export class FakeXero {
   inject(fault: Fault, match: { method?: string; path?: RegExp; times?: number } = {}): void {
     this.faults.push({ fault, method: match.method, path: match.path, remaining: match.times ?? 1 });
   }
+  /**
+   * Answer matching requests with `answer(rec)` instead of processing them (nothing is
+   * committed); `answer` returning undefined lets that request through without using a time.
+   * Used for Xero answers the fake does not produce by itself: a 429 without
+   * X-Rate-Limit-Problem, a whole-request 400 ValidationException (developer.xero.com/documentation/api/http-response-codes).
+   */
+  answer(answer: CannedAnswer, match: { method?: string; path?: RegExp; times?: number } = {}): void {
+    this.faults.push({ fault: 'answer', answer, method: match.method, path: match.path, remaining: match.times ?? 1 });
+  }
   clearFaults(): void {
     this.faults = [];
   }
@@ -306,6 +319,8 @@ export class FakeXero {
     const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers, body, at: Date.now() };
     this.requests.push(rec);
 
+    const canned = this.takeAnswer(rec);
+    if (canned) return this.send(res, rec, canned.status, canned.body, canned.headers ?? {});
     const fault = this.takeFault(rec);
     if (fault === '503-before') return this.send(res, rec, 503, { Title: 'Service Unavailable' });
 
@@ -359,10 +374,21 @@ export class FakeXero {
   }
 
   private takeFault(rec: RecordedRequest): Fault | undefined {
-    const rule = this.faults.find((f) => f.remaining > 0 && (!f.method || f.method === rec.method) && (!f.path || f.path.test(rec.path)));
-    if (!rule) return undefined;
+    const rule = this.faults.find((f) => f.fault !== 'answer' && f.remaining > 0 && (!f.method || f.method === rec.method) && (!f.path || f.path.test(rec.path)));
+    if (!rule || rule.fault === 'answer') return undefined;
     rule.remaining--;
     return rule.fault;
+  }
+
+  private takeAnswer(rec: RecordedRequest): ReturnType<CannedAnswer> {
+    for (const rule of this.faults) {
+      if (rule.fault !== 'answer' || rule.remaining <= 0 || (rule.method && rule.method !== rec.method) || (rule.path && !rule.path.test(rec.path))) continue;
+      const out = rule.answer!(rec);
+      if (!out) continue;
+      rule.remaining--;
+      return out;
+    }
+    return undefined;
   }
 
   // ---- auth ------------------------------------------------------------------------------
