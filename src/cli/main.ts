@@ -137,9 +137,13 @@ export async function main(argv: string[]): Promise<number> {
         const rows = await invoicesReport(ledger, { clientId: opts.client });
         out.document({ report: 'billed', invoices: rows });
         out.table(
-          ['invoice', 'client', 'period', 'hours', 'total', 'status', 'remote', 'error'],
-          rows.map((r) => [r.key, r.client, r.period, r.hours, `${r.currency} ${r.total}`, r.status, r.remoteStatus, r.error]),
-          { alignRight: [3, 4] },
+          ['invoice', 'client', 'period', 'hours', 'total', 'tax (remote)', 'gross (remote)', 'status', 'remote', 'error'],
+          rows.map((r) => [
+            r.key, r.client, r.period, r.hours, `${r.currency} ${r.total}`,
+            r.remoteTax === null ? '' : `${r.currency} ${r.remoteTax}`, r.remoteGross === null ? '' : `${r.currency} ${r.remoteGross}`,
+            r.status, r.remoteStatus, r.error,
+          ]),
+          { alignRight: [3, 4, 5, 6] },
         );
       } else {
         const rows = await quarantineReport(ledger, opts.source);
