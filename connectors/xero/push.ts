@@ -72,6 +72,27 @@ function chunk<T>(list: T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * The invoices a whole-request error names: its Elements echo the refused invoices (Error /
+ * Element schemas in xero_accounting.yaml: ValidationErrors plus the element's fields), matched
+ * here by InvoiceNumber, with their messages.
+ */
+export function namedInBatchError<T extends { invoiceNumber: string }>(body: unknown, items: T[]): Map<T, string> {
+  const out = new Map<T, string>();
+  if (!body || typeof body !== 'object') return out;
+  const elements = ((body as Record<string, unknown>).Elements ?? (body as Record<string, unknown>).elements) as Record<string, unknown>[] | undefined;
+  if (!Array.isArray(elements)) return out;
+  const byNumber = new Map(items.map((i) => [i.invoiceNumber, i]));
+  for (const el of elements) {
+    const number = (el.InvoiceNumber ?? el.invoiceNumber) as string | undefined;
+    const item = number !== undefined ? byNumber.get(number) : undefined;
+    if (!item) continue;
+    const msgs = ((el.ValidationErrors ?? el.validationErrors ?? []) as { Message?: string; message?: string }[]).map((v) => v.Message ?? v.message ?? '').filter(Boolean);
+    out.set(item, msgs.length > 0 ? msgs.join('; ') : 'Xero named this invoice without a message');
+  }
+  return out;
+}
+
 function messagesOf(inv: Invoice): string {
   const msgs = (inv.validationErrors ?? []).map((v) => v.message).filter(Boolean);
   return msgs.length > 0 ? msgs.join('; ') : 'Xero reported an error without a message';
@@ -230,6 +251,27 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
       } catch (e) {
         if (!(e instanceof XeroCallError)) throw e;
         if (!e.uncertain) {
+          // A 400 for the whole request (Xero's ValidationException, developer.xero.com/documentation/api/http-response-codes):
+          // the invoices its Elements name fail with their own messages, once; the others are
+          // written without them (after a look-up by number — Xero may have created valid ones).
+          // When it names none, the batch is halved until the refused invoice stands alone.
+          const named = namedInBatchError(e.failure.body, remaining);
+          if (named.size > 0) {
+            for (const [item, msg] of named) fail(item, 'permanent', `Xero refused the batch because of this invoice: ${msg}`);
+            const others = remaining.filter((i) => !named.has(i));
+            if (others.length === 0) return;
+            log?.warn({ refused: [...named.keys()].map((i) => i.draft.key), others: others.length, error: describeFailure(e.failure) }, 'xero refused a batch for some of its invoices; writing the others');
+            // Recorded as sent: createChunk looks them up by number before creating them.
+            await createChunk(others);
+            return;
+          }
+          if (remaining.length > 1 && e.failure.status === 400) {
+            log?.warn({ invoices: remaining.length, error: describeFailure(e.failure) }, 'xero refused a batch without naming an invoice; halving it to find the one');
+            const half = Math.ceil(remaining.length / 2);
+            await createChunk(remaining.slice(0, half));
+            await createChunk(remaining.slice(half));
+            return;
+          }
           for (const i of remaining) fail(i, 'permanent', describeFailure(e.failure));
           return;
         }
