@@ -10,7 +10,10 @@ import Decimal from 'decimal.js';
  * - Accounting API under /api.xro/2.0: PUT/POST /Invoices (batches, summarizeErrors, unitdp,
  *   Idempotency-Key remembered for a short window, same key + different body → 400),
  *   GET /Invoices (IDs, InvoiceNumbers, where on Reference/InvoiceNumber/Status),
- *   GET/POST /Invoices/{id}, GET/PUT /Contacts, GET /Contacts/{id or number}.
+ *   GET/POST /Invoices/{id}, GET/PUT /Contacts, GET /Contacts/{id or number}; credit notes:
+ *   PUT/POST /CreditNotes, GET /CreditNotes (where), GET/POST /CreditNotes/{id},
+ *   PUT /CreditNotes/{id}/Allocations (AUTHORISED only, ≤ RemainingCredit and the invoice's AmountDue).
+ *   Invoices carry AmountDue / AmountCredited.
  * - Identity: POST /connect/token (authorization_code with PKCE, refresh_token with rotation and
  *   a grace period for the previous refresh token, client_credentials, invalid_grant),
  *   GET /identity/connect/authorize (redirects straight back with a code), GET /connections.
@@ -20,7 +23,7 @@ import Decimal from 'decimal.js';
  * - Money like Xero: LineAmount = Q × U rounded to 2 dp; tax per line rounded, then summed; a
  *   supplied LineAmount that differs from that is rejected.
  * - Faults on demand: drop the response (or answer 503) after committing, expire access tokens,
- *   revoke refresh tokens.
+ *   revoke refresh tokens, or a canned answer instead of processing (`answer`).
  */
 
 const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
