@@ -13,7 +13,7 @@ import pino from 'pino';
 import { xeroDestination } from '../connectors/xero';
 import { XeroConfigSchema } from '../connectors/xero/config.schema';
 import type { InvoiceDraft } from '../src/domain/invoice';
-import { fixed, lineAmount, sum } from '../src/domain/money';
+import { dec, fixed, lineAmount, sum } from '../src/domain/money';
 import { startFakeXero, type FakeXero } from '../test/fakes/xero-server';
 
 const INVOICES = Number(process.env.BENCH_INVOICES ?? 3000);
@@ -90,7 +90,9 @@ async function run(s: Scenario, tenantNo: number) {
   const written = outcomes.filter((o) => o.status === 'written').length;
   const lost = drafts.filter((d) => fake.countByNumber(`HB-${d.key}`) === 0).length + outcomes.filter((o) => o.status !== 'written').length;
   const duplicates = drafts.filter((d) => fake.countByNumber(`HB-${d.key}`) > 1).length;
-  const totalMismatches = outcomes.filter((o) => o.status === 'written' && (o.warnings?.length ?? 0) > 0).length;
+  // Xero's figure for the ledger's total (SubTotal on exclusive lines), read back with each write.
+  const ledgerTotal = new Map(drafts.map((d) => [d.key, d.total]));
+  const totalMismatches = outcomes.filter((o) => o.status === 'written' && (o.remoteTotal === undefined || !dec(o.remoteTotal).eq(ledgerTotal.get(o.key)!))).length;
   const api = fake.apiRequests();
   const r429 = api.filter((r) => r.status === 429);
   // A 429 is "unanswered" when the client hit the same limit again before its Retry-After had passed.

@@ -3,12 +3,12 @@ import { Invoice } from 'xero-node';
 import type { Logger } from 'pino';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { PreviousWrite, WriteOutcome } from '../../src/connectors/contract';
-import { fixed } from '../../src/domain/money';
 import { settingsFor, type EffectiveSettings, type XeroConfig } from './config.schema';
 import { ContactResolver } from './contacts';
 import type { IntentLog } from './intent-log';
 import { sleep } from './rate-budget';
-import { DraftRejected, buildInvoice, compareTotals, invoiceNumberFor, remoteLineIdsOf, sameContent } from './to-xero-invoice';
+import { DraftRejected, buildCreditNote, buildInvoice, invoiceNumberFor, needsCreditNote, remoteFigures, remoteLineIdsOf, sameContent } from './to-xero-invoice';
+import { pushCreditNotes, retireDocument, type CreditNoteItem } from './credit-notes';
 import { XeroCallError, backoffMs, describeFailure, type XeroSession } from './xero-session';
 
 /**
@@ -16,7 +16,8 @@ import { XeroCallError, backoffMs, describeFailure, type XeroSession } from './x
  * invoice never sinks its batch), a deterministic Idempotency-Key per request, a deterministic
  * InvoiceNumber per invoice, and a lookup by InvoiceNumber before anything that may already
  * exist in Xero is created again. Drafts already in Xero are updated in place while still
- * DRAFT and reported `locked` once approved.
+ * DRAFT and reported `locked` once approved. A negative correction is a credit note instead
+ * (credit-notes.ts), with the same guarantees.
  * developer.xero.com/documentation/api/accounting/invoices
  */
 
@@ -26,6 +27,11 @@ interface Item {
   prev?: PreviousWrite;
   invoiceNumber: string;
   invoice?: Invoice;
+  /**
+   * The Xero document this create replaces (deleted just before). Part of the Idempotency-Key:
+   * the same content created again after a deletion must not replay the first create's answer.
+   */
+  supersedes?: string;
 }
 
 export interface PushDeps {
@@ -36,9 +42,9 @@ export interface PushDeps {
 
 const LIVE = (status: unknown) => status !== 'DELETED' && status !== 'VOIDED';
 
-export function idempotencyKey(op: string, tenantId: string, items: { draft: InvoiceDraft; invoice?: Invoice }[]): string {
+export function idempotencyKey(op: string, tenantId: string, items: { draft: InvoiceDraft; invoice?: Invoice; supersedes?: string }[]): string {
   const h = createHash('sha256').update(`${op}\n${tenantId}\n`);
-  for (const i of items) h.update(`${i.draft.key}\n${i.draft.contentHash}\n${JSON.stringify(i.invoice ?? null)}\n`);
+  for (const i of items) h.update(`${i.draft.key}\n${i.draft.contentHash}\n${JSON.stringify(i.invoice ?? null)}\n${i.supersedes ? `${i.supersedes}\n` : ''}`);
   // ≤ 128 characters (Xero's limit).
   return `hb-${op}-${h.digest('hex').slice(0, 48)}`;
 }
@@ -66,6 +72,27 @@ function chunk<T>(list: T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * The invoices a whole-request error names: its Elements echo the refused invoices (Error /
+ * Element schemas in xero_accounting.yaml: ValidationErrors plus the element's fields), matched
+ * here by InvoiceNumber, with their messages.
+ */
+export function namedInBatchError<T extends { invoiceNumber: string }>(body: unknown, items: T[]): Map<T, string> {
+  const out = new Map<T, string>();
+  if (!body || typeof body !== 'object') return out;
+  const elements = ((body as Record<string, unknown>).Elements ?? (body as Record<string, unknown>).elements) as Record<string, unknown>[] | undefined;
+  if (!Array.isArray(elements)) return out;
+  const byNumber = new Map(items.map((i) => [i.invoiceNumber, i]));
+  for (const el of elements) {
+    const number = (el.InvoiceNumber ?? el.invoiceNumber) as string | undefined;
+    const item = number !== undefined ? byNumber.get(number) : undefined;
+    if (!item) continue;
+    const msgs = ((el.ValidationErrors ?? el.validationErrors ?? []) as { Message?: string; message?: string }[]).map((v) => v.Message ?? v.message ?? '').filter(Boolean);
+    out.set(item, msgs.length > 0 ? msgs.join('; ') : 'Xero named this invoice without a message');
+  }
+  return out;
+}
+
 function messagesOf(inv: Invoice): string {
   const msgs = (inv.validationErrors ?? []).map((v) => v.message).filter(Boolean);
   return msgs.length > 0 ? msgs.join('; ') : 'Xero reported an error without a message';
@@ -78,23 +105,28 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
   const fail = (item: Item, category: 'config' | 'permanent' | 'transient', message: string) => out.set(item.draft.key, { key: item.draft.key, status: 'failed', category, message });
 
   const written = (item: Item, inv: Invoice, extraWarnings: string[] = []) => {
-    const warnings = [...extraWarnings, ...compareTotals(item.draft, item.settings, inv)];
+    const { warnings: figureWarnings, ...figures } = remoteFigures(item.draft, item.settings, inv);
+    const warnings = [...extraWarnings, ...figureWarnings];
     out.set(item.draft.key, {
       key: item.draft.key,
       status: 'written',
       remoteId: inv.invoiceID,
       remoteStatus: inv.status === undefined ? undefined : String(inv.status),
-      remoteTotal: inv.total === undefined ? undefined : fixed(inv.total, 2),
+      remoteType: 'invoice',
+      ...figures,
       remoteLineIds: remoteLineIdsOf(item.draft, inv),
       ...(warnings.length > 0 ? { warnings } : {}),
     });
-    if (warnings.length > 0) log?.warn({ key: item.draft.key, warnings }, 'xero total mismatch');
+    if (warnings.length > 0) log?.warn({ key: item.draft.key, warnings }, 'xero read-back incomplete');
   };
 
   // 1. Sort drafts: unchanged, to update, to create. Reject malformed drafts before any call.
   const creates: Item[] = [];
   const updates: Item[] = [];
   const deletions: Item[] = [];
+  const creditNotes: CreditNoteItem[] = [];
+  /** Drafts written last time as a credit note that are invoices now: the credit note goes first. */
+  const fromCreditNote: Item[] = [];
   for (const draft of drafts) {
     const settings = settingsFor(config, draft.clientId);
     const prev = previous.get(draft.key);
@@ -105,9 +137,12 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
       continue;
     }
     let item: Item;
+    const creditNote = needsCreditNote(draft);
     try {
       item = { draft, settings, prev, invoiceNumber: invoiceNumberFor(draft, settings) };
-      buildInvoice(draft, settings, { contactId: '00000000-0000-0000-0000-000000000000' });
+      const probe = { contactId: '00000000-0000-0000-0000-000000000000' };
+      if (creditNote) buildCreditNote(draft, settings, probe);
+      else buildInvoice(draft, settings, probe);
     } catch (e) {
       if (!(e instanceof DraftRejected)) throw e;
       out.set(draft.key, { key: draft.key, status: 'failed', category: e.category, message: e.message });
@@ -115,7 +150,9 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
     }
     if (prev?.remoteId && prev.pushedHash === draft.contentHash) {
       out.set(draft.key, { key: draft.key, status: 'written', remoteId: prev.remoteId, remoteStatus: prev.remoteStatus, remoteLineIds: prev.remoteLineIds });
-    } else if (prev?.remoteId) updates.push(item);
+    } else if (creditNote) creditNotes.push({ draft, settings, prev, number: item.invoiceNumber });
+    else if (prev?.remoteId && prev.remoteType === 'credit-note') fromCreditNote.push(item);
+    else if (prev?.remoteId) updates.push(item);
     else creates.push(item);
   }
 
@@ -136,6 +173,17 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
     }
     return ok;
   };
+  for (const item of fromCreditNote) {
+    try {
+      const retired = await retireDocument(session, 'credit-note', item.prev!.remoteId!, item.draft.key);
+      if (retired.gone) creates.push({ ...item, prev: undefined, supersedes: item.prev!.remoteId });
+      else out.set(item.draft.key, { key: item.draft.key, status: 'locked', remoteId: item.prev!.remoteId, remoteStatus: retired.status });
+    } catch (e) {
+      if (e instanceof DraftRejected) fail(item, e.category, e.message);
+      else if (e instanceof XeroCallError) fail(item, e.uncertain ? 'transient' : 'permanent', `could not delete the earlier draft credit note: ${e.message}`);
+      else throw e;
+    }
+  }
   const toCreate = await ready(creates);
   const toUpdate = await ready(updates);
 
@@ -203,6 +251,27 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
       } catch (e) {
         if (!(e instanceof XeroCallError)) throw e;
         if (!e.uncertain) {
+          // A 400 for the whole request (Xero's ValidationException, developer.xero.com/documentation/api/http-response-codes):
+          // the invoices its Elements name fail with their own messages, once; the others are
+          // written without them (after a look-up by number — Xero may have created valid ones).
+          // When it names none, the batch is halved until the refused invoice stands alone.
+          const named = namedInBatchError(e.failure.body, remaining);
+          if (named.size > 0) {
+            for (const [item, msg] of named) fail(item, 'permanent', `Xero refused the batch because of this invoice: ${msg}`);
+            const others = remaining.filter((i) => !named.has(i));
+            if (others.length === 0) return;
+            log?.warn({ refused: [...named.keys()].map((i) => i.draft.key), others: others.length, error: describeFailure(e.failure) }, 'xero refused a batch for some of its invoices; writing the others');
+            // Recorded as sent: createChunk looks them up by number before creating them.
+            await createChunk(others);
+            return;
+          }
+          if (remaining.length > 1 && e.failure.status === 400) {
+            log?.warn({ invoices: remaining.length, error: describeFailure(e.failure) }, 'xero refused a batch without naming an invoice; halving it to find the one');
+            const half = Math.ceil(remaining.length / 2);
+            await createChunk(remaining.slice(0, half));
+            await createChunk(remaining.slice(half));
+            return;
+          }
           for (const i of remaining) fail(i, 'permanent', describeFailure(e.failure));
           return;
         }
@@ -308,7 +377,24 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
 
   // ---- delete (a draft that lost all its entries) ----------------------------------------
 
-  const deleteChunk = async (items: Item[]) => {
+  const deleteChunk = async (all: Item[]) => {
+    const items: Item[] = [];
+    for (const item of all) {
+      if (item.prev?.remoteType !== 'credit-note') {
+        items.push(item);
+        continue;
+      }
+      try {
+        const retired = await retireDocument(session, 'credit-note', item.prev.remoteId!, item.draft.key);
+        if (retired.gone) out.set(item.draft.key, { key: item.draft.key, status: 'written', remoteId: item.prev.remoteId, remoteStatus: 'DELETED' });
+        else out.set(item.draft.key, { key: item.draft.key, status: 'locked', remoteId: item.prev.remoteId, remoteStatus: retired.status });
+      } catch (e) {
+        if (e instanceof DraftRejected) fail(item, e.category, e.message);
+        else if (e instanceof XeroCallError) fail(item, e.uncertain ? 'transient' : 'permanent', `could not delete the emptied draft credit note: ${e.message}`);
+        else throw e;
+      }
+    }
+    if (items.length === 0) return;
     const current = await readCurrent(items);
     if (!current) return;
     for (const item of items) {
@@ -341,6 +427,11 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
   }
   for (const part of chunk(toUpdate, 50)) work.push(() => updateChunk(part));
   for (const part of chunk(deletions, 50)) work.push(() => deleteChunk(part));
+  if (creditNotes.length > 0) {
+    work.push(async () => {
+      for (const o of await pushCreditNotes(config, creditNotes, { session, intents, contacts, log })) out.set(o.key, o);
+    });
+  }
   await runPool(work, config.rateLimits.concurrent, (w) => w());
 
   return drafts.map(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Invoice, LineAmountTypes, LineItem, type CurrencyCode } from 'xero-node';
+import { CreditNote, Invoice, LineAmountTypes, LineItem, type CurrencyCode } from 'xero-node';
 import { dec, lineAmount, sum } from '../../src/domain/money';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { EffectiveSettings } from './config.schema';
@@ -64,26 +64,24 @@ export function invoiceNumberFor(draft: InvoiceDraft, s: EffectiveSettings): str
   return n;
 }
 
-export function buildInvoice(draft: InvoiceDraft, s: EffectiveSettings, opts: BuildOptions): Invoice {
+/**
+ * The draft's lines as Xero line items. `negate` turns a negative correction into the lines of
+ * a credit note: a credit note states positive amounts for what it credits, so every quantity
+ * changes sign (credited lines become positive, newly billed ones negative) and its total is
+ * minus the draft's.
+ */
+function buildLines(draft: InvoiceDraft, s: EffectiveSettings, opts: BuildOptions, negate: boolean): LineItem[] {
   if (draft.lines.length === 0) throw new DraftRejected('permanent', `invoice ${draft.key} has no lines`);
-  if (dec(draft.total).isNegative()) {
-    // A correction that credits more than it bills (entries deleted after approval). Xero sales
-    // invoices cannot total below zero; it needs a credit note, which this connector does not
-    // write yet — so it says so instead of letting Xero reject it less clearly.
-    throw new DraftRejected(
-      'permanent',
-      `correction ${draft.key} totals ${draft.total} ${draft.currency}: Xero does not accept a negative sales invoice; raise a credit note for it in Xero`,
-    );
-  }
   const lineItems = draft.lines.map((line, i) => {
     const where = `line ${i + 1} (${line.description})`;
     const expected = lineAmount(line.quantity, line.unitPrice);
     if (!expected.equals(dec(line.amount))) {
       throw new DraftRejected('permanent', `${where}: amount ${line.amount} is not quantity ${line.quantity} × unit price ${line.unitPrice} rounded to cents (${expected.toFixed(2)}); Xero would bill ${expected.toFixed(2)}`);
     }
+    const quantity = negate ? dec(line.quantity).negated().toString() : line.quantity;
     const item: LineItem = {
       description: line.description,
-      quantity: exactNumber(line.quantity, 4, `${where}: quantity`),
+      quantity: exactNumber(quantity, 4, `${where}: quantity`),
       unitAmount: exactNumber(line.unitPrice, s.unitPriceDecimals, `${where}: unit price`),
     };
     if (s.accountCode) item.accountCode = s.accountCode;
@@ -99,6 +97,20 @@ export function buildInvoice(draft: InvoiceDraft, s: EffectiveSettings, opts: Bu
   if (!total.equals(dec(draft.total))) {
     throw new DraftRejected('permanent', `invoice ${draft.key}: total ${draft.total} is not the sum of its line amounts (${total.toFixed(2)})`);
   }
+  return lineItems;
+}
+
+/** A correction that credits more than it bills: written as a credit note, not an invoice. */
+export function needsCreditNote(draft: InvoiceDraft): boolean {
+  return dec(draft.total).isNegative();
+}
+
+export function buildInvoice(draft: InvoiceDraft, s: EffectiveSettings, opts: BuildOptions): Invoice {
+  if (needsCreditNote(draft)) {
+    // Xero sales invoices cannot total below zero; push.ts routes these to buildCreditNote.
+    throw new DraftRejected('permanent', `correction ${draft.key} totals ${draft.total} ${draft.currency}: a negative correction is a credit note, not an invoice`);
+  }
+  const lineItems = buildLines(draft, s, opts, false);
   const invoice: Invoice = {
     type: Invoice.TypeEnum.ACCREC,
     status: Invoice.StatusEnum.DRAFT,
@@ -116,29 +128,76 @@ export function buildInvoice(draft: InvoiceDraft, s: EffectiveSettings, opts: Bu
   return invoice;
 }
 
-/** The figure Xero computes that must equal the draft's total: SubTotal for tax-exclusive lines, Total otherwise. */
-export function compareTotals(draft: InvoiceDraft, s: EffectiveSettings, remote: Pick<Invoice, 'subTotal' | 'total' | 'totalTax'>): string[] {
-  const compared = s.lineAmountType === 'Exclusive' ? remote.subTotal : remote.total;
-  const label = s.lineAmountType === 'Exclusive' ? 'SubTotal' : 'Total';
-  if (compared === undefined || compared === null) return [`Xero returned no ${label} for invoice ${draft.key}; total not verified`];
-  if (!dec(compared).equals(dec(draft.total))) {
-    return [`Xero ${label} ${dec(compared).toFixed(2)} differs from the ledger total ${dec(draft.total).toFixed(2)} for invoice ${draft.key} (Total ${remote.total ?? '?'}, TotalTax ${remote.totalTax ?? '?'})`];
-  }
-  return [];
+/**
+ * A negative correction as a DRAFT ACCRECCREDIT credit note (PUT/POST /CreditNotes,
+ * developer.xero.com/documentation/api/accounting/creditnotes): the same contact, settings,
+ * number (CreditNoteNumber from the invoiceNumber template) and reference as an invoice would
+ * get, lines negated (see buildLines). A credit note has no due date.
+ */
+export function buildCreditNote(draft: InvoiceDraft, s: EffectiveSettings, opts: BuildOptions): CreditNote {
+  const lineItems = buildLines(draft, s, opts, true);
+  const note: CreditNote = {
+    type: CreditNote.TypeEnum.ACCRECCREDIT,
+    status: CreditNote.StatusEnum.DRAFT,
+    contact: { contactID: opts.contactId },
+    date: draft.issueDate,
+    lineAmountTypes: LineAmountTypes[s.lineAmountType],
+    creditNoteNumber: invoiceNumberFor(draft, s),
+    reference: renderTemplate(s.reference, draft),
+    currencyCode: draft.currency as unknown as CurrencyCode,
+    lineItems,
+  };
+  if (s.brandingThemeId) note.brandingThemeID = s.brandingThemeId;
+  if (opts.remoteId) note.creditNoteID = opts.remoteId;
+  return note;
 }
 
-/** Does the remote invoice already carry exactly this draft's lines? (used when adopting) */
-export function sameContent(draft: InvoiceDraft, remote: Invoice): boolean {
+export interface RemoteFigures {
+  /** Xero's figure for what the ledger calls the total (the sum of line amounts). */
+  remoteTotal?: string;
+  /** TotalTax. */
+  remoteTax?: string;
+  /** Total (tax included). */
+  remoteGross?: string;
+  warnings: string[];
+}
+
+/**
+ * What Xero read back, in the ledger's terms. The ledger's total is the sum of the line amounts
+ * it sent; Xero adds tax on tax-exclusive lines (SubTotal = that sum, Total = SubTotal + tax) and
+ * takes it out of tax-inclusive ones (Total = that sum). So the comparable figure is SubTotal
+ * for Exclusive and NoTax lines and Total for Inclusive ones — never Total on taxed exclusive
+ * lines, which differs from the ledger by exactly the VAT. The comparison itself is the push
+ * stage's (one rule for every destination).
+ */
+export function remoteFigures(draft: InvoiceDraft, s: EffectiveSettings, remote: Pick<Invoice, 'subTotal' | 'total' | 'totalTax'>, creditNote = false): RemoteFigures {
+  // A credit note states positive figures for what the ledger holds as a negative total.
+  const money = (v: number | undefined | null) => (v === undefined || v === null ? undefined : (creditNote ? dec(v).negated() : dec(v)).toFixed(2));
+  const label = s.lineAmountType === 'Inclusive' ? 'Total' : 'SubTotal';
+  const comparable = money(s.lineAmountType === 'Inclusive' ? remote.total : remote.subTotal);
+  const out: RemoteFigures = { warnings: [] };
+  if (comparable === undefined) out.warnings.push(`Xero returned no ${label} for invoice ${draft.key}; total not verified`);
+  else out.remoteTotal = comparable;
+  const tax = money(remote.totalTax);
+  const gross = money(remote.total);
+  if (tax !== undefined) out.remoteTax = tax;
+  if (gross !== undefined) out.remoteGross = gross;
+  return out;
+}
+
+/** Does the remote invoice (or credit note, whose quantities are negated) already carry exactly this draft's lines? (used when adopting) */
+export function sameContent(draft: InvoiceDraft, remote: Pick<Invoice, 'lineItems'>, creditNote = false): boolean {
   const lines = remote.lineItems ?? [];
   if (lines.length !== draft.lines.length) return false;
   return draft.lines.every((l, i) => {
     const r = lines[i]!;
-    return r.description === l.description && r.quantity !== undefined && r.unitAmount !== undefined && dec(r.quantity).equals(dec(l.quantity)) && dec(r.unitAmount).equals(dec(l.unitPrice));
+    const q = creditNote ? dec(l.quantity).negated() : dec(l.quantity);
+    return r.description === l.description && r.quantity !== undefined && r.unitAmount !== undefined && dec(r.quantity).equals(q) && dec(r.unitAmount).equals(dec(l.unitPrice));
   });
 }
 
 /** LineItemIDs by lineKey: Xero returns lines in the order they were sent. */
-export function remoteLineIdsOf(draft: InvoiceDraft, remote: Invoice): Record<string, string> {
+export function remoteLineIdsOf(draft: InvoiceDraft, remote: Pick<Invoice, 'lineItems'>): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = remote.lineItems ?? [];
   draft.lines.forEach((l, i) => {

@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Invoice } from 'xero-node';
 import type { Ledger } from '../../src/ledger/db';
 import type { XeroConfig } from './config.schema';
+import { fetchCreditNotesById } from './credit-notes';
 import { applyXeroInvoiceStatus, fetchInvoicesById, type ApplyStatusFn } from './status';
 import { XeroSession } from './xero-session';
 
@@ -9,7 +11,8 @@ import { XeroSession } from './xero-session';
  * Xero webhooks (developer.xero.com/documentation/guides/webhooks/overview): `x-xero-signature`
  * is base64(HMAC-SHA256(raw body, webhook key)). Answer within 5 s: 401 for a bad signature,
  * 200 with an empty body for a good one (the "intent to receive" check sends both kinds).
- * INVOICE events carry no invoice data, so the invoice is fetched and its status applied.
+ * INVOICE and CREDITNOTE events carry no status, so the invoice or credit note is fetched and
+ * its status applied.
  * Framework-free: the HTTP service passes the raw bytes and the headers.
  */
 
@@ -59,25 +62,28 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 export async function processXeroWebhookEvents(events: XeroWebhookEvent[], deps: Omit<XeroWebhookDeps, 'webhookKey' | 'onEvents'>): Promise<{ applied: number; ignored: number }> {
   let applied = 0;
   let ignored = 0;
-  const byTenant = new Map<string, Set<string>>();
+  const byTenant = new Map<string, { invoices: Set<string>; creditNotes: Set<string> }>();
   for (const e of events) {
-    if (e.eventCategory !== 'INVOICE') {
+    // CREDITNOTE events (xero-webhooks.yaml publishCreditNoteEvent) carry no status either.
+    if (e.eventCategory !== 'INVOICE' && e.eventCategory !== 'CREDITNOTE') {
       ignored++;
       continue;
     }
-    const ids = byTenant.get(e.tenantId) ?? new Set<string>();
-    ids.add(e.resourceId);
+    const ids = byTenant.get(e.tenantId) ?? { invoices: new Set<string>(), creditNotes: new Set<string>() };
+    (e.eventCategory === 'INVOICE' ? ids.invoices : ids.creditNotes).add(e.resourceId);
     byTenant.set(e.tenantId, ids);
   }
   for (const [tenantId, ids] of byTenant) {
     const configs = deps.destinations.filter((d) => d.tenantId === tenantId);
     if (configs.length === 0) {
-      ignored += ids.size;
+      ignored += ids.invoices.size + ids.creditNotes.size;
       continue;
     }
     const session = await XeroSession.open(configs[0]!, { ledger: deps.ledger, redisUrl: deps.redisUrl, log: deps.log });
     try {
-      const invoices = await fetchInvoicesById(session, [...ids]);
+      const invoices: Pick<Invoice, 'invoiceID' | 'status'>[] = ids.invoices.size > 0 ? await fetchInvoicesById(session, [...ids.invoices]) : [];
+      const notes = ids.creditNotes.size > 0 ? [...(await fetchCreditNotesById(session, [...ids.creditNotes])).values()] : [];
+      for (const n of notes) invoices.push({ invoiceID: n.creditNoteID, status: n.status as unknown as Invoice.StatusEnum });
       for (const inv of invoices) {
         let hit = false;
         // Several destinations may point at one organisation: the ledger knows which one pushed it.

@@ -3,6 +3,7 @@ import type { AccountingApi } from 'xero-node';
 import type { Logger } from 'pino';
 import { Redis } from 'ioredis';
 import { ConnectorError } from '../../src/connectors/errors';
+import { decideRetry } from '../../src/http/retry';
 import type { Ledger } from '../../src/ledger/db';
 import type { XeroConfig } from './config.schema';
 import { RateBudget, memoryBudget, numberHeader, sleep } from './rate-budget';
@@ -66,6 +67,10 @@ export function describeFailure(f: XeroFailure): string {
     if (text) return `HTTP ${f.status}: ${text}`;
   }
   return `HTTP ${f.status}`;
+}
+
+function lowerCased(headers: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
 function problemOf(headers: Record<string, unknown>): string {
@@ -141,12 +146,15 @@ export class XeroSession {
 
   /**
    * Run one SDK call under the organisation's budget. 429 minute → wait Retry-After (all
-   * processes) and retry; 429 concurrent → short wait and retry; 429 day → ConnectorError
-   * rate_limited with retryAfterMs (the work is parked); 401 → one refresh, then retry.
+   * processes) and retry; 429 concurrent or naming no problem → wait Retry-After if given, else
+   * back off with jitter, and retry; at most `maxAttempts` attempts per call for 429s, then a
+   * ConnectorError rate_limited; 429 day → ConnectorError rate_limited with retryAfterMs (the
+   * work is parked); 401 → one refresh, then retry.
    */
   async call<T>(label: string, fn: (api: AccountingApi) => Promise<{ response: { headers?: unknown }; body: T }>, opts: CallOptions = {}): Promise<T> {
     let refreshed = false;
     let transientAttempts = 0;
+    let rateLimitedAttempts = 0;
     for (;;) {
       const token = await this.setToken();
       const admission = await this.budget.admit(this.options.signal);
@@ -165,9 +173,9 @@ export class XeroSession {
 
       if (failure.status === 429) {
         const problem = problemOf(failure.headers);
-        const retryAfterS = numberHeader(failure.headers, 'retry-after');
-        const waitMs = retryAfterS !== undefined ? retryAfterS * 1000 : 1000;
         if (problem === 'day') {
+          const retryAfterS = numberHeader(failure.headers, 'retry-after');
+          const waitMs = retryAfterS !== undefined ? retryAfterS * 1000 : 86_400_000;
           await this.budget.blockDay(waitMs);
           throw new ConnectorError('rate_limited', `Xero daily call limit reached for organisation ${this.tenantId}; the push is parked for ${Math.ceil(waitMs / 60_000)} min (until the daily window resets)`, {
             connector: 'xero',
@@ -175,16 +183,34 @@ export class XeroSession {
             retryAfterMs: waitMs,
           });
         }
+        // minute, concurrent, or a 429 that names no problem: the shared retry decision honours
+        // Retry-After when given (backoff with jitter otherwise) and caps the attempts, so a
+        // throttled organisation is never hammered and never waited on forever.
+        const decision = decideRetry({
+          status: 429,
+          headers: lowerCased(failure.headers),
+          attempt: ++rateLimitedAttempts,
+          now: new Date(),
+          connector: 'xero',
+          what: label,
+          policy: { maxAttempts: this.config.maxAttempts, baseDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 15 * 60_000 },
+        });
+        if (decision.action === 'fail') {
+          throw new ConnectorError('rate_limited', `${decision.message} (organisation ${this.tenantId}${problem ? `, limit: ${problem}` : ''})`, {
+            connector: 'xero',
+            status: 429,
+            retryAfterMs: decision.retryAfterMs ?? 60_000,
+          });
+        }
         if (problem === 'minute' || problem === 'appminute') {
           this.counters.waitedMinute++;
-          this.options.log?.info({ label, waitMs }, 'xero minute limit reached; waiting Retry-After');
-          await this.budget.blockWindow(waitMs);
-          await sleep(waitMs, this.options.signal);
-          continue;
+          this.options.log?.info({ label, waitMs: decision.waitMs }, 'xero minute limit reached; waiting Retry-After');
+          await this.budget.blockWindow(decision.waitMs);
+        } else {
+          this.counters.retriedConcurrent++;
+          this.options.log?.info({ label, waitMs: decision.waitMs, problem: problem || 'unnamed' }, 'xero answered 429; waiting before retrying');
         }
-        // concurrent (or unknown): another process holds the slots; back off briefly.
-        this.counters.retriedConcurrent++;
-        await sleep(50 + Math.random() * 150, this.options.signal);
+        await sleep(decision.waitMs, this.options.signal);
         continue;
       }
       if (failure.status === 401 && !refreshed) {

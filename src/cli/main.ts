@@ -168,9 +168,13 @@ export async function main(argv: string[]): Promise<number> {
         const rows = await invoicesReport(ledger, { clientId: opts.client });
         out.document({ report: 'billed', invoices: rows });
         out.table(
-          ['invoice', 'client', 'period', 'worked h', 'billed h', 'net (excl. tax)', 'status', 'remote', 'error'],
-          rows.map((r) => [r.key, r.client, r.period, r.workedHours, r.billedHours, `${r.currency} ${r.net}`, r.status, r.remoteStatus, r.error]),
-          { alignRight: [3, 4, 5] },
+          ['invoice', 'client', 'period', 'worked h', 'billed h', 'net (excl. tax)', 'tax (remote)', 'gross (remote)', 'status', 'remote', 'error'],
+          rows.map((r) => [
+            r.key, r.client, r.period, r.workedHours, r.billedHours, `${r.currency} ${r.net}`,
+            r.remoteTax === null ? '' : `${r.currency} ${r.remoteTax}`, r.remoteGross === null ? '' : `${r.currency} ${r.remoteGross}`,
+            r.status, r.remoteStatus, r.error,
+          ]),
+          { alignRight: [3, 4, 5, 6, 7] },
         );
       } else if (kind === 'excluded') {
         const rows = await excludedReport(ledger, { clientId: opts.client, sourceId: opts.source });

@@ -111,8 +111,18 @@ export type WriteOutcome =
       status: 'written';
       remoteId?: string;
       remoteStatus?: string;
-      /** Total as the destination computed it: compared with the ledger's (invariant 5). */
+      /**
+       * The destination's own figure for what the ledger calls the total (the sum of line
+       * amounts, net of any tax the destination adds), read back after the write: compared with
+       * the ledger's (invariant 5). For Xero: SubTotal on tax-exclusive lines, Total otherwise.
+       */
       remoteTotal?: string;
+      /** Tax the destination computed on it, where it computes tax (Xero TotalTax). */
+      remoteTax?: string;
+      /** The destination's tax-inclusive total (Xero Total). */
+      remoteGross?: string;
+      /** What remoteId names, when a destination writes more than one kind of document. */
+      remoteType?: 'invoice' | 'credit-note';
       /** The destination's id for each line, by InvoiceLineDraft.lineKey (for in-place updates). */
       remoteLineIds?: Record<string, string>;
       location?: string;
@@ -128,6 +138,8 @@ export interface PreviousWrite {
   remoteId?: string;
   remoteStatus?: string;
   remoteLineIds?: Record<string, string>;
+  /** What remoteId names (absent: an invoice). */
+  remoteType?: 'invoice' | 'credit-note';
   /** Content hash last confirmed written; equal to the draft's → nothing to do. */
   pushedHash?: string;
 }

@@ -58,8 +58,8 @@ export async function pendingPushes(q: Queryable): Promise<InvoiceRow[]> {
 
 export async function previousWrites(q: Queryable, invoiceIds: number[]): Promise<Map<number, PreviousWrite>> {
   if (invoiceIds.length === 0) return new Map();
-  const rows = await q.rows<{ id: number; remoteId: string | null; remoteStatus: string | null; pushedHash: string | null; lineIds: Record<string, string> | null }>(sql`
-    SELECT i.id::int AS id, i.remote_id AS "remoteId", i.remote_status AS "remoteStatus", i.pushed_hash AS "pushedHash",
+  const rows = await q.rows<{ id: number; remoteId: string | null; remoteStatus: string | null; remoteType: string | null; pushedHash: string | null; lineIds: Record<string, string> | null }>(sql`
+    SELECT i.id::int AS id, i.remote_id AS "remoteId", i.remote_status AS "remoteStatus", i.remote_type AS "remoteType", i.pushed_hash AS "pushedHash",
       (SELECT json_object_agg(l.line_key, l.remote_line_id) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.remote_line_id IS NOT NULL) AS "lineIds"
     FROM invoices i WHERE i.id = ANY(${sql.param(invoiceIds)}::bigint[])`);
   return new Map(
@@ -68,6 +68,7 @@ export async function previousWrites(q: Queryable, invoiceIds: number[]): Promis
       {
         ...(r.remoteId ? { remoteId: r.remoteId } : {}),
         ...(r.remoteStatus ? { remoteStatus: r.remoteStatus } : {}),
+        ...(r.remoteType === 'credit-note' || r.remoteType === 'invoice' ? { remoteType: r.remoteType } : {}),
         ...(r.pushedHash ? { pushedHash: r.pushedHash } : {}),
         ...(r.lineIds ? { remoteLineIds: r.lineIds } : {}),
       },
@@ -79,7 +80,17 @@ export async function previousWrites(q: Queryable, invoiceIds: number[]): Promis
 export async function recordWritten(
   ledger: Ledger,
   invoiceId: number,
-  result: { contentHash: string; remoteId?: string | undefined; remoteStatus?: string | undefined; remoteTotal?: string | undefined; remoteLineIds?: Record<string, string> | undefined; emptied: boolean },
+  result: {
+    contentHash: string;
+    remoteId?: string | undefined;
+    remoteStatus?: string | undefined;
+    remoteTotal?: string | undefined;
+    remoteTax?: string | undefined;
+    remoteGross?: string | undefined;
+    remoteType?: string | undefined;
+    remoteLineIds?: Record<string, string> | undefined;
+    emptied: boolean;
+  },
 ): Promise<void> {
   await ledger.transaction(async (tx) => {
     await tx.rows(sql`
@@ -90,6 +101,10 @@ export async function recordWritten(
         remote_id = COALESCE(${result.remoteId ?? null}, remote_id),
         remote_status = COALESCE(${result.remoteStatus ?? null}, remote_status),
         remote_total = COALESCE(${result.remoteTotal ?? null}::numeric, remote_total),
+        -- Tax and gross as read back with this write (null when the destination computes none).
+        remote_tax = CASE WHEN ${result.remoteTotal ?? null}::numeric IS NULL THEN remote_tax ELSE ${result.remoteTax ?? null}::numeric END,
+        remote_gross = CASE WHEN ${result.remoteTotal ?? null}::numeric IS NULL THEN remote_gross ELSE ${result.remoteGross ?? null}::numeric END,
+        remote_type = COALESCE(${result.remoteType ?? null}, remote_type),
         pushed_snapshot = jsonb_build_object('draft', draft, 'links',
           COALESCE((SELECT jsonb_agg(jsonb_build_object('entryId', entry_id, 'revision', entry_revision, 'lines', lines, 'credit', credit))
                     FROM invoice_entries WHERE invoice_id = ${invoiceId} AND live), '[]'::jsonb))

@@ -156,7 +156,17 @@ export const invoices = pgTable(
     pushedHash: text('pushed_hash'),
     remoteId: text('remote_id'),
     remoteStatus: text('remote_status'),
+    /**
+     * What the destination computed, read back after the last write. remote_total is the figure
+     * comparable with `total` (the sum of line amounts: Xero's SubTotal for tax-exclusive lines,
+     * its Total for tax-inclusive ones); remote_tax and remote_gross are its tax and its
+     * tax-inclusive total, where the destination computes tax (null otherwise).
+     */
     remoteTotal: money('remote_total'),
+    remoteTax: money('remote_tax'),
+    remoteGross: money('remote_gross'),
+    /** What the destination holds under remote_id: 'invoice' or 'credit-note' (null = invoice). */
+    remoteType: text('remote_type'),
     lastError: text('last_error'),
     /** The InvoiceDraft as last assembled. */
     draft: jsonb('draft').notNull(),

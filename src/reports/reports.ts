@@ -235,6 +235,9 @@ export interface InvoiceReportRow {
   status: string;
   remoteStatus: string | null;
   remoteId: string | null;
+  /** Tax and tax-inclusive total as the destination computed them, read back after the last write (null where unknown). */
+  remoteTax: string | null;
+  remoteGross: string | null;
   error: string | null;
   updatedAt: string;
 }
@@ -248,7 +251,9 @@ export async function invoicesReport(q: Queryable, filter: { clientId?: string; 
   return q.rows<InvoiceReportRow>(sql`
     SELECT key, client_id AS client, period_label AS period, currency, (draft->>'hours') AS "workedHours",
       COALESCE(draft->>'billedHours', draft->>'hours') AS "billedHours", (draft->>'total') AS net,
-      status, remote_status AS "remoteStatus", remote_id AS "remoteId", last_error AS error, updated_at::text AS "updatedAt"
+      status, remote_status AS "remoteStatus", remote_id AS "remoteId",
+      round(remote_tax, 2)::text AS "remoteTax", round(remote_gross, 2)::text AS "remoteGross",
+      last_error AS error, updated_at::text AS "updatedAt"
     FROM invoices
     WHERE live ${filter.approvedOnly ? sql`AND status IN ('approved','paid')` : sql``}
       ${filter.clientId ? sql`AND client_id = ${filter.clientId}` : sql``}

@@ -10,7 +10,7 @@ export interface XeroWebhookEvent {
   eventId: string;
 }
 
-/** Invoice events of a verified Xero webhook body (other categories are ignored). */
+/** Invoice and credit-note events of a verified Xero webhook body (other categories are ignored). */
 export function parseXeroWebhook(rawBody: Buffer): XeroWebhookEvent[] {
   let body: { events?: Array<{ resourceId?: string; eventCategory?: string; eventDateUtc?: string; eventType?: string }> };
   try {
@@ -19,6 +19,6 @@ export function parseXeroWebhook(rawBody: Buffer): XeroWebhookEvent[] {
     return [];
   }
   return (body.events ?? [])
-    .filter((e) => e.eventCategory === 'INVOICE' && typeof e.resourceId === 'string')
+    .filter((e) => (e.eventCategory === 'INVOICE' || e.eventCategory === 'CREDITNOTE') && typeof e.resourceId === 'string')
     .map((e) => ({ resourceId: e.resourceId!, eventId: `${e.resourceId}.${e.eventDateUtc ?? ''}.${e.eventType ?? ''}` }));
 }

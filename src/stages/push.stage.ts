@@ -71,12 +71,18 @@ export async function pushPending(args: {
           remoteId: outcome.remoteId,
           remoteStatus: outcome.remoteStatus,
           remoteTotal: outcome.remoteTotal,
+          remoteTax: outcome.remoteTax,
+          remoteGross: outcome.remoteGross,
+          remoteType: outcome.remoteType,
           remoteLineIds: outcome.remoteLineIds,
           emptied: row.draft.lines.length === 0,
         });
         summary.written++;
+        // Like with like: remoteTotal is the destination's figure for the sum of line amounts
+        // (net of the tax it adds), never its tax-inclusive total.
         if (outcome.remoteTotal !== undefined && row.draft.lines.length > 0 && !dec(outcome.remoteTotal).eq(row.draft.total)) {
-          summary.alerts.push(`${row.key}: destination total ${outcome.remoteTotal} differs from the ledger's ${row.draft.total}`);
+          const taxNote = outcome.remoteTax !== undefined ? ` (tax ${outcome.remoteTax}, gross ${outcome.remoteGross ?? '?'})` : '';
+          summary.alerts.push(`${row.key}: destination total ${outcome.remoteTotal}${taxNote} differs from the ledger's ${row.draft.total}`);
         }
         for (const w of outcome.warnings ?? []) summary.alerts.push(`${row.key}: ${w}`);
       } else if (outcome.status === 'failed') {

@@ -10,7 +10,10 @@ import Decimal from 'decimal.js';
  * - Accounting API under /api.xro/2.0: PUT/POST /Invoices (batches, summarizeErrors, unitdp,
  *   Idempotency-Key remembered for a short window, same key + different body → 400),
  *   GET /Invoices (IDs, InvoiceNumbers, where on Reference/InvoiceNumber/Status),
- *   GET/POST /Invoices/{id}, GET/PUT /Contacts, GET /Contacts/{id or number}.
+ *   GET/POST /Invoices/{id}, GET/PUT /Contacts, GET /Contacts/{id or number}; credit notes:
+ *   PUT/POST /CreditNotes, GET /CreditNotes (where), GET/POST /CreditNotes/{id},
+ *   PUT /CreditNotes/{id}/Allocations (AUTHORISED only, ≤ RemainingCredit and the invoice's AmountDue).
+ *   Invoices carry AmountDue / AmountCredited.
  * - Identity: POST /connect/token (authorization_code with PKCE, refresh_token with rotation and
  *   a grace period for the previous refresh token, client_credentials, invalid_grant),
  *   GET /identity/connect/authorize (redirects straight back with a code), GET /connections.
@@ -20,7 +23,7 @@ import Decimal from 'decimal.js';
  * - Money like Xero: LineAmount = Q × U rounded to 2 dp; tax per line rounded, then summed; a
  *   supplied LineAmount that differs from that is rejected.
  * - Faults on demand: drop the response (or answer 503) after committing, expire access tokens,
- *   revoke refresh tokens.
+ *   revoke refresh tokens, or a canned answer instead of processing (`answer`).
  */
 
 const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
@@ -61,8 +64,12 @@ export type Fault =
   /** Answer 503 without processing. */
   | '503-before';
 
+/** A canned answer given instead of processing the request (nothing is committed). */
+export type CannedAnswer = (rec: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+
 interface FaultRule {
-  fault: Fault;
+  fault: Fault | 'answer';
+  answer?: CannedAnswer;
   method?: string;
   /** Matches the path below /api.xro/2.0 (e.g. /Invoices) or the identity path. */
   path?: RegExp;
@@ -99,6 +106,27 @@ export interface XeroInvoiceJson {
   SubTotal: number;
   TotalTax: number;
   Total: number;
+  UpdatedDateUTC: string;
+  [k: string]: unknown;
+}
+
+export interface XeroCreditNoteJson {
+  CreditNoteID: string;
+  Type: string;
+  Status: string;
+  CreditNoteNumber?: string;
+  Reference?: string;
+  Contact: { ContactID: string; Name: string };
+  Date?: string;
+  LineAmountTypes: string;
+  CurrencyCode?: string;
+  BrandingThemeID?: string;
+  LineItems: XeroLineJson[];
+  SubTotal: number;
+  TotalTax: number;
+  Total: number;
+  RemainingCredit: number;
+  Allocations: { AllocationID: string; Amount: number; Date: string; Invoice: { InvoiceID: string; InvoiceNumber?: string } }[];
   UpdatedDateUTC: string;
   [k: string]: unknown;
 }
@@ -157,6 +185,7 @@ export class FakeXero {
   url = '';
 
   readonly invoices = new Map<string, XeroInvoiceJson>();
+  readonly creditNotes = new Map<string, XeroCreditNoteJson>();
   readonly contacts = new Map<string, ContactJson>();
   readonly requests: RecordedRequest[] = [];
   readonly stats = { apiCalls: 0, rejected429: { concurrent: 0, minute: 0, day: 0 }, maxConcurrent: 0, tokenCalls: 0, invalidGrants: 0, committedDrops: 0 };
@@ -223,6 +252,15 @@ export class FakeXero {
   inject(fault: Fault, match: { method?: string; path?: RegExp; times?: number } = {}): void {
     this.faults.push({ fault, method: match.method, path: match.path, remaining: match.times ?? 1 });
   }
+  /**
+   * Answer matching requests with `answer(rec)` instead of processing them (nothing is
+   * committed); `answer` returning undefined lets that request through without using a time.
+   * Used for Xero answers the fake does not produce by itself: a 429 without
+   * X-Rate-Limit-Problem, a whole-request 400 ValidationException (developer.xero.com/documentation/api/http-response-codes).
+   */
+  answer(answer: CannedAnswer, match: { method?: string; path?: RegExp; times?: number } = {}): void {
+    this.faults.push({ fault: 'answer', answer, method: match.method, path: match.path, remaining: match.times ?? 1 });
+  }
   clearFaults(): void {
     this.faults = [];
   }
@@ -266,6 +304,14 @@ export class FakeXero {
     inv.UpdatedDateUTC = msDate(Date.now());
   }
 
+  /** Change a credit note's status as a person in Xero would (approve, void, delete). */
+  setCreditNoteStatus(creditNoteId: string, status: 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED'): void {
+    const cn = this.creditNotes.get(creditNoteId);
+    if (!cn) throw new Error(`no credit note ${creditNoteId}`);
+    cn.Status = status;
+    cn.UpdatedDateUTC = msDate(Date.now());
+  }
+
   addContact(name: string, contactNumber?: string, contactId: string = randomUUID()): ContactJson {
     const c: ContactJson = { ContactID: contactId, Name: name, ContactStatus: 'ACTIVE', ...(contactNumber ? { ContactNumber: contactNumber } : {}) };
     this.contacts.set(c.ContactID, c);
@@ -306,6 +352,8 @@ export class FakeXero {
     const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers, body, at: Date.now() };
     this.requests.push(rec);
 
+    const canned = this.takeAnswer(rec);
+    if (canned) return this.send(res, rec, canned.status, canned.body, canned.headers ?? {});
     const fault = this.takeFault(rec);
     if (fault === '503-before') return this.send(res, rec, 503, { Title: 'Service Unavailable' });
 
@@ -359,10 +407,21 @@ export class FakeXero {
   }
 
   private takeFault(rec: RecordedRequest): Fault | undefined {
-    const rule = this.faults.find((f) => f.remaining > 0 && (!f.method || f.method === rec.method) && (!f.path || f.path.test(rec.path)));
-    if (!rule) return undefined;
+    const rule = this.faults.find((f) => f.fault !== 'answer' && f.remaining > 0 && (!f.method || f.method === rec.method) && (!f.path || f.path.test(rec.path)));
+    if (!rule || rule.fault === 'answer') return undefined;
     rule.remaining--;
     return rule.fault;
+  }
+
+  private takeAnswer(rec: RecordedRequest): ReturnType<CannedAnswer> {
+    for (const rule of this.faults) {
+      if (rule.fault !== 'answer' || rule.remaining <= 0 || (rule.method && rule.method !== rec.method) || (rule.path && !rule.path.test(rec.path))) continue;
+      const out = rule.answer!(rec);
+      if (!out) continue;
+      rule.remaining--;
+      return out;
+    }
+    return undefined;
   }
 
   // ---- auth ------------------------------------------------------------------------------
@@ -530,6 +589,31 @@ export class FakeXero {
         return { status: 200, body: { Invoices: [result] } };
       });
     }
+    // Credit notes (XeroAPI/Xero-OpenAPI xero_accounting.yaml; developer.xero.com/documentation/api/accounting/creditnotes).
+    // operationId createCreditNotes (PUT /CreditNotes) and updateOrCreateCreditNotes (POST /CreditNotes).
+    if (path === '/CreditNotes' && (m === 'PUT' || m === 'POST')) return this.idempotent(rec, tenantId, () => this.writeCreditNotes(rec, m === 'POST'));
+    // operationId getCreditNotes (GET /CreditNotes: where, order, page, unitdp, pageSize — no IDs filter).
+    if (path === '/CreditNotes' && m === 'GET') return { status: 200, body: { CreditNotes: this.findCreditNotes(rec.query) } };
+    const cnAlloc = /^\/CreditNotes\/([^/]+)\/Allocations$/.exec(path);
+    // operationId createCreditNoteAllocation (PUT /CreditNotes/{CreditNoteID}/Allocations).
+    if (cnAlloc && m === 'PUT') return this.idempotent(rec, tenantId, () => this.allocateCreditNote(rec, decodeURIComponent(cnAlloc[1]!)));
+    const cn = /^\/CreditNotes\/([^/]+)$/.exec(path);
+    // operationId getCreditNote (GET /CreditNotes/{CreditNoteID}).
+    if (cn && m === 'GET') {
+      const note = this.creditNotes.get(decodeURIComponent(cn[1]!));
+      if (!note) throw new HttpError(404, { Title: 'Not Found' });
+      return { status: 200, body: { CreditNotes: [note] } };
+    }
+    // operationId updateCreditNote (POST /CreditNotes/{CreditNoteID}).
+    if (cn && m === 'POST') {
+      return this.idempotent(rec, tenantId, () => {
+        const payload = parseBody(rec.body) as { CreditNotes?: Record<string, unknown>[] };
+        const el = { ...(payload.CreditNotes?.[0] ?? {}), CreditNoteID: decodeURIComponent(cn[1]!) };
+        const result = this.upsertCreditNote(el, rec.query.unitdp === '4' ? 4 : 2, true);
+        if (result.HasErrors) throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [result] });
+        return { status: 200, body: { CreditNotes: [result] } };
+      });
+    }
     if (path === '/Contacts' && m === 'GET') return { status: 200, body: { Contacts: this.findContacts(rec.query) } };
     const contact = /^\/Contacts\/([^/]+)$/.exec(path);
     if (contact && m === 'GET') {
@@ -600,19 +684,7 @@ export class FakeXero {
     const status = (el.Status as string | undefined) ?? existing?.Status ?? 'DRAFT';
     if (!['DRAFT', 'SUBMITTED', 'AUTHORISED', 'DELETED'].includes(status)) errors.push(`Status ${status} is not valid here`);
 
-    let contact: ContactJson | undefined;
-    const c = (el.Contact as Record<string, unknown> | undefined) ?? (existing ? (existing.Contact as Record<string, unknown>) : undefined);
-    if (!c) errors.push('A Contact must be specified for this type of transaction');
-    else if (typeof c.ContactID === 'string') {
-      contact = this.contacts.get(c.ContactID);
-      if (!contact) errors.push(`Contact with ID ${c.ContactID} could not be found`);
-    } else if (typeof c.ContactNumber === 'string') {
-      contact = [...this.contacts.values()].find((x) => x.ContactNumber === c.ContactNumber);
-      if (!contact) errors.push(`Contact with number ${c.ContactNumber} could not be found`);
-    } else if (typeof c.Name === 'string' && c.Name !== '') {
-      contact = [...this.contacts.values()].find((x) => x.Name === c.Name) ?? this.addContact(c.Name as string);
-    } else errors.push('A Contact must be specified for this type of transaction');
-
+    const contact = this.resolveContact((el.Contact as Record<string, unknown> | undefined) ?? (existing ? (existing.Contact as Record<string, unknown>) : undefined), errors);
     const lineAmountTypes = (el.LineAmountTypes as string | undefined) ?? existing?.LineAmountTypes ?? 'Exclusive';
     if (!['Exclusive', 'Inclusive', 'NoTax'].includes(lineAmountTypes)) errors.push(`LineAmountTypes ${lineAmountTypes} is not valid`);
     const rawLines = (el.LineItems as XeroLineJson[] | undefined) ?? existing?.LineItems;
@@ -628,10 +700,68 @@ export class FakeXero {
       if (clash) errors.push('Invoice # must be unique.');
     }
 
+    const { lines, subTotal, totalTax } = this.priceLines(rawLines, existing?.LineItems, unitdp, lineAmountTypes, errors);
+
+    if (errors.length > 0) {
+      return {
+        ...el,
+        HasErrors: true,
+        StatusAttributeString: 'ERROR',
+        ValidationErrors: errors.map((Message) => ({ Message })),
+      };
+    }
+
+    const id = existing?.InvoiceID ?? randomUUID();
+    this.invoiceSeq++;
+    const stored: XeroInvoiceJson = {
+      ...(existing ?? {}),
+      InvoiceID: id,
+      Type: type!,
+      Status: status,
+      InvoiceNumber: invoiceNumber ?? `INV-${String(this.invoiceSeq).padStart(4, '0')}`,
+      Reference: (el.Reference as string | undefined) ?? existing?.Reference,
+      Contact: { ContactID: contact!.ContactID, Name: contact!.Name },
+      Date: (el.Date as string | undefined) ?? existing?.Date ?? new Date().toISOString().slice(0, 10),
+      DueDate: (el.DueDate as string | undefined) ?? existing?.DueDate,
+      LineAmountTypes: lineAmountTypes,
+      CurrencyCode: (el.CurrencyCode as string | undefined) ?? existing?.CurrencyCode,
+      BrandingThemeID: (el.BrandingThemeID as string | undefined) ?? existing?.BrandingThemeID,
+      LineItems: lines,
+      SubTotal: subTotal.toNumber(),
+      TotalTax: totalTax.toNumber(),
+      Total: subTotal.plus(totalTax).toNumber(),
+      // Credit allocated to it (credit note allocations) and what is still owed.
+      AmountCredited: existing?.AmountCredited ?? 0,
+      AmountDue: subTotal.plus(totalTax).minus(Number(existing?.AmountCredited ?? 0)).toNumber(),
+      UpdatedDateUTC: msDate(Date.now()),
+    };
+    this.invoices.set(id, stored);
+    return { ...stored, HasErrors: false, StatusAttributeString: 'OK' };
+  }
+
+  /** Contact by ContactID, ContactNumber, or Name (created when new, as Xero does for a bare Name). */
+  private resolveContact(c: Record<string, unknown> | undefined, errors: string[]): ContactJson | undefined {
+    let contact: ContactJson | undefined;
+    if (!c) errors.push('A Contact must be specified for this type of transaction');
+    else if (typeof c.ContactID === 'string') {
+      contact = this.contacts.get(c.ContactID);
+      if (!contact) errors.push(`Contact with ID ${c.ContactID} could not be found`);
+    } else if (typeof c.ContactNumber === 'string') {
+      contact = [...this.contacts.values()].find((x) => x.ContactNumber === c.ContactNumber);
+      if (!contact) errors.push(`Contact with number ${c.ContactNumber} could not be found`);
+    } else if (typeof c.Name === 'string' && c.Name !== '') {
+      contact = [...this.contacts.values()].find((x) => x.Name === c.Name) ?? this.addContact(c.Name as string);
+    } else errors.push('A Contact must be specified for this type of transaction');
+
+    return contact;
+  }
+
+  /** Lines priced like Xero: LineAmount = Q × U (unit price at unitdp) rounded to 2 dp; tax per line rounded, then summed. */
+  private priceLines(rawLines: XeroLineJson[] | undefined, existingLines: XeroLineJson[] | undefined, unitdp: number, lineAmountTypes: string, errors: string[]): { lines: XeroLineJson[]; subTotal: Decimal; totalTax: Decimal } {
     const lines: XeroLineJson[] = [];
     let subTotal = new D(0);
     let totalTax = new D(0);
-    const oldLineIds = new Set((existing?.LineItems ?? []).map((l) => l.LineItemID));
+    const oldLineIds = new Set((existingLines ?? []).map((l) => l.LineItemID));
     for (const [i, l] of (rawLines ?? []).entries()) {
       const where = `Line ${i + 1}`;
       if (typeof l.Description !== 'string' || l.Description.length < 1) errors.push(`${where}: Description needs to be at least 1 char long`);
@@ -680,38 +810,136 @@ export class FakeXero {
       });
     }
 
-    if (errors.length > 0) {
-      return {
-        ...el,
-        HasErrors: true,
-        StatusAttributeString: 'ERROR',
-        ValidationErrors: errors.map((Message) => ({ Message })),
-      };
-    }
+    return { lines, subTotal, totalTax };
+  }
 
-    const id = existing?.InvoiceID ?? randomUUID();
+  private writeCreditNotes(rec: RecordedRequest, allowUpdate: boolean): { status: number; body: unknown } {
+    const payload = parseBody(rec.body) as { CreditNotes?: Record<string, unknown>[] };
+    if (!payload || !Array.isArray(payload.CreditNotes)) {
+      throw new HttpError(400, { ErrorNumber: 14, Type: 'PostDataInvalidException', Message: 'The request body must contain CreditNotes' });
+    }
+    const unitdp = rec.query.unitdp === '4' ? 4 : 2;
+    const results = payload.CreditNotes.map((el) => this.upsertCreditNote(el, unitdp, allowUpdate));
+    if (rec.query.summarizeErrors !== 'false' && results.some((r) => r.HasErrors)) {
+      throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: results.filter((r) => r.HasErrors) });
+    }
+    return { status: 200, body: { Id: randomUUID(), Status: 'OK', DateTimeUTC: msDate(Date.now()), CreditNotes: results } };
+  }
+
+  /** Like upsertInvoice, for the CreditNote schema (CreditNoteID, CreditNoteNumber, Type ACCRECCREDIT/ACCPAYCREDIT, RemainingCredit). */
+  private upsertCreditNote(el: Record<string, unknown>, unitdp: number, allowUpdate: boolean): Record<string, unknown> {
+    const errors: string[] = [];
+    const existingId = typeof el.CreditNoteID === 'string' ? el.CreditNoteID : undefined;
+    const existing = existingId ? this.creditNotes.get(existingId) : undefined;
+    if (existingId && !allowUpdate) errors.push('CreditNoteID cannot be specified when creating a credit note');
+    if (existingId && !existing) errors.push(`Credit note with ID ${existingId} could not be found`);
+    if (existing && !['DRAFT', 'SUBMITTED'].includes(existing.Status)) {
+      errors.push(`Credit note not of valid status for modification. This document cannot be edited as it is ${existing.Status}.`);
+    }
+    const type = (el.Type as string | undefined) ?? existing?.Type;
+    if (type !== 'ACCRECCREDIT' && type !== 'ACCPAYCREDIT') errors.push('Credit note Type must be specified (ACCRECCREDIT or ACCPAYCREDIT)');
+    const status = (el.Status as string | undefined) ?? existing?.Status ?? 'DRAFT';
+    if (!['DRAFT', 'SUBMITTED', 'AUTHORISED', 'DELETED'].includes(status)) errors.push(`Status ${status} is not valid here`);
+    const deleting = status === 'DELETED' && existing !== undefined;
+    const contact = this.resolveContact((el.Contact as Record<string, unknown> | undefined) ?? (existing ? (existing.Contact as Record<string, unknown>) : undefined), errors);
+    const lineAmountTypes = (el.LineAmountTypes as string | undefined) ?? existing?.LineAmountTypes ?? 'Exclusive';
+    const rawLines = (el.LineItems as XeroLineJson[] | undefined) ?? existing?.LineItems;
+    if (!deleting && (!Array.isArray(rawLines) || rawLines.length === 0)) errors.push('Credit notes must have at least one line item');
+    const number = (el.CreditNoteNumber as string | undefined) ?? existing?.CreditNoteNumber;
+    if (number && type === 'ACCRECCREDIT') {
+      const clash = [...this.creditNotes.values()].find((c) => c.CreditNoteNumber === number && c.CreditNoteID !== existingId && c.Status !== 'DELETED' && c.Status !== 'VOIDED');
+      if (clash) errors.push('Credit Note # must be unique.');
+    }
+    const { lines, subTotal, totalTax } = this.priceLines(rawLines, existing?.LineItems, unitdp, lineAmountTypes, errors);
+    const total = subTotal.plus(totalTax);
+    if (!deleting && total.isNegative()) errors.push('The credit note total cannot be negative');
+    if (errors.length > 0) return { ...el, HasErrors: true, StatusAttributeString: 'ERROR', ValidationErrors: errors.map((Message) => ({ Message })) };
+
+    const id = existing?.CreditNoteID ?? randomUUID();
     this.invoiceSeq++;
-    const stored: XeroInvoiceJson = {
+    const stored: XeroCreditNoteJson = {
       ...(existing ?? {}),
-      InvoiceID: id,
+      CreditNoteID: id,
       Type: type!,
       Status: status,
-      InvoiceNumber: invoiceNumber ?? `INV-${String(this.invoiceSeq).padStart(4, '0')}`,
+      CreditNoteNumber: number ?? `CN-${String(this.invoiceSeq).padStart(4, '0')}`,
       Reference: (el.Reference as string | undefined) ?? existing?.Reference,
       Contact: { ContactID: contact!.ContactID, Name: contact!.Name },
       Date: (el.Date as string | undefined) ?? existing?.Date ?? new Date().toISOString().slice(0, 10),
-      DueDate: (el.DueDate as string | undefined) ?? existing?.DueDate,
       LineAmountTypes: lineAmountTypes,
       CurrencyCode: (el.CurrencyCode as string | undefined) ?? existing?.CurrencyCode,
       BrandingThemeID: (el.BrandingThemeID as string | undefined) ?? existing?.BrandingThemeID,
       LineItems: lines,
       SubTotal: subTotal.toNumber(),
       TotalTax: totalTax.toNumber(),
-      Total: subTotal.plus(totalTax).toNumber(),
+      Total: total.toNumber(),
+      RemainingCredit: total.toNumber(),
+      Allocations: [],
       UpdatedDateUTC: msDate(Date.now()),
     };
-    this.invoices.set(id, stored);
+    this.creditNotes.set(id, stored);
     return { ...stored, HasErrors: false, StatusAttributeString: 'OK' };
+  }
+
+  private findCreditNotes(q: Record<string, string>): XeroCreditNoteJson[] {
+    let list = [...this.creditNotes.values()];
+    if (q.where) {
+      for (const clause of q.where.split(/\s+(?:AND|&&)\s+/i)) {
+        const m = /^\s*(\w+)\s*==\s*"([^"]*)"\s*$/.exec(clause);
+        if (!m) throw new HttpError(400, { ErrorNumber: 16, Type: 'QueryParseException', Message: `cannot parse where clause: ${clause}` });
+        list = list.filter((c) => String(c[m[1]!] ?? '') === m[2]);
+      }
+    }
+    if (q.page) {
+      const page = Number(q.page);
+      const size = Number(q.pageSize ?? 100);
+      list = list.slice((page - 1) * size, page * size);
+    }
+    return list;
+  }
+
+  /**
+   * PUT /CreditNotes/{id}/Allocations: only an AUTHORISED credit note, onto an AUTHORISED invoice
+   * of the same contact and currency, for at most its RemainingCredit and the invoice's AmountDue.
+   */
+  private allocateCreditNote(rec: RecordedRequest, creditNoteId: string): { status: number; body: unknown } {
+    const note = this.creditNotes.get(creditNoteId);
+    if (!note) throw new HttpError(404, { Title: 'Not Found' });
+    const payload = parseBody(rec.body) as { Allocations?: { Invoice?: { InvoiceID?: string }; Amount?: number; Date?: string }[] };
+    const out: Record<string, unknown>[] = [];
+    for (const a of payload.Allocations ?? []) {
+      const errors: string[] = [];
+      const inv = this.invoices.get(a.Invoice?.InvoiceID ?? '');
+      const amount = new D(a.Amount ?? 0);
+      if (note.Status !== 'AUTHORISED') errors.push('Credit note must be AUTHORISED before it can be allocated');
+      if (!inv) errors.push(`Invoice ${a.Invoice?.InvoiceID ?? ''} could not be found`);
+      else {
+        if (inv.Status !== 'AUTHORISED') errors.push(`Invoice ${inv.InvoiceNumber ?? inv.InvoiceID} is ${inv.Status}; only AUTHORISED invoices can be allocated to`);
+        if (inv.Contact.ContactID !== note.Contact.ContactID) errors.push('The credit note and the invoice must belong to the same contact');
+        if ((inv.CurrencyCode ?? '') !== (note.CurrencyCode ?? '')) errors.push('The credit note and the invoice must be in the same currency');
+        if (amount.greaterThan(Number(inv.AmountDue ?? 0))) errors.push(`Amount ${amount.toFixed(2)} is more than the invoice's amount due ${new D(Number(inv.AmountDue ?? 0)).toFixed(2)}`);
+      }
+      if (!amount.isPositive() || amount.isZero()) errors.push('Amount must be greater than zero');
+      if (amount.greaterThan(note.RemainingCredit)) errors.push(`Amount ${amount.toFixed(2)} is more than the remaining credit ${new D(note.RemainingCredit).toFixed(2)}`);
+      if (errors.length > 0) {
+        out.push({ ...a, StatusAttributeString: 'ERROR', ValidationErrors: errors.map((Message) => ({ Message })) });
+        continue;
+      }
+      const alloc = { AllocationID: randomUUID(), Amount: amount.toNumber(), Date: a.Date ?? new Date().toISOString().slice(0, 10), Invoice: { InvoiceID: inv!.InvoiceID, InvoiceNumber: inv!.InvoiceNumber } };
+      note.Allocations.push(alloc);
+      note.RemainingCredit = new D(note.RemainingCredit).minus(amount).toNumber();
+      if (note.RemainingCredit === 0) note.Status = 'PAID';
+      inv!.AmountCredited = new D(Number(inv!.AmountCredited ?? 0)).plus(amount).toNumber();
+      inv!.AmountDue = new D(inv!.Total).minus(Number(inv!.AmountCredited)).toNumber();
+      if (inv!.AmountDue === 0) inv!.Status = 'PAID';
+      note.UpdatedDateUTC = inv!.UpdatedDateUTC = msDate(Date.now());
+      out.push({ ...alloc, CreditNote: { CreditNoteID: note.CreditNoteID }, ValidationErrors: [] });
+    }
+    const failed = out.filter((o) => Array.isArray(o.ValidationErrors) && (o.ValidationErrors as unknown[]).length > 0);
+    if (failed.length > 0 && rec.query.summarizeErrors !== 'false') {
+      throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: failed });
+    }
+    return { status: 200, body: { Id: randomUUID(), Status: 'OK', DateTimeUTC: msDate(Date.now()), Allocations: out } };
   }
 
   private findInvoices(q: Record<string, string>): XeroInvoiceJson[] {

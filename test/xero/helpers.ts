@@ -66,7 +66,7 @@ export function rememberedFrom(outcomes: WriteOutcome[], drafts: InvoiceDraft[])
   for (const o of outcomes) {
     if (o.status !== 'written') continue;
     const d = drafts.find((x) => x.key === o.key)!;
-    m.set(o.key, { remoteId: o.remoteId, remoteStatus: o.remoteStatus, remoteLineIds: o.remoteLineIds, pushedHash: d.contentHash });
+    m.set(o.key, { remoteId: o.remoteId, remoteStatus: o.remoteStatus, remoteLineIds: o.remoteLineIds, pushedHash: d.contentHash, ...(o.remoteType ? { remoteType: o.remoteType } : {}) });
   }
   return m;
 }

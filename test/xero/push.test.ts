@@ -130,14 +130,14 @@ describe('Xero push: per-invoice errors', () => {
     expect(fake.apiRequests('PUT', /\/Invoices$/).at(-1)!.query.unitdp).toBe('4');
   });
 
-  it('Given an organisation that keeps only 2 decimals of a unit price, when its total differs from the ledger, then the outcome carries a warning', async () => {
+  it("Given an organisation that keeps only 2 decimals of a unit price, when its total differs from the ledger, then the outcome reads back Xero's own SubTotal (the push stage alerts on the difference)", async () => {
     const lossy = await startFakeXero({ tenants: [fakeTenant(2)], maxUnitdp: 2 });
     lossy.addContact('Acme Ltd');
     try {
       const config = xeroConfig(lossy, { defaults: { unitPriceDecimals: 4 } });
       const [o] = await xeroDestination.write(config, [draft(7300, { lines: [line('x', '3', '10.1234')] })], writeCtx());
       expect(o!.status).toBe('written');
-      expect((o as { warnings?: string[] }).warnings?.[0]).toMatch(/SubTotal 30\.36 differs from the ledger total 30\.37/);
+      expect(o).toMatchObject({ status: 'written', remoteTotal: '30.36', remoteTax: '0.00', remoteGross: '30.36' });
     } finally {
       await lossy.stop();
     }
@@ -164,5 +164,52 @@ describe('Xero push: contacts', () => {
     const [o] = await xeroDestination.write(config, [draft(8200, { clientId: 'other', clientName: 'Something Else' })], writeCtx());
     expect(o!.status).toBe('written');
     expect(fake.invoices.get((o as { remoteId: string }).remoteId)!.Contact.Name).toBe('Acme Ltd');
+  });
+});
+
+describe('Xero push: a whole-request 400', () => {
+  // Xero's ValidationException for a request (developer.xero.com/documentation/api/http-response-codes,
+  // Error/Element schemas in xero_accounting.yaml) echoes each refused element with its ValidationErrors.
+  const refuseBatchesHolding = (invoiceNumber: string, naming: boolean) => (rec: { body: string }) => {
+    const sent = (JSON.parse(rec.body) as { Invoices: Record<string, unknown>[] }).Invoices;
+    const bad = sent.find((i) => i.InvoiceNumber === invoiceNumber);
+    if (!bad) return undefined;
+    const element = naming ? { ...bad, HasErrors: true, ValidationErrors: [{ Message: 'Account code 999 is not a valid code for this document.' }] } : { ValidationErrors: [{ Message: 'Account code 999 is not a valid code for this document.' }] };
+    return { status: 400, body: { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [element] } };
+  };
+
+  it('Given a batch of 50 that Xero refuses with a 400 naming one invoice, when written, then that invoice fails once with its message and the other 49 are written once each', async () => {
+    const config = xeroConfig(fake);
+    const drafts = Array.from({ length: 50 }, (_, i) => draft(9000 + i));
+    const bad = drafts[17]!;
+    fake.answer(refuseBatchesHolding(`HB-${bad.key}`, true), { method: 'PUT', path: /\/Invoices$/, times: 5 });
+    try {
+      const outcomes = await xeroDestination.write(config, drafts, writeCtx());
+      const failed = outcomes.filter((o) => o.status === 'failed');
+      expect(failed.map((o) => o.key)).toEqual([bad.key]);
+      expect((failed[0] as { message: string }).message).toMatch(/Account code 999 is not a valid code/);
+      expect(outcomes.filter((o) => o.status === 'written')).toHaveLength(49);
+      for (const d of drafts) expect(fake.countByNumber(`HB-${d.key}`)).toBe(d === bad ? 0 : 1);
+    } finally {
+      fake.clearFaults();
+    }
+  });
+
+  it('Given a batch Xero refuses with a 400 that names no invoice, when written, then the batch is halved until the refused invoice stands alone: it alone fails, the others are written', async () => {
+    const config = xeroConfig(fake);
+    const drafts = Array.from({ length: 20 }, (_, i) => draft(9100 + i));
+    const bad = drafts[5]!;
+    fake.answer(refuseBatchesHolding(`HB-${bad.key}`, false), { method: 'PUT', path: /\/Invoices$/, times: 50 });
+    const before = fake.apiRequests('PUT', /\/Invoices$/).length;
+    try {
+      const outcomes = await xeroDestination.write(config, drafts, writeCtx());
+      expect(outcomes.filter((o) => o.status === 'failed').map((o) => o.key)).toEqual([bad.key]);
+      expect(outcomes.filter((o) => o.status === 'written')).toHaveLength(19);
+      for (const d of drafts) expect(fake.countByNumber(`HB-${d.key}`)).toBe(d === bad ? 0 : 1);
+      // 20 → 10 + 10 → 5 + 5 → 3 + 2 → 2 + 1 → 1 + 1: a handful of requests, not one per invoice.
+      expect(fake.apiRequests('PUT', /\/Invoices$/).length - before).toBeLessThanOrEqual(11);
+    } finally {
+      fake.clearFaults();
+    }
   });
 });

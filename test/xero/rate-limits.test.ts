@@ -89,3 +89,41 @@ describe('Xero concurrency budget', () => {
     });
   });
 });
+
+describe('Xero 429 without X-Rate-Limit-Problem', () => {
+  let fake: FakeXero;
+  beforeAll(async () => {
+    await import('../../connectors/xero/destination');
+    fake = await startFakeXero({ tenants: [fakeTenant(33)] });
+    fake.addContact('Acme Ltd');
+  });
+  afterAll(() => fake.stop());
+  // A 429 may come without X-Rate-Limit-Problem (developer.xero.com/documentation/guides/oauth2/limits/:
+  // the header names the limit hit "where available"); Retry-After still says how long to wait.
+  const bare429 = (retryAfter?: string) => () => ({ status: 429, body: { Title: 'Too Many Requests' }, headers: retryAfter ? { 'Retry-After': retryAfter } : ({} as Record<string, string>) });
+
+  it('Given a 429 with Retry-After 1 and no problem header, when writing, then the retry waits the Retry-After and the invoice is created once', async () => {
+    const config = xeroConfig(fake);
+    fake.answer(bare429('1'), { method: 'PUT', path: /\/Invoices$/ });
+    const d = draft(1);
+    const [o] = await xeroDestination.write(config, [d], writeCtx());
+    expect(o!.status).toBe('written');
+    const puts = fake.apiRequests('PUT', /\/Invoices$/);
+    expect(puts.map((r) => r.status)).toEqual([429, 200]);
+    expect(puts[1]!.at - puts[0]!.at).toBeGreaterThanOrEqual(1000 - 5);
+    expect(fake.countByNumber(`HB-${d.key}`)).toBe(1);
+  });
+
+  it('Given Xero answers every attempt with a bare 429, when writing, then the call is given up after maxAttempts with a rate_limited error, not retried without end', async () => {
+    const config = xeroConfig(fake, { maxAttempts: 3 });
+    fake.answer(bare429(), { method: 'PUT', path: /\/Invoices$/, times: 100 });
+    const before = fake.apiRequests('PUT', /\/Invoices$/).length;
+    try {
+      const err = await xeroDestination.write(config, [draft(2)], writeCtx()).catch((e: unknown) => e);
+      expect(isConnectorError(err) && err.category).toBe('rate_limited');
+      expect(fake.apiRequests('PUT', /\/Invoices$/).length - before).toBe(3);
+    } finally {
+      fake.clearFaults();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { createXeroWebhookHandler, processXeroWebhookEvents, verifyXeroSignature
 import { pollXeroStatuses, toRemoteStatus } from '../../connectors/xero/status';
 import { openLedger, type Ledger } from '../../src/ledger/db';
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
-import { draft, fakeTenant, writeCtx, xeroConfig } from './helpers';
+import { draft, fakeTenant, line, writeCtx, xeroConfig } from './helpers';
 
 const WEBHOOK_KEY = 'fake-webhook-key-for-tests-only';
 const sign = (body: Buffer, key = WEBHOOK_KEY) => createHmac('sha256', key).update(body).digest('base64');
@@ -54,15 +54,15 @@ describe('Xero status back into the ledger', () => {
   });
 
   /** A pushed invoice in the ledger with two drafted entries, as the push stage leaves it. */
-  async function pushedInvoice(n: number, config: ReturnType<typeof xeroConfig>) {
-    const d = draft(n);
+  async function pushedInvoice(n: number, config: ReturnType<typeof xeroConfig>, d = draft(n)) {
     const [o] = await xeroDestination.write(config, [d], writeCtx());
     const remoteId = (o as { remoteId: string }).remoteId;
+    const remoteType = (o as { remoteType?: string }).remoteType ?? null;
     const [inv] = await ledger.rows<{ id: number }>(sql`
       INSERT INTO invoices (key, client_id, destination_id, currency, period_start, period_end, period_label, sequence, status,
-        hours, total, issue_date, due_date, content_hash, pushed_hash, remote_id, remote_status, draft)
+        hours, total, issue_date, due_date, content_hash, pushed_hash, remote_id, remote_status, remote_type, draft)
       VALUES (${d.key}, ${d.clientId}, ${config.id}, 'EUR', '2026-03-01', '2026-03-31', '2026-03', ${n}, 'pushed',
-        ${d.hours}, ${d.total}, '2026-04-01', '2026-05-01', ${d.contentHash}, ${d.contentHash}, ${remoteId}, 'DRAFT', ${JSON.stringify(d)}::jsonb)
+        ${d.hours}, ${d.total}, '2026-04-01', '2026-05-01', ${d.contentHash}, ${d.contentHash}, ${remoteId}, 'DRAFT', ${remoteType}, ${JSON.stringify(d)}::jsonb)
       RETURNING id::int AS id`);
     const entryIds: number[] = [];
     for (const ext of ['a', 'b']) {
@@ -96,6 +96,17 @@ describe('Xero status back into the ledger', () => {
     });
     expect(await handler(body, { 'x-xero-signature': sign(body) })).toEqual({ status: 200, body: '' });
     expect(await done).toEqual({ applied: 1, ignored: 0 });
+    expect(await state(invoiceId, entryIds)).toEqual({ status: 'approved', live: true, remote_status: 'AUTHORISED', entries: ['billed', 'billed'] });
+  });
+
+  it('Given a signed CREDITNOTE event for a credit note finance approved, when handled, then the credit note is fetched and the ledger approves it', async () => {
+    const config = xeroConfig(fake, { webhookKey: WEBHOOK_KEY });
+    const { remoteId, invoiceId, entryIds } = await pushedInvoice(5, config, draft(5, { lines: [line('credit', '-2', '95.00')] }));
+    expect(fake.creditNotes.has(remoteId)).toBe(true);
+    fake.setCreditNoteStatus(remoteId, 'AUTHORISED');
+    // Payload shape: xero-webhooks.yaml, publishCreditNoteEvent.
+    const events: XeroWebhookEvent[] = [{ resourceUrl: `${fake.apiBase}/CreditNotes/${remoteId}`, resourceId: remoteId, eventDateUtc: new Date().toISOString(), eventType: 'UPDATE', eventCategory: 'CREDITNOTE', tenantId: config.tenantId, tenantType: 'ORGANISATION' }];
+    expect(await processXeroWebhookEvents(events, { ledger, destinations: [config] })).toEqual({ applied: 1, ignored: 0 });
     expect(await state(invoiceId, entryIds)).toEqual({ status: 'approved', live: true, remote_status: 'AUTHORISED', entries: ['billed', 'billed'] });
   });
 

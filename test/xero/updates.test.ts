@@ -93,13 +93,13 @@ describe('Xero draft updates', () => {
     expect(fake.invoices.get(remoteId)!.Status).toBe('AUTHORISED');
   });
 
-  it('Given a correction that credits more than it bills, when pushed, then it is reported as needing a credit note and nothing is sent', async () => {
+  it('Given a correction that credits more than it bills, when pushed, then it is written as a credit note and no invoice is sent', async () => {
     const config = xeroConfig(fake);
     const credit = draft(8, { lines: [line('ann', '-2', '95.00')] });
-    const requests = fake.apiRequests('PUT').length;
+    const invoicePuts = fake.apiRequests('PUT', /\/Invoices$/).length;
     const [outcome] = await xeroDestination.write(config, [{ ...credit, total: '-190.00' }], writeCtx());
-    expect(outcome).toMatchObject({ status: 'failed', category: 'permanent' });
-    expect((outcome as { message: string }).message).toContain('credit note');
-    expect(fake.apiRequests('PUT').length).toBe(requests);
+    expect(outcome).toMatchObject({ status: 'written', remoteType: 'credit-note', remoteTotal: '-190.00' });
+    expect(fake.apiRequests('PUT', /\/Invoices$/).length).toBe(invoicePuts);
+    expect([...fake.creditNotes.values()].filter((c) => c.CreditNoteNumber === `HB-${credit.key}`).map((c) => [c.Type, c.Status, c.Total])).toEqual([['ACCRECCREDIT', 'DRAFT', 190]]);
   });
 });
