@@ -10,7 +10,7 @@ import type { Ledger } from '../ledger/db';
 import { applyRemoteStatus, invoicesTouchedSince, pendingPushKeys } from '../ledger/invoices.repository';
 import { staleEntryRefs } from '../ledger/rated-lines.repository';
 import { findRun, finishRun, recordEvent, startRun } from '../ledger/sync.repository';
-import { runSummary, type SyncResult } from '../runners/inline.runner';
+import { runSummary, sourceAlerts, type SyncResult } from '../runners/inline.runner';
 import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
 import { newRunId } from '../runners/run-id';
 import { assembleClient, type AssembleSummary } from '../stages/assemble.stage';
@@ -588,7 +588,8 @@ export class QueueRunner {
     }
     const run = await findRun(this.opts.ledger, data.runId);
     const invoices = await invoicesTouchedSince(this.opts.ledger, run?.startedAt ?? data.startedAt);
-    if (push.alerts.length > 0) await recordEvent(this.opts.ledger, data.runId, 'run.alerts', null, push.alerts);
+    const alerts = [...sourceAlerts(upstream.sources), ...push.alerts];
+    if (alerts.length > 0) await recordEvent(this.opts.ledger, data.runId, 'run.alerts', null, alerts);
     const result: QueueRunResult = {
       runId: data.runId,
       pipelineId: data.pipelineId,
@@ -596,7 +597,7 @@ export class QueueRunner {
       summary: runSummary(upstream.sources, upstream.rate, upstream.assemble, push),
       sources: upstream.sources,
       invoices,
-      alerts: push.alerts,
+      alerts,
     };
     await finishRun(this.opts.ledger, data.runId, push.failed > 0 ? 'failed' : 'succeeded', result);
     await this.releaseInflight(data.pipelineId, data.runId);
