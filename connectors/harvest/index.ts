@@ -2,6 +2,7 @@ import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnecto
 import { ConnectorError } from '../../src/connectors/errors';
 import { asConnectorError, checkWith } from '../../src/http/client';
 import { cursorCeiling, previousDay, reconcileFrom as windowStart } from '../../src/http/settings';
+import { windowWarning } from '../../src/http/window';
 import { HarvestConfigSchema, type HarvestConfig } from './config.schema';
 import { fetchAllUsers, fetchMe, fetchTimeEntriesPage, harvestHttp, timeEntriesUrl, type TimeEntriesQuery } from './client';
 import { harvestZoneToIana } from './time-zones';
@@ -168,6 +169,20 @@ async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: Co
     const { zones, warning } = await loadUserZones(config, http, ctx, parseCursor(options.cursors[HARVEST_STREAM])?.userZones);
     const userZones = zones.size > 0 ? Object.fromEntries([...zones].map(([id, z]) => [String(id), z])) : undefined;
     let warnings = warning ? [warning] : [];
+    // Only later syncs rely on the window (the first is a full listing), and a resumed one warned when it started.
+    const windowed = updatedSince !== null && !parseCursor(options.cursors[HARVEST_STREAM])?.pending;
+    const late = windowed
+      ? windowWarning({
+          connector: `harvest (${config.id})`,
+          windowFrom: reconcileFrom,
+          openPeriods: options.openPeriods,
+          now: ctx.now,
+          timeZone: config.timeZone,
+          ...(config.startDate ? { startDate: config.startDate } : {}),
+          sees: 'deletions (Harvest reports none; edits are found through updated_since)',
+        })
+      : undefined;
+    if (late) warnings.push(late);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       let url: string | null = step.url;

@@ -1,7 +1,7 @@
 import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { asConnectorError, checkWith } from '../../src/http/client';
 import { cursorCeiling } from '../../src/http/settings';
-import { splitWindow, windowForRun, type DateWindow } from '../../src/http/window';
+import { splitWindow, windowForRun, windowWarning, type DateWindow } from '../../src/http/window';
 import { TogglConfigSchema, type TogglConfig } from './config.schema';
 import { fetchMe, fetchMyNames, fetchMyTimeEntries, fetchNames, searchTimeEntries, togglHttp, type ReportPosition, type TogglNames } from './client';
 import { togglToTimeEntry } from './to-time-entry';
@@ -9,7 +9,13 @@ import type { TogglRawRecord, TogglReportRow, TogglV9TimeEntry } from './types';
 
 export const TOGGL_STREAM = 'time_entries';
 
-/** v9 `since` reaches back about three months (Toggl docs); older cursors re-list a window instead. */
+/**
+ * `GET /me/time_entries?since=<unix>` returns the entries modified since then, deleted ones
+ * included (`server_deleted_at`): https://engineering.toggl.com/docs/api/time_entries#get-timeentries .
+ * How far back `since` may reach is not in the reference; Toggl's own engineers put it at three
+ * months (https://github.com/toggl/mobileapp/issues/405, https://github.com/toggl/toggl_api_docs/issues/294),
+ * so a cursor older than this re-lists a window instead.
+ */
 const SINCE_REACH_DAYS = 80;
 
 /**
@@ -26,6 +32,10 @@ export interface TogglCursor extends Cursor {
 
 function parseCursor(c: Cursor | undefined): TogglCursor | undefined {
   return c && c.v === 1 ? (c as TogglCursor) : undefined;
+}
+
+function warningBase(config: TogglConfig, ctx: ConnectorContext) {
+  return { connector: `toggl (${config.id})`, now: ctx.now, timeZone: config.timeZone, ...(config.startDate ? { startDate: config.startDate } : {}) };
 }
 
 async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
@@ -45,6 +55,8 @@ async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: Co
       ...(options.openSince ? { openSince: options.openSince } : {}),
     });
   const parts = splitWindow(window, config.reportSpanDays);
+  // A resumed run continues an earlier run's window, which warned then.
+  let warning = resumed ? undefined : windowWarning({ ...warningBase(config, ctx), windowFrom: window.from, openPeriods: options.openPeriods, sees: 'edits and deletions (the Reports API has no changed-since filter)' });
   // Rows normally carry names (enrich_response); when they don't, look them up once per read.
   let names: Promise<TogglNames> | undefined;
   const withNames = async (row: Omit<TogglReportRow, 'time_entries'>) => {
@@ -80,6 +92,10 @@ async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: Co
         }
       }
       const page: SourcePage = { stream: TOGGL_STREAM, records, cursor: pending ? { v: 1, synced, pending } : { v: 1, synced: true } };
+      if (warning) {
+        page.warnings = [warning];
+        warning = undefined;
+      }
       if (!pending && !resumed) page.reconcile = { from: window.from, to: window.to };
       yield page;
       if (!next) break;
@@ -96,6 +112,7 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
   const reach = Math.floor(ctx.now.getTime() / 1000) - SINCE_REACH_DAYS * 86_400;
   let entries;
   let reconcile: SourcePage['reconcile'];
+  let warning: string | undefined;
   if (cursor?.since !== undefined && cursor.since >= reach) {
     // Modified since: includes deletions (server_deleted_at).
     entries = await fetchMyTimeEntries(http, { since: cursor.since });
@@ -109,9 +126,11 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
       ...(config.startDate ? { startDate: config.startDate } : {}),
       defaultHistoryDays: SINCE_REACH_DAYS,
       reconcileDays: config.reconcileDays,
+      ...(options.openSince ? { openSince: options.openSince } : {}),
     });
     entries = await fetchMyTimeEntries(http, { start_date: window.from, end_date: window.to });
     reconcile = { from: window.from, to: window.to };
+    warning = windowWarning({ ...warningBase(config, ctx), windowFrom: window.from, openPeriods: options.openPeriods, sees: 'edits and deletions' });
   }
   const deleted = entries.filter((e) => e.server_deleted_at).map((e) => String(e.id));
   const live = await withMyNames(http, entries.filter((e) => !e.server_deleted_at).map((e) => modernFields(e, me.id)));
@@ -122,6 +141,7 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
   };
   if (deleted.length > 0) page.deletedExternalIds = deleted;
   if (reconcile) page.reconcile = reconcile;
+  if (warning) page.warnings = [warning];
   yield page;
 }
 
