@@ -112,7 +112,6 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
   const reach = Math.floor(ctx.now.getTime() / 1000) - SINCE_REACH_DAYS * 86_400;
   let entries;
   let reconcile: SourcePage['reconcile'];
-  let warning: string | undefined;
   if (cursor?.since !== undefined && cursor.since >= reach) {
     // Modified since: includes deletions (server_deleted_at).
     entries = await fetchMyTimeEntries(http, { since: cursor.since });
@@ -126,11 +125,9 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
       ...(config.startDate ? { startDate: config.startDate } : {}),
       defaultHistoryDays: SINCE_REACH_DAYS,
       reconcileDays: config.reconcileDays,
-      ...(options.openSince ? { openSince: options.openSince } : {}),
     });
     entries = await fetchMyTimeEntries(http, { start_date: window.from, end_date: window.to });
     reconcile = { from: window.from, to: window.to };
-    warning = windowWarning({ ...warningBase(config, ctx), windowFrom: window.from, openPeriods: options.openPeriods, sees: 'edits and deletions' });
   }
   const deleted = entries.filter((e) => e.server_deleted_at).map((e) => String(e.id));
   const live = await withMyNames(http, entries.filter((e) => !e.server_deleted_at).map((e) => modernFields(e, me.id)));
@@ -141,7 +138,6 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
   };
   if (deleted.length > 0) page.deletedExternalIds = deleted;
   if (reconcile) page.reconcile = reconcile;
-  if (warning) page.warnings = [warning];
   yield page;
 }
 

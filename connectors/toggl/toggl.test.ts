@@ -209,6 +209,15 @@ describe('toggl connector', () => {
     expect(m.get('92')).toMatchObject({ kind: 'entry', entry: { client: 'Globex' } });
   });
 
+  it('Given the me scope with a recent since cursor, when read, then no window is listed and nothing is warned: since sees every change', async () => {
+    const meCfg = TogglConfigSchema.parse({ ...base, scope: 'me', reconcileDays: 7 });
+    nock(BASE).get('/api/v9/me').reply(200, { id: 1, fullname: 'Toggl Owner' }).get('/api/v9/me/time_entries').query({ since: '1710700000', meta: 'true' }).reply(200, []);
+    const pages: SourcePage[] = [];
+    for await (const p of togglSource.read(meCfg, { cursors: { time_entries: { v: 1, since: 1710700000 } }, openPeriods: [{ clientId: 'globex', start: '2024-02-01' }] }, ctx)) pages.push(p);
+    expect(pages[0]?.reconcile).toBeUndefined();
+    expect(pages[0]?.warnings).toBeUndefined();
+  });
+
   it('Given a revoked token, when checked, then it is an auth failure naming Toggl', async () => {
     nock(BASE).get('/api/v9/me').reply(403, 'Incorrect username and/or password');
     const res = await togglSource.check(config, ctx);

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config/loader';
 import { openLedger, type Ledger } from '../../src/ledger/db';
 import { runSync } from '../../src/runners/inline.runner';
@@ -12,6 +14,7 @@ import { generatedEntry, sampleUser, startHarvestFake, type HarvestFake } from '
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'FAKE-HARVEST-TOKEN-OPTIONAL';
+const bin = path.join(root, 'bin/hourbridge.js');
 
 /**
  * An optional look-up that fails (Harvest `GET /v2/users`, for users' time zones) must not
@@ -77,5 +80,19 @@ clients:
     for (const i of result.invoices) expect(existsSync(path.join(dir, 'out', `${i.key}.json`))).toBe(true);
     expect(result.alerts).toEqual(expect.arrayContaining([expect.stringMatching(/harvest \(harvest\): .*GET \/v2\/users.*source zone Europe\/Amsterdam/)]));
     expect(result.alerts.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('Given GET /v2/users answers 500, when hourbridge check runs, then the source is ok with a warning naming the call (not OK-silently) and the exit code is 0', async () => {
+    // Asynchronous child: the fake answers from this process while the CLI runs.
+    const r = await promisify(execFile)(process.execPath, [bin, 'check', '--config', configFile, '--json'], {
+      cwd: dir,
+      env: { ...process.env, HARVEST_TOKEN: TOKEN, DATABASE_URL: '', HOURBRIDGE_LOG_LEVEL: 'error' },
+      timeout: 100_000,
+    });
+    const doc = JSON.parse(r.stdout) as { ok: boolean; connectors: Array<{ id: string; ok: boolean; warnings?: string[] }> };
+    expect(doc.ok).toBe(true);
+    const harvest = doc.connectors.find((c) => c.id === 'harvest');
+    expect(harvest).toMatchObject({ ok: true, warnings: [expect.stringMatching(/GET \/v2\/users.*source zone Europe\/Amsterdam/)] });
+    expect(r.stdout).not.toContain(TOKEN);
   });
 });
