@@ -7,6 +7,9 @@ import { clockifySource } from './index';
 import { ClockifyConfigSchema } from './config.schema';
 import { durationSeconds, rateFromMinor } from './to-time-entry';
 import type { ClockifyReportEntry, ClockifyTimeEntry } from './types';
+import { normalisePage } from '../../src/stages/pull.stage';
+import { ClientResolver } from '../../src/stages/clients';
+import { ClientSchema } from '../../src/config/client.schema';
 
 // A regional (EU) workspace: the config points both hosts at the region.
 const API = 'https://euc1.clockify.fake.test/api/v1';
@@ -122,6 +125,51 @@ describe('clockify connector', () => {
     const m = mapAll(await readAll());
     // 03:00Z is still 13 March in New York: the date is the worker's, not the client's.
     expect(m.get('te1')).toMatchObject({ kind: 'entry', entry: { date: '2024-03-13', durationSeconds: 27_000, timeZone: 'America/New_York', sourceRate: '120', sourceCurrency: 'USD', worker: { name: 'Nia' }, project: 'Helpdesk' } });
+  });
+
+  it('Given malformed time intervals, when read and normalised, then each is quarantined with the field and reason, and only the running timer is skipped', async () => {
+    const bad = (id: string, timeInterval: unknown) => ({ ...row({ _id: id }), timeInterval }) as ClockifyReportEntry;
+    nock(REPORTS)
+      .post('/workspaces/ws1/reports/detailed')
+      .reply(200, {
+        totals: [{ entriesCount: 8 }],
+        timeentries: [
+          row({}),
+          bad('end-before-start', { start: '2024-03-11T10:00:00+01:00', end: '2024-03-11T09:00:00+01:00', duration: 3600 }),
+          bad('bad-start', { start: 'yesterday-ish', end: '2024-03-11T16:30:00+01:00', duration: 3600 }),
+          bad('bad-end', { start: '2024-03-11T09:00:00+01:00', end: '11-03-2024 16:30', duration: 3600 }),
+          bad('no-duration', { start: '2024-03-11T09:00:00+01:00', end: '2024-03-11T16:30:00+01:00', duration: null }),
+          bad('no-end', { start: '2024-03-11T09:00:00+01:00', end: null, duration: 3600 }),
+          bad('no-interval', undefined),
+          bad('running', { start: '2024-03-20T08:00:00Z', end: null, duration: null }),
+        ],
+      });
+    const pages = await readAll();
+    const clients = new ClientResolver([ClientSchema.parse({ id: 'acme', name: 'Acme BV', currency: 'EUR', timeZone: 'Europe/Amsterdam', destination: 'files' })]);
+    const n = pages.map((p) => normalisePage(p, config as never, clockifySource as never, clients, ctx));
+    const quarantined = new Map(n.flatMap((x) => x.quarantine).map((q) => [q.recordRef, q]));
+    expect(n.flatMap((x) => x.entries).map((e) => e.externalId)).toEqual(['65f1a2b3c4d5e6f708091011']);
+    expect(n.reduce((a, x) => a + x.skipped, 0)).toBe(1);
+    expect([...quarantined.keys()].sort()).toEqual(['bad-end', 'bad-start', 'end-before-start', 'no-duration', 'no-end', 'no-interval']);
+    expect(quarantined.get('end-before-start')).toMatchObject({ field: 'end', column: 'timeInterval.end', reason: expect.stringContaining('ends before it starts') });
+    expect(quarantined.get('bad-start')).toMatchObject({ field: 'start', column: 'timeInterval.start', reason: expect.stringContaining('ISO 8601') });
+    expect(quarantined.get('bad-end')).toMatchObject({ field: 'end', column: 'timeInterval.end', reason: expect.stringContaining('ISO 8601') });
+    expect(quarantined.get('no-duration')).toMatchObject({ field: 'durationSeconds', column: 'timeInterval.duration', reason: expect.stringContaining('missing on a finished entry') });
+    expect(quarantined.get('no-end')).toMatchObject({ field: 'end', column: 'timeInterval.end', reason: expect.stringContaining('not a running timer') });
+    expect(quarantined.get('no-interval')).toMatchObject({ field: 'start', column: 'timeInterval', reason: expect.stringContaining('no timeInterval') });
+  });
+
+  it('Given a per-user entry whose ISO duration cannot be read, when mapped, then it is quarantined naming timeInterval.duration', () => {
+    const entry: ClockifyTimeEntry = {
+      id: 'te-bad',
+      userId: 'u1',
+      billable: true,
+      timeInterval: { start: '2024-03-14T03:00:00Z', end: '2024-03-14T10:30:00Z', duration: '7:30' },
+      type: 'REGULAR',
+      project: { id: 'p1', name: 'Helpdesk', clientId: 'c1', clientName: 'Acme BV' },
+    };
+    const r = clockifySource.map({ ref: { id: 'te-bad' }, data: { via: 'user', entry, userName: 'Nia', userTimeZone: null } }, config, ctx);
+    expect(r).toMatchObject({ kind: 'invalid', externalId: 'te-bad', problems: [expect.objectContaining({ field: 'durationSeconds', column: 'timeInterval.duration', value: '7:30' })] });
   });
 
   it('Given a bad key, when checked, then it is an auth failure naming Clockify and the key to check', async () => {

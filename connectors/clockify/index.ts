@@ -1,7 +1,7 @@
 import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
 import { asConnectorError, checkWith } from '../../src/http/client';
-import { instantsOf, splitWindow, windowForRun, type DateWindow } from '../../src/http/window';
+import { instantsOf, splitWindow, windowForRun, windowWarning, type DateWindow } from '../../src/http/window';
 import { ClockifyConfigSchema, type ClockifyConfig } from './config.schema';
 import { clockifyHttp, fetchCurrentUser, fetchDetailedReport, fetchUserTimeEntries, fetchWorkspaceUsers } from './client';
 import { clockifyToTimeEntry } from './to-time-entry';
@@ -46,6 +46,18 @@ async function* readClockify(config: ClockifyConfig, options: ReadOptions, ctx: 
         ...(options.openSince ? { openSince: options.openSince } : {}),
       });
     let via: 'report' | 'user' = resumed?.via ?? (config.api === 'users' ? 'user' : 'report');
+    // A resumed run continues an earlier run's window, which warned then.
+    let warning = resumed
+      ? undefined
+      : windowWarning({
+          connector: who,
+          windowFrom: window.from,
+          openPeriods: options.openPeriods,
+          now: ctx.now,
+          timeZone: config.timeZone,
+          ...(config.startDate ? { startDate: config.startDate } : {}),
+          sees: 'edits and deletions (Clockify has no changed-since filter)',
+        });
     const pageOut = (records: SourcePage['records'], next: ClockifyCursor['pending'] | null): SourcePage => {
       const page: SourcePage = {
         stream: CLOCKIFY_STREAM,
@@ -53,6 +65,10 @@ async function* readClockify(config: ClockifyConfig, options: ReadOptions, ctx: 
         cursor: next ? { v: 1, synced, pending: next } : { v: 1, synced: true },
       };
       if (!next && !resumed) page.reconcile = { from: window.from, to: window.to };
+      if (warning) {
+        page.warnings = [warning];
+        warning = undefined;
+      }
       return page;
     };
 

@@ -131,7 +131,7 @@ describe('harvest connector', () => {
     // First sync: one full listing that is also the reconciliation of everything.
     expect(pages.at(-1)?.reconcile).toEqual({ from: null, to: null });
     expect(pages[0]?.reconcile).toBeUndefined();
-    expect(pages.at(-1)?.cursor).toEqual({ v: 1, updatedSince: '2024-03-20T11:55:00Z' });
+    expect(pages.at(-1)?.cursor).toEqual({ v: 1, updatedSince: '2024-03-20T11:55:00Z', userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' } });
   });
 
   it('Given a committed cursor, when read, then it lists edits before the window by updated_since and the window itself once, with no overlap', async () => {
@@ -153,7 +153,7 @@ describe('harvest connector', () => {
     expect(pages[0]?.cursor).toMatchObject({ updatedSince: '2024-03-01T00:00:00Z', pending: { phase: 'reconcile' } });
     // 35 days back from 20 March, inclusive.
     expect(pages[1]?.reconcile).toEqual({ from: '2024-02-15', to: null });
-    expect(pages[1]?.cursor).toEqual({ v: 1, updatedSince: '2024-03-20T11:55:00Z' });
+    expect(pages[1]?.cursor).toEqual({ v: 1, updatedSince: '2024-03-20T11:55:00Z', userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' } });
   });
 
   it('Given an open draft from before the window, when read, then reconciliation widens back to it', async () => {
@@ -171,7 +171,7 @@ describe('harvest connector', () => {
     expect(pages.at(-1)?.reconcile).toEqual({ from: '2024-01-01', to: null });
   });
 
-  it('Given a token that may not list users, when read, then started times fall back to the configured zone and the read goes on', async () => {
+  it('Given a token that may not list users, when read, then started times fall back to the configured zone, the read goes on and a warning says so', async () => {
     nock(BASE)
       .get('/users')
       .query(true)
@@ -179,8 +179,76 @@ describe('harvest connector', () => {
       .get('/time_entries')
       .query(true)
       .reply(200, { time_entries: [fixtures.pacific], links: { next: null } });
-    const m = mapped(await readAll());
+    const pages = await readAll();
+    const m = mapped(pages);
     expect(m.get('5')).toMatchObject({ kind: 'entry', entry: { timeZone: 'Europe/Amsterdam', start: '2024-03-13T22:00:00Z' } });
+    expect(pages[0]?.warnings).toEqual([expect.stringMatching(/harvest \(harvest\): .*GET \/v2\/users.*\(auth\).*source zone Europe\/Amsterdam.*userTimeZones: false/)]);
+    expect(pages[0]?.warnings?.[0]).not.toContain(TOKEN);
+  });
+
+  it('Given GET /v2/users keeps failing (5xx), when read, then every entry still arrives, users known from the last read keep their zone, and one warning names the call and the source zone', async () => {
+    const api = nock(BASE)
+      .get('/users')
+      .query(true)
+      .times(2) // retry.maxAttempts
+      .reply(503, { message: 'unavailable' })
+      .get('/time_entries')
+      .query(true)
+      .reply(200, { time_entries: [fixtures.night, fixtures.pacific], links: { next: `${BASE}/time_entries?cursor=p2&per_page=2000` } })
+      .get('/time_entries')
+      .query({ cursor: 'p2', per_page: '2000' })
+      .reply(200, { time_entries: [fixtures.nonBillable], links: { next: null } });
+    // The last successful read knew user 8 was in Los Angeles.
+    const pages = await readAll({ v: 1, updatedSince: null, userZones: { '8': 'America/Los_Angeles' } });
+    expect(api.isDone()).toBe(true);
+    const m = mapped(pages);
+    expect([...m.values()].every((r) => r.kind === 'entry')).toBe(true);
+    expect(m.size).toBe(3);
+    expect(m.get('5')).toMatchObject({ kind: 'entry', entry: { timeZone: 'America/Los_Angeles', start: '2024-03-14T06:00:00Z' } });
+    expect(m.get('4')).toMatchObject({ kind: 'entry', entry: { timeZone: 'Europe/Amsterdam' } });
+    const warnings = pages.flatMap((p) => p.warnings ?? []);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/GET \/v2\/users.*\(transient\).*1 user\(s\) known from the last read.*source zone Europe\/Amsterdam/);
+    // The cache carries on, so the next run keeps the same zones even if the call fails again.
+    expect(pages.at(-1)?.cursor).toMatchObject({ userZones: { '8': 'America/Los_Angeles' } });
+  });
+
+  it('Given users listed, when read, then their zones are kept in the cursor for a run whose users call fails', async () => {
+    nock(BASE)
+      .get('/users')
+      .query(true)
+      .reply(200, { users, links: { next: null } })
+      .get('/time_entries')
+      .query(true)
+      .reply(200, { time_entries: [], links: { next: null } });
+    const pages = await readAll();
+    expect(pages.at(-1)?.cursor).toEqual({ v: 1, updatedSince: '2024-03-20T11:55:00Z', userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' } });
+    expect(pages.flatMap((p) => p.warnings ?? [])).toEqual([]);
+  });
+
+  it('Given a token that signs in but may not list users, when checked, then the check passes with a warning about the users call', async () => {
+    nock(BASE)
+      .get('/users/me')
+      .reply(200, { id: 1, first_name: 'Kim', last_name: 'Allen' })
+      .get('/users')
+      .query(true)
+      .reply(403, { message: 'forbidden' });
+    const res = await harvestSource.check(config, ctx);
+    expect(res).toMatchObject({ ok: true });
+    expect(res.warnings).toEqual([expect.stringMatching(/GET \/v2\/users.*source zone Europe\/Amsterdam/)]);
+  });
+
+  it('Given a token that may list users, when checked, then both calls are made and the check passes without warnings', async () => {
+    const api = nock(BASE)
+      .get('/users/me')
+      .reply(200, { id: 1, first_name: 'Kim', last_name: 'Allen' })
+      .get('/users')
+      .query(true)
+      .reply(200, { users, links: { next: null } });
+    const res = await harvestSource.check(config, ctx);
+    expect(api.isDone()).toBe(true);
+    expect(res).toMatchObject({ ok: true, message: expect.stringContaining("time zones can be read") });
+    expect(res.warnings).toBeUndefined();
   });
 
   it('Given a 401, when checked, then the message says what to check and never shows the token', async () => {

@@ -2,6 +2,7 @@ import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnecto
 import { ConnectorError } from '../../src/connectors/errors';
 import { asConnectorError, checkWith } from '../../src/http/client';
 import { cursorCeiling, previousDay, reconcileFrom as windowStart } from '../../src/http/settings';
+import { windowWarning } from '../../src/http/window';
 import { HarvestConfigSchema, type HarvestConfig } from './config.schema';
 import { fetchAllUsers, fetchMe, fetchTimeEntriesPage, harvestHttp, timeEntriesUrl, type TimeEntriesQuery } from './client';
 import { harvestZoneToIana } from './time-zones';
@@ -29,6 +30,12 @@ export interface HarvestCursor extends Cursor {
     /** `next` continues a phase already under way (false: it is the phase's first page). */
     midPhase?: boolean;
   };
+  /**
+   * Users' zones (IANA) by Harvest user id, from the last read that could list users: when
+   * `GET /v2/users` fails, these are used instead, so a failed optional call does not move
+   * known users' started/ended times (and make new revisions) for one run.
+   */
+  userZones?: Record<string, string>;
 }
 
 interface Step {
@@ -111,33 +118,71 @@ function plan(config: HarvestConfig, options: ReadOptions, ctx: ConnectorContext
   return { steps, ceiling, updatedSince: U, reconcileFrom: from };
 }
 
-async function loadUserZones(config: HarvestConfig, http: ReturnType<typeof harvestHttp>, ctx: ConnectorContext) {
+interface UserZones {
+  zones: Map<number, string>;
+  /** Set when the optional users call failed: what was used instead, for the run's summary. */
+  warning?: string;
+}
+
+/**
+ * Users' zones are an optional look-up: started/ended times are read in the user's own zone
+ * when Harvest says which, else in `timeZone`. A failed `GET /v2/users` (any category, after the
+ * HTTP layer's retries) degrades with a warning instead of failing the read: the zones of the
+ * last successful read (kept in the cursor) are used, and `timeZone` for anyone else.
+ */
+async function loadUserZones(
+  config: HarvestConfig,
+  http: ReturnType<typeof harvestHttp>,
+  ctx: ConnectorContext,
+  cached: Record<string, string> | undefined,
+): Promise<UserZones> {
   const zones = new Map<number, string>();
-  if (!config.userTimeZones) return zones;
+  if (!config.userTimeZones) return { zones };
   try {
     for (const u of await fetchAllUsers(http)) {
       const zone = harvestZoneToIana(u.timezone);
       if (zone) zones.set(u.id, zone);
       else if (u.timezone) ctx.log.warn({ source: config.id, user: u.id, timezone: u.timezone }, `harvest: unknown time zone; using ${config.timeZone}`);
     }
+    return { zones };
   } catch (err) {
-    if (err instanceof ConnectorError && err.category === 'auth') {
-      ctx.log.warn(
-        { source: config.id },
-        `harvest: this token may not list users, so started/ended times are read in ${config.timeZone}; set userTimeZones: false to skip the call`,
-      );
-      return zones;
-    }
-    throw err;
+    if (ctx.signal?.aborted) throw err;
+    const e = asConnectorError(`harvest (${config.id})`, err, [config.token]);
+    for (const [id, zone] of Object.entries(cached ?? {})) if (harvestZoneToIana(zone)) zones.set(Number(id), zone);
+    return { zones, warning: userZonesWarning(config, e, zones.size) };
   }
-  return zones;
+}
+
+function userZonesWarning(config: HarvestConfig, e: ConnectorError, known: number): string {
+  const kept = known > 0 ? `the zones of ${known} user(s) known from the last read are kept; everyone else's` : 'every';
+  const fix = e.category === 'auth' ? ' Give the token a role that may list users, or set userTimeZones: false to skip the call.' : '';
+  return (
+    `harvest (${config.id}): the optional look-up of users' time zones (GET /v2/users) failed (${e.category}): ${e.message} — ` +
+    `${kept} started/ended times are read in the source zone ${config.timeZone} this run.${fix}`
+  );
 }
 
 async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
   const http = harvestHttp(config, ctx);
   try {
     const { steps, ceiling, updatedSince, reconcileFrom } = plan(config, options, ctx, http);
-    const zones = await loadUserZones(config, http, ctx);
+    const { zones, warning } = await loadUserZones(config, http, ctx, parseCursor(options.cursors[HARVEST_STREAM])?.userZones);
+    const userZones = zones.size > 0 ? Object.fromEntries([...zones].map(([id, z]) => [String(id), z])) : undefined;
+    let warnings = warning ? [warning] : [];
+    // Only later syncs rely on the window (the first is a full listing), and a resumed one warned when it started.
+    const windowed = updatedSince !== null && !parseCursor(options.cursors[HARVEST_STREAM])?.pending;
+    const late = windowed
+      ? windowWarning({
+          connector: `harvest (${config.id})`,
+          windowFrom: reconcileFrom,
+          openPeriods: options.openPeriods,
+          now: ctx.now,
+          timeZone: config.timeZone,
+          ...(config.startDate ? { startDate: config.startDate } : {}),
+          sees: 'deletions (Harvest reports none; edits are found through updated_since)',
+        })
+      : undefined;
+    if (late) warnings.push(late);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       let url: string | null = step.url;
@@ -160,11 +205,16 @@ async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: Co
         const cursor: HarvestCursor = following
           ? { v: 1, updatedSince, pending: { ceiling, phase: followingPhase!, next: following, reconcileFrom, midPhase: next !== null } }
           : { v: 1, updatedSince: ceiling };
+        if (userZones) cursor.userZones = userZones;
         const records = page.time_entries.map((entry) => ({
           ref: { id: String(entry.id) },
           data: { entry, userTimeZone: zones.get(entry.user?.id) ?? null } satisfies HarvestRawRecord,
         }));
         const out: SourcePage = { stream: HARVEST_STREAM, records, cursor };
+        if (warnings.length > 0) {
+          out.warnings = warnings;
+          warnings = [];
+        }
         if (!next && (step.phase === 'full' || step.phase === 'reconcile') && !step.resumed) {
           out.reconcile = { from: reconcileFrom, to: null };
         }
@@ -179,10 +229,15 @@ async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: Co
 }
 
 async function checkHarvest(config: HarvestConfig, ctx: ConnectorContext): Promise<CheckResult> {
-  return checkWith(`harvest (${config.id})`, [config.token], async () => {
-    const me = await fetchMe(harvestHttp(config, ctx));
+  const http = harvestHttp(config, ctx);
+  const result = await checkWith(`harvest (${config.id})`, [config.token], async () => {
+    const me = await fetchMe(http);
     return `signed in to account ${config.accountId} as ${me.first_name} ${me.last_name}.`;
   });
+  if (!result.ok || !config.userTimeZones) return result;
+  // The read's optional call too: a token that may not list users still syncs, degraded; say so.
+  const { warning } = await loadUserZones(config, http, ctx, undefined);
+  return warning ? { ...result, warnings: [warning] } : { ...result, message: `${result.message} Users' time zones can be read.` };
 }
 
 export const harvestSource: SourceConnector<HarvestConfig> = {

@@ -101,3 +101,22 @@ export async function fetchNames(http: HttpClient, workspaceId: string): Promise
     users: new Map((usersRes.data ?? []).map((u) => [u.id, u.fullname ?? u.name ?? ''])),
   };
 }
+
+/**
+ * Names for the `me` scope: the projects and clients the token's user can see. v9 time entries
+ * carry `client_name` only when the server honours `meta=true`; the documented entry itself has
+ * just `project_id` (legacy `pid`), so the client is looked up through the project.
+ * https://engineering.toggl.com/docs/api/me#get-projects
+ * https://engineering.toggl.com/docs/api/me#get-clients
+ */
+export async function fetchMyNames(http: HttpClient): Promise<Pick<TogglNames, 'projects' | 'clients'>> {
+  const projectsRes = await http.request<Array<{ id: number; name: string; client_id?: number | null; cid?: number | null }> | null>({
+    url: 'api/v9/me/projects',
+    params: { include_archived: true },
+  });
+  const clientsRes = await http.request<Array<{ id: number; name: string }> | null>({ url: 'api/v9/me/clients' });
+  return {
+    projects: new Map((Array.isArray(projectsRes.data) ? projectsRes.data : []).map((p) => [p.id, { name: p.name, client_id: p.client_id ?? p.cid ?? null }])),
+    clients: new Map((Array.isArray(clientsRes.data) ? clientsRes.data : []).map((c) => [c.id, c.name])),
+  };
+}

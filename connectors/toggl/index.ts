@@ -1,15 +1,21 @@
 import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { asConnectorError, checkWith } from '../../src/http/client';
 import { cursorCeiling } from '../../src/http/settings';
-import { splitWindow, windowForRun, type DateWindow } from '../../src/http/window';
+import { splitWindow, windowForRun, windowWarning, type DateWindow } from '../../src/http/window';
 import { TogglConfigSchema, type TogglConfig } from './config.schema';
-import { fetchMe, fetchMyTimeEntries, fetchNames, searchTimeEntries, togglHttp, type ReportPosition, type TogglNames } from './client';
+import { fetchMe, fetchMyNames, fetchMyTimeEntries, fetchNames, searchTimeEntries, togglHttp, type ReportPosition, type TogglNames } from './client';
 import { togglToTimeEntry } from './to-time-entry';
-import type { TogglRawRecord, TogglReportRow } from './types';
+import type { TogglRawRecord, TogglReportRow, TogglV9TimeEntry } from './types';
 
 export const TOGGL_STREAM = 'time_entries';
 
-/** v9 `since` reaches back about three months (Toggl docs); older cursors re-list a window instead. */
+/**
+ * `GET /me/time_entries?since=<unix>` returns the entries modified since then, deleted ones
+ * included (`server_deleted_at`): https://engineering.toggl.com/docs/api/time_entries#get-timeentries .
+ * How far back `since` may reach is not in the reference; Toggl's own engineers put it at three
+ * months (https://github.com/toggl/mobileapp/issues/405, https://github.com/toggl/toggl_api_docs/issues/294),
+ * so a cursor older than this re-lists a window instead.
+ */
 const SINCE_REACH_DAYS = 80;
 
 /**
@@ -26,6 +32,10 @@ export interface TogglCursor extends Cursor {
 
 function parseCursor(c: Cursor | undefined): TogglCursor | undefined {
   return c && c.v === 1 ? (c as TogglCursor) : undefined;
+}
+
+function warningBase(config: TogglConfig, ctx: ConnectorContext) {
+  return { connector: `toggl (${config.id})`, now: ctx.now, timeZone: config.timeZone, ...(config.startDate ? { startDate: config.startDate } : {}) };
 }
 
 async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
@@ -45,6 +55,8 @@ async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: Co
       ...(options.openSince ? { openSince: options.openSince } : {}),
     });
   const parts = splitWindow(window, config.reportSpanDays);
+  // A resumed run continues an earlier run's window, which warned then.
+  let warning = resumed ? undefined : windowWarning({ ...warningBase(config, ctx), windowFrom: window.from, openPeriods: options.openPeriods, sees: 'edits and deletions (the Reports API has no changed-since filter)' });
   // Rows normally carry names (enrich_response); when they don't, look them up once per read.
   let names: Promise<TogglNames> | undefined;
   const withNames = async (row: Omit<TogglReportRow, 'time_entries'>) => {
@@ -80,6 +92,10 @@ async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: Co
         }
       }
       const page: SourcePage = { stream: TOGGL_STREAM, records, cursor: pending ? { v: 1, synced, pending } : { v: 1, synced: true } };
+      if (warning) {
+        page.warnings = [warning];
+        warning = undefined;
+      }
       if (!pending && !resumed) page.reconcile = { from: window.from, to: window.to };
       yield page;
       if (!next) break;
@@ -114,7 +130,7 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
     reconcile = { from: window.from, to: window.to };
   }
   const deleted = entries.filter((e) => e.server_deleted_at).map((e) => String(e.id));
-  const live = entries.filter((e) => !e.server_deleted_at);
+  const live = await withMyNames(http, entries.filter((e) => !e.server_deleted_at).map((e) => modernFields(e, me.id)));
   const page: SourcePage = {
     stream: TOGGL_STREAM,
     records: live.map((entry) => ({ ref: { id: String(entry.id) }, data: { via: 'me', entry, userName: me.fullname ?? null } satisfies TogglRawRecord })),
@@ -123,6 +139,37 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
   if (deleted.length > 0) page.deletedExternalIds = deleted;
   if (reconcile) page.reconcile = reconcile;
   yield page;
+}
+
+/**
+ * The documented v9 payloads still use wid/pid/tid/uid beside (or instead of) the long names.
+ * Every `me` entry is the token owner's, so a missing user id is theirs.
+ */
+function modernFields(e: TogglV9TimeEntry, ownerId: number): TogglV9TimeEntry {
+  return {
+    ...e,
+    workspace_id: e.workspace_id ?? e.wid ?? 0,
+    project_id: e.project_id ?? e.pid ?? null,
+    task_id: e.task_id ?? e.tid ?? null,
+    user_id: e.user_id ?? e.uid ?? ownerId,
+  };
+}
+
+/**
+ * Client (and project) names for `me` entries that came without them: looked up once per read,
+ * only when needed, through the entry's project. Without this an entry as Toggl documents it
+ * (project_id, no client_name) had no client and was quarantined.
+ */
+async function withMyNames(http: ReturnType<typeof togglHttp>, entries: TogglV9TimeEntry[]): Promise<TogglV9TimeEntry[]> {
+  const lacking = (e: TogglV9TimeEntry) => Boolean(e.project_id) && (!e.client_name || !e.project_name);
+  if (!entries.some(lacking)) return entries;
+  const names = await fetchMyNames(http);
+  return entries.map((e) => {
+    if (!lacking(e)) return e;
+    const project = names.projects.get(e.project_id!);
+    const client = project?.client_id ? names.clients.get(project.client_id) : undefined;
+    return { ...e, project_name: e.project_name || project?.name || null, client_name: e.client_name || client || null };
+  });
 }
 
 async function* readToggl(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {

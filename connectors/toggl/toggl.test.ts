@@ -6,6 +6,9 @@ import type { ConnectorContext, SourcePage } from '../../src/connectors/contract
 import { togglSource } from './index';
 import { TogglConfigSchema } from './config.schema';
 import type { TogglReportRow, TogglV9TimeEntry } from './types';
+import { normalisePage } from '../../src/stages/pull.stage';
+import { ClientResolver } from '../../src/stages/clients';
+import { ClientSchema } from '../../src/config/client.schema';
 
 const BASE = 'https://api.track.toggl.fake.test';
 const TOKEN = 'FAKE-TOGGL-TOKEN-1111';
@@ -153,6 +156,66 @@ describe('toggl connector', () => {
     expect(pages[0]?.records.map((r) => r.ref.id)).toEqual(['90']);
     expect(pages[0]?.cursor).toEqual({ v: 1, since: Math.floor(NOW.getTime() / 1000) - 300 });
     expect(mapAll(pages, meCfg).get('90')).toMatchObject({ kind: 'entry', entry: { worker: { name: 'Toggl Owner' }, durationSeconds: 7200 } });
+  });
+
+  it('Given the me scope and the time entry as Toggl documents it (project, no client name), when read, then the client is looked up through the project and the entry matches a configured client', async () => {
+    const meCfg = TogglConfigSchema.parse({ ...base, scope: 'me' });
+    // The documented entry (https://engineering.toggl.com/docs/tracking: GET /me/time_entries/current),
+    // after the documented stop (PATCH /workspaces/{wid}/time_entries/{id}/stop sets stop and duration),
+    // with the legacy wid/pid names the sample uses and no meta fields.
+    const documented = {
+      id: 436694100,
+      wid: 777,
+      pid: 193791,
+      billable: false,
+      start: '1984-01-30T09:08:04+00:00',
+      stop: '1984-01-30T11:08:04+00:00',
+      duration: 7200,
+      description: 'Running time entry',
+      at: '1984-01-30T11:08:12+00:00',
+    };
+    const api = nock(BASE)
+      .get('/api/v9/me')
+      .reply(200, { id: 1, fullname: 'Toggl Owner' })
+      .get('/api/v9/me/time_entries')
+      .query({ since: '1710700000', meta: 'true' })
+      .reply(200, [documented])
+      // https://engineering.toggl.com/docs/api/me#get-projects (client_id, legacy cid)
+      .get('/api/v9/me/projects')
+      .query(true)
+      .reply(200, [{ id: 193791, wid: 777, workspace_id: 777, cid: 1239455, client_id: 1239455, name: 'Mobile app', active: true }])
+      // https://engineering.toggl.com/docs/api/me#get-clients
+      .get('/api/v9/me/clients')
+      .reply(200, [{ id: 1239455, wid: 777, name: 'Very Big Company', archived: false, at: '2013-02-26T08:45:28+00:00' }]);
+    const pages = await readAll(meCfg, { v: 1, since: 1710700000 });
+    expect(api.isDone()).toBe(true);
+    const m = mapAll(pages, meCfg);
+    expect(m.get('436694100')).toMatchObject({
+      kind: 'entry',
+      entry: { client: 'Very Big Company', project: 'Mobile app', durationSeconds: 7200, billable: false, worker: { id: '1', name: 'Toggl Owner' }, date: '1984-01-30' },
+    });
+    const clients = new ClientResolver([ClientSchema.parse({ id: 'vbc', name: 'Very Big Company B.V.', match: ['Very Big Company'], currency: 'EUR', timeZone: 'Europe/Amsterdam', destination: 'files' })]);
+    const normalised = normalisePage(pages[0]!, meCfg as never, togglSource as never, clients, ctx);
+    expect(normalised.quarantine).toEqual([]);
+    expect(normalised.entries.map((e) => [e.externalId, e.clientId])).toEqual([['436694100', 'vbc']]);
+  });
+
+  it('Given me entries that already carry client names (meta=true), when read, then no name look-up is made', async () => {
+    const meCfg = TogglConfigSchema.parse({ ...base, scope: 'me' });
+    const withMeta: TogglV9TimeEntry = { id: 92, workspace_id: 777, project_id: 21, user_id: 1, billable: true, start: '2024-03-19T08:00:00Z', stop: '2024-03-19T09:00:00Z', duration: 3600, at: '2024-03-19T09:00:00Z', client_name: 'Globex', project_name: 'Mobile app' };
+    nock(BASE).get('/api/v9/me').reply(200, { id: 1, fullname: 'Toggl Owner' }).get('/api/v9/me/time_entries').query(true).reply(200, [withMeta]);
+    // Any call to /me/projects or /me/clients would find no interceptor and fail the read.
+    const m = mapAll(await readAll(meCfg, { v: 1, since: 1710700000 }), meCfg);
+    expect(m.get('92')).toMatchObject({ kind: 'entry', entry: { client: 'Globex' } });
+  });
+
+  it('Given the me scope with a recent since cursor, when read, then no window is listed and nothing is warned: since sees every change', async () => {
+    const meCfg = TogglConfigSchema.parse({ ...base, scope: 'me', reconcileDays: 7 });
+    nock(BASE).get('/api/v9/me').reply(200, { id: 1, fullname: 'Toggl Owner' }).get('/api/v9/me/time_entries').query({ since: '1710700000', meta: 'true' }).reply(200, []);
+    const pages: SourcePage[] = [];
+    for await (const p of togglSource.read(meCfg, { cursors: { time_entries: { v: 1, since: 1710700000 } }, openPeriods: [{ clientId: 'globex', start: '2024-02-01' }] }, ctx)) pages.push(p);
+    expect(pages[0]?.reconcile).toBeUndefined();
+    expect(pages[0]?.warnings).toBeUndefined();
   });
 
   it('Given a revoked token, when checked, then it is an auth failure naming Toggl', async () => {

@@ -37,6 +37,11 @@ export interface TogglV9TimeEntry {
   project_id?: number | null;
   task_id?: number | null;
   user_id: number;
+  /** Legacy names of workspace_id / project_id / task_id / user_id, still in documented payloads. */
+  wid?: number | null;
+  pid?: number | null;
+  tid?: number | null;
+  uid?: number | null;
   description?: string | null;
   billable: boolean;
   start: string;

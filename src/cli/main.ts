@@ -246,7 +246,7 @@ export async function main(argv: string[]): Promise<number> {
     const config = load(opts.config);
     const log = createLogger({ level: opts.logLevel });
     const ctx = { log, now: new Date(), configDir: config.configDir };
-    const results: Array<{ id: string; kind: string; role: string; ok: boolean; category?: string; message: string }> = [];
+    const results: Array<{ id: string; kind: string; role: string; ok: boolean; category?: string; message: string; warnings?: string[] }> = [];
     const destinations = destinationConnectorMap();
     for (const s of config.sources) {
       const r = await sourceConnectorFor(s.kind).check(s, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
@@ -258,9 +258,15 @@ export async function main(argv: string[]): Promise<number> {
       results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
     }
     const secrets = configSecrets(config);
-    for (const r of results) r.message = scrubMessage(r.message, secrets);
+    for (const r of results) {
+      r.message = scrubMessage(r.message, secrets);
+      if (r.warnings) r.warnings = r.warnings.map((w) => scrubMessage(w, secrets));
+    }
     out.document({ connectors: results });
-    out.table(['connector', 'kind', 'role', 'ok', 'message'], results.map((r) => [r.id, r.kind, r.role, r.ok ? 'yes' : `no (${r.category ?? 'error'})`, r.message]));
+    // An optional call that failed leaves the connector usable (ok) but is said, not hidden.
+    const okText = (r: (typeof results)[number]) => (r.ok ? (r.warnings?.length ? 'yes, with warnings' : 'yes') : `no (${r.category ?? 'error'})`);
+    const messageText = (r: (typeof results)[number]) => [r.message, ...(r.warnings ?? []).map((w) => `warning: ${w}`)].join('\n');
+    out.table(['connector', 'kind', 'role', 'ok', 'message'], results.map((r) => [r.id, r.kind, r.role, okText(r), messageText(r)]));
     const failing = results.filter((r) => !r.ok);
     if (failing.length > 0) {
       const [first] = failing;

@@ -37,6 +37,12 @@ export interface SourcePage {
    * that were not seen are deleted at source. Snapshot sources (files) send {from:null,to:null}.
    */
   reconcile?: { from: string | null; to: string | null };
+  /**
+   * Things the run's summary must say although the read went on: an optional look-up that
+   * failed (and what was used instead), or a re-listed window that does not reach back to a
+   * client's open billing period. Each a human sentence naming the connector.
+   */
+  warnings?: string[];
 }
 
 export interface Problem {
@@ -74,6 +80,11 @@ export interface CheckResult {
   category?: FailureCategory;
   /** Human sentence: what was checked, or what to fix. */
   message: string;
+  /**
+   * Optional calls the read makes that failed while the required ones passed (the read would
+   * go on, degraded): the check is still ok, but says so instead of OK-silently.
+   */
+  warnings?: string[];
 }
 
 export interface ReadOptions {
@@ -85,6 +96,18 @@ export interface ReadOptions {
    * period is always seen.
    */
   openSince?: string;
+  /**
+   * Start of each client's open (current) billing period, in the client's zone, for the clients
+   * this source has entries of. A source that finds edits and deletions only by re-listing a
+   * window warns (SourcePage.warnings) when one of these starts before its window.
+   */
+  openPeriods?: OpenPeriod[];
+}
+
+export interface OpenPeriod {
+  clientId: string;
+  /** First date (YYYY-MM-DD) of the period that contains the run's date in the client's zone. */
+  start: string;
 }
 
 interface ConnectorBase<C extends { id: string; kind: string }> {

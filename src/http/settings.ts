@@ -17,8 +17,19 @@ export const timeZoneName = z
   .refine((tz) => IANAZone.isValidZone(tz), { message: 'expected an IANA time zone such as Europe/Amsterdam' });
 
 export const windowSettings = {
-  /** Days re-listed every run to detect deletions (and widened back to open drafts). 0 = off. */
-  reconcileDays: z.number().int().min(0).max(3660).default(35),
+  /**
+   * Days re-listed every run to detect deletions (and, for sources without a changed-since
+   * filter, edits), widened back to open drafts. 0 = off. The default, 35, covers the longest
+   * billing period (a month) plus a margin; a run warns when a client's open period starts
+   * before the window.
+   */
+  reconcileDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(3660)
+    .default(35)
+    .describe('Days re-listed every run (widened back to open drafts). Default 35: a month\'s billing period plus a margin; a run warns when a client\'s open period starts before the window.'),
   /** Updated-since cursors stop this far before the run's start, so edits made during a run are re-read. */
   safetyLagSeconds: z.number().int().min(0).default(300),
 };

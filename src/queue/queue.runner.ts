@@ -12,7 +12,7 @@ import { applyRemoteStatus, invoicesTouchedSince, pendingPushKeys } from '../led
 import { staleEntryRefs } from '../ledger/rated-lines.repository';
 import { findRun, finishRun, recordEvent, startRun } from '../ledger/sync.repository';
 import { acquireSourceLeases, keepAlive, processOwner, releaseSourceLeases, settleAbandoned, type AbandonedRun } from '../ledger/leases.repository';
-import { runSummary, type SyncResult } from '../runners/inline.runner';
+import { runSummary, sourceAlerts, type SyncResult } from '../runners/inline.runner';
 import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
 import { newRunId } from '../runners/run-id';
 import { assembleClient, type AssembleSummary } from '../stages/assemble.stage';
@@ -637,7 +637,8 @@ export class QueueRunner {
     }
     const run = await findRun(this.opts.ledger, data.runId);
     const invoices = await invoicesTouchedSince(this.opts.ledger, run?.startedAt ?? data.startedAt);
-    if (push.alerts.length > 0) await recordEvent(this.opts.ledger, data.runId, 'run.alerts', null, push.alerts);
+    const alerts = [...sourceAlerts(upstream.sources), ...push.alerts];
+    if (alerts.length > 0) await recordEvent(this.opts.ledger, data.runId, 'run.alerts', null, alerts);
     const result: QueueRunResult = {
       runId: data.runId,
       pipelineId: data.pipelineId,
@@ -645,7 +646,7 @@ export class QueueRunner {
       summary: runSummary(upstream.sources, upstream.rate, upstream.assemble, push),
       sources: upstream.sources,
       invoices,
-      alerts: push.alerts,
+      alerts,
     };
     await finishRun(this.opts.ledger, data.runId, push.failed > 0 ? 'failed' : 'succeeded', result);
     await this.releaseInflight(data.pipelineId, data.runId);

@@ -154,8 +154,9 @@ async function execute(
     push = await pushPending({ ledger, destinations: config.destinations, connectors: destinationConnectorMap(), ctx, runId });
     progress.done();
     runLog.info({ written: push.written, failed: push.failed, locked: push.locked, ms: lap() }, 'written');
-    if (push.alerts.length > 0) await recordEvent(ledger, runId, 'run.alerts', null, push.alerts);
   }
+  const alerts = [...sourceAlerts(sources), ...push.alerts];
+  if (!dryRun && alerts.length > 0) await recordEvent(ledger, runId, 'run.alerts', null, alerts);
 
   const invoices = await invoicesTouchedSince(ledger, startedAt);
 
@@ -165,8 +166,13 @@ async function execute(
     summary: runSummary(sources, rate, assembled, push),
     sources,
     invoices,
-    alerts: [...statuses.alerts, ...push.alerts],
+    alerts: [...sourceAlerts(sources), ...statuses.alerts, ...push.alerts],
   };
+}
+
+/** Source warnings as run alerts (each names its connector and source id); both runners print and record them. */
+export function sourceAlerts(sources: PullSummary[]): string[] {
+  return sources.flatMap((s) => s.warnings ?? []);
 }
 
 /** The run summary both runners report: per-source counts added up, then each stage's. */

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
-import type { PeriodConfig } from '../config/client.schema';
+import type { ClientConfig, PeriodConfig } from '../config/client.schema';
+import type { OpenPeriod } from '../connectors/contract';
 import type { BillingPeriod } from '../domain/invoice';
 
 const WEEKDAY = { monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6, sunday: 7 } as const;
@@ -39,4 +40,15 @@ export function addDays(date: string, days: number): string {
 /** Deterministic invoice key: client, period, destination, sequence. Also the idempotency key/reference. */
 export function invoiceKey(clientId: string, periodLabel: string, destinationId: string, sequence: number): string {
   return `${clientId}-${periodLabel}-${destinationId}-${sequence}`;
+}
+
+/**
+ * Each client's open billing period: the one containing the run's date in the client's zone.
+ * Sources that see edits only by re-listing a window compare their window with these.
+ */
+export function openPeriodsOf(clients: ReadonlyArray<Pick<ClientConfig, 'id' | 'timeZone' | 'period'>>, now: Date): OpenPeriod[] {
+  return clients.map((c) => {
+    const today = DateTime.fromJSDate(now, { zone: c.timeZone }).toISODate()!;
+    return { clientId: c.id, start: periodOf(today, c.period).start };
+  });
 }

@@ -13,6 +13,7 @@ import {
 import type { SourceConfig } from '../config/schema';
 import type { ClientResolver } from './clients';
 import { openSinceForSource } from '../ledger/invoices.repository';
+import { openPeriodsOf } from './periods';
 
 export interface PullSummary {
   sourceId: string;
@@ -28,6 +29,8 @@ export interface PullSummary {
   quarantined: number;
   /** Entries found deleted at source. */
   deleted: number;
+  /** What the source said the run must know although the read went on (SourcePage.warnings). */
+  warnings: string[];
 }
 
 export interface NormalisedPage {
@@ -136,10 +139,12 @@ export async function pullSource(args: {
     skipped: 0,
     quarantined: 0,
     deleted: 0,
+    warnings: [],
   };
   const cursors = await getCursors(ledger, source.id);
   const openSince = await openSinceForSource(ledger, source.id);
-  const pages = connector.read(source, { cursors, ...(openSince ? { openSince } : {}) }, ctx);
+  const openPeriods = openPeriodsOf([...clients.byId.values()], ctx.now);
+  const pages = connector.read(source, { cursors, ...(openSince ? { openSince } : {}), openPeriods }, ctx);
 
   const emptyBatch = () => ({ records: 0, entries: [] as TimeEntry[], quarantine: [] as QuarantineRecord[], acceptedRefs: [] as string[], skipped: 0 });
   let batch = emptyBatch();
@@ -179,6 +184,10 @@ export async function pullSource(args: {
   };
   try {
     for await (const page of pages) {
+      for (const w of page.warnings ?? []) {
+        ctx.log.warn({ source: source.id }, w);
+        summary.warnings.push(w);
+      }
       const normalised = normalisePage(page, source, connector, clients, ctx);
       batch.records += page.records.length;
       for (const e of normalised.entries) batch.entries.push(e);

@@ -43,6 +43,8 @@ export interface HarvestFake {
   /** Replace an entry's fields and bump updated_at (an edit in Harvest). */
   edit(id: number, patch: Partial<HarvestTimeEntry>, at?: Date): void;
   remove(id: number): void;
+  /** When set, GET /v2/users answers with this status (a role that may not list users, an outage). */
+  usersStatus: number | null;
   close(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export async function startHarvestFake(options: HarvestFakeOptions): Promise<Har
   const maxPerPage = options.maxPerPage ?? 2000;
   const faults: Fault[] = [];
   const stats = { requests: 0, timeEntryRequests: 0, served: 0, throttled: 0, faulted: 0 };
+  const state = { usersStatus: null as number | null };
   let windowStart = 0;
   let windowCount = 0;
 
@@ -144,7 +147,9 @@ export async function startHarvestFake(options: HarvestFakeOptions): Promise<Har
       const me = users[0] ?? sampleUser(1);
       return send(res, 200, me);
     }
+    // https://help.getharvest.com/api-v2/users-api/users/users/#list-all-users
     if (url.pathname === '/v2/users') {
+      if (state.usersStatus) return send(res, state.usersStatus, { error: 'fault', error_description: `users fault ${state.usersStatus}` });
       return send(res, 200, { users, per_page: 2000, total_pages: 1, total_entries: users.length, page: 1, links: { next: null } });
     }
     if (url.pathname !== '/v2/time_entries') return send(res, 404, { status: 404, error: 'Not Found' });
@@ -228,6 +233,12 @@ export async function startHarvestFake(options: HarvestFakeOptions): Promise<Har
     remove(id) {
       const i = entries.findIndex((x) => x.id === id);
       if (i >= 0) entries.splice(i, 1);
+    },
+    get usersStatus() {
+      return state.usersStatus;
+    },
+    set usersStatus(v: number | null) {
+      state.usersStatus = v;
     },
     close: () =>
       new Promise<void>((resolve) => {

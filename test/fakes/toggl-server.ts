@@ -3,7 +3,7 @@ import { faultQueue, listen, readBody, sendJson, type Fault } from './fake-http'
 
 /**
  * Local fake of Toggl Track: GET /api/v9/me, GET /api/v9/me/time_entries (since / start_date,
- * deletions via server_deleted_at) and POST /reports/api/v3/workspace/{wid}/search/time_entries
+ * deletions via server_deleted_at), GET /api/v9/me/projects and /me/clients and POST /reports/api/v3/workspace/{wid}/search/time_entries
  * with header-driven pagination (X-Next-ID / X-Next-Row-Number / X-Next-Timestamp).
  */
 export interface TogglFake {
@@ -24,6 +24,12 @@ export async function startTogglFake(opts: { token: string; workspaceId: string;
     const url = new URL(req.url ?? '/', 'http://fake');
     if (req.headers.authorization !== auth) return sendJson(res, 401, 'Incorrect username and/or password');
     if (req.method === 'GET' && url.pathname === '/api/v9/me') return sendJson(res, 200, { id: 1, fullname: 'Toggl Owner', email: 'owner@example.test', timezone: 'Europe/Amsterdam' });
+    // https://engineering.toggl.com/docs/api/me#get-projects and #get-clients: what the token's user sees.
+    if (req.method === 'GET' && url.pathname === '/api/v9/me/projects') {
+      const seen = new Map(state.v9.filter((e) => e.project_id ?? e.pid).map((e) => [e.project_id ?? e.pid!, { id: e.project_id ?? e.pid!, name: e.project_name ?? `Project ${e.project_id ?? e.pid}`, client_id: 1, workspace_id: Number(opts.workspaceId) }]));
+      return sendJson(res, 200, [...seen.values()]);
+    }
+    if (req.method === 'GET' && url.pathname === '/api/v9/me/clients') return sendJson(res, 200, [{ id: 1, name: 'Globex', wid: Number(opts.workspaceId) }]);
     const ws = `/api/v9/workspaces/${opts.workspaceId}`;
     if (req.method === 'GET' && url.pathname === `${ws}/projects`) {
       const seen = new Map(state.rows.filter((r) => r.project_id).map((r) => [r.project_id!, { id: r.project_id!, name: r.project_name ?? `Project ${r.project_id}`, client_id: 1 }]));

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import pino, { type Logger } from 'pino';
 import { Writable } from 'node:stream';
-import type { ConnectorContext, Cursor, MapResult, RawRecord, SourceConnector, SourcePage } from '../../src/connectors/contract';
+import type { ConnectorContext, Cursor, MapResult, RawRecord, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
 import type { TimeEntry } from '../../src/domain/time-entry';
 import { dec, roundHalfUp } from '../../src/domain/money';
@@ -147,6 +147,7 @@ function recordId(connectorMap: (r: RawRecord) => MapResult, r: RawRecord): stri
 }
 
 export function describeSourceConformance<C extends { id: string; kind: string }>(name: string, harness: SourceHarness<C>): void {
+  describeReconcileWindowConformance(name, harness);
   describe(`${name} source conformance`, () => {
     let logs: ReturnType<typeof logCapture>;
     const ctx = (now = new Date()): ConnectorContext => ({ log: logs.log, now, configDir: process.cwd() });
@@ -384,6 +385,74 @@ export function describeSourceConformance<C extends { id: string; kind: string }
         expect(result.problems.some((p) => p.field === bad.field && p.reason.length > 0)).toBe(true);
       }
       expect(results.filter((r) => r.kind === 'entry').length).toBeGreaterThanOrEqual(5);
+    });
+  });
+}
+
+/**
+ * Incremental sources find some changes (for Clockify and Toggl's Reports API: every edit and
+ * deletion; for Harvest: deletions) only by re-listing a window. The window is a documented
+ * setting (`reconcileDays`) whose default covers the longest billing period (a month) plus a
+ * margin, and a read warns when a client's open period (ReadOptions.openPeriods) starts before
+ * it, naming the client, the dates and the setting to raise.
+ */
+function describeReconcileWindowConformance<C extends { id: string; kind: string }>(name: string, harness: SourceHarness<C>): void {
+  describe.runIf(harness.connector.mode === 'incremental')(`${name} source conformance: the re-listed window`, () => {
+    const ctx = (): ConnectorContext => ({ log: pino({ level: 'silent' }), now: new Date(), configDir: process.cwd() });
+    const parse = (input: unknown): C => harness.connector.configSchema.parse(input);
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    async function read(config: C, options: Partial<ReadOptions> = {}): Promise<SourcePage[]> {
+      const pages: SourcePage[] = [];
+      for await (const p of harness.connector.read(config, { cursors: {}, ...options }, ctx())) pages.push(p);
+      return pages;
+    }
+    /** A full read, then the incremental read a later run makes from its final cursor. */
+    async function incremental(config: C, options: Partial<ReadOptions> = {}): Promise<SourcePage[]> {
+      const full = await read(config);
+      const last = full.at(-1);
+      return read(config, { ...options, cursors: last?.cursor ? { [last.stream]: last.cursor } : {} });
+    }
+    const windowWarnings = (pages: SourcePage[]) => pages.flatMap((p) => p.warnings ?? []).filter((w) => w.includes('reconcileDays'));
+
+    beforeEach(() => harness.start());
+    afterEach(async () => {
+      harness.clearFaults();
+      await harness.stop();
+    });
+
+    it('Given the connector spec, when its config is parsed with defaults, then reconcileDays is a documented setting whose default covers a month plus a margin', () => {
+      const config = parse(harness.config()) as C & { reconcileDays?: number };
+      expect(config.reconcileDays).toBeGreaterThanOrEqual(35);
+      const json = z.toJSONSchema(harness.connector.configSchema, { io: 'input' }) as { properties?: Record<string, { description?: string; default?: unknown }> };
+      // The description says what the default covers.
+      expect(json.properties?.reconcileDays?.description ?? '').toMatch(/month/);
+      expect(json.properties?.reconcileDays?.default).toBe(config.reconcileDays);
+    });
+
+    it('Given a full read, when read incrementally with the defaults, then the window re-listed reaches back over a month-long open period plus a margin', async () => {
+      const pages = await incremental(parse(harness.config()));
+      const windows = pages.flatMap((p) => (p.reconcile ? [p.reconcile] : []));
+      expect(windows.length).toBeGreaterThan(0);
+      // 31 days of the longest period, plus at least 2 of the margin (zones may move "today" by one).
+      for (const w of windows) expect(w.from === null || w.from <= daysAgo(33)).toBe(true);
+    });
+
+    it('Given a client whose open period starts before the re-listed window, when read incrementally, then one warning names the client, the dates and reconcileDays, and the read is complete', async () => {
+      const config = parse({ ...(harness.config() as object), reconcileDays: 5 });
+      const start = daysAgo(40);
+      const pages = await incremental(config, { openPeriods: [{ clientId: 'conformance-client', start }, { clientId: 'inside-client', start: daysAgo(1) }] });
+      const warnings = windowWarnings(pages);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(harness.connector.kind);
+      expect(warnings[0]).toContain(`conformance-client (from ${start})`);
+      expect(warnings[0]).not.toContain('inside-client');
+      expect(warnings[0]).toMatch(/reconcileDays: \d+ or more/);
+      expect(pages.at(-1)?.cursor).toBeTruthy();
+    });
+
+    it('Given every open period inside the re-listed window, when read incrementally, then there is no window warning', async () => {
+      const pages = await incremental(parse(harness.config()), { openPeriods: [{ clientId: 'conformance-client', start: daysAgo(20) }] });
+      expect(windowWarnings(pages)).toEqual([]);
     });
   });
 }

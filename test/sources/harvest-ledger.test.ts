@@ -83,4 +83,14 @@ describe('harvest source through the pull stage', () => {
     expect(next.deleted).toBe(0);
     expect(next.read).toBe(8);
   });
+
+  it("Given a client whose open two-week period began before a 3-day window, when pulled incrementally, then the pull summary carries the window warning naming that client", async () => {
+    const anchor = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+    const fortnightly = new ClientResolver([
+      ClientSchema.parse({ id: 'fortnightly', name: 'Client 0', currency: 'EUR', timeZone: 'Europe/Amsterdam', period: { unit: 'two-weeks', anchor }, destination: 'files' }),
+    ]);
+    const short = HarvestConfigSchema.parse({ ...config(), reconcileDays: 3 });
+    const s = await pullSource({ ledger, source: short, connector: harvestSource as never, clients: fortnightly, ctx: ctx(), runId: 'run-6' });
+    expect(s.warnings).toEqual([expect.stringMatching(new RegExp(`harvest \\(harvest\\): .*fortnightly \\(from ${anchor}\\).*deletions.*reconcileDays: \\d+ or more`))]);
+  });
 });
