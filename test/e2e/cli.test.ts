@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expectWithMessage } from '../support/runner';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ const bin = path.join(root, 'bin/hourbridge.js');
 
 /** The README's first command, run as a user would: the real bin, the bundled example, a fresh directory. */
 // Each step spawns the real CLI (tsx start-up + the embedded ledger): give a loaded machine room.
-describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 240_000 }, () => {
+describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
   let dir: string;
   const env = { ...process.env, DATABASE_URL: '', HOURBRIDGE_LEDGER_URL: '', HOURBRIDGE_LOG_LEVEL: 'warn' };
   const run = (...args: string[]) => {
@@ -19,7 +20,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
   };
   const sync = (cmd = 'sync') => {
     const r = run(cmd, '--config', 'config/example.yaml', '--json');
-    expect(r.code, r.stderr).toBe(0);
+    expectWithMessage(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as {
       summary: Record<string, number>;
       invoices: Array<{ key: string; total: string; hours: string; status: string; currency: string; client: string; period: string }>;
@@ -51,7 +52,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     const doc = JSON.parse(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8'));
     expect(doc).toMatchObject({ key: 'acme-2026-03-files-1', currency: 'EUR', total: '2247.50', dueDate: '2026-04-14', client: { id: 'acme' } });
     expect(existsSync(path.join(dir, 'out/acme-2026-03-files-1.html'))).toBe(true);
-  });
+  }, 240_000);
 
   it('Given unchanged input When sync runs again Then nothing is drafted or written, and it says so', () => {
     const before = statSync(invoiceFile('acme-2026-03-files-1')).mtimeMs;
@@ -61,7 +62,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     expect(statSync(invoiceFile('acme-2026-03-files-1')).mtimeMs).toBe(before);
     const text = run('sync', '--config', 'config/example.yaml');
     expect(text.stdout).toContain('No invoice changed');
-  });
+  }, 240_000);
 
   it('Given one row whose hours change When sync runs Then exactly that invoice line and total change', () => {
     const globexBefore = readFileSync(invoiceFile('globex-2026-W11-files-1'), 'utf8');
@@ -73,7 +74,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     const doc = JSON.parse(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8'));
     const support = doc.lines.find((l: { description: string }) => l.description.startsWith('Support'));
     expect(support).toMatchObject({ quantity: '4.75', unitPrice: '70.00', amount: '332.50' });
-  });
+  }, 240_000);
 
   it('Given a row deleted from the sheet When sync runs Then it leaves its still-open draft', () => {
     editCsv((lines) => lines.filter((l) => !l.startsWith('11-03-2026;08:00;16:30')));
@@ -81,7 +82,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     expect(result.summary).toMatchObject({ read: 13, deleted: 1, invoicesUpdated: 1 });
     // 891.02 − (8 h × 55 + 18 km × 0.23)
     expect(result.invoices.map((i) => [i.key, i.total])).toEqual([['globex-2026-W11-files-1', '446.88']]);
-  });
+  }, 240_000);
 
   it('Given a new row When previewed Then it shows the invoice that would change and writes nothing', () => {
     editCsv((lines) => [...lines.filter((l) => l.trim() !== ''), '24-03-2026;09:00;17:00;30;;Anna de Vries;consultant;Acme B.V.;Website;ja;ja;;Preview me', '']);
@@ -93,11 +94,11 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     expect(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8')).toBe(before);
     // Nothing was committed either: a second preview sees the same change.
     expect(sync('preview').summary).toMatchObject({ accepted: 1, invoicesUpdated: 1 });
-  });
+  }, 240_000);
 
   it('Given bad rows When the quarantine report is asked for Then each names its source, row, column and reason', () => {
     const r = run('report', 'quarantine', '--config', 'config/example.yaml', '--json');
-    expect(r.code, r.stderr).toBe(0);
+    expectWithMessage(r.code, r.stderr).toBe(0);
     const rows = (JSON.parse(r.stdout) as { rows: Array<{ source: string; row: number; column: string | null; field: string | null; reason: string }> }).rows;
     // Rows 12–15 of the bundled file; a row above them was deleted by an earlier step, so they
     // moved up one — quarantine follows the file as it is now, with no stale rows left behind.
@@ -108,7 +109,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
       ['timesheet', 14, 'Begin'],
     ]);
     expect(rows[2]!.reason).toContain('Initech');
-  });
+  }, 240_000);
 
   it('Given an entry When explained Then the rule, rate and rounding behind its amount are shown', () => {
     const unbilled = run('report', 'unbilled', '--config', 'config/example.yaml', '--json');
@@ -116,11 +117,11 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     const doc = JSON.parse(readFileSync(invoiceFile('globex-2026-W10-files-1'), 'utf8'));
     const entryKey = doc.lines[0].entries[0] as string;
     const r = run('explain', '--config', 'config/example.yaml', '--entry', entryKey, '--json');
-    expect(r.code, r.stderr).toBe(0);
+    expectWithMessage(r.code, r.stderr).toBe(0);
     const explained = JSON.parse(r.stdout) as { explain: Array<{ unitPrice: string; rule: string; trace: Array<{ kind: string; applied: boolean }> }>; placements: unknown[] };
     expect(explained.explain.some((l) => l.unitPrice === '68.75' && l.trace.some((t) => t.kind === 'surcharge' && t.applied))).toBe(true);
     expect(explained.placements.length).toBeGreaterThan(0);
-  });
+  }, 240_000);
 
   it('Given a config with a typo When validated Then it exits 2 naming file, line, column, path and what was expected', () => {
     const bad = readFileSync(path.join(dir, 'config/example.yaml'), 'utf8').replace('paymentTermsDays: 14', 'paymentTermDays: 14');
@@ -131,5 +132,5 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', { timeout: 2
     expect(r.stderr).toContain(`config/bad.yaml:${line}:5`);
     expect(r.stderr).toContain('clients[0].paymentTermDays');
     expect(r.stderr).toContain('unknown key "paymentTermDays"');
-  });
+  }, 240_000);
 });

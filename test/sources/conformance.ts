@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { expectWithMessage } from '../support/runner';
 import { z } from 'zod';
 import pino, { type Logger } from 'pino';
 import { Writable } from 'node:stream';
@@ -120,7 +121,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       expect(harness.connector.secretFields.length).toBeGreaterThan(0);
       for (const path of harness.connector.secretFields) {
         const value = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
-        expect(typeof value, `secret field ${path} is present in the config`).toBe('string');
+        expectWithMessage(typeof value, `secret field ${path} is present in the config`).toBe('string');
         expect(harness.secretValues()).toContain(value);
       }
       expect(() => parse({ ...(harness.config() as object), unknownKey: 1 })).toThrow();
@@ -157,7 +158,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       if (again.records.length > 0) expect(again.reconcile.length).toBeGreaterThan(0);
 
       const text = logs.text() + JSON.stringify(full.pages.map((p) => p.cursor)) + JSON.stringify(again.pages.map((p) => p.cursor));
-      for (const s of harness.secretValues()) expect(text, 'a secret leaked into logs or cursors').not.toContain(s);
+      for (const s of harness.secretValues()) expectWithMessage(text, 'a secret leaked into logs or cursors').not.toContain(s);
     });
 
     it('Given an entry edited after a full read, when read incrementally, then the edit shows up as a changed entry', async () => {
@@ -168,7 +169,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       expect(oldRecord).toBeDefined();
       const again = await readAll(config, cursorsOf(full));
       const idx = again.ids.indexOf(id);
-      expect(idx, 'the edited entry is in the incremental read').toBeGreaterThanOrEqual(0);
+      expectWithMessage(idx, 'the edited entry is in the incremental read').toBeGreaterThanOrEqual(0);
       expect(stable(harness.connector.map(again.records[idx]!, config, ctx()))).not.toBe(stable(harness.connector.map(oldRecord!, config, ctx())));
     });
 
