@@ -1,4 +1,5 @@
-import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { eventually } from '../../test/support/runner';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import type { CsvConfigInput } from './config.schema';
 import { sourceConnectors } from '../index';
 import { describeSheetDurationCases } from '../../test/sources/sheet-durations';
 
-const fixtures = resolve(__dirname, '../../test/fixtures/spreadsheets');
+const fixtures = resolve(import.meta.dirname, '../../test/fixtures/spreadsheets');
 const ctx = (configDir = fixtures): ConnectorContext => ({ log: pino({ level: 'silent' }), now: new Date('2026-03-01T10:00:00Z'), configDir });
 
 const dutch: CsvConfigInput = {
@@ -262,7 +263,7 @@ describe('csv source', () => {
       expect(threaded.pages.map((p) => [p.records.length, p.cursor, p.reconcile])).toEqual(inline.pages.map((p) => [p.records.length, p.cursor, p.reconcile]));
       expect(threaded.records).toEqual(inline.records);
       expect(threaded.results).toEqual(inline.results);
-      await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
+      await eventually(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
     });
 
     it('Given the many-page file, when read on a parse thread, then the stray quote is text, the unclosed quote is quarantined on its row and no deletions are inferred', async () => {
@@ -282,7 +283,7 @@ describe('csv source', () => {
         expect(runningParseThreads()).toBe(1);
         break;
       }
-      await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
+      await eventually(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
     });
 
     it('Given a reader that pauses, when the parse thread runs, then it stops after the batches it may post ahead and goes on when resumed', async () => {
@@ -301,18 +302,18 @@ describe('csv source', () => {
         },
       };
       source = startCsvParseThread({ path: join(dir, 'big.csv'), encoding: 'utf-8', delimiter: ';', quote: '"' }, sink, { batch: 10, ahead: 3 });
-      await expect.poll(() => received, { timeout: 5000 }).toBe(30);
+      await eventually(() => received, { timeout: 5000 }).toBe(30);
       await new Promise((r) => setTimeout(r, 300));
       expect(received).toBe(30);
       source.resume();
-      await expect.poll(() => ended, { timeout: 5000 }).toBe(true);
+      await eventually(() => ended, { timeout: 5000 }).toBe(true);
       expect(received).toBe(1 + 1200 + 1); // the header, the rows, and one skipped record for the unclosed quote and all after it
-      await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
+      await eventually(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
     });
 
     it('Given parseThread auto, when a small file is read, then it is parsed inline (a thread costs more to start than such a file takes)', async () => {
       expect(csvSource.configSchema.parse(big).parseThread).toBe('auto');
-      await expect.poll(() => runningParseThreads(), { timeout: 5000 }).toBe(0); // earlier tests' threads have exited
+      await eventually(() => runningParseThreads(), { timeout: 5000 }).toBe(0); // earlier tests' threads have exited
       expect((await readAll(big, dir)).threads).toBe(0);
     });
   });

@@ -1,5 +1,5 @@
 import '../../test/fakes/node20-polyfills';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll } from '@jest/globals';
 import nock from 'nock';
 import { describeSourceConformance } from '../../test/sources/conformance';
 import { fakeServiceAccount, startSheetsFake, type SheetsFake } from '../../test/fakes/sheets-server';

@@ -1,5 +1,5 @@
 import '../../test/fakes/node20-polyfills';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import pino from 'pino';
 import { mkdtemp, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 import '../../test/fakes/node20-polyfills';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll } from '@jest/globals';
 import nock from 'nock';
 import { describeSourceConformance } from '../../test/sources/conformance';
 import { documentedTimeEntries, generatedEntry, harvestClock, HARVEST_TIME_ENTRIES_DOCS, sampleUser, startHarvestFake, type HarvestFake } from '../../test/fakes/harvest-server';

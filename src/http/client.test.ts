@@ -1,5 +1,6 @@
 import '../../test/fakes/node20-polyfills';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { itIf } from '../../test/support/runner';
 import nock from 'nock';
 import pino from 'pino';
 import { Writable } from 'node:stream';
@@ -95,7 +96,7 @@ describe('createHttpClient', () => {
     expect(http.stats.calls).toBe(3);
   });
 
-  it.runIf(redisUp)('Given a Redis URL, when two clients share an account key, then they share one budget', async () => {
+  itIf(redisUp)('Given a Redis URL, when two clients share an account key, then they share one budget', async () => {
     nock(BASE).get('/r').times(4).reply(200, {});
     const key = `fake:redis-${Date.now()}`;
     const mk = () =>

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { DEFAULT_RECONCILE_DAYS, instantsOf, splitWindow, windowForRun, windowWarning } from './window';
 import { openPeriodsOf } from '../stages/periods';

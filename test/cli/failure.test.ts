@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { CommanderError } from 'commander';
 import { ConfigError } from '../../src/config/issues';
 import { ConnectorError, ConnectorRunError } from '../../src/connectors/errors';

@@ -1,4 +1,5 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { itIf } from '../support/runner';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,7 +95,7 @@ ${destinationYaml}
 }
 
 export function describeDestinationConformance(name: string, harness: DestinationHarness): void {
-  describe(`${name} destination conformance`, { timeout: 120_000 }, () => {
+  describe(`${name} destination conformance`, () => {
     let dir: string;
     let ledger: Ledger;
     let csv: string;
@@ -135,7 +136,7 @@ export function describeDestinationConformance(name: string, harness: Destinatio
       const second = await sync();
       expect(second.summary).toMatchObject({ invoicesDrafted: 0, invoicesUpdated: 0, pushed: 0, pushFailed: 0 });
       expect(harness.writes()).toBe(writes);
-    });
+    }, 120_000);
 
     it('Given a pushed draft When a row is edited Then the same document is updated in place; When every row goes Then the draft is deleted at the destination', async () => {
       writeRows(base);
@@ -148,28 +149,28 @@ export function describeDestinationConformance(name: string, harness: Destinatio
       writeRows([]);
       await sync();
       expect(await harness.documents(key(1))).toEqual([]);
-    });
+    }, 120_000);
 
-    it.runIf(!!harness.loseNextAnswer)('Given the destination commits a create but its answer is lost When synced (and again) Then there is one document for the invoice', async () => {
+    itIf(!!harness.loseNextAnswer)('Given the destination commits a create but its answer is lost When synced (and again) Then there is one document for the invoice', async () => {
       writeRows(base);
       harness.loseNextAnswer!();
       await sync();
       await sync();
       expect(await harness.documents(key(1))).toHaveLength(1);
       expect((await ledgerInvoices()).map((i) => [i.key, i.status])).toEqual([[key(1), 'pushed']]);
-    });
+    }, 120_000);
 
     for (const kind of ['5xx', '429'] as const) {
-      it.runIf(!!harness.failNextWrites)(`Given the destination answers ${kind} twice When synced Then the write is retried within the run and the invoice is written once`, async () => {
+      itIf(!!harness.failNextWrites)(`Given the destination answers ${kind} twice When synced Then the write is retried within the run and the invoice is written once`, async () => {
         writeRows(base);
         harness.failNextWrites!(kind, 2);
         const result = await sync();
         expect(result.summary).toMatchObject({ pushed: 1, pushFailed: 0 });
         expect(await harness.documents(key(1))).toHaveLength(1);
-      });
+      }, 120_000);
     }
 
-    it.runIf(!!harness.refuse)('Given two clients in one batch and the destination refuses one invoice When synced Then the other is written and the refusal is stored on the refused one only', async () => {
+    itIf(!!harness.refuse)('Given two clients in one batch and the destination refuses one invoice When synced Then the other is written and the refusal is stored on the refused one only', async () => {
       configure({ secondClient: true });
       writeRows([...base, '2026-03-04,09:00,12:00,Cy,Globex,Ops']);
       harness.refuse!('globex-2026-03-dest-1');
@@ -183,9 +184,9 @@ export function describeDestinationConformance(name: string, harness: Destinatio
         ['globex-2026-03-dest-1', 'failed', true],
       ]);
       expect(result.alerts.filter((a) => a.includes('globex'))).toHaveLength(1);
-    });
+    }, 120_000);
 
-    it.runIf(!!harness.approve)('Given finance approved the invoice When a row changes Then the approved document is untouched and the change is a correction on the next invoice', async () => {
+    itIf(!!harness.approve)('Given finance approved the invoice When a row changes Then the approved document is untouched and the change is a correction on the next invoice', async () => {
       writeRows(base);
       await sync();
       await harness.approve!(key(1));
@@ -195,9 +196,9 @@ export function describeDestinationConformance(name: string, harness: Destinatio
       expect((await harness.documents(key(1))).map((d) => d.net)).toEqual(['1200.00']);
       // Credit 8 h, bill 9 h of Ann: +100.00.
       expect((await harness.documents(key(2))).map((d) => [d.type, d.net])).toEqual([['invoice', '100.00']]);
-    });
+    }, 120_000);
 
-    it.runIf(!!harness.approve)('Given finance approved the invoice When rows are deleted Then the negative correction is written as a credit note, not a failure, and later runs stay quiet', async () => {
+    itIf(!!harness.approve)('Given finance approved the invoice When rows are deleted Then the negative correction is written as a credit note, not a failure, and later runs stay quiet', async () => {
       writeRows(base);
       await sync();
       await harness.approve!(key(1));
@@ -209,7 +210,7 @@ export function describeDestinationConformance(name: string, harness: Destinatio
       const again = await sync();
       expect(again.summary).toMatchObject({ pushed: 0, pushFailed: 0 });
       expect(again.alerts).toEqual([]);
-    });
+    }, 120_000);
 
     it('Given taxed lines where the destination computes tax When synced Then the totals read back equal the ledger to the cent and no total alert fires', async () => {
       configure({ taxType: harness.tax?.taxType });
@@ -228,6 +229,6 @@ export function describeDestinationConformance(name: string, harness: Destinatio
         expect(dec(row!.remoteTax!).toFixed(2)).toBe(tax.toFixed(2));
         expect(dec(row!.remoteGross!).toFixed(2)).toBe(dec(900).plus(tax).toFixed(2));
       }
-    });
+    }, 120_000);
   });
 }

@@ -1,5 +1,5 @@
 import '../fakes/node20-polyfills';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,7 @@ const bin = path.join(root, 'bin/hourbridge.js');
  * abort the run: the bundled example's CSV drafts and the Harvest drafts are still written,
  * and the run's alerts say what was degraded and which zone was used instead.
  */
-describe('a run whose optional source look-up fails (embedded ledger)', { timeout: 120_000 }, () => {
+describe('a run whose optional source look-up fails (embedded ledger)', () => {
   let dir: string;
   let fake: HarvestFake;
   let ledger: Ledger;
@@ -80,7 +80,7 @@ clients:
     for (const i of result.invoices) expect(existsSync(path.join(dir, 'out', `${i.key}.json`))).toBe(true);
     expect(result.alerts).toEqual(expect.arrayContaining([expect.stringMatching(/harvest \(harvest\): .*GET \/v2\/users.*source zone Europe\/Amsterdam/)]));
     expect(result.alerts.join('\n')).not.toContain(TOKEN);
-  });
+  }, 120_000);
 
   it('Given GET /v2/users answers 500, when hourbridge check runs, then the source is ok with a warning naming the call (not OK-silently) and the exit code is 0', async () => {
     // Asynchronous child: the fake answers from this process while the CLI runs.
@@ -94,5 +94,5 @@ clients:
     const harvest = doc.connectors.find((c) => c.id === 'harvest');
     expect(harvest).toMatchObject({ ok: true, warnings: [expect.stringMatching(/GET \/v2\/users.*source zone Europe\/Amsterdam/)] });
     expect(r.stdout).not.toContain(TOKEN);
-  });
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { itIf } from '../support/runner';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,7 +24,7 @@ const redisUp = await redisAvailable();
  * invoices; edits update drafts in place; once finance approves, a change becomes a correction
  * invoice and the approved one is never touched.
  */
-describe('sync to Xero (fake Xero server, embedded ledger)', { timeout: 180_000 }, () => {
+describe('sync to Xero (fake Xero server, embedded ledger)', () => {
   let dir: string;
   let fake: FakeXero;
   let ledger: Ledger;
@@ -73,7 +74,7 @@ describe('sync to Xero (fake Xero server, embedded ledger)', { timeout: 180_000 
     const second = await sync();
     expect(second.summary).toMatchObject({ invoicesDrafted: 0, invoicesUpdated: 0, pushed: 0 });
     expect(fake.apiRequests('PUT').length + fake.apiRequests('POST').length).toBe(creates);
-  });
+  }, 180_000);
 
   it('Given a changed row while the invoice is still a draft When synced Then the same Xero draft is updated in place', async () => {
     const before = xeroInvoice('HB-acme-2026-03-xero-1')[0]!;
@@ -82,7 +83,7 @@ describe('sync to Xero (fake Xero server, embedded ledger)', { timeout: 180_000 
     expect(result.summary).toMatchObject({ invoicesUpdated: 1, pushed: 1 });
     const after = xeroInvoice('HB-acme-2026-03-xero-1');
     expect(after.map((i) => [i.InvoiceID, i.Total])).toEqual([[before.InvoiceID, 2317.5]]);
-  });
+  }, 180_000);
 
   it('Given finance approved the invoice in Xero When a row changes Then the approved invoice is untouched and a correction draft bills the difference', async () => {
     const approved = xeroInvoice('HB-acme-2026-03-xero-1')[0]!;
@@ -98,9 +99,9 @@ describe('sync to Xero (fake Xero server, embedded ledger)', { timeout: 180_000 
       ['acme-2026-03-xero-1', 'approved', '2317.50'],
       ['acme-2026-03-xero-2', 'pushed', '70.00'],
     ]);
-  });
+  }, 180_000);
 
-  it.runIf(redisUp)('Given a Xero webhook about an invoice When the status refresh job runs on the queue Then the ledger learns the approval from Xero itself', async () => {
+  itIf(redisUp)('Given a Xero webhook about an invoice When the status refresh job runs on the queue Then the ledger learns the approval from Xero itself', async () => {
     const correction = xeroInvoice('HB-acme-2026-03-xero-2')[0]!;
     fake.setStatus(correction.InvoiceID, 'AUTHORISED');
     const runner = new QueueRunner({ config: loadConfig(configFile, { XERO_CLIENT_SECRET: fake.opts.clientSecret }), ledger, log, redisUrl, prefix: `hbtest-xero-${randomBytes(4).toString('hex')}` });
@@ -118,5 +119,5 @@ describe('sync to Xero (fake Xero server, embedded ledger)', { timeout: 180_000 
     } finally {
       await runner.close();
     }
-  });
+  }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,7 @@ const log = pino({ level: 'silent' });
  * already gave is billed back. The bundled example's acme invoice is 2247.50; the edit adds one
  * hour at 70.00.
  */
-describe('voided invoices in Xero (fake Xero server, embedded ledger)', { timeout: 180_000 }, () => {
+describe('voided invoices in Xero (fake Xero server, embedded ledger)', () => {
   let dir: string;
   let fake: FakeXero;
   let ledger: Ledger;
@@ -79,7 +79,7 @@ describe('voided invoices in Xero (fake Xero server, embedded ledger)', { timeou
     expect(draft.map((i) => [i.Status, i.Total])).toEqual([['DRAFT', 2317.5]]);
     expect(draft[0]!.LineItems.every((l) => !String(l.Description).startsWith('Correction'))).toBe(true);
     expect(live('HB-acme-2026-03-xero-3')).toEqual([]);
-  });
+  }, 180_000);
 
   it('Given the correction was approved too When finance then voids the corrected invoice Then the next sync drafts the credit back: the live invoices add up to the hours as they are now', async () => {
     fake.setStatus(live('HB-acme-2026-03-xero-2')[0]!.InvoiceID, 'AUTHORISED');
@@ -94,5 +94,5 @@ describe('voided invoices in Xero (fake Xero server, embedded ledger)', { timeou
       ['acme-2026-03-xero-3', 'pushed', '2247.50'],
     ]);
     expect(live('HB-acme-2026-03-xero-3').map((i) => [i.Status, i.Total])).toEqual([['DRAFT', 2247.5]]);
-  });
+  }, 180_000);
 });

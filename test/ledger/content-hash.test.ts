@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
+import { expectWithMessage } from '../support/runner';
 import { TimeEntry } from '../../src/domain/time-entry';
 import { HASHED_FIELDS, entryContentHash } from '../../src/ledger/entries.repository';
 import { entry } from '../support/entries';
@@ -36,7 +37,7 @@ describe('entry content hash', () => {
       { extras: [{ kind: 'km', quantity: '1' }] },
     ];
     const h = entryContentHash(base);
-    for (const v of variants) expect(entryContentHash({ ...base, ...v }), JSON.stringify(v)).not.toBe(h);
+    for (const v of variants) expectWithMessage(entryContentHash({ ...base, ...v }), JSON.stringify(v)).not.toBe(h);
     expect(entryContentHash({ ...base, provenance: { row: 99, fetchedAt: '2030-01-01T00:00:00.000Z' } })).toBe(h);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { openLedger, type Ledger } from '../../src/ledger/db';
 import { markDeleted, upsertEntries } from '../../src/ledger/entries.repository';

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
+import { expectWithMessage } from '../support/runner';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import {
@@ -119,12 +120,12 @@ describe('times', () => {
       ['24:00', 86400],
       ['07:30:00.000', 27000],
     ];
-    for (const [text, seconds] of cases) expect(value(parseTimeText(text)), text).toBe(seconds);
+    for (const [text, seconds] of cases) expectWithMessage(value(parseTimeText(text)), text).toBe(seconds);
   });
 
   it('Given impossible times, when read, then each is refused', () => {
     for (const bad of ['25:00', '7:60', '13:00pm', '0pm', '7', '7.5', 'noon', '', '24:01', '7:3']) {
-      expect(parseTimeText(bad).ok, bad).toBe(false);
+      expectWithMessage(parseTimeText(bad).ok, bad).toBe(false);
     }
   });
 
@@ -134,7 +135,7 @@ describe('times', () => {
     expect(parseTimeText('7:60')).toEqual({ ok: false, reason: 'no such time: 7:60 (minutes go from 00 to 59)' });
     expect(parseTimeText('07:30:61')).toEqual({ ok: false, reason: 'no such time: 07:30:61 (seconds go from 00 to 59)' });
     expect(parseTimeText('13:00pm')).toEqual({ ok: false, reason: 'no such time: 13:00pm (12-hour times go from 1 to 12)' });
-    for (const bad of ['7', 'noon', '7:3', '']) expect(parseTimeText(bad), bad).toEqual({ ok: false, reason: 'not a valid time of day (expected HH:mm or h:mm am/pm)' });
+    for (const bad of ['7', 'noon', '7:3', '']) expectWithMessage(parseTimeText(bad), bad).toEqual({ ok: false, reason: 'not a valid time of day (expected HH:mm or h:mm am/pm)' });
     expect(parseTimeText('15:00', '12h')).toEqual({ ok: false, reason: 'not a valid time of day (expected h:mm am/pm)' });
     const f = compileDateFormat('dd-MM-yyyy');
     expect(parseTimeCell('31-11-2026 08:00', 'auto', false, f)).toMatchObject({ ok: false, reason: expect.stringMatching(/^no such date: 31-11-2026/) });
@@ -169,7 +170,7 @@ describe('times', () => {
 
 describe('durations and breaks', () => {
   it('Given hours as 7:30, 7,5 and 7.5, when read, then all are 7.5 hours', () => {
-    for (const text of ['7:30', '7,5', '7.5', '07:30:00', '7,50']) expect(value(parseDurationText(text)), text).toBe(27000);
+    for (const text of ['7:30', '7,5', '7.5', '07:30:00', '7,50']) expectWithMessage(value(parseDurationText(text)), text).toBe(27000);
     expect(value(parseDurationText('8'))).toBe(28800);
     expect(value(parseDurationText(',25'))).toBe(900);
     expect(value(parseDurationText('0:05'))).toBe(300);
@@ -177,7 +178,7 @@ describe('durations and breaks', () => {
 
   it('Given bad durations, when read, then each is refused with a reason', () => {
     expect(parseDurationText('-1')).toEqual({ ok: false, reason: 'a duration cannot be negative' });
-    for (const bad of ['7:75', 'acht', '7,5,5', '1.234,5', '']) expect(parseDurationText(bad).ok, bad).toBe(false);
+    for (const bad of ['7:75', 'acht', '7,5,5', '1.234,5', '']) expectWithMessage(parseDurationText(bad).ok, bad).toBe(false);
   });
 
   it('Given numeric hours cells, when the sheet serves hours or day fractions, then each reads right', () => {

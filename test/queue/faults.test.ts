@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { describeIf, itIf, expectWithMessage } from '../support/runner';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
@@ -65,7 +66,7 @@ async function expectExactlyOnce(ledger: Ledger, outDir: string) {
   return facts;
 }
 
-describe.runIf(up)('queue runner under faults, with real worker processes', () => {
+describeIf(up)('queue runner under faults, with real worker processes', () => {
   const workers: WorkerProcess[] = [];
   afterEach(() => {
     for (const w of workers.splice(0)) if (w.child.exitCode === null) w.child.kill('SIGKILL');
@@ -86,7 +87,7 @@ describe.runIf(up)('queue runner under faults, with real worker processes', () =
       workers.push(b);
       await b.ready;
       const state = await s.runner.waitForRun(runId, 120_000);
-      expect(state.state, state.failedReason).toBe('completed');
+      expectWithMessage(state.state, state.failedReason).toBe('completed');
       await expectExactlyOnce(s.ledger, s.outDir);
       // The hung batch really was written twice (once by the killed worker, once on retry).
       const writes = (await readFile(s.env.HB_WRITE_LOG, 'utf8')).trim().split('\n').map((l) => l.split(' '));
@@ -107,7 +108,7 @@ describe.runIf(up)('queue runner under faults, with real worker processes', () =
       await Promise.all(workers.map((w) => w.ready));
       const { runId } = await s.runner.triggerRun('all');
       const state = await s.runner.waitForRun(runId, 180_000);
-      expect(state.state, state.failedReason).toBe('completed');
+      expectWithMessage(state.state, state.failedReason).toBe('completed');
       const facts = await expectExactlyOnce(s.ledger, s.outDir);
       await runSync({ config: generatedConfig({ count: 4000, outDir: path.join(s.tmp, 'inline') }), ledger: inlineLedger, log });
       expect(facts).toEqual(await invoiceFacts(inlineLedger));
@@ -121,7 +122,7 @@ describe.runIf(up)('queue runner under faults, with real worker processes', () =
     }
   }, 300_000);
 
-  it.runIf(redisServerBinary)('Given Redis restarted in the middle of a run When it returns Then the run completes and every invoice exists exactly once', async () => {
+  itIf(redisServerBinary)('Given Redis restarted in the middle of a run When it returns Then the run completes and every invoice exists exactly once', async () => {
     const port = 6390 + Math.floor(Math.random() * 50);
     const redisDir = await mkdtemp(path.join(os.tmpdir(), 'hb-redis-'));
     let redis = startRedisServer(port, redisDir);
@@ -146,7 +147,7 @@ describe.runIf(up)('queue runner under faults, with real worker processes', () =
       await waitForPort(port);
       const state = await s.runner.waitForRun(runId, 180_000);
       if (state.state !== 'completed') console.error(w.stderr(), JSON.stringify(await s.runner.failedJobs()));
-      expect(state.state, state.failedReason).toBe('completed');
+      expectWithMessage(state.state, state.failedReason).toBe('completed');
       expect(state.result!.summary.read).toBe(20_000);
       await expectExactlyOnce(s.ledger, s.outDir);
     } finally {

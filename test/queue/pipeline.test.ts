@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeIf } from '../support/runner';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { openLedger, type Ledger } from '../../src/ledger/db';
@@ -17,7 +18,7 @@ const log = pino({ level: 'silent' });
 const FAKE_TOKEN = 'fake-api-token-0123456789-not-real';
 const FAKE_WEBHOOK_KEY = 'fake-webhook-key-abcdef-not-real';
 
-describe.runIf(up)('queue runner against real Redis and PostgreSQL', () => {
+describeIf(up)('queue runner against real Redis and PostgreSQL', () => {
   const dbs: Array<{ drop: () => Promise<void> }> = [];
   let tmp: string;
   let inlineLedger: Ledger;

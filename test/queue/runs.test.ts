@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeIf } from '../support/runner';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
@@ -52,7 +53,7 @@ describe('one run per source, on the embedded ledger', () => {
   });
 });
 
-describe.runIf(up)('run lifecycle on PostgreSQL and the queues', () => {
+describeIf(up)('run lifecycle on PostgreSQL and the queues', () => {
   let db: { url: string; drop: () => Promise<void> };
   let ledger: Ledger;
   let tmp: string;

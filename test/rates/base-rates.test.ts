@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { brief, client, entry, linesOf, priceOne, ratesFromYaml, shift } from './helpers';
 
 const CARD = `

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { formatExplain } from '../../src/rates';
 import { DUTCH_BREAKS, RETAIL } from './cards';
 import { inputs, ratesFromYaml, shift, ZONE } from './helpers';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { brief, inputs, linesOf, priceOne, ratesFromYaml, shift } from './helpers';
 
 const card = `

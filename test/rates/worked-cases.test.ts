@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import type { TimeEntry } from '../../src/domain/time-entry';
 import type { RatedLine } from '../../src/domain/rated-line';
 import { dec } from '../../src/domain/money';

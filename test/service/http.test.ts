@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeIf } from '../support/runner';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -45,7 +46,7 @@ destinations:
   - { id: files, kind: file, dir: ./out }
 `;
 
-describe.runIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
+describeIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
   let app: NestExpressApplication;
   let ledger: Ledger;
   let runner: QueueRunner;

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeIf } from '../support/runner';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/loader';
@@ -27,7 +28,7 @@ async function freePort(): Promise<number> {
 }
 
 /** `hourbridge worker` as an operator runs it: the real bin, the bundled example, its own /metrics port. */
-describe.runIf(up)('hourbridge worker exposes /metrics (real process)', { timeout: 180_000 }, () => {
+describeIf(up)('hourbridge worker exposes /metrics (real process)', () => {
   let dir: string;
   let db: { url: string; drop: () => Promise<void> };
   let ledger: Ledger;
@@ -90,11 +91,11 @@ describe.runIf(up)('hourbridge worker exposes /metrics (real process)', { timeou
     expect(body).toMatch(/^hourbridge_jobs_total\{queue="pull",job="pull-source",outcome="completed"\} 1$/m);
     expect(body).toMatch(/^hourbridge_job_duration_seconds_count\{queue="push",job="push-plan",outcome="completed"\} 1$/m);
     expect(body).toMatch(/^hourbridge_invoices\{status="pushed"\} 3$/m);
-  });
+  }, 180_000);
 
   it('Given the worker metrics listener When a request has no valid API token or asks for another path Then it is refused', async () => {
     expect((await scrape()).status).toBe(401);
     expect((await scrape('Bearer wrong-token-wrong-token')).status).toBe(401);
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(404);
-  });
+  }, 180_000);
 });

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { expectWithMessage, describeIf } from '../support/runner';
 import { z } from 'zod';
 import pino, { type Logger } from 'pino';
 import { Writable } from 'node:stream';
@@ -135,8 +136,8 @@ export function expectedLine(seconds: number): { quantity: string; amount: strin
 /** An entry with a start bills start → start + duration: its end is that instant. */
 export function expectAnchored(e: TimeEntry): void {
   if (e.start === undefined) return;
-  expect(e.end, `entry ${e.externalId} has a start, so it has the end of its billed interval`).toBeDefined();
-  expect((Date.parse(e.end!) - Date.parse(e.start)) / 1000, `entry ${e.externalId}: end − start is the billed duration`).toBe(e.durationSeconds);
+  expectWithMessage(e.end, `entry ${e.externalId} has a start, so it has the end of its billed interval`).toBeDefined();
+  expectWithMessage((Date.parse(e.end!) - Date.parse(e.start)) / 1000, `entry ${e.externalId}: end − start is the billed duration`).toBe(e.durationSeconds);
 }
 
 function recordId(connectorMap: (r: RawRecord) => MapResult, r: RawRecord): string {
@@ -196,7 +197,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       expect(harness.connector.secretFields.length).toBeGreaterThan(0);
       for (const path of harness.connector.secretFields) {
         const value = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
-        expect(typeof value, `secret field ${path} is present in the config`).toBe('string');
+        expectWithMessage(typeof value, `secret field ${path} is present in the config`).toBe('string');
         expect(harness.secretValues()).toContain(value);
       }
       expect(() => parse({ ...(harness.config() as object), unknownKey: 1 })).toThrow();
@@ -233,7 +234,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       if (again.records.length > 0) expect(again.reconcile.length).toBeGreaterThan(0);
 
       const text = logs.text() + JSON.stringify(full.pages.map((p) => p.cursor)) + JSON.stringify(again.pages.map((p) => p.cursor));
-      for (const s of harness.secretValues()) expect(text, 'a secret leaked into logs or cursors').not.toContain(s);
+      for (const s of harness.secretValues()) expectWithMessage(text, 'a secret leaked into logs or cursors').not.toContain(s);
     });
 
     it('Given an entry edited after a full read, when read incrementally, then the edit shows up as a changed entry', async () => {
@@ -244,7 +245,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       expect(oldRecord).toBeDefined();
       const again = await readAll(config, cursorsOf(full));
       const idx = again.ids.indexOf(id);
-      expect(idx, 'the edited entry is in the incremental read').toBeGreaterThanOrEqual(0);
+      expectWithMessage(idx, 'the edited entry is in the incremental read').toBeGreaterThanOrEqual(0);
       expect(stable(harness.connector.map(again.records[idx]!, config, ctx()))).not.toBe(stable(harness.connector.map(oldRecord!, config, ctx())));
     });
 
@@ -257,8 +258,8 @@ export function describeSourceConformance<C extends { id: string; kind: string }
     it('Given an API source, then its harness can edit only a duration and serves the vendor\'s documented example', () => {
       // Every API source, present and future, is held to the two duration cases below.
       if (harness.connector.mode === 'snapshot') return;
-      expect(typeof harness.editDurationOnly, 'harness.editDurationOnly').toBe('function');
-      expect(typeof harness.addDocumentedExample, 'harness.addDocumentedExample').toBe('function');
+      expectWithMessage(typeof harness.editDurationOnly, 'harness.editDurationOnly').toBe('function');
+      expectWithMessage(typeof harness.addDocumentedExample, 'harness.addDocumentedExample').toBe('function');
     });
 
     it('Given an entry whose duration is edited at the source and whose times are not, when read incrementally and priced, then its line and the total change by the edit', async () => {
@@ -271,17 +272,17 @@ export function describeSourceConformance<C extends { id: string; kind: string }
 
       const edit = await harness.editDurationOnly();
       const oldEntry = before.find((e) => e.externalId === edit.externalId);
-      expect(oldEntry, 'the edited entry was in the full read').toBeDefined();
+      expectWithMessage(oldEntry, 'the edited entry was in the full read').toBeDefined();
       expect(edit.durationSeconds).not.toBe(oldEntry!.durationSeconds);
       const oldLine = pricedBefore.lines.get(edit.externalId);
-      expect(oldLine, 'the edited entry is billable').toBeTruthy();
+      expectWithMessage(oldLine, 'the edited entry is billable').toBeTruthy();
 
       const again = await readAll(config, cursorsOf(full));
       const changed = entriesOf(config, again).find((e) => e.externalId === edit.externalId);
-      expect(changed, 'the edited entry is in the incremental read').toBeDefined();
+      expectWithMessage(changed, 'the edited entry is in the incremental read').toBeDefined();
       expectAnchored(changed!);
-      expect(changed!.start, 'the start is where it was').toBe(oldEntry!.start);
-      expect(changed!.durationSeconds, 'the edited duration is the billed one').toBe(edit.durationSeconds);
+      expectWithMessage(changed!.start, 'the start is where it was').toBe(oldEntry!.start);
+      expectWithMessage(changed!.durationSeconds, 'the edited duration is the billed one').toBe(edit.durationSeconds);
 
       const after = before.map((e) => (e.externalId === edit.externalId ? changed! : e));
       const pricedAfter = priceEntries(after);
@@ -302,14 +303,14 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       const priced = priceEntries(entries);
       for (const want of example.records) {
         const e = entries.find((x) => x.externalId === want.externalId);
-        expect(e, `documented record ${want.externalId} maps to an entry`).toBeDefined();
+        expectWithMessage(e, `documented record ${want.externalId} maps to an entry`).toBeDefined();
         expectAnchored(e!);
         const line = priced.lines.get(want.externalId);
         if (want.billedSeconds === null) {
-          expect(line, `documented record ${want.externalId} is not billed`).toBeNull();
+          expectWithMessage(line, `documented record ${want.externalId} is not billed`).toBeNull();
         } else {
-          expect(e!.durationSeconds, `documented record ${want.externalId}: billed duration`).toBe(want.billedSeconds);
-          expect(line, `documented record ${want.externalId}: line`).toEqual(expectedLine(want.billedSeconds));
+          expectWithMessage(e!.durationSeconds, `documented record ${want.externalId}: billed duration`).toBe(want.billedSeconds);
+          expectWithMessage(line, `documented record ${want.externalId}: line`).toEqual(expectedLine(want.billedSeconds));
         }
       }
     });
@@ -397,7 +398,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
  * it, naming the client, the dates and the setting to raise.
  */
 function describeReconcileWindowConformance<C extends { id: string; kind: string }>(name: string, harness: SourceHarness<C>): void {
-  describe.runIf(harness.connector.mode === 'incremental')(`${name} source conformance: the re-listed window`, () => {
+  describeIf(harness.connector.mode === 'incremental')(`${name} source conformance: the re-listed window`, () => {
     const ctx = (): ConnectorContext => ({ log: pino({ level: 'silent' }), now: new Date(), configDir: process.cwd() });
     const parse = (input: unknown): C => harness.connector.configSchema.parse(input);
     const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);

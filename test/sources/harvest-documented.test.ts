@@ -1,5 +1,5 @@
 import '../fakes/node20-polyfills';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { documentedTimeEntries, HARVEST_TIME_ENTRIES_DOCS, startHarvestFake, typ
 const TOKEN = 'FAKE-HARVEST-TOKEN-DOCS';
 const log = pino({ level: 'silent' });
 
-describe('Harvest documented example through the inline runner', { timeout: 60_000 }, () => {
+describe('Harvest documented example through the inline runner', () => {
   let dir: string;
   let fake: HarvestFake;
   let ledger: Ledger;
@@ -93,7 +93,7 @@ destinations:
     expect(doc.lines.map((l) => [l.quantity, l.unitPrice, l.net])).toEqual([['2.11', '100.00', '211.00']]);
     expect(doc.lines[0]!.entries).toEqual(['harvest:636709355']);
     expect(doc.net).toBe('211.00');
-  });
+  }, 60_000);
 
   it('Given that draft, when the entry\'s hours are edited in Harvest and its times are not, then the next sync updates the same draft to the new hours', async () => {
     const before = await sync();
@@ -108,7 +108,7 @@ destinations:
     expect(after.invoices).toEqual([expect.objectContaining({ key, net: '250.00' })]);
     expect(Number(after.invoices[0]!.workedHours)).toBe(2.5);
     expect(draft(key).lines.map((l) => [dec(l.quantity).toFixed(2), l.unitPrice, l.net])).toEqual([['2.50', '100.00', '250.00']]);
-  });
+  }, 60_000);
 
   function readKey(): string {
     const files = readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.json'));

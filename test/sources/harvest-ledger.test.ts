@@ -1,5 +1,5 @@
 import '../fakes/node20-polyfills';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
 import { openLedger, type Ledger } from '../../src/ledger/db';

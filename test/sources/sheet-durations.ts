@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import type { MapResult } from '../../src/connectors/contract';
 import type { TimeEntry } from '../../src/domain/time-entry';
 import { dec } from '../../src/domain/money';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { buildInvoiceDraft, renderDescription } from '../../src/stages/invoice-builder';
 import { periodOf } from '../../src/stages/periods';

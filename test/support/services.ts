@@ -36,7 +36,7 @@ async function available(name: string, url: string, port: number): Promise<boole
   return up;
 }
 
-/** Top-level await in a test file: `const pgUp = await postgresAvailable(); describe.runIf(pgUp)(…)`. */
+/** Top-level await in a test file: `const pgUp = await postgresAvailable(); describeIf(pgUp)(…)`. */
 export const postgresAvailable = () => available('PostgreSQL', databaseUrl, 5432);
 export const redisAvailable = () => available('Redis', redisUrl, 6379);
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { fakeTenant } from './helpers';
  * (PUT /CreditNotes/{id}/Allocations, operationId createCreditNoteAllocation), up to that
  * invoice's AmountDue.
  */
-describe('Xero credit note allocation', { timeout: 180_000 }, () => {
+describe('Xero credit note allocation', () => {
   let fake: FakeXero;
   let dir: string;
   let ledger: Ledger;
@@ -80,5 +80,5 @@ describe('Xero credit note allocation', { timeout: 180_000 }, () => {
     await sync();
     expect(fake.apiRequests('PUT', /\/Allocations$/)).toHaveLength(1);
     expect((await invoicesReport(ledger, { clientId: 'acme' })).map((r) => r.status)).toEqual(['approved', 'paid']);
-  });
+  }, 180_000);
 });

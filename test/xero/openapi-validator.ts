@@ -1,18 +1,17 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { vendorPath } from '../support/vendor';
 
 /**
  * A small structural validator over the component schemas of Xero's own OpenAPI description
- * (XeroAPI/Xero-OpenAPI xero_accounting.yaml, read from ../shared/vendor beside the clone).
+ * (XeroAPI/Xero-OpenAPI xero_accounting.yaml, read from the vendor folder: see test/support/vendor.ts).
  * It covers what those schemas use for requests: $ref, type, properties, items, enum,
  * maxLength, format uuid, readOnly. Beyond the spec it refuses properties the schema does not
  * define (xero-node would drop them silently) and enforces the required fields the spec omits.
  */
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const XERO_OPENAPI_PATH = path.resolve(here, '../../../shared/vendor/xero-openapi/xero_accounting.yaml');
+/** The spec, relative to the vendor folder. */
+export const XERO_OPENAPI_FILE = 'xero-openapi/xero_accounting.yaml';
 
 interface Schema {
   $ref?: string;
@@ -27,7 +26,7 @@ interface Schema {
 
 let cached: Record<string, Schema> | undefined;
 export function xeroSchemas(): Record<string, Schema> {
-  cached ??= (parse(readFileSync(XERO_OPENAPI_PATH, 'utf8')) as { components: { schemas: Record<string, Schema> } }).components.schemas;
+  cached ??= (parse(readFileSync(vendorPath(XERO_OPENAPI_FILE), 'utf8')) as { components: { schemas: Record<string, Schema> } }).components.schemas;
   return cached;
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { xeroDestination } from '../../connectors/xero';
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
 import { draft, fakeTenant, line, rememberedFrom, writeCtx, xeroConfig } from './helpers';

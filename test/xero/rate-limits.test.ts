@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeIf } from '../support/runner';
 import { xeroDestination } from '../../connectors/xero';
 import { isConnectorError } from '../../src/connectors/errors';
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
@@ -67,7 +68,7 @@ describe('Xero concurrency budget', () => {
     }
   });
 
-  describe.runIf(redisUp)('shared through Redis', () => {
+  describeIf(redisUp)('shared through Redis', () => {
     it('Given two writers sharing one organisation through Redis, when both push at once, then the organisation never sees more than its concurrent limit and no 429', async () => {
       const fake = await startFakeXero({ tenants: [fakeTenant(Date.now() % 1e9)], latencyMs: 15, limits: { concurrent: 2, callsPerWindow: 10_000 } });
       fake.addContact('Acme Ltd');

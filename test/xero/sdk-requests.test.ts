@@ -1,5 +1,5 @@
 import '../fakes/node20-polyfills';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { randomBytes } from 'node:crypto';
 import { xeroDestination } from '../../connectors/xero';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { loadSecretKey, open, openJson, parseSecretKey, seal, sealJson, SecretKeyError } from '../../src/crypto/secret-box';
 
@@ -29,7 +29,7 @@ describe('AES-256-GCM secret box', () => {
     const sealed = seal('secret value', key);
     try {
       open(sealed, other);
-      expect.unreachable();
+      throw new Error('expected not to be reached');
     } catch (e) {
       expect((e as Error).message).toContain('HOURBRIDGE_SECRET_KEY');
       expect((e as Error).message).not.toContain(hexKey);

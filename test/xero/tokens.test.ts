@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeIf } from '../support/runner';
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { xeroDestination } from '../../connectors/xero';
@@ -88,7 +89,7 @@ describe('Xero tokens in the ledger (PGlite)', () => {
   });
 });
 
-describe.runIf(pgUp)('Xero refresh is single-writer across processes (PostgreSQL)', () => {
+describeIf(pgUp)('Xero refresh is single-writer across processes (PostgreSQL)', () => {
   let fake: FakeXero;
   let db: { url: string; drop: () => Promise<void> };
   let a: Ledger;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { fakeTenant } from './helpers';
  * Totals compared like with like: the ledger's total (net lines) against Xero's SubTotal, with
  * Xero's TotalTax and Total kept beside it. A taxed invoice raises no alert; a real difference does.
  */
-describe('Xero totals read back', { timeout: 120_000 }, () => {
+describe('Xero totals read back', () => {
   let fake: FakeXero;
   let dir: string;
   let ledger: Ledger;
@@ -64,7 +64,7 @@ describe('Xero totals read back', { timeout: 120_000 }, () => {
     } finally {
       await ledger.close();
     }
-  });
+  }, 120_000);
 
   it('Given Xero computes a different net total (it rounds a 4-decimal price to 2) When synced Then the alert still fires, naming both figures', async () => {
     // 3 h × 10.1234 = 30.37 in the ledger; Xero bills 3 × 10.12 = 30.36.
@@ -74,5 +74,5 @@ describe('Xero totals read back', { timeout: 120_000 }, () => {
     } finally {
       await ledger.close();
     }
-  });
+  }, 120_000);
 });
