@@ -58,7 +58,7 @@ describe('Xero totals read back', () => {
       const [inv] = [...fake.invoices.values()].filter((i) => i.InvoiceNumber === 'HB-acme-2026-03-dest-1-95.00');
       expect([inv!.SubTotal, inv!.TotalTax, inv!.Total]).toEqual([285, 42.75, 327.75]);
       const [row] = await invoicesReport(ledger, { clientId: 'acme' });
-      expect(row).toMatchObject({ total: '285.00', remoteTax: '42.75', remoteGross: '327.75' });
+      expect(row).toMatchObject({ net: '285.00', remoteTax: '42.75', remoteGross: '327.75' });
       const [stored] = await ledger.rows<{ t: string }>(sql`SELECT round(remote_total, 2)::text AS t FROM invoices`);
       expect(stored!.t).toBe('285.00');
     } finally {
