@@ -61,6 +61,7 @@ const pgUp = wanted.includes('postgres') ? await postgresAvailable() : false;
 const ledgers = wanted.filter((l) => l !== 'postgres' || pgUp);
 const notes: string[] = [];
 if (wanted.includes('postgres') && !pgUp) notes.push('PostgreSQL is not answering: only the embedded ledger was measured.');
+const loadAtStart = os.loadavg();
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'hb-bench-sync-'));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -330,6 +331,8 @@ const figures = {
   totalsCorrect: failures.length === 0,
   sameInvoicesAcrossRuns: sameAcrossRuns.length === 0,
   golden,
+  /** 1, 5 and 15 min load averages before and after the bench: on a shared machine, read the figures with them. */
+  loadAverageAtStart: loadAtStart.map(round2),
   loadAverage: os.loadavg().map(round2),
   cpus: os.cpus().length,
 };
