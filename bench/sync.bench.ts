@@ -14,6 +14,7 @@
  *   npm run bench:sync -- --sizes 10000,100000,1000000  # the 1M job (or --with-1m)
  *   npm run bench:sync -- --ledgers embedded --rounds 3 # medians of 3 interleaved rounds
  *   npm run bench:sync -- --golden golden.json          # record, then compare invoice JSON
+ *   npm run bench:sync -- --keep                        # keep the generated job, configs and drafts
  *
  * Prints a table, then the figures as one JSON object on the last line.
  */
@@ -301,6 +302,7 @@ for (const size of sizes) {
   }
 }
 console.log(table.toString());
+if (rounds > 1) console.log(`Seconds, peak RSS and phases are medians of ${rounds} interleaved rounds (each round: every ledger, fresh ledger each).`);
 const gt = new Table({ head: [`goal (at ${headlineSize.toLocaleString('en')} rows)`, 'value', 'goal', 'met?'], colAligns: ['left', 'right', 'right', 'left'], ...(plainTty ? { style: { head: [], border: [] } } : {}) });
 for (const [k, g] of Object.entries(goals)) gt.push([k, String(g.value), g.goal, g.met ? 'yes' : 'NO']);
 console.log(gt.toString());
