@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { compareTotals, plainInvoices, type InvoiceFigures } from '../../bench/support/plain-invoices';
 import { CLIENTS, HEADER, ROLES, clientName, jobRow, rateOf } from '../../bench/support/sync-job';
 
