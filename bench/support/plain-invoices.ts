@@ -79,9 +79,10 @@ interface DraftFile {
   key: string;
   client: { id: string };
   period: { start: string };
-  lines: Array<{ description: string; quantity: string; unitPrice: string; amount: string }>;
-  hours: string;
-  total: string;
+  /** Net line amounts (the file destination's documented shape). */
+  lines: Array<{ description: string; quantity: string; unitPrice: string; net: string }>;
+  billedHours: string;
+  net: string;
 }
 
 /** The drafts a sync left in the file destination's directory (`<key>.json`, connectors/file/README.md). */
@@ -93,9 +94,9 @@ export async function writtenInvoices(dir: string): Promise<Map<string, InvoiceF
       key: d.key,
       client: d.client.id,
       periodStart: d.period.start,
-      total: new Decimal(d.total).toFixed(2),
-      hours: new Decimal(d.hours).toString(),
-      lines: sortLines(d.lines.map((l) => ({ description: l.description, quantity: new Decimal(l.quantity).toString(), unitPrice: new Decimal(l.unitPrice).toFixed(2), amount: new Decimal(l.amount).toFixed(2) }))),
+      total: new Decimal(d.net).toFixed(2),
+      hours: new Decimal(d.billedHours).toString(),
+      lines: sortLines(d.lines.map((l) => ({ description: l.description, quantity: new Decimal(l.quantity).toString(), unitPrice: new Decimal(l.unitPrice).toFixed(2), amount: new Decimal(l.net).toFixed(2) }))),
     };
     const id = invoiceId(fig);
     if (out.has(id)) throw new Error(`${dir}: two drafts for ${id} (${out.get(id)!.key}, ${fig.key})`);
