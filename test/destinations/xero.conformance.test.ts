@@ -1,5 +1,5 @@
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
-import { fakeTenant } from '../xero/helpers';
+import { fakeTenant, xeroDestinationYaml } from '../xero/helpers';
 import { describeDestinationConformance, type RemoteDocument } from './conformance';
 
 /**
@@ -22,18 +22,7 @@ describeDestinationConformance('xero', {
   stop: () => fake.stop(),
   destinationYaml: ({ taxType }) => {
     run = `r${++runs}`;
-    return `  - id: dest
-    kind: xero
-    tenantId: ${fake.tenantId}
-    auth:
-      grant: client_credentials
-      clientId: ${fake.opts.clientId}
-      clientSecret: \${XERO_CLIENT_SECRET}
-    baseUrl: ${fake.apiBase}
-    identity: { tokenUrl: ${fake.tokenUrl}, authorizeUrl: ${fake.authorizeUrl}, connectionsUrl: ${fake.connectionsUrl} }
-    requestTimeoutMs: 3000
-    defaults:
-      invoiceNumber: "HB-{{key}}-${run}"${taxType ? `\n      taxType: ${taxType}` : ''}`;
+    return xeroDestinationYaml(fake, 'dest', `requestTimeoutMs: 3000`, `defaults:`, `  invoiceNumber: "HB-{{key}}-${run}"${taxType ? `\n      taxType: ${taxType}` : ''}`);
   },
   env: () => ({ XERO_CLIENT_SECRET: fake.opts.clientSecret }),
   tax: { taxType: 'OUTPUT', rate: '0.15' },

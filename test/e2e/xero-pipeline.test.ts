@@ -13,7 +13,7 @@ import { startFakeXero, type FakeXero } from '../fakes/xero-server';
 import { randomBytes } from 'node:crypto';
 import { QueueRunner } from '../../src/queue/queue.runner';
 import { redisAvailable, redisUrl } from '../support/services';
-import { fakeTenant } from '../xero/helpers';
+import { exampleOnXeroYaml, fakeTenant } from '../xero/helpers';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const log = pino({ level: 'silent' });
@@ -39,21 +39,7 @@ describe('sync to Xero (fake Xero server, embedded ledger)', () => {
     cpSync(path.join(root, 'example'), path.join(dir, 'example'), { recursive: true });
     fake = await startFakeXero({ tenants: [fakeTenant(7)] });
     const example = readFileSync(path.join(root, 'config/example.yaml'), 'utf8');
-    const yaml = example
-      .replace('path: ../example/hours.csv', `path: ${csv()}`)
-      .replace(/destination: files/g, 'destination: xero')
-      .replace(/destinations:[\s\S]*$/, `destinations:
-  - id: xero
-    kind: xero
-    tenantId: ${fake.tenantId}
-    auth:
-      grant: client_credentials
-      clientId: ${fake.opts.clientId}
-      clientSecret: \${XERO_CLIENT_SECRET}
-    baseUrl: ${fake.apiBase}
-    identity: { tokenUrl: ${fake.tokenUrl}, authorizeUrl: ${fake.authorizeUrl}, connectionsUrl: ${fake.connectionsUrl} }
-    defaults: { contact: { createMissing: true } }
-`);
+    const yaml = exampleOnXeroYaml(example, csv(), fake);
     configFile = path.join(dir, 'hourbridge.yaml');
     writeFileSync(configFile, yaml);
     ledger = await openLedger({ dataDir: 'memory://' });

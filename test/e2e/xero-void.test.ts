@@ -10,7 +10,7 @@ import { openLedger, type Ledger } from '../../src/ledger/db';
 import { runSync } from '../../src/runners/inline.runner';
 import { invoicesReport } from '../../src/reports/reports';
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
-import { fakeTenant } from '../xero/helpers';
+import { exampleOnXeroYaml, fakeTenant } from '../xero/helpers';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const log = pino({ level: 'silent' });
@@ -39,21 +39,7 @@ describe('voided invoices in Xero (fake Xero server, embedded ledger)', () => {
     cpSync(path.join(root, 'example'), path.join(dir, 'example'), { recursive: true });
     fake = await startFakeXero({ tenants: [fakeTenant(17)] });
     const example = readFileSync(path.join(root, 'config/example.yaml'), 'utf8');
-    const yaml = example
-      .replace('path: ../example/hours.csv', `path: ${csv()}`)
-      .replace(/destination: files/g, 'destination: xero')
-      .replace(/destinations:[\s\S]*$/, `destinations:
-  - id: xero
-    kind: xero
-    tenantId: ${fake.tenantId}
-    auth:
-      grant: client_credentials
-      clientId: ${fake.opts.clientId}
-      clientSecret: \${XERO_CLIENT_SECRET}
-    baseUrl: ${fake.apiBase}
-    identity: { tokenUrl: ${fake.tokenUrl}, authorizeUrl: ${fake.authorizeUrl}, connectionsUrl: ${fake.connectionsUrl} }
-    defaults: { contact: { createMissing: true } }
-`);
+    const yaml = exampleOnXeroYaml(example, csv(), fake);
     configFile = path.join(dir, 'hourbridge.yaml');
     writeFileSync(configFile, yaml);
     ledger = await openLedger({ dataDir: 'memory://' });

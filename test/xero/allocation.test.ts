@@ -9,7 +9,7 @@ import { runSync } from '../../src/runners/inline.runner';
 import { invoicesReport } from '../../src/reports/reports';
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
 import { CSV_HEADER, pipelineYaml } from '../destinations/conformance';
-import { fakeTenant } from './helpers';
+import { fakeTenant, xeroDestinationYaml } from './helpers';
 
 /**
  * A negative correction, end to end: a DRAFT credit note while finance has not approved it; once
@@ -33,16 +33,7 @@ describe('Xero credit note allocation', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hb-xero-alloc-'));
     csv = path.join(dir, 'hours.csv');
     file = path.join(dir, 'hourbridge.yaml');
-    writeFileSync(file, pipelineYaml(csv, `  - id: dest
-    kind: xero
-    tenantId: ${fake.tenantId}
-    auth:
-      grant: client_credentials
-      clientId: ${fake.opts.clientId}
-      clientSecret: \${XERO_CLIENT_SECRET}
-    baseUrl: ${fake.apiBase}
-    identity: { tokenUrl: ${fake.tokenUrl}, authorizeUrl: ${fake.authorizeUrl}, connectionsUrl: ${fake.connectionsUrl} }
-    defaults: { taxType: OUTPUT }`));
+    writeFileSync(file, pipelineYaml(csv, xeroDestinationYaml(fake, 'dest', `defaults: { taxType: OUTPUT }`)));
     ledger = await openLedger({ dataDir: 'memory://' });
   });
   afterAll(async () => {

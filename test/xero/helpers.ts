@@ -72,3 +72,35 @@ export function rememberedFrom(outcomes: WriteOutcome[], drafts: InvoiceDraft[])
 }
 
 export const fakeTenant = (n: number) => ({ tenantId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, tenantName: `Fake Org ${n}` });
+
+/**
+ * A `kind: xero` destination entry (YAML, list item under `destinations:`) pointed at the fake,
+ * with client-credentials auth; the secret comes from XERO_CLIENT_SECRET (pass
+ * `fake.opts.clientSecret` in the loader's env). `extra` lines are added as they are (indented
+ * by four spaces), e.g. `defaults: { taxType: OUTPUT }`.
+ */
+export function xeroDestinationYaml(fake: FakeXero, id: string, ...extra: string[]): string {
+  return [
+    `  - id: ${id}`,
+    '    kind: xero',
+    `    tenantId: ${fake.tenantId}`,
+    '    auth:',
+    '      grant: client_credentials',
+    `      clientId: ${fake.opts.clientId}`,
+    '      clientSecret: ${XERO_CLIENT_SECRET}',
+    `    baseUrl: ${fake.apiBase}`,
+    `    identity: { tokenUrl: ${fake.tokenUrl}, authorizeUrl: ${fake.authorizeUrl}, connectionsUrl: ${fake.connectionsUrl} }`,
+    ...extra.map((l) => `    ${l}`),
+  ].join('\n');
+}
+
+/**
+ * config/example.yaml billed through Xero: every client's destination becomes a `xero` one at
+ * the fake (contacts created when missing) and the source reads `csvPath`.
+ */
+export function exampleOnXeroYaml(exampleYaml: string, csvPath: string, fake: FakeXero): string {
+  return exampleYaml
+    .replace('path: ../example/hours.csv', `path: ${csvPath}`)
+    .replace(/destination: files/g, 'destination: xero')
+    .replace(/destinations:[\s\S]*$/, `destinations:\n${xeroDestinationYaml(fake, 'xero', 'defaults: { contact: { createMissing: true } }')}\n`);
+}

@@ -10,7 +10,7 @@ import { runSync } from '../../src/runners/inline.runner';
 import { invoicesReport } from '../../src/reports/reports';
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
 import { CSV_HEADER, pipelineYaml } from '../destinations/conformance';
-import { fakeTenant } from './helpers';
+import { fakeTenant, xeroDestinationYaml } from './helpers';
 
 /**
  * Totals compared like with like: the ledger's total (net lines) against Xero's SubTotal, with
@@ -36,16 +36,7 @@ describe('Xero totals read back', () => {
     ledger = await openLedger({ dataDir: 'memory://' });
     const csv = path.join(dir, `hours-${hourly}.csv`);
     writeFileSync(csv, `${CSV_HEADER}\n2026-03-02,09:00,12:00,Ann,Acme,Web\n`);
-    const destination = `  - id: dest
-    kind: xero
-    tenantId: ${fake.tenantId}
-    auth:
-      grant: client_credentials
-      clientId: ${fake.opts.clientId}
-      clientSecret: \${XERO_CLIENT_SECRET}
-    baseUrl: ${fake.apiBase}
-    identity: { tokenUrl: ${fake.tokenUrl}, authorizeUrl: ${fake.authorizeUrl}, connectionsUrl: ${fake.connectionsUrl} }
-    defaults: { taxType: OUTPUT, unitPriceDecimals: ${unitPriceDecimals}, invoiceNumber: "HB-{{key}}-${hourly}" }`;
+    const destination = xeroDestinationYaml(fake, 'dest', `defaults: { taxType: OUTPUT, unitPriceDecimals: ${unitPriceDecimals}, invoiceNumber: "HB-{{key}}-${hourly}" }`);
     const file = path.join(dir, `hourbridge-${hourly}.yaml`);
     writeFileSync(file, pipelineYaml(csv, destination, { hourly, ...(unitPriceDecimals === 4 ? { unitPriceDecimals: 4 as const } : {}) }));
     return runSync({ config: loadConfig(file, { XERO_CLIENT_SECRET: fake.opts.clientSecret }), ledger, log });
