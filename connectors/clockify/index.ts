@@ -90,7 +90,10 @@ async function* readClockify(config: ClockifyConfig, options: ReadOptions, ctx: 
             });
           } catch (err) {
             if (first && !resumed && config.api === 'auto' && fallbackWorthy(err)) {
-              ctx.log.warn({ source: config.id }, `${who}: the detailed report is not available to this key; reading each user's time entries instead`);
+              ctx.log.warn(
+                { source: config.id },
+                `${who}: the detailed report is not available to this key; reading each user's time entries instead`,
+              );
               via = 'user';
               break;
             }

@@ -1,13 +1,13 @@
 import type { InvoiceDraft } from '../../src/domain/invoice';
 
-const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** A readable, self-contained rendering of a draft for people who want to look before approving. */
 export function renderInvoiceHtml(draft: InvoiceDraft): string {
   const rows = draft.lines
     .map(
-      (l) => `<tr><td>${escape(l.description)}</td><td class="n">${escape(l.quantity)}</td><td class="n">${escape(l.unitPrice)}</td><td class="n">${escape(l.amount)}</td></tr>`,
+      (l) =>
+        `<tr><td>${escape(l.description)}</td><td class="n">${escape(l.quantity)}</td><td class="n">${escape(l.unitPrice)}</td><td class="n">${escape(l.amount)}</td></tr>`,
     )
     .join('\n');
   const billed = draft.billedHours ?? draft.hours;

@@ -30,7 +30,9 @@ export class LedgerIntentLog implements IntentLog {
   }
   async record(destinationId: string, keys: string[], idempotencyKey: string): Promise<void> {
     if (keys.length === 0) return;
-    await this.ledger.db.insert(events).values(keys.map((k) => ({ kind: KIND, subject: `${destinationId}:${k}`, data: { idempotencyKey } })));
+    await this.ledger.db
+      .insert(events)
+      .values(keys.map((k) => ({ kind: KIND, subject: `${destinationId}:${k}`, data: { idempotencyKey } })));
   }
 }
 

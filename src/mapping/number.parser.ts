@@ -45,7 +45,9 @@ export function parseDecimalText(input: string, decimal: DecimalSeparator): Pars
     } else {
       const after = text.length - text.indexOf(sep) - 1;
       if (after === 3) {
-        return fail(`ambiguous number "${input.trim()}": "${sep}" is not the decimal separator "${decimal}" of this sheet; write it without a thousands separator`);
+        return fail(
+          `ambiguous number "${input.trim()}": "${sep}" is not the decimal separator "${decimal}" of this sheet; write it without a thousands separator`,
+        );
       }
       normal = text.replace(sep, '.');
     }

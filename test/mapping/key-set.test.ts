@@ -39,14 +39,19 @@ describe('KeySet', () => {
   it('Given rows of cells, when fingerprinted, then equal rows agree (ragged or not) and a change in any one cell changes the fingerprint', () => {
     const cell = fc.oneof(fc.string({ maxLength: 12 }), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null));
     fc.assert(
-      fc.property(fc.array(cell, { minLength: 1, maxLength: 12 }), fc.nat(), fc.string({ minLength: 1, maxLength: 12 }), (cells, at, text) => {
-        expect(rowFingerprint([...cells, null, ''])).toBe(rowFingerprint(cells));
-        const i = at % cells.length;
-        if (cells[i] === text) return;
-        const changed = [...cells];
-        changed[i] = text;
-        expect(rowFingerprint(changed)).not.toBe(rowFingerprint(cells));
-      }),
+      fc.property(
+        fc.array(cell, { minLength: 1, maxLength: 12 }),
+        fc.nat(),
+        fc.string({ minLength: 1, maxLength: 12 }),
+        (cells, at, text) => {
+          expect(rowFingerprint([...cells, null, ''])).toBe(rowFingerprint(cells));
+          const i = at % cells.length;
+          if (cells[i] === text) return;
+          const changed = [...cells];
+          changed[i] = text;
+          expect(rowFingerprint(changed)).not.toBe(rowFingerprint(cells));
+        },
+      ),
       { numRuns: 300 },
     );
     expect(rowFingerprint(['8:00', 8])).not.toBe(rowFingerprint(['8:00', '8']));

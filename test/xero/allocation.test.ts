@@ -33,7 +33,11 @@ describe('Xero credit note allocation', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hb-xero-alloc-'));
     csv = path.join(dir, 'hours.csv');
     file = path.join(dir, 'hourbridge.yaml');
-    writeFileSync(file, pipelineYaml(csv, `  - id: dest
+    writeFileSync(
+      file,
+      pipelineYaml(
+        csv,
+        `  - id: dest
     kind: xero
     tenantId: ${fake.tenantId}
     auth:
@@ -42,7 +46,9 @@ describe('Xero credit note allocation', () => {
       clientSecret: \${XERO_CLIENT_SECRET}
     baseUrl: ${fake.apiBase}
     identity: { tokenUrl: ${fake.tokenUrl}, authorizeUrl: ${fake.authorizeUrl}, connectionsUrl: ${fake.connectionsUrl} }
-    defaults: { taxType: OUTPUT }`));
+    defaults: { taxType: OUTPUT }`,
+      ),
+    );
     ledger = await openLedger({ dataDir: 'memory://' });
   });
   afterAll(async () => {

@@ -56,7 +56,10 @@ export function xeroConfig(fake: FakeXero, over: Partial<XeroConfigInput> = {}):
   });
 }
 
-export function writeCtx(previous: Map<string, PreviousWrite> = new Map(), services: { ledger?: Ledger; redisUrl?: string } = {}): WriteContext {
+export function writeCtx(
+  previous: Map<string, PreviousWrite> = new Map(),
+  services: { ledger?: Ledger; redisUrl?: string } = {},
+): WriteContext {
   return { log: silentLog, now: new Date(), configDir: '.', previous, services };
 }
 
@@ -66,9 +69,18 @@ export function rememberedFrom(outcomes: WriteOutcome[], drafts: InvoiceDraft[])
   for (const o of outcomes) {
     if (o.status !== 'written') continue;
     const d = drafts.find((x) => x.key === o.key)!;
-    m.set(o.key, { remoteId: o.remoteId, remoteStatus: o.remoteStatus, remoteLineIds: o.remoteLineIds, pushedHash: d.contentHash, ...(o.remoteType ? { remoteType: o.remoteType } : {}) });
+    m.set(o.key, {
+      remoteId: o.remoteId,
+      remoteStatus: o.remoteStatus,
+      remoteLineIds: o.remoteLineIds,
+      pushedHash: d.contentHash,
+      ...(o.remoteType ? { remoteType: o.remoteType } : {}),
+    });
   }
   return m;
 }
 
-export const fakeTenant = (n: number) => ({ tenantId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, tenantName: `Fake Org ${n}` });
+export const fakeTenant = (n: number) => ({
+  tenantId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  tenantName: `Fake Org ${n}`,
+});

@@ -70,7 +70,9 @@ describe('Xero totals read back', () => {
     // 3 h × 10.1234 = 30.37 in the ledger; Xero bills 3 × 10.12 = 30.36.
     const result = await run('10.1234', 4);
     try {
-      expect(result.alerts).toEqual([expect.stringMatching(/destination total 30\.36 \(tax 4\.55, gross 34\.91\) differs from the ledger's 30\.37/)]);
+      expect(result.alerts).toEqual([
+        expect.stringMatching(/destination total 30\.36 \(tax 4\.55, gross 34\.91\) differs from the ledger's 30\.37/),
+      ]);
     } finally {
       await ledger.close();
     }
