@@ -71,7 +71,10 @@ describe('clockify connector', () => {
   it('Given detailed-report rows, when read and mapped, then rates, skips, night shifts and zones come out right', async () => {
     let body: Record<string, unknown> | undefined;
     const api = nock(REPORTS, { reqheaders: { 'x-api-key': KEY } })
-      .post('/workspaces/ws1/reports/detailed', (b: Record<string, unknown>) => ((body = b), true))
+      .post('/workspaces/ws1/reports/detailed', (b: Record<string, unknown>) => {
+        body = b;
+        return true;
+      })
       .reply(200, {
         totals: [{ entriesCount: 6 }],
         timeentries: [

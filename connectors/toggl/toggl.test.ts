@@ -70,7 +70,7 @@ describe('toggl connector', () => {
   it('Given report rows over two pages, when read, then the X-Next-* headers are echoed and every grouped entry maps', async () => {
     const bodies: Array<Record<string, unknown>> = [];
     const api = nock(BASE, { reqheaders: { authorization: BASIC } })
-      .post(SEARCH, (b: Record<string, unknown>) => (bodies.push(b), true))
+      .post(SEARCH, (b: Record<string, unknown>) => bodies.push(b) > 0)
       .reply(
         200,
         [
@@ -89,7 +89,7 @@ describe('toggl connector', () => {
         ],
         { 'X-Next-ID': '4', 'X-Next-Row-Number': '3', 'X-Next-Timestamp': '1710280800' },
       )
-      .post(SEARCH, (b: Record<string, unknown>) => (bodies.push(b), true))
+      .post(SEARCH, (b: Record<string, unknown>) => bodies.push(b) > 0)
       .reply(200, [
         row({ row_number: 3, time_entries: [{ id: 4, seconds: -1710500000, start: '2024-03-20T11:00:00+00:00', stop: null }] }),
         row({

@@ -15,7 +15,7 @@ afterAll(async () => {
 
 const csvOf = async (name: string, rows: string[][]) => {
   const file = path.join(dir, name);
-  await writeFile(file, [HEADER.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n');
+  await writeFile(file, `${[HEADER.join(','), ...rows.map((r) => r.join(','))].join('\n')}\n`);
   return file;
 };
 

@@ -565,7 +565,8 @@ export class FakeXero {
   private authorize(url: URL, res: http.ServerResponse, rec: RecordedRequest): void {
     const p = url.searchParams;
     if (p.get('client_id') !== this.opts.clientId || p.get('response_type') !== 'code') {
-      return this.send(res, rec, 400, { error: 'invalid_request' });
+      this.send(res, rec, 400, { error: 'invalid_request' });
+      return;
     }
     const code = `fake-code-${randomUUID()}`;
     this.codes.set(code, {

@@ -59,7 +59,9 @@ export function validate(value: unknown, schema: Schema, at: string, errors: str
     }
     case 'array':
       if (!Array.isArray(value)) return void errors.push(`${at}: expected an array`);
-      value.forEach((v, i) => validate(v, s.items ?? {}, `${at}[${i}]`, errors));
+      value.forEach((v, i) => {
+        validate(v, s.items ?? {}, `${at}[${i}]`, errors);
+      });
       return;
     case 'string':
       if (typeof value !== 'string') return void errors.push(`${at}: expected a string`);

@@ -82,9 +82,15 @@ describe('Exact requests to Xero', () => {
       .get('/api.xro/2.0/Contacts')
       .query({ where: 'Name=="Acme Ltd"', page: '1', includeArchived: 'false', summaryOnly: 'true' })
       .reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd' }] }, limits)
-      .put('/api.xro/2.0/Invoices', (b: unknown) => ((body = b), true))
+      .put('/api.xro/2.0/Invoices', (b: unknown) => {
+        body = b;
+        return true;
+      })
       .query({ summarizeErrors: 'false', unitdp: '2' })
-      .matchHeader('idempotency-key', (v: string | null) => ((idempotencyKey = v ?? ''), /^hb-create-[0-9a-f]{48}$/.test(v ?? '')))
+      .matchHeader('idempotency-key', (v: string | null) => {
+        idempotencyKey = v ?? '';
+        return /^hb-create-[0-9a-f]{48}$/.test(idempotencyKey);
+      })
       .reply(200, returned([LINE_A, LINE_B]), limits);
 
     const [o] = await xeroDestination.write(cfg, [draft(1)], writeCtx());
@@ -127,7 +133,10 @@ describe('Exact requests to Xero', () => {
       .reply(200, { Invoices: [] })
       .put('/api.xro/2.0/Invoices')
       .query(true)
-      .matchHeader('idempotency-key', (v: string | null) => ((again = v ?? ''), true))
+      .matchHeader('idempotency-key', (v: string | null) => {
+        again = v ?? '';
+        return true;
+      })
       .reply(200, returned([LINE_A, LINE_B]));
     await xeroDestination.write(cfg, [draft(1)], writeCtx());
     expect(again).toBe(idempotencyKey);
@@ -144,7 +153,10 @@ describe('Exact requests to Xero', () => {
       .get('/api.xro/2.0/Invoices')
       .query({ IDs: INVOICE, page: '1' })
       .reply(200, { Invoices: [{ InvoiceID: INVOICE, Status: 'DRAFT' }] })
-      .post(`/api.xro/2.0/Invoices/${INVOICE}`, (b: typeof body) => ((body = b), true))
+      .post(`/api.xro/2.0/Invoices/${INVOICE}`, (b: typeof body) => {
+        body = b;
+        return true;
+      })
       .query({ unitdp: '2' })
       .matchHeader('idempotency-key', /^hb-update-[0-9a-f]{48}$/)
       .reply(200, {
