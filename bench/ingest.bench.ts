@@ -300,7 +300,8 @@ try {
   // Raw and pipeline runs alternate (raw first and last), and each side's median is compared: a
   // single allocation-heavy parse run on this kind of machine varies by up to 2x between runs.
   // A full collection before each run, so no run pays for the garbage of the one before it.
-  const raws = [(collectGarbage(), await rawParse())];
+  collectGarbage();
+  const raws = [await rawParse()];
   const pipes: Array<Awaited<ReturnType<typeof pipelineRun>>> = [];
   for (let i = 0; i < PARSE_RUNS; i++) {
     collectGarbage();
@@ -385,7 +386,7 @@ try {
         phasePeak,
       )
         .map(([k, v]) => `${k} ${v} MB`)
-        .join(', ')}` + (lite ? `; PGlite process ${lite.peakRssMb} MB` : ''),
+        .join(', ')}${lite ? `; PGlite process ${lite.peakRssMb} MB` : ''}`,
     ],
     ...(pgUp
       ? []

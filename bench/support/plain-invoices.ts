@@ -51,7 +51,10 @@ export async function plainInvoices(csv: string): Promise<Map<string, InvoiceFig
     }
     const inv = `${clientId(c)} ${monday}`;
     let invoice = invoices.get(inv);
-    if (!invoice) invoices.set(inv, (invoice = { client: clientId(c), periodStart: monday, lines: new Map() }));
+    if (!invoice) {
+      invoice = { client: clientId(c), periodStart: monday, lines: new Map() };
+      invoices.set(inv, invoice);
+    }
     const lk = `${row.Person}\u0000${row.Project}\u0000${price}`;
     const line = invoice.lines.get(lk);
     if (line) line.quarters += quarters;

@@ -49,7 +49,10 @@ function gaxiosDetails(err: unknown): { status?: number; headers?: Record<string
   const status = e?.response?.status ?? (typeof e?.status === 'number' ? e.status : undefined);
   const raw = e?.response?.headers;
   const headers: Record<string, unknown> = {};
-  if (raw && typeof (raw as Headers).forEach === 'function') (raw as Headers).forEach((v, k) => (headers[k.toLowerCase()] = v));
+  if (raw && typeof (raw as Headers).forEach === 'function')
+    (raw as Headers).forEach((v, k) => {
+      headers[k.toLowerCase()] = v;
+    });
   else if (raw && typeof raw === 'object') for (const [k, v] of Object.entries(raw)) headers[k.toLowerCase()] = v;
   return { ...(status !== undefined ? { status } : {}), headers };
 }

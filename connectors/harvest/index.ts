@@ -46,7 +46,7 @@ interface Step {
 }
 
 function parseCursor(c: Cursor | undefined): HarvestCursor | undefined {
-  if (!c || c.v !== 1) return undefined;
+  if (c?.v !== 1) return undefined;
   return c as HarvestCursor;
 }
 

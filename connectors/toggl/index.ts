@@ -131,7 +131,7 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
   const ceiling = Math.floor(cursorCeiling(ctx.now, config.safetyLagSeconds).getTime() / 1000);
   const me = await fetchMe(http);
   const reach = Math.floor(ctx.now.getTime() / 1000) - SINCE_REACH_DAYS * 86_400;
-  let entries;
+  let entries: Awaited<ReturnType<typeof fetchMyTimeEntries>>;
   let reconcile: SourcePage['reconcile'];
   if (cursor?.since !== undefined && cursor.since >= reach) {
     // Modified since: includes deletions (server_deleted_at).

@@ -139,7 +139,7 @@ export async function runConnectFlow(options: ConnectFlowOptions): Promise<Conne
     });
   });
 
-  let tokenSet;
+  let tokenSet: Awaited<ReturnType<typeof tokenRequest>>;
   try {
     tokenSet = await tokenRequest(config, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
   } catch (e) {

@@ -46,7 +46,10 @@ export class MemoryIntentLog implements IntentLog {
   }
   async record(destinationId: string, keys: string[]): Promise<void> {
     let seen = memory.get(destinationId);
-    if (!seen) memory.set(destinationId, (seen = new Set()));
+    if (!seen) {
+      seen = new Set();
+      memory.set(destinationId, seen);
+    }
     for (const k of keys) seen.add(k);
   }
 }

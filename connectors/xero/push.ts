@@ -361,16 +361,19 @@ export async function pushDrafts(
       }
       const byNumber = new Map(result.filter((r) => r.invoiceNumber).map((r) => [r.invoiceNumber!, r]));
       const clashes: Item[] = [];
-      remaining.forEach((item, idx) => {
+      for (const [idx, item] of remaining.entries()) {
         const r = byNumber.get(item.invoiceNumber) ?? result[idx];
-        if (!r) return fail(item, 'transient', 'Xero returned no element for this invoice');
+        if (!r) {
+          fail(item, 'transient', 'Xero returned no element for this invoice');
+          continue;
+        }
         if (r.hasErrors) {
           const msg = messagesOf(r);
           // An earlier unrecorded attempt may already hold this number: look before reporting.
           if (/must be unique/i.test(msg)) clashes.push(item);
           else fail(item, 'permanent', msg);
         } else written(item, r);
-      });
+      }
       if (clashes.length > 0) {
         const rest = await adoptExisting(clashes);
         for (const i of rest)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CreditNote, Invoice, LineAmountTypes, LineItem, type CurrencyCode } from 'xero-node';
+import { CreditNote, Invoice, LineAmountTypes, type LineItem, type CurrencyCode } from 'xero-node';
 import { dec, lineAmount, sum } from '../../src/domain/money';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { EffectiveSettings } from './config.schema';

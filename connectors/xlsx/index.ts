@@ -51,7 +51,7 @@ export function plainCell(v: unknown): Cell {
 function rowCells(values: StreamRow['values']): Cell[] {
   if (!Array.isArray(values)) return [];
   const n = values.length - 1;
-  const out: Cell[] = new Array(n > 0 ? n : 0);
+  const out: Cell[] = new Array(Math.max(n, 0));
   for (let i = 1; i < values.length; i++) out[i - 1] = plainCell(values[i]);
   return out;
 }

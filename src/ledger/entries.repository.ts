@@ -341,7 +341,10 @@ export async function upsertEntries(ledger: Ledger, entries: TimeEntry[], runId:
 /** A large page on a server: all-new COPY, probed COPY, or conflict-aware, each falling back to the next on a unique violation. */
 async function upsertLarge(ledger: Ledger, bulk: NonNullable<Ledger['bulk']>, page: TimeEntry[], runId: string): Promise<UpsertRow> {
   let seen = knownKeysSeen.get(ledger);
-  if (!seen) knownKeysSeen.set(ledger, (seen = new Set()));
+  if (!seen) {
+    seen = new Set();
+    knownKeysSeen.set(ledger, seen);
+  }
   const sources = [...new Set(page.map((e) => e.sourceId))];
   const fallback = (err: unknown) => {
     if (!isUniqueViolation(err)) throw err;

@@ -82,9 +82,7 @@ export function parseDecimalCell(cell: Cell, decimal: DecimalSeparator): Parsed<
   return fail('not a number');
 }
 
-export interface BooleanParser {
-  (cell: Cell): Parsed<boolean>;
-}
+export type BooleanParser = (cell: Cell) => Parsed<boolean>;
 
 /** Booleans from the sheet's own words (ja/nee, yes/no, x, 1/0, true/false), case-insensitive. */
 export function compileBooleanParser(truthy: readonly string[], falsy: readonly string[]): BooleanParser {

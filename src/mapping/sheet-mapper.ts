@@ -59,8 +59,8 @@ export function mappedHeaders(mapping: Mapping): Array<{ use: string; header: st
     if (field === 'extras' || typeof header !== 'string') continue;
     out.push({ use: field, header });
   }
-  mapping.columns.extras.forEach((e) => out.push({ use: `extra ${e.kind}`, header: e.column }));
-  mapping.skipRowsWhere.forEach((r) => out.push({ use: 'skipRowsWhere', header: r.column }));
+  for (const e of mapping.columns.extras) out.push({ use: `extra ${e.kind}`, header: e.column });
+  for (const r of mapping.skipRowsWhere) out.push({ use: 'skipRowsWhere', header: r.column });
   return out;
 }
 
@@ -462,7 +462,7 @@ export class SheetMapper {
   private dateFromStart(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
     if (this.cols.date.index >= 0) return undefined;
     const t = this.readTime('start', cells, date1904);
-    if (!t || !t.ok || t.value.epochDay === undefined) return undefined;
+    if (!t?.ok || t.value.epochDay === undefined) return undefined;
     return { ok: true, value: t.value.epochDay };
   }
 

@@ -1,10 +1,10 @@
-import Decimal from 'decimal.js';
+import type Decimal from 'decimal.js';
 import { dec } from '../domain/money';
 import type { ConfigIssue } from '../config/issues';
 import type { ClientConfig } from '../config/client.schema';
 import { WEEKDAYS, dateText, decimalText, hhmmToMinutes, type MatchConfig, type RatesConfig, type RulesetConfig } from './config.schema';
 import { HolidayCalendar, checkHolidayPlace } from './holidays';
-import { ZoneDays, dateToDayNum } from './zone-days';
+import { type ZoneDays, dateToDayNum } from './zone-days';
 import { toScaled } from './scaled';
 
 /*
@@ -357,7 +357,9 @@ export function compileRuleset(name: string, rs: RulesetConfig, clientIds: Set<s
       taxType: x.taxType,
     });
   });
-  rs.nonBillable.forEach((n, i) => checkClient(n.match, [...path, 'nonBillable', i]));
+  rs.nonBillable.forEach((n, i) => {
+    checkClient(n.match, [...path, 'nonBillable', i]);
+  });
 
   const minShift = rs.minimums?.shiftHours !== undefined ? decimalText(rs.minimums.shiftHours) : undefined;
   // Unit prices are compared as scaled integers; make sure the configured precision can hold them.

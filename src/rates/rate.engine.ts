@@ -847,7 +847,7 @@ export class RateEngine implements CompiledRates {
   /** Per-entry time rounding: the difference is taken from / added to the end of the shift. */
   private roundTime(w: Work): void {
     const t = w.rs.timeRounding;
-    if (!t || t.scope !== 'entry' || w.pieces.length === 0) return;
+    if (t?.scope !== 'entry' || w.pieces.length === 0) return;
     const total = w.netMs;
     const rounded = roundMs(total, t.incMs, t.direction);
     // The step is a function of the net time alone (the ruleset fixes increment and direction).

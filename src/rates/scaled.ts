@@ -26,7 +26,7 @@ export function formatScaled(n: number, dp: number): string {
   let s = String(Math.abs(n));
   if (dp === 0) return (neg ? '-' : '') + s;
   if (s.length <= dp) s = '0'.repeat(dp - s.length + 1) + s;
-  return (neg ? '-' : '') + s.slice(0, s.length - dp) + '.' + s.slice(s.length - dp);
+  return `${neg ? '-' : ''}${s.slice(0, s.length - dp)}.${s.slice(s.length - dp)}`;
 }
 
 /** Exact product of two scaled integers as text with qDp + pDp decimals. */

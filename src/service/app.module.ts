@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getQueueToken } from '@nestjs/bullmq';
@@ -66,6 +66,7 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
  * runner's own — the same code `hourbridge worker` runs.
  */
 @Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; register() is Nest's dynamic-module pattern (the returned module names AppModule).
 export class AppModule {
   static register(ctx: ServiceContext, options: AppOptions = {}): DynamicModule {
     const tokens = new TokenVerifier(apiTokensFrom(ctx.config.raw.server?.apiTokens ?? []));

@@ -29,7 +29,15 @@ interface Group {
 /** Rule of the per-invoice minimum line (`invoiceAdjustments`): an amount, not hours. */
 const INVOICE_MINIMUM_RULE = 'minimum:invoice';
 
-const DIMENSIONS: ReadonlyArray<GroupDimension> = ['worker', 'project', 'task', 'role', 'date', 'rule'];
+/**
+ * The earliest work date (YYYY-MM-DD) of the lines; '9999-12-31' for none. ISO dates order as
+ * strings, so this compares text (Math.min would turn them into NaN).
+ */
+export function earliestDate(lines: readonly { date: string }[]): string {
+  let earliest = '9999-12-31';
+  for (const l of lines) if (l.date < earliest) earliest = l.date;
+  return earliest;
+}
 
 function dimensionValue(line: RatedLine, dim: GroupDimension): string {
   switch (dim) {
@@ -188,7 +196,7 @@ export function buildInvoiceDraft(args: {
       ...(g.taxType ? { taxType: g.taxType } : {}),
       entryIds: [...g.entryIds].sort(),
     };
-    built.push({ line, firstDate: g.lines.reduce((min, l) => (l.date < min ? l.date : min), '9999-12-31') });
+    built.push({ line, firstDate: earliestDate(g.lines) });
   }
   built.sort(
     (a, b) =>

@@ -75,7 +75,7 @@ export function normalisePage(
     });
   };
   for (const record of page.records) {
-    let result;
+    let result: ReturnType<typeof connector.map>;
     try {
       result = connector.map(record, source, ctx);
     } catch (err) {

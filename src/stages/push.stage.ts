@@ -52,7 +52,7 @@ export async function pushPending(args: {
     );
     const previous = new Map<string, PreviousWrite>(rows.map((r) => [r.key, previousById.get(r.id) ?? {}]));
     const drafts: InvoiceDraft[] = rows.map((r) => r.draft);
-    let outcomes;
+    let outcomes: Awaited<ReturnType<typeof connector.write>>;
     try {
       outcomes = await connector.write(config, drafts, { ...ctx, previous });
     } catch (err) {
