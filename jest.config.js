@@ -19,7 +19,10 @@ const config = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   transform: {
     // ESM-only packages that CommonJS packages require() (see transformIgnorePatterns).
-    [`/node_modules/(?:${ESM_REQUIRED_FROM_CJS.join('|')})/.+\\.js$`]: ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' } }],
+    [`/node_modules/(?:${ESM_REQUIRED_FROM_CJS.join('|')})/.+\\.js$`]: [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' } },
+    ],
     '^.+\\.ts$': [
       '@swc/jest',
       {

@@ -158,8 +158,21 @@ const COPY_TABLE = `CREATE TABLE bench_copy (
   source_id text, external_id text, client_id text, worker text, work_date date, start_at timestamptz, end_at timestamptz,
   duration_seconds int, break_seconds int, billable bool, approved bool, billed_at_source bool, data jsonb)`;
 
-const COPY_COLUMNS = ['source_id', 'external_id', 'client_id', 'worker', 'work_date', 'start_at', 'end_at',
-  'duration_seconds', 'break_seconds', 'billable', 'approved', 'billed_at_source', 'data'];
+const COPY_COLUMNS = [
+  'source_id',
+  'external_id',
+  'client_id',
+  'worker',
+  'work_date',
+  'start_at',
+  'end_at',
+  'duration_seconds',
+  'break_seconds',
+  'billable',
+  'approved',
+  'billed_at_source',
+  'data',
+];
 
 /**
  * COPY text of the entries, written with the ledger's own COPY writer and yielded a 64 KB piece
@@ -279,13 +292,16 @@ function phase(name: string) {
 try {
   const tGen = performance.now();
   const bytes = await writeCsvFile(file, { header: DUTCH_HEADER, rows: ROWS, row: dutchHoursRow, delimiter: ';', bom: true });
-  console.error(`generated ${ROWS.toLocaleString('en')} rows (${Math.round(bytes / 1e6)} MB) in ${((performance.now() - tGen) / 1000).toFixed(1)} s`);
+  console.error(
+    `generated ${ROWS.toLocaleString('en')} rows (${Math.round(bytes / 1e6)} MB) in ${((performance.now() - tGen) / 1000).toFixed(1)} s`,
+  );
   rss.reset();
 
   // Raw and pipeline runs alternate (raw first and last), and each side's median is compared: a
   // single allocation-heavy parse run on this kind of machine varies by up to 2x between runs.
   // A full collection before each run, so no run pays for the garbage of the one before it.
-  const raws = [(collectGarbage(), await rawParse())];
+  collectGarbage();
+  const raws = [await rawParse()];
   const pipes: Array<Awaited<ReturnType<typeof pipelineRun>>> = [];
   for (let i = 0; i < PARSE_RUNS; i++) {
     collectGarbage();
@@ -308,13 +324,20 @@ try {
   const pgRes = pgUp ? await postgresRun() : undefined;
   phase('postgres');
   if (pgRes && (pgRes.stored.ledger !== ROWS || pgRes.stored.copied !== ROWS || pgRes.up.inserted !== ROWS)) {
-    throw new Error(`PostgreSQL stored ${pgRes.stored.ledger} ledger rows (${pgRes.up.inserted} counted inserted) and ${pgRes.stored.copied} copied rows, expected ${ROWS}`);
+    throw new Error(
+      `PostgreSQL stored ${pgRes.stored.ledger} ledger rows (${pgRes.up.inserted} counted inserted) and ${pgRes.stored.copied} copied rows, expected ${ROWS}`,
+    );
   }
   const peakRssMb = processPeakRssMb();
   const lite = PGLITE_ROWS > 0 ? await pgliteInChild() : undefined;
 
   const rows: BenchRow[] = [
-    { name: 'raw csv-parse (stream, count records)', rows: ROWS, ms: rawMs, note: `median of ${raws.length} runs, alternating with the pipeline's: ${runsText(raws)} rows/s` },
+    {
+      name: 'raw csv-parse (stream, count records)',
+      rows: ROWS,
+      ms: rawMs,
+      note: `median of ${raws.length} runs, alternating with the pipeline's: ${runsText(raws)} rows/s`,
+    },
     {
       name: 'parse + normalise + rate (no ledger)',
       rows: ROWS,
@@ -331,21 +354,45 @@ try {
   if (pgRes) {
     const copyPerSec = perSec(pgRes.copy.rows, pgRes.copy.ms);
     rows.push(
-      { name: 'raw COPY into a bare table (PostgreSQL)', rows: pgRes.copy.rows, ms: pgRes.copy.ms, note: `one COPY per ledger batch (${LEDGER_BATCH_ENTRIES} entries, as the pull writes)` },
-      { name: 'ledger ingest: upsertEntries (PostgreSQL)', rows: pgRes.up.rows, ms: pgRes.up.ms, vs: { label: 'raw COPY', perSec: copyPerSec }, goal: 0.5 },
+      {
+        name: 'raw COPY into a bare table (PostgreSQL)',
+        rows: pgRes.copy.rows,
+        ms: pgRes.copy.ms,
+        note: `one COPY per ledger batch (${LEDGER_BATCH_ENTRIES} entries, as the pull writes)`,
+      },
+      {
+        name: 'ledger ingest: upsertEntries (PostgreSQL)',
+        rows: pgRes.up.rows,
+        ms: pgRes.up.ms,
+        vs: { label: 'raw COPY', perSec: copyPerSec },
+        goal: 0.5,
+      },
     );
   }
-  if (lite) rows.push({ name: 'ledger ingest: upsertEntries (PGlite)', rows: lite.rows, ms: lite.ms, note: `first ${PGLITE_ROWS.toLocaleString('en')} rows, on disk` });
+  if (lite)
+    rows.push({
+      name: 'ledger ingest: upsertEntries (PGlite)',
+      rows: lite.rows,
+      ms: lite.ms,
+      note: `first ${PGLITE_ROWS.toLocaleString('en')} rows, on disk`,
+    });
 
   const pipelineVsRaw = round2(perSec(ROWS, pipe.ms) / rawPerSec);
   const ledgerVsCopy = pgRes ? round2(perSec(pgRes.up.rows, pgRes.up.ms) / perSec(pgRes.copy.rows, pgRes.copy.ms)) : null;
   printTable(rows, [
     [
       'peak RSS',
-      `${peakRssMb} MB (goal ≤ ${RSS_GOAL_MB}: ${peakRssMb <= RSS_GOAL_MB ? 'met' : 'NOT met'}); sampled per phase: ${Object.entries(phasePeak).map(([k, v]) => `${k} ${v} MB`).join(', ')}` +
-        (lite ? `; PGlite process ${lite.peakRssMb} MB` : ''),
+      `${peakRssMb} MB (goal ≤ ${RSS_GOAL_MB}: ${peakRssMb <= RSS_GOAL_MB ? 'met' : 'NOT met'}); sampled per phase: ${Object.entries(
+        phasePeak,
+      )
+        .map(([k, v]) => `${k} ${v} MB`)
+        .join(', ')}${lite ? `; PGlite process ${lite.peakRssMb} MB` : ''}`,
     ],
-    ...(pgUp ? [] : ([['PostgreSQL', WITH_POSTGRES ? 'not answering: ledger and COPY runs skipped' : 'skipped (HOURBRIDGE_BENCH_POSTGRES=0)']] as Array<[string, string]>)),
+    ...(pgUp
+      ? []
+      : ([['PostgreSQL', WITH_POSTGRES ? 'not answering: ledger and COPY runs skipped' : 'skipped (HOURBRIDGE_BENCH_POSTGRES=0)']] as Array<
+          [string, string]
+        >)),
   ]);
   console.log(
     JSON.stringify({

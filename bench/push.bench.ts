@@ -27,7 +27,15 @@ function makeDraft(i: number, clientId: string): InvoiceDraft {
   const lines = Array.from({ length: 3 }, (_, j) => {
     const quantity = fixed(((i * 7 + j * 3) % 40) / 4 + 0.25, 2);
     const unitPrice = fixed(80 + ((i + j) % 9) * 5.5, 2);
-    return { lineKey: `w${j}`, description: `Work ${j} for ${clientId}`, quantity, unitPrice, amount: fixed(lineAmount(quantity, unitPrice), 2), kind: 'time' as const, entryIds: [`bench:${i}:${j}`] };
+    return {
+      lineKey: `w${j}`,
+      description: `Work ${j} for ${clientId}`,
+      quantity,
+      unitPrice,
+      amount: fixed(lineAmount(quantity, unitPrice), 2),
+      kind: 'time' as const,
+      entryIds: [`bench:${i}:${j}`],
+    };
   });
   return {
     key: `${clientId}:2026-03:xero-bench:${i}`,
@@ -79,12 +87,24 @@ async function run(s: Scenario, tenantNo: number) {
   }
   const drafts = Array.from({ length: s.invoices }, (_, i) => makeDraft(i + 1, `c${i % 7}`));
   const t0 = Date.now();
-  const outcomes = await xeroDestination.write(config, drafts, { log: pino({ level: 'silent' }), now: new Date(), configDir: '.', previous: new Map() });
+  const outcomes = await xeroDestination.write(config, drafts, {
+    log: pino({ level: 'silent' }),
+    now: new Date(),
+    configDir: '.',
+    previous: new Map(),
+  });
   // Windows are counted from the first call Xero receives (process warm-up and the token
   // request are not part of the budget), to the end of the write.
   const firstCall = fake.apiRequests()[0]?.at ?? t0;
   const elapsed = Date.now() - firstCall;
-  if (process.env.BENCH_DEBUG) console.error(s.name, fake.apiRequests().map((r) => `${r.at - t0}:${r.method[0]}${r.status}:${r.responseHeaders?.['X-MinLimit-Remaining'] ?? ''}`).join(' '));
+  if (process.env.BENCH_DEBUG)
+    console.error(
+      s.name,
+      fake
+        .apiRequests()
+        .map((r) => `${r.at - t0}:${r.method[0]}${r.status}:${r.responseHeaders?.['X-MinLimit-Remaining'] ?? ''}`)
+        .join(' '),
+    );
   await fake.stop();
 
   const written = outcomes.filter((o) => o.status === 'written').length;
@@ -92,14 +112,19 @@ async function run(s: Scenario, tenantNo: number) {
   const duplicates = drafts.filter((d) => fake.countByNumber(`HB-${d.key}`) > 1).length;
   // Xero's figure for the ledger's total (SubTotal on exclusive lines), read back with each write.
   const ledgerTotal = new Map(drafts.map((d) => [d.key, d.total]));
-  const totalMismatches = outcomes.filter((o) => o.status === 'written' && (o.remoteTotal === undefined || !dec(o.remoteTotal).eq(ledgerTotal.get(o.key)!))).length;
+  const totalMismatches = outcomes.filter(
+    (o) => o.status === 'written' && (o.remoteTotal === undefined || !dec(o.remoteTotal).eq(ledgerTotal.get(o.key)!)),
+  ).length;
   const api = fake.apiRequests();
   const r429 = api.filter((r) => r.status === 429);
   // A 429 is "unanswered" when the client hit the same limit again before its Retry-After had passed.
   const unanswered429 = r429.filter((r) => {
     const retryMs = Number(r.responseHeaders?.['Retry-After'] ?? 0) * 1000;
     const problem = r.responseHeaders?.['X-Rate-Limit-Problem'];
-    return api.some((o) => o !== r && o.status === 429 && o.responseHeaders?.['X-Rate-Limit-Problem'] === problem && o.at > r.at && o.at < r.at + retryMs - 5);
+    return api.some(
+      (o) =>
+        o !== r && o.status === 429 && o.responseHeaders?.['X-Rate-Limit-Problem'] === problem && o.at > r.at && o.at < r.at + retryMs - 5,
+    );
   }).length;
   const windows = Math.ceil(elapsed / WINDOW_MS);
   const bound = CALLS_PER_WINDOW * s.batchSize;
@@ -128,17 +153,54 @@ async function run(s: Scenario, tenantNo: number) {
 // Throughput is measured on a clean run; a second run with lost/503 responses after commit
 // checks that recovery creates no duplicate and loses nothing (its lookups cost extra calls).
 const main = await run({ name: `batched (${BATCH}/call)`, invoices: INVOICES, batchSize: BATCH, faults: false }, 1);
-const faulty = await run({ name: `batched + 3 lost/503 after commit`, invoices: Math.min(INVOICES, 1000), batchSize: BATCH, faults: true }, 3);
+const faulty = await run(
+  { name: `batched + 3 lost/503 after commit`, invoices: Math.min(INVOICES, 1000), batchSize: BATCH, faults: true },
+  3,
+);
 const baselineCount = Math.min(INVOICES, CALLS_PER_WINDOW * 4);
 const baseline = await run({ name: 'baseline: 1 invoice/call', invoices: baselineCount, batchSize: 1, faults: false }, 2);
 
-const table = new Table({ head: ['scenario', 'invoices', 'calls', 'elapsed ms', 'windows', 'inv/window', 'bound/window', 'achieved/bound', 'max conc.', '429s (min/conc/day)', 'unanswered 429', 'dup', 'lost'] });
+const table = new Table({
+  head: [
+    'scenario',
+    'invoices',
+    'calls',
+    'elapsed ms',
+    'windows',
+    'inv/window',
+    'bound/window',
+    'achieved/bound',
+    'max conc.',
+    '429s (min/conc/day)',
+    'unanswered 429',
+    'dup',
+    'lost',
+  ],
+});
 for (const r of [main, faulty, baseline]) {
-  table.push([r.scenario, r.invoices, r.calls, r.elapsedMs, r.windows, r.invoicesPerWindow, r.boundPerWindow, `${(r.achievedVsBound * 100).toFixed(1)} %`, r.maxConcurrent, `${r.http429ByProblem.minute}/${r.http429ByProblem.concurrent}/${r.http429ByProblem.day}`, r.unanswered429, r.duplicates, r.lost]);
+  table.push([
+    r.scenario,
+    r.invoices,
+    r.calls,
+    r.elapsedMs,
+    r.windows,
+    r.invoicesPerWindow,
+    r.boundPerWindow,
+    `${(r.achievedVsBound * 100).toFixed(1)} %`,
+    r.maxConcurrent,
+    `${r.http429ByProblem.minute}/${r.http429ByProblem.concurrent}/${r.http429ByProblem.day}`,
+    r.unanswered429,
+    r.duplicates,
+    r.lost,
+  ]);
 }
-console.log(`Fake Xero limits: ${CONCURRENT} concurrent, ${CALLS_PER_WINDOW} calls per ${WINDOW_MS} ms window, ${LATENCY_MS} ms latency per call`);
+console.log(
+  `Fake Xero limits: ${CONCURRENT} concurrent, ${CALLS_PER_WINDOW} calls per ${WINDOW_MS} ms window, ${LATENCY_MS} ms latency per call`,
+);
 console.log(table.toString());
-console.log('windows = fixed windows the run touched, counted from the first call Xero received (the bound is calls per window × batch size per window touched)');
+console.log(
+  'windows = fixed windows the run touched, counted from the first call Xero received (the bound is calls per window × batch size per window touched)',
+);
 console.log(`Batched vs one-per-call: ${(main.invoicesPerWindow / baseline.invoicesPerWindow).toFixed(1)}× invoices per window`);
 console.log(
   JSON.stringify({
@@ -147,7 +209,13 @@ console.log(
     lost: main.lost + faulty.lost,
     unanswered429: main.unanswered429 + faulty.unanswered429,
     http429: main.http429 + faulty.http429,
-    faultRun: { invoices: faulty.invoices, droppedAfterCommit: faulty.droppedAfterCommit, duplicates: faulty.duplicates, lost: faulty.lost, achievedVsBound: faulty.achievedVsBound },
+    faultRun: {
+      invoices: faulty.invoices,
+      droppedAfterCommit: faulty.droppedAfterCommit,
+      duplicates: faulty.duplicates,
+      lost: faulty.lost,
+      achievedVsBound: faulty.achievedVsBound,
+    },
     invoices: main.invoices,
     calls: main.calls,
     windows: main.windows,

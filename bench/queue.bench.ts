@@ -54,7 +54,17 @@ async function queued(workers: number) {
   const prefix = `hbbench-${randomBytes(4).toString('hex')}`;
   const config = generatedConfig({ count: N, outDir });
   const runner = new QueueRunner({ config, ledger, log, redisUrl, prefix });
-  const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, HB_PREFIX: prefix, HB_OUT_DIR: outDir, HB_COUNT: String(N), HB_LOCK_MS: '300000', HB_STALLED_MS: '30000', HB_RATE_BATCH: '500', HB_PUSH_BATCH: '50' };
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    HB_PREFIX: prefix,
+    HB_OUT_DIR: outDir,
+    HB_COUNT: String(N),
+    HB_LOCK_MS: '300000',
+    HB_STALLED_MS: '30000',
+    HB_RATE_BATCH: '500',
+    HB_PUSH_BATCH: '50',
+  };
   const procs = Array.from({ length: workers }, () => startWorkerProcess(env));
   await Promise.all(procs.map((p) => p.ready));
   const t0 = performance.now();
@@ -80,7 +90,9 @@ async function noop(concurrency: number, count = 10_000) {
   const connection = createRedis(redisUrl);
   const queue = new Queue('noop', { connection, prefix });
   for (let i = 0; i < count; i += 1000) {
-    await queue.addBulk(Array.from({ length: Math.min(1000, count - i) }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, count - i) }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true } })),
+    );
   }
   let done = 0;
   const t0 = performance.now();

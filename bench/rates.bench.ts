@@ -33,7 +33,7 @@ function chunk(from: number, n: number): PricingInput[] {
   for (let k = 0; k < n; k++) {
     const i = from + k;
     const r = Math.imul(i ^ 0x9e3779b9, 2654435761) >>> 0;
-    const start = T0 + ((r % (365 * 96)) * 15) * MIN;
+    const start = T0 + (r % (365 * 96)) * 15 * MIN;
     const len = (120 + ((r >>> 8) % 41) * 15) * MIN;
     const dateOnly = r % 10 === 0;
     const entry: TimeEntry = {

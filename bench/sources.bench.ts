@@ -142,7 +142,10 @@ table.push(
   ['429 answers', throttled],
   ['mapped: entry / skip / invalid', `${run.entry} / ${run.skip} / ${run.invalid}`],
   ['raw fetch loop (server rate)', `${Math.round(rawRate).toLocaleString('en')} entries/s (${(raw.ms / 1000).toFixed(2)} s)`],
-  ['connector read + map', `${Math.round(rate).toLocaleString('en')} entries/s (${(run.ms / 1000).toFixed(2)} s, includes rate-limit waits)`],
+  [
+    'connector read + map',
+    `${Math.round(rate).toLocaleString('en')} entries/s (${(run.ms / 1000).toFixed(2)} s, includes rate-limit waits)`,
+  ],
   ['connector / server rate', (rate / rawRate).toFixed(2)],
 );
 if (ledger && 'summary' in ledger) {

@@ -52,10 +52,12 @@ const sizes = (args.sizes ?? process.env.BENCH_SYNC_SIZES ?? '10000,100000')
   .map((s) => Number(s.trim().replace(/_/g, '')))
   .concat(args['with-1m'] ? [1_000_000] : [])
   .filter((n, i, all) => all.indexOf(n) === i);
-if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes: expected positive whole numbers, got ${args.sizes ?? process.env.BENCH_SYNC_SIZES}`);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error(`--sizes: expected positive whole numbers, got ${args.sizes ?? process.env.BENCH_SYNC_SIZES}`);
 const rounds = Number(args.rounds ?? process.env.BENCH_SYNC_ROUNDS ?? 1);
 const wanted = (args.ledgers ?? process.env.BENCH_SYNC_LEDGERS ?? 'postgres,embedded').split(',').map((s) => s.trim()) as LedgerKind[];
-if (wanted.some((l) => l !== 'postgres' && l !== 'embedded')) throw new Error(`--ledgers: expected postgres and/or embedded, got ${wanted.join(',')}`);
+if (wanted.some((l) => l !== 'postgres' && l !== 'embedded'))
+  throw new Error(`--ledgers: expected postgres and/or embedded, got ${wanted.join(',')}`);
 
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'hourbridge.js');
 const pgUp = wanted.includes('postgres') ? await postgresAvailable() : false;
@@ -97,12 +99,30 @@ function phasesOf(stderr: string): Partial<Record<Phase, number>> {
 
 const failures: string[] = [];
 
-async function syncOnce(size: number, ledger: LedgerKind, round: number, run: RunKind, cfg: string, outDir: string, ledgerArgs: string[], env: NodeJS.ProcessEnv, plain: Map<string, InvoiceFigures>): Promise<Measured> {
-  const r: TreeRun = await runMeasured(process.execPath, [bin, 'sync', '--config', cfg, '--json', '--log-level', 'info', ...ledgerArgs], { env });
+async function syncOnce(
+  size: number,
+  ledger: LedgerKind,
+  round: number,
+  run: RunKind,
+  cfg: string,
+  outDir: string,
+  ledgerArgs: string[],
+  env: NodeJS.ProcessEnv,
+  plain: Map<string, InvoiceFigures>,
+): Promise<Measured> {
+  const r: TreeRun = await runMeasured(process.execPath, [bin, 'sync', '--config', cfg, '--json', '--log-level', 'info', ...ledgerArgs], {
+    env,
+  });
   const where = `${size.toLocaleString('en')} rows, ${ledger}, ${run} sync${rounds > 1 ? `, round ${round + 1}` : ''}`;
   if (r.code !== 0) {
     failures.push(`${where}: hourbridge exited ${r.code ?? r.signal}`);
-    log(`${where}: exit ${r.code ?? r.signal}\n${r.stderr.split('\n').filter((l) => !l.startsWith('{"level":30')).slice(-20).join('\n')}`);
+    log(
+      `${where}: exit ${r.code ?? r.signal}\n${r.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('{"level":30'))
+        .slice(-20)
+        .join('\n')}`,
+    );
   }
   let pushed = 0;
   try {
@@ -115,9 +135,23 @@ async function syncOnce(size: number, ledger: LedgerKind, round: number, run: Ru
   }
   const invoices = existsSync(outDir) ? await writtenInvoices(outDir) : new Map();
   const diffs = compareTotals(invoices, plain);
-  if (diffs.length > 0) failures.push(`${where}: ${diffs.length} difference(s) from the plain computation: ${diffs.slice(0, 5).join('; ')}`);
-  const m: Measured = { size, ledger, round, run, ms: r.ms, peakRssMb: r.peakRssMb, hwmSumMb: r.hwmSumMb, phasesMs: phasesOf(r.stderr), pushed, invoices };
-  log(`${where}: ${(r.ms / 1000).toFixed(1)} s, peak RSS ${r.peakRssMb} MB (${r.processes} process(es), ${r.samples} samples), ${pushed} written, totals ${diffs.length ? 'DIFFER' : 'equal to the cent'}`);
+  if (diffs.length > 0)
+    failures.push(`${where}: ${diffs.length} difference(s) from the plain computation: ${diffs.slice(0, 5).join('; ')}`);
+  const m: Measured = {
+    size,
+    ledger,
+    round,
+    run,
+    ms: r.ms,
+    peakRssMb: r.peakRssMb,
+    hwmSumMb: r.hwmSumMb,
+    phasesMs: phasesOf(r.stderr),
+    pushed,
+    invoices,
+  };
+  log(
+    `${where}: ${(r.ms / 1000).toFixed(1)} s, peak RSS ${r.peakRssMb} MB (${r.processes} process(es), ${r.samples} samples), ${pushed} written, totals ${diffs.length ? 'DIFFER' : 'equal to the cent'}`,
+  );
   return m;
 }
 
@@ -145,7 +179,9 @@ for (const size of sizes) {
   const edited = await plainInvoices(files.edited);
   plainS.set(size, best / 1000);
   plainByState.set(size, { original, edited });
-  log(`plain computation: ${(best / 1000).toFixed(2)} s, ${original.size} invoices, total ${sumTotals(original)} (edited: ${sumTotals(edited)})`);
+  log(
+    `plain computation: ${(best / 1000).toFixed(2)} s, ${original.size} invoices, total ${sumTotals(original)} (edited: ${sumTotals(edited)})`,
+  );
 
   for (let round = 0; round < rounds; round++) {
     for (const ledger of ledgers) {
@@ -178,7 +214,10 @@ for (const size of sizes) {
     const runs = measured.filter((m) => m.size === size && (state === 'edited') === (m.run === 'edited'));
     const first = JSON.stringify([...(runs[0]?.invoices.values() ?? [])]);
     const odd = runs.filter((m) => JSON.stringify([...m.invoices.values()]) !== first);
-    if (odd.length) sameAcrossRuns.push(`${size} ${state}: ${odd.map((m) => `${m.ledger} ${m.run}`).join(', ')} wrote other lines than ${runs[0]!.ledger} ${runs[0]!.run}`);
+    if (odd.length)
+      sameAcrossRuns.push(
+        `${size} ${state}: ${odd.map((m) => `${m.ledger} ${m.run}`).join(', ')} wrote other lines than ${runs[0]!.ledger} ${runs[0]!.run}`,
+      );
   }
 }
 
@@ -189,7 +228,8 @@ if (args.golden) {
   type Golden = { job: string; sizes: Record<string, { original: unknown[]; edited: unknown[] }> };
   const current: Golden = { job: 'bench/support/sync-job.ts', sizes: {} };
   for (const size of sizes) {
-    const pick = (run: RunKind) => [...(measured.find((m) => m.size === size && m.run === run)?.invoices.values() ?? [])].sort((a, b) => (a.key < b.key ? -1 : 1));
+    const pick = (run: RunKind) =>
+      [...(measured.find((m) => m.size === size && m.run === run)?.invoices.values() ?? [])].sort((a, b) => (a.key < b.key ? -1 : 1));
     current.sizes[String(size)] = { original: pick('first'), edited: pick('edited') };
   }
   const file = path.resolve(args.golden);
@@ -223,11 +263,13 @@ if (args.golden) {
 }
 
 // ---- figures -------------------------------------------------------------------------------
-const cell = (size: number, ledger: LedgerKind, run: RunKind) => measured.filter((m) => m.size === size && m.ledger === ledger && m.run === run);
+const cell = (size: number, ledger: LedgerKind, run: RunKind) =>
+  measured.filter((m) => m.size === size && m.ledger === ledger && m.run === run);
 const medianOf = (xs: number[]) => (xs.length ? median(xs) : NaN);
 const seconds = (size: number, ledger: LedgerKind, run: RunKind) => medianOf(cell(size, ledger, run).map((m) => m.ms)) / 1000;
 const rss = (size: number, ledger: LedgerKind, run: RunKind) => medianOf(cell(size, ledger, run).map((m) => m.peakRssMb));
-const phase = (size: number, ledger: LedgerKind, run: RunKind, p: Phase) => medianOf(cell(size, ledger, run).map((m) => m.phasesMs[p] ?? 0)) / 1000;
+const phase = (size: number, ledger: LedgerKind, run: RunKind, p: Phase) =>
+  medianOf(cell(size, ledger, run).map((m) => m.phasesMs[p] ?? 0)) / 1000;
 const other = (size: number, ledger: LedgerKind, run: RunKind) =>
   medianOf(cell(size, ledger, run).map((m) => m.ms - Object.values(m.phasesMs).reduce((a, b) => a + b, 0))) / 1000;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -248,7 +290,9 @@ for (const size of sizes) {
       peakRssMbByRun: Object.fromEntries(RUNS.map((run) => [run, rss(size, ledger, run)])),
       writeFilesS: r3(phase(size, ledger, 'first', 'write')),
       vsPlain: round2(first / plainS.get(size)!),
-      phasesS: Object.fromEntries(RUNS.map((run) => [run, Object.fromEntries((Object.values(PHASES) as Phase[]).map((p) => [p, r3(phase(size, ledger, run, p))]))])),
+      phasesS: Object.fromEntries(
+        RUNS.map((run) => [run, Object.fromEntries((Object.values(PHASES) as Phase[]).map((p) => [p, r3(phase(size, ledger, run, p))]))]),
+      ),
       /** Wall time outside the logged phases: CLI start-up, config, ledger open and migrations, exit. */
       otherS: Object.fromEntries(RUNS.map((run) => [run, r3(other(size, ledger, run))])),
     };
@@ -258,8 +302,19 @@ for (const size of sizes) {
 
 // The issue's goals are stated at 100k rows: the headline is that size, else the largest run.
 const headlineSize = sizes.includes(100_000) ? 100_000 : Math.max(...sizes);
-const H = perSize[String(headlineSize)] as Record<LedgerKind, { firstSyncEntriesPerS: number; resyncVsFirst: number; editedResyncVsFirst: number; peakRssMb: number; writeFilesS: number; vsPlain: number }>;
-const byLedger = <K extends keyof (typeof H)['postgres']>(k: K) => Object.fromEntries(ledgers.map((l) => [l, H[l][k]])) as Partial<Record<LedgerKind, number>>;
+const H = perSize[String(headlineSize)] as Record<
+  LedgerKind,
+  {
+    firstSyncEntriesPerS: number;
+    resyncVsFirst: number;
+    editedResyncVsFirst: number;
+    peakRssMb: number;
+    writeFilesS: number;
+    vsPlain: number;
+  }
+>;
+const byLedger = <K extends keyof (typeof H)['postgres']>(k: K) =>
+  Object.fromEntries(ledgers.map((l) => [l, H[l][k]])) as Partial<Record<LedgerKind, number>>;
 const goals: Record<string, { goal: string; value: number; met: boolean }> = {};
 const goal = (name: string, value: number | undefined, cmp: '>=' | '<=', target: number) => {
   if (value === undefined || Number.isNaN(value)) return;
@@ -284,26 +339,67 @@ if (sizes.includes(1_000_000) && sizes.includes(100_000)) {
 // ---- table ---------------------------------------------------------------------------------
 const plainTty = !process.stdout.isTTY;
 const table = new Table({
-  head: ['size', 'ledger', 'run', 'seconds', 'entries/s', 'vs first', 'peak RSS MB', 'vs plain', 'read · price · assemble · write · other s', 'totals'],
+  head: [
+    'size',
+    'ledger',
+    'run',
+    'seconds',
+    'entries/s',
+    'vs first',
+    'peak RSS MB',
+    'vs plain',
+    'read · price · assemble · write · other s',
+    'totals',
+  ],
   colAligns: ['right', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
   ...(plainTty ? { style: { head: [], border: [] } } : {}),
 });
 for (const size of sizes) {
   const p = plainS.get(size)!;
-  table.push([size.toLocaleString('en'), 'plain (in-process)', 'ceiling', p.toFixed(2), Math.round(size / p).toLocaleString('en'), '', '', '1 (baseline)', '', 'reference']);
+  table.push([
+    size.toLocaleString('en'),
+    'plain (in-process)',
+    'ceiling',
+    p.toFixed(2),
+    Math.round(size / p).toLocaleString('en'),
+    '',
+    '',
+    '1 (baseline)',
+    '',
+    'reference',
+  ]);
   for (const ledger of ledgers) {
     const first = seconds(size, ledger, 'first');
     for (const run of RUNS) {
       const s = seconds(size, ledger, run);
-      const ph = (['read', 'price', 'assemble', 'write'] as Phase[]).map((x) => phase(size, ledger, run, x).toFixed(2)).concat(other(size, ledger, run).toFixed(2)).join(' · ');
+      const ph = (['read', 'price', 'assemble', 'write'] as Phase[])
+        .map((x) => phase(size, ledger, run, x).toFixed(2))
+        .concat(other(size, ledger, run).toFixed(2))
+        .join(' · ');
       const wrong = failures.some((f) => f.startsWith(`${size.toLocaleString('en')} rows, ${ledger}, ${run} sync`));
-      table.push([size.toLocaleString('en'), ledger, run, s.toFixed(2), Math.round(size / s).toLocaleString('en'), run === 'first' ? '1 (baseline)' : (s / first).toFixed(3), String(rss(size, ledger, run)), `${(s / p).toFixed(1)}×`, ph, wrong ? 'WRONG' : 'equal to the cent']);
+      table.push([
+        size.toLocaleString('en'),
+        ledger,
+        run,
+        s.toFixed(2),
+        Math.round(size / s).toLocaleString('en'),
+        run === 'first' ? '1 (baseline)' : (s / first).toFixed(3),
+        String(rss(size, ledger, run)),
+        `${(s / p).toFixed(1)}×`,
+        ph,
+        wrong ? 'WRONG' : 'equal to the cent',
+      ]);
     }
   }
 }
 console.log(table.toString());
-if (rounds > 1) console.log(`Seconds, peak RSS and phases are medians of ${rounds} interleaved rounds (each round: every ledger, fresh ledger each).`);
-const gt = new Table({ head: [`goal (at ${headlineSize.toLocaleString('en')} rows)`, 'value', 'goal', 'met?'], colAligns: ['left', 'right', 'right', 'left'], ...(plainTty ? { style: { head: [], border: [] } } : {}) });
+if (rounds > 1)
+  console.log(`Seconds, peak RSS and phases are medians of ${rounds} interleaved rounds (each round: every ledger, fresh ledger each).`);
+const gt = new Table({
+  head: [`goal (at ${headlineSize.toLocaleString('en')} rows)`, 'value', 'goal', 'met?'],
+  colAligns: ['left', 'right', 'right', 'left'],
+  ...(plainTty ? { style: { head: [], border: [] } } : {}),
+});
 for (const [k, g] of Object.entries(goals)) gt.push([k, String(g.value), g.goal, g.met ? 'yes' : 'NO']);
 console.log(gt.toString());
 for (const n of notes) console.log(n);

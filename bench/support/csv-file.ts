@@ -12,7 +12,7 @@ export async function writeCsvFile(
 ): Promise<number> {
   const d = opts.delimiter ?? ',';
   const needsQuote = (s: string) => s.includes(d) || s.includes('"') || s.includes('\n') || s.includes('\r');
-  const line = (cells: readonly string[]) => cells.map((c) => (needsQuote(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(d) + '\n';
+  const line = (cells: readonly string[]) => `${cells.map((c) => (needsQuote(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(d)}\n`;
   const out = createWriteStream(path);
   let bytes = 0;
   const write = async (text: string) => {

@@ -4,7 +4,21 @@
  * Deterministic: row i is always the same. Every row is valid and has a unique derived id
  * (date, start, worker, client, project): each worker works at most one shift a day.
  */
-export const DUTCH_HEADER = ['Datum', 'Begin', 'Eind', 'Pauze', 'Uren', 'Medewerker', 'Rol', 'Klant', 'Project', 'Goedgekeurd', 'Declarabel', 'Km', 'Opmerking'] as const;
+export const DUTCH_HEADER = [
+  'Datum',
+  'Begin',
+  'Eind',
+  'Pauze',
+  'Uren',
+  'Medewerker',
+  'Rol',
+  'Klant',
+  'Project',
+  'Goedgekeurd',
+  'Declarabel',
+  'Km',
+  'Opmerking',
+] as const;
 
 const WORKERS = 1000;
 const FIRST_DAY = Date.UTC(2024, 0, 1) / 86_400_000;

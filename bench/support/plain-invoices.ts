@@ -31,7 +31,10 @@ export async function plainInvoices(csv: string): Promise<Map<string, InvoiceFig
   const prices = new Map<string, Decimal>();
   const mondays = new Map<string, string>();
   // invoice → line key → quarter hours
-  const invoices = new Map<string, { client: string; periodStart: string; lines: Map<string, { worker: string; project: string; price: string; quarters: number }> }>();
+  const invoices = new Map<
+    string,
+    { client: string; periodStart: string; lines: Map<string, { worker: string; project: string; price: string; quarters: number }> }
+  >();
   const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
   const parser = createReadStream(csv).pipe(parse({ columns: true }));
   for await (const row of parser as AsyncIterable<Record<string, string>>) {
@@ -48,7 +51,10 @@ export async function plainInvoices(csv: string): Promise<Map<string, InvoiceFig
     }
     const inv = `${clientId(c)} ${monday}`;
     let invoice = invoices.get(inv);
-    if (!invoice) invoices.set(inv, (invoice = { client: clientId(c), periodStart: monday, lines: new Map() }));
+    if (!invoice) {
+      invoice = { client: clientId(c), periodStart: monday, lines: new Map() };
+      invoices.set(inv, invoice);
+    }
     const lk = `${row.Person}\u0000${row.Project}\u0000${price}`;
     const line = invoice.lines.get(lk);
     if (line) line.quarters += quarters;
@@ -65,15 +71,36 @@ export async function plainInvoices(csv: string): Promise<Map<string, InvoiceFig
       const amount = qty.mul(prices.get(l.price)!).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
       total = total.add(amount);
       hours = hours.add(qty);
-      lines.push({ description: `${l.project} — ${l.worker}`, quantity: qty.toString(), unitPrice: new Decimal(l.price).toFixed(2), amount: amount.toFixed(2) });
+      lines.push({
+        description: `${l.project} — ${l.worker}`,
+        quantity: qty.toString(),
+        unitPrice: new Decimal(l.price).toFixed(2),
+        amount: amount.toFixed(2),
+      });
     }
-    result.set(id, { client: inv.client, periodStart: inv.periodStart, total: total.toFixed(2), hours: hours.toString(), lines: sortLines(lines) });
+    result.set(id, {
+      client: inv.client,
+      periodStart: inv.periodStart,
+      total: total.toFixed(2),
+      hours: hours.toString(),
+      lines: sortLines(lines),
+    });
   }
   return result;
 }
 
 const sortLines = (lines: InvoiceFigures['lines']) =>
-  [...lines].sort((a, b) => (a.description < b.description ? -1 : a.description > b.description ? 1 : a.unitPrice < b.unitPrice ? -1 : a.unitPrice > b.unitPrice ? 1 : 0));
+  [...lines].sort((a, b) =>
+    a.description < b.description
+      ? -1
+      : a.description > b.description
+        ? 1
+        : a.unitPrice < b.unitPrice
+          ? -1
+          : a.unitPrice > b.unitPrice
+            ? 1
+            : 0,
+  );
 
 interface DraftFile {
   key: string;
@@ -96,7 +123,14 @@ export async function writtenInvoices(dir: string): Promise<Map<string, InvoiceF
       periodStart: d.period.start,
       total: new Decimal(d.net).toFixed(2),
       hours: new Decimal(d.billedHours).toString(),
-      lines: sortLines(d.lines.map((l) => ({ description: l.description, quantity: new Decimal(l.quantity).toString(), unitPrice: new Decimal(l.unitPrice).toFixed(2), amount: new Decimal(l.net).toFixed(2) }))),
+      lines: sortLines(
+        d.lines.map((l) => ({
+          description: l.description,
+          quantity: new Decimal(l.quantity).toString(),
+          unitPrice: new Decimal(l.unitPrice).toFixed(2),
+          amount: new Decimal(l.net).toFixed(2),
+        })),
+      ),
     };
     const id = invoiceId(fig);
     if (out.has(id)) throw new Error(`${dir}: two drafts for ${id} (${out.get(id)!.key}, ${fig.key})`);

@@ -30,7 +30,10 @@ export function ratioOf(r: BenchRow): number | undefined {
 export function printTable(rows: BenchRow[], extra: Array<[string, string]> = []): void {
   // No colour codes when the output goes to a file or a CI log.
   const plain = !process.stdout.isTTY;
-  const t = new Table({ head: ['run', 'rows', 'seconds', 'rows/s', 'ratio (vs)', 'goal', 'met?'], ...(plain ? { style: { head: [], border: [] } } : {}) });
+  const t = new Table({
+    head: ['run', 'rows', 'seconds', 'rows/s', 'ratio (vs)', 'goal', 'met?'],
+    ...(plain ? { style: { head: [], border: [] } } : {}),
+  });
   for (const r of rows) {
     const ratio = ratioOf(r);
     t.push([

@@ -5,7 +5,7 @@ import type { ClockifyConfig } from './config.schema';
 import type { ClockifyDetailedReport, ClockifyTimeEntry, ClockifyUser } from './types';
 
 export const CLOCKIFY_AUTH_HINT =
-  'the Clockify API key (CLOCKIFY_API_KEY), the workspaceId, that the key\'s user may see every member\'s time (workspace admin), and that baseUrl/reportsBaseUrl match the workspace\'s region';
+  "the Clockify API key (CLOCKIFY_API_KEY), the workspaceId, that the key's user may see every member's time (workspace admin), and that baseUrl/reportsBaseUrl match the workspace's region";
 
 export function clockifyHttp(config: ClockifyConfig, ctx: ConnectorContext, which: 'api' | 'reports'): HttpClient {
   return createHttpClient({

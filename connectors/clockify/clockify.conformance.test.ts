@@ -26,7 +26,11 @@ export function clockifyRow(i: number, daysAgo: number): ClockifyReportEntry {
     clientName: 'Acme BV',
     taskName: null,
     tags: [{ name: 'onsite' }],
-    timeInterval: { start: start.toISOString().replace('.000Z', 'Z'), end: new Date(start.getTime() + secs * 1000).toISOString().replace('.000Z', 'Z'), duration: secs },
+    timeInterval: {
+      start: start.toISOString().replace('.000Z', 'Z'),
+      end: new Date(start.getTime() + secs * 1000).toISOString().replace('.000Z', 'Z'),
+      duration: secs,
+    },
     hourlyRate: { amount: 8500, currency: 'EUR' },
     type: 'REGULAR',
   };

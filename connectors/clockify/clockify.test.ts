@@ -60,7 +60,8 @@ async function readAll() {
   for await (const p of clockifySource.read(config, { cursors: {} }, ctx)) pages.push(p);
   return pages;
 }
-const mapAll = (pages: SourcePage[]) => new Map(pages.flatMap((p) => p.records).map((r) => [r.ref.id!, clockifySource.map(r, config, ctx)]));
+const mapAll = (pages: SourcePage[]) =>
+  new Map(pages.flatMap((p) => p.records).map((r) => [r.ref.id!, clockifySource.map(r, config, ctx)]));
 
 describe('clockify connector', () => {
   beforeAll(() => nock.disableNetConnect());
@@ -70,7 +71,10 @@ describe('clockify connector', () => {
   it('Given detailed-report rows, when read and mapped, then rates, skips, night shifts and zones come out right', async () => {
     let body: Record<string, unknown> | undefined;
     const api = nock(REPORTS, { reqheaders: { 'x-api-key': KEY } })
-      .post('/workspaces/ws1/reports/detailed', (b: Record<string, unknown>) => ((body = b), true))
+      .post('/workspaces/ws1/reports/detailed', (b: Record<string, unknown>) => {
+        body = b;
+        return true;
+      })
       .reply(200, {
         totals: [{ entriesCount: 6 }],
         timeentries: [
@@ -80,7 +84,12 @@ describe('clockify connector', () => {
           row({ _id: 'break', type: 'BREAK', billable: false }),
           row({ _id: 'night', timeInterval: { start: '2024-03-12T22:00:00+01:00', end: '2024-03-13T06:00:00+01:00', duration: 28_800 } }),
           // Worked from New York for an Amsterdam client; 23:00 New York is the next day in Amsterdam.
-          row({ _id: 'ny', userId: 'u-ny', userName: 'Nia', timeInterval: { start: '2024-03-14T23:00:00-04:00', end: '2024-03-15T01:00:00-04:00', duration: 7200 } }),
+          row({
+            _id: 'ny',
+            userId: 'u-ny',
+            userName: 'Nia',
+            timeInterval: { start: '2024-03-14T23:00:00-04:00', end: '2024-03-15T01:00:00-04:00', duration: 7200 },
+          }),
         ],
       });
     const pages = await readAll();
@@ -89,14 +98,30 @@ describe('clockify connector', () => {
     const m = mapAll(pages);
     expect(m.get('65f1a2b3c4d5e6f708091011')).toMatchObject({
       kind: 'entry',
-      entry: { durationSeconds: 27_000, sourceRate: '75.5', sourceCurrency: 'EUR', costRate: '40', tags: ['remote'], client: 'Acme BV', date: '2024-03-11', billedAtSource: false, approved: null },
+      entry: {
+        durationSeconds: 27_000,
+        sourceRate: '75.5',
+        sourceCurrency: 'EUR',
+        costRate: '40',
+        tags: ['remote'],
+        client: 'Acme BV',
+        date: '2024-03-11',
+        billedAtSource: false,
+        approved: null,
+      },
     });
     expect(m.get('running')).toMatchObject({ kind: 'skip', reason: expect.stringContaining('running') });
     expect(m.get('nonbill')).toMatchObject({ kind: 'entry', entry: { billable: false } });
     expect(m.get('nonbill')?.kind === 'entry' && m.get('nonbill')).toMatchObject({ entry: { sourceRate: undefined } });
     expect(m.get('break')).toMatchObject({ kind: 'skip', reason: expect.stringContaining('BREAK') });
-    expect(m.get('night')).toMatchObject({ kind: 'entry', entry: { date: '2024-03-12', start: '2024-03-12T21:00:00Z', end: '2024-03-13T05:00:00Z', durationSeconds: 28_800 } });
-    expect(m.get('ny')).toMatchObject({ kind: 'entry', entry: { date: '2024-03-15', start: '2024-03-15T03:00:00Z', timeZone: 'Europe/Amsterdam' } });
+    expect(m.get('night')).toMatchObject({
+      kind: 'entry',
+      entry: { date: '2024-03-12', start: '2024-03-12T21:00:00Z', end: '2024-03-13T05:00:00Z', durationSeconds: 28_800 },
+    });
+    expect(m.get('ny')).toMatchObject({
+      kind: 'entry',
+      entry: { date: '2024-03-15', start: '2024-03-15T03:00:00Z', timeZone: 'Europe/Amsterdam' },
+    });
     expect(pages.at(-1)?.reconcile).toEqual({ from: '2024-03-01', to: '2024-03-21' });
     expect(pages.at(-1)?.cursor).toEqual({ v: 1, synced: true });
   });
@@ -124,7 +149,18 @@ describe('clockify connector', () => {
       .reply(200, [entry]);
     const m = mapAll(await readAll());
     // 03:00Z is still 13 March in New York: the date is the worker's, not the client's.
-    expect(m.get('te1')).toMatchObject({ kind: 'entry', entry: { date: '2024-03-13', durationSeconds: 27_000, timeZone: 'America/New_York', sourceRate: '120', sourceCurrency: 'USD', worker: { name: 'Nia' }, project: 'Helpdesk' } });
+    expect(m.get('te1')).toMatchObject({
+      kind: 'entry',
+      entry: {
+        date: '2024-03-13',
+        durationSeconds: 27_000,
+        timeZone: 'America/New_York',
+        sourceRate: '120',
+        sourceCurrency: 'USD',
+        worker: { name: 'Nia' },
+        project: 'Helpdesk',
+      },
+    });
   });
 
   it('Given malformed time intervals, when read and normalised, then each is quarantined with the field and reason, and only the running timer is skipped', async () => {
@@ -145,18 +181,44 @@ describe('clockify connector', () => {
         ],
       });
     const pages = await readAll();
-    const clients = new ClientResolver([ClientSchema.parse({ id: 'acme', name: 'Acme BV', currency: 'EUR', timeZone: 'Europe/Amsterdam', destination: 'files' })]);
+    const clients = new ClientResolver([
+      ClientSchema.parse({ id: 'acme', name: 'Acme BV', currency: 'EUR', timeZone: 'Europe/Amsterdam', destination: 'files' }),
+    ]);
     const n = pages.map((p) => normalisePage(p, config as never, clockifySource as never, clients, ctx));
     const quarantined = new Map(n.flatMap((x) => x.quarantine).map((q) => [q.recordRef, q]));
     expect(n.flatMap((x) => x.entries).map((e) => e.externalId)).toEqual(['65f1a2b3c4d5e6f708091011']);
     expect(n.reduce((a, x) => a + x.skipped, 0)).toBe(1);
     expect([...quarantined.keys()].sort()).toEqual(['bad-end', 'bad-start', 'end-before-start', 'no-duration', 'no-end', 'no-interval']);
-    expect(quarantined.get('end-before-start')).toMatchObject({ field: 'end', column: 'timeInterval.end', reason: expect.stringContaining('ends before it starts') });
-    expect(quarantined.get('bad-start')).toMatchObject({ field: 'start', column: 'timeInterval.start', reason: expect.stringContaining('ISO 8601') });
-    expect(quarantined.get('bad-end')).toMatchObject({ field: 'end', column: 'timeInterval.end', reason: expect.stringContaining('ISO 8601') });
-    expect(quarantined.get('no-duration')).toMatchObject({ field: 'durationSeconds', column: 'timeInterval.duration', reason: expect.stringContaining('missing on a finished entry') });
-    expect(quarantined.get('no-end')).toMatchObject({ field: 'end', column: 'timeInterval.end', reason: expect.stringContaining('not a running timer') });
-    expect(quarantined.get('no-interval')).toMatchObject({ field: 'start', column: 'timeInterval', reason: expect.stringContaining('no timeInterval') });
+    expect(quarantined.get('end-before-start')).toMatchObject({
+      field: 'end',
+      column: 'timeInterval.end',
+      reason: expect.stringContaining('ends before it starts'),
+    });
+    expect(quarantined.get('bad-start')).toMatchObject({
+      field: 'start',
+      column: 'timeInterval.start',
+      reason: expect.stringContaining('ISO 8601'),
+    });
+    expect(quarantined.get('bad-end')).toMatchObject({
+      field: 'end',
+      column: 'timeInterval.end',
+      reason: expect.stringContaining('ISO 8601'),
+    });
+    expect(quarantined.get('no-duration')).toMatchObject({
+      field: 'durationSeconds',
+      column: 'timeInterval.duration',
+      reason: expect.stringContaining('missing on a finished entry'),
+    });
+    expect(quarantined.get('no-end')).toMatchObject({
+      field: 'end',
+      column: 'timeInterval.end',
+      reason: expect.stringContaining('not a running timer'),
+    });
+    expect(quarantined.get('no-interval')).toMatchObject({
+      field: 'start',
+      column: 'timeInterval',
+      reason: expect.stringContaining('no timeInterval'),
+    });
   });
 
   it('Given a per-user entry whose ISO duration cannot be read, when mapped, then it is quarantined naming timeInterval.duration', () => {
@@ -169,7 +231,11 @@ describe('clockify connector', () => {
       project: { id: 'p1', name: 'Helpdesk', clientId: 'c1', clientName: 'Acme BV' },
     };
     const r = clockifySource.map({ ref: { id: 'te-bad' }, data: { via: 'user', entry, userName: 'Nia', userTimeZone: null } }, config, ctx);
-    expect(r).toMatchObject({ kind: 'invalid', externalId: 'te-bad', problems: [expect.objectContaining({ field: 'durationSeconds', column: 'timeInterval.duration', value: '7:30' })] });
+    expect(r).toMatchObject({
+      kind: 'invalid',
+      externalId: 'te-bad',
+      problems: [expect.objectContaining({ field: 'durationSeconds', column: 'timeInterval.duration', value: '7:30' })],
+    });
   });
 
   it('Given a bad key, when checked, then it is an auth failure naming Clockify and the key to check', async () => {

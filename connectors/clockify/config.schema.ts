@@ -20,7 +20,15 @@ export const ClockifyConfigSchema = z.strictObject({
   /** Longest date span of one report request (Clockify's free plan limits reports to about a month). */
   reportSpanDays: z.number().int().min(1).max(366).default(31),
   ...windowSettings,
-  reconcileDays: z.number().int().min(1).max(3660).default(35).describe('Days re-listed every run: Clockify has no changed-since filter, so edits and deletions are seen only in this window. Default 35: a month\'s billing period plus a margin; a run warns when a client\'s open period starts before it.'),
+  reconcileDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3660)
+    .default(35)
+    .describe(
+      "Days re-listed every run: Clockify has no changed-since filter, so edits and deletions are seen only in this window. Default 35: a month's billing period plus a margin; a run warns when a client's open period starts before it.",
+    ),
   rateLimit: z
     .strictObject({ requests: z.number().int().positive().default(50), perSeconds: z.number().positive().default(1) })
     .default({ requests: 50, perSeconds: 1 }),

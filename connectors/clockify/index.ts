@@ -79,7 +79,7 @@ async function* readClockify(config: ClockifyConfig, options: ReadOptions, ctx: 
       for (let part = resumed?.part ?? 0; part < parts.length; part++) {
         const { start, end } = instantsOf(parts[part]!, config.timeZone);
         for (let page = part === (resumed?.part ?? 0) ? (resumed?.page ?? 1) : 1; ; page++) {
-          let report;
+          let report: Awaited<ReturnType<typeof fetchDetailedReport>>;
           try {
             report = await fetchDetailedReport(http, config.workspaceId, {
               dateRangeStart: start,
@@ -90,7 +90,10 @@ async function* readClockify(config: ClockifyConfig, options: ReadOptions, ctx: 
             });
           } catch (err) {
             if (first && !resumed && config.api === 'auto' && fallbackWorthy(err)) {
-              ctx.log.warn({ source: config.id }, `${who}: the detailed report is not available to this key; reading each user's time entries instead`);
+              ctx.log.warn(
+                { source: config.id },
+                `${who}: the detailed report is not available to this key; reading each user's time entries instead`,
+              );
               via = 'user';
               break;
             }

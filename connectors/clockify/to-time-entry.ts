@@ -44,31 +44,64 @@ export function clockifyToTimeEntry(record: RawRecord, config: ClockifyConfig, f
   // Anything else that does not fit is quarantined with the field, never skipped silently.
   const interval = e.timeInterval as Partial<ClockifyRawRecord['entry']['timeInterval']> | null | undefined;
   if (!interval || typeof interval !== 'object') {
-    return { kind: 'invalid', externalId, problems: [{ field: 'start', column: 'timeInterval', value: interval, reason: 'the entry has no timeInterval {start, end, duration}' }] };
+    return {
+      kind: 'invalid',
+      externalId,
+      problems: [
+        { field: 'start', column: 'timeInterval', value: interval, reason: 'the entry has no timeInterval {start, end, duration}' },
+      ],
+    };
   }
   const noDuration = interval.duration === null || interval.duration === undefined || interval.duration === '';
-  if ((interval.end === null || interval.end === undefined) && noDuration) return { kind: 'skip', reason: `running timer (Clockify time entry ${externalId})` };
+  if ((interval.end === null || interval.end === undefined) && noDuration)
+    return { kind: 'skip', reason: `running timer (Clockify time entry ${externalId})` };
 
   const zone = (raw.via === 'user' ? raw.userTimeZone : null) ?? config.timeZone;
   const problems: Problem[] = [];
   const start = DateTime.fromISO(String(interval.start ?? ''), { setZone: true });
   const end = DateTime.fromISO(String(interval.end ?? ''), { setZone: true });
-  if (!start.isValid) problems.push({ field: 'start', column: 'timeInterval.start', value: interval.start, reason: 'expected an ISO 8601 instant' });
+  if (!start.isValid)
+    problems.push({ field: 'start', column: 'timeInterval.start', value: interval.start, reason: 'expected an ISO 8601 instant' });
   if (interval.end === null || interval.end === undefined) {
-    problems.push({ field: 'end', column: 'timeInterval.end', value: interval.end, reason: `missing on an entry with a duration (${String(interval.duration)}): not a running timer` });
+    problems.push({
+      field: 'end',
+      column: 'timeInterval.end',
+      value: interval.end,
+      reason: `missing on an entry with a duration (${String(interval.duration)}): not a running timer`,
+    });
   } else if (!end.isValid) {
     problems.push({ field: 'end', column: 'timeInterval.end', value: interval.end, reason: 'expected an ISO 8601 instant' });
   } else if (start.isValid && end < start) {
-    problems.push({ field: 'end', column: 'timeInterval.end', value: interval.end, reason: `ends before it starts (${String(interval.start)})` });
+    problems.push({
+      field: 'end',
+      column: 'timeInterval.end',
+      value: interval.end,
+      reason: `ends before it starts (${String(interval.start)})`,
+    });
   }
   const seconds = durationSeconds(interval.duration);
   if (noDuration) {
-    problems.push({ field: 'durationSeconds', column: 'timeInterval.duration', value: interval.duration, reason: 'missing on a finished entry' });
+    problems.push({
+      field: 'durationSeconds',
+      column: 'timeInterval.duration',
+      value: interval.duration,
+      reason: 'missing on a finished entry',
+    });
   } else if (seconds === null) {
-    problems.push({ field: 'durationSeconds', column: 'timeInterval.duration', value: interval.duration, reason: 'expected a non-negative duration: ISO 8601 (PT7H30M) or seconds' });
+    problems.push({
+      field: 'durationSeconds',
+      column: 'timeInterval.duration',
+      value: interval.duration,
+      reason: 'expected a non-negative duration: ISO 8601 (PT7H30M) or seconds',
+    });
   }
   const clientName = raw.via === 'report' ? raw.entry.clientName : raw.entry.project?.clientName;
-  if (!clientName) problems.push({ field: 'client', column: raw.via === 'report' ? 'clientName' : 'project.clientName', reason: 'entry has no client (no project, or a project without a client)' });
+  if (!clientName)
+    problems.push({
+      field: 'client',
+      column: raw.via === 'report' ? 'clientName' : 'project.clientName',
+      reason: 'entry has no client (no project, or a project without a client)',
+    });
   const userName = raw.via === 'report' ? raw.entry.userName : raw.userName;
   if (!userName) problems.push({ field: 'worker', column: 'userName', value: e.userId, reason: 'entry has no user name' });
   if (problems.length > 0) return { kind: 'invalid', problems, externalId };

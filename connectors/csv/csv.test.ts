@@ -15,7 +15,11 @@ import { sourceConnectors } from '../index';
 import { describeSheetDurationCases } from '../../test/sources/sheet-durations';
 
 const fixtures = resolve(import.meta.dirname, '../../test/fixtures/spreadsheets');
-const ctx = (configDir = fixtures): ConnectorContext => ({ log: pino({ level: 'silent' }), now: new Date('2026-03-01T10:00:00Z'), configDir });
+const ctx = (configDir = fixtures): ConnectorContext => ({
+  log: pino({ level: 'silent' }),
+  now: new Date('2026-03-01T10:00:00Z'),
+  configDir,
+});
 
 const dutch: CsvConfigInput = {
   id: 'uren',
@@ -79,7 +83,17 @@ describe('csv source', () => {
     expect(entries.find((e) => e.worker.name === 'Chris Bakker')!.billable).toBe(false);
 
     const invalid = results.flatMap((r, i) => (r.kind === 'invalid' ? [{ row: records[i]!.ref.row, problems: r.problems }] : []));
-    expect(invalid[0]).toEqual({ row: 8, problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)' }] });
+    expect(invalid[0]).toEqual({
+      row: 8,
+      problems: [
+        {
+          field: 'date',
+          column: 'Datum',
+          value: '31-02-2026',
+          reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)',
+        },
+      ],
+    });
     expect(invalid[1]!.problems[0]).toMatchObject({ field: 'hours', column: 'Uren', value: '9,0' });
     expect(invalid[2]!.problems[0]!.reason).toContain('rows 2 and 10');
   });
@@ -96,7 +110,16 @@ describe('csv source', () => {
       id: 'hours',
       kind: 'csv',
       path: 'hours-en.tsv',
-      columns: { date: 'Date', start: 'Start', end: 'End', worker: 'Worker', client: 'Client', task: 'Task', billable: 'Billable', notes: 'Notes' },
+      columns: {
+        date: 'Date',
+        start: 'Start',
+        end: 'End',
+        worker: 'Worker',
+        client: 'Client',
+        task: 'Task',
+        billable: 'Billable',
+        notes: 'Notes',
+      },
       timeZone: 'America/New_York',
     });
     expect(records).toHaveLength(4);
@@ -122,7 +145,9 @@ describe('csv source', () => {
     expect(records[1]!.ref.row).toBe(3);
     const bad = results[1]!;
     if (bad.kind === 'invalid') {
-      expect(bad.problems[0]!.reason).toMatch(/could not be read as CSV: .*Quote Not Closed.*row 3 is never closed.*\(line \d+ of the file\)/);
+      expect(bad.problems[0]!.reason).toMatch(
+        /could not be read as CSV: .*Quote Not Closed.*row 3 is never closed.*\(line \d+ of the file\)/,
+      );
     }
     expect(pages.some((p) => p.reconcile)).toBe(false);
   });
@@ -141,7 +166,14 @@ describe('csv source', () => {
       for (let i = 0; i < 12; i++) lines.push(`2026-02-${String(1 + i).padStart(2, '0')},8,W${i},Acme`);
       await writeFile(join(dir, 'many.csv'), `${lines.join('\r\n')}\r\n`);
       const { pages, records, count } = await readAll(
-        { id: 'many', kind: 'csv', path: 'many.csv', pageSize: 5, columns: { date: 'date', hours: 'hours', worker: 'worker', client: 'client' }, timeZone: 'UTC' },
+        {
+          id: 'many',
+          kind: 'csv',
+          path: 'many.csv',
+          pageSize: 5,
+          columns: { date: 'date', hours: 'hours', worker: 'worker', client: 'client' },
+          timeZone: 'UTC',
+        },
         dir,
       );
       expect(pages.map((p) => p.records.length)).toEqual([5, 5, 2]);
@@ -154,14 +186,25 @@ describe('csv source', () => {
       const lines = ['Datum;Begin;Eind;Pauze;Medewerker;Klant;Akkoord;Km'];
       for (let i = 0; i < 6; i++) {
         const bad = i % 3 === 2;
-        lines.push(`${bad ? '31-02-2026' : '02-02-2026'};08:00;${bad ? '8 uur' : '16:30'};${i % 2 ? '30' : '0:30'};W${i};Acme;${bad ? 'misschien' : 'ja'};${bad ? '1.250' : '12'}`);
+        lines.push(
+          `${bad ? '31-02-2026' : '02-02-2026'};08:00;${bad ? '8 uur' : '16:30'};${i % 2 ? '30' : '0:30'};W${i};Acme;${bad ? 'misschien' : 'ja'};${bad ? '1.250' : '12'}`,
+        );
       }
       await writeFile(join(dir, 'repeat.csv'), `${lines.join('\n')}\n`);
       const input: CsvConfigInput = {
         id: 'rep',
         kind: 'csv',
         path: 'repeat.csv',
-        columns: { date: 'Datum', start: 'Begin', end: 'Eind', break: 'Pauze', worker: 'Medewerker', client: 'Klant', approved: 'Akkoord', extras: [{ column: 'Km', kind: 'km' }] },
+        columns: {
+          date: 'Datum',
+          start: 'Begin',
+          end: 'Eind',
+          break: 'Pauze',
+          worker: 'Medewerker',
+          client: 'Klant',
+          approved: 'Akkoord',
+          extras: [{ column: 'Km', kind: 'km' }],
+        },
         locale: { decimal: ',', dateFormat: 'dd-MM-yyyy' },
         timeZone: 'Europe/Amsterdam',
       };
@@ -176,7 +219,9 @@ describe('csv source', () => {
           ['Km', '1.250'],
         ]);
       }
-      expect(results[3]).toMatchObject({ entry: { breakSeconds: 1800, durationSeconds: 8.5 * 3600, approved: true, extras: [{ kind: 'km', quantity: '12' }] } });
+      expect(results[3]).toMatchObject({
+        entry: { breakSeconds: 1800, durationSeconds: 8.5 * 3600, approved: true, extras: [{ kind: 'km', quantity: '12' }] },
+      });
       // Mapped again from JSON (as after a queue hop: no memo, fresh parsers) they are the same.
       const again = records.map((r) => csvSource.map(JSON.parse(JSON.stringify(r)), config, ctx(dir)));
       expect(again).toEqual(results);
@@ -205,7 +250,13 @@ describe('csv source', () => {
 
     it('Given a header without a mapped column, when read, then it fails as a config error naming the column and the headers found', async () => {
       await writeFile(join(dir, 'nohours.csv'), 'date,worker,client\n2026-02-02,A,B\n');
-      const input: CsvConfigInput = { id: 'x', kind: 'csv', path: 'nohours.csv', columns: { date: 'date', hours: 'Hours', worker: 'worker', client: 'client' }, timeZone: 'UTC' };
+      const input: CsvConfigInput = {
+        id: 'x',
+        kind: 'csv',
+        path: 'nohours.csv',
+        columns: { date: 'date', hours: 'Hours', worker: 'worker', client: 'client' },
+        timeZone: 'UTC',
+      };
       const err = await readAll(input, dir).then(
         () => undefined,
         (e: unknown) => e,
@@ -233,7 +284,10 @@ describe('csv source', () => {
       lines.push('01-03-2026;08:00;16:00;"Never closed;Acme BV;');
       lines.push('02-03-2026;08:00;16:00;Z;Acme BV;');
       await writeFile(join(dir, 'big.csv'), `${lines.join('\n')}\n`);
-      await writeFile(join(dir, 'latin.csv'), Buffer.from('Urenstaat\r\n\r\nDatum;Uren;Medewerker;Klant\r\n02-02-2026;8;Renée Müller;Café Noël\r\n', 'latin1'));
+      await writeFile(
+        join(dir, 'latin.csv'),
+        Buffer.from('Urenstaat\r\n\r\nDatum;Uren;Medewerker;Klant\r\n02-02-2026;8;Renée Müller;Café Noël\r\n', 'latin1'),
+      );
     });
     afterAll(async () => {
       await rm(dir, { recursive: true, force: true });
@@ -250,28 +304,81 @@ describe('csv source', () => {
     };
     const cases: Array<[string, CsvConfigInput, () => string]> = [
       ['the Dutch fixture', dutch, () => fixtures],
-      ['the tab-separated fixture', { id: 'hours', kind: 'csv', path: 'hours-en.tsv', columns: { date: 'Date', start: 'Start', end: 'End', worker: 'Worker', client: 'Client', task: 'Task', billable: 'Billable', notes: 'Notes' }, timeZone: 'America/New_York' }, () => fixtures],
-      ['the unclosed-quote fixture', { id: 'broken', kind: 'csv', path: 'broken.csv', delimiter: ';', columns: { date: 'Datum', hours: 'Uren', worker: 'Medewerker', client: 'Klant' }, locale: { decimal: ',', dateFormat: 'dd-MM-yyyy' }, timeZone: 'Europe/Amsterdam' }, () => fixtures],
-      ['a windows-1252 file with title rows', { id: 'latin', kind: 'csv', path: 'latin.csv', encoding: 'windows-1252', headerRow: 3, columns: { date: 'Datum', hours: 'Uren', worker: 'Medewerker', client: 'Klant' }, locale: { dateFormat: 'dd-MM-yyyy' }, timeZone: 'Europe/Amsterdam' }, () => dir],
+      [
+        'the tab-separated fixture',
+        {
+          id: 'hours',
+          kind: 'csv',
+          path: 'hours-en.tsv',
+          columns: {
+            date: 'Date',
+            start: 'Start',
+            end: 'End',
+            worker: 'Worker',
+            client: 'Client',
+            task: 'Task',
+            billable: 'Billable',
+            notes: 'Notes',
+          },
+          timeZone: 'America/New_York',
+        },
+        () => fixtures,
+      ],
+      [
+        'the unclosed-quote fixture',
+        {
+          id: 'broken',
+          kind: 'csv',
+          path: 'broken.csv',
+          delimiter: ';',
+          columns: { date: 'Datum', hours: 'Uren', worker: 'Medewerker', client: 'Klant' },
+          locale: { decimal: ',', dateFormat: 'dd-MM-yyyy' },
+          timeZone: 'Europe/Amsterdam',
+        },
+        () => fixtures,
+      ],
+      [
+        'a windows-1252 file with title rows',
+        {
+          id: 'latin',
+          kind: 'csv',
+          path: 'latin.csv',
+          encoding: 'windows-1252',
+          headerRow: 3,
+          columns: { date: 'Datum', hours: 'Uren', worker: 'Medewerker', client: 'Klant' },
+          locale: { dateFormat: 'dd-MM-yyyy' },
+          timeZone: 'Europe/Amsterdam',
+        },
+        () => dir,
+      ],
       ['1,200 rows over many pages with stray and unclosed quotes', big, () => dir],
     ];
-    it.each(cases)('Given %s, when read on a parse thread, then pages, rows, records and mapped results are those of the inline read', async (_name, input, where) => {
-      const inline = await readAll({ ...input, parseThread: 'off' }, where());
-      const threaded = await readAll({ ...input, parseThread: 'on' }, where());
-      expect(inline.threads).toBe(0);
-      expect(threaded.threads).toBe(1);
-      expect(threaded.pages.map((p) => [p.records.length, p.cursor, p.reconcile])).toEqual(inline.pages.map((p) => [p.records.length, p.cursor, p.reconcile]));
-      expect(threaded.records).toEqual(inline.records);
-      expect(threaded.results).toEqual(inline.results);
-      await eventually(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
-    });
+    it.each(cases)(
+      'Given %s, when read on a parse thread, then pages, rows, records and mapped results are those of the inline read',
+      async (_name, input, where) => {
+        const inline = await readAll({ ...input, parseThread: 'off' }, where());
+        const threaded = await readAll({ ...input, parseThread: 'on' }, where());
+        expect(inline.threads).toBe(0);
+        expect(threaded.threads).toBe(1);
+        expect(threaded.pages.map((p) => [p.records.length, p.cursor, p.reconcile])).toEqual(
+          inline.pages.map((p) => [p.records.length, p.cursor, p.reconcile]),
+        );
+        expect(threaded.records).toEqual(inline.records);
+        expect(threaded.results).toEqual(inline.results);
+        await eventually(() => runningParseThreads(), { timeout: 5000 }).toBe(0);
+      },
+    );
 
     it('Given the many-page file, when read on a parse thread, then the stray quote is text, the unclosed quote is quarantined on its row and no deletions are inferred', async () => {
       const { records, results, pages, entries } = await readAll({ ...big, parseThread: 'on' }, dir);
       expect(entries).toHaveLength(1200);
       expect(entries[500]).toMatchObject({ worker: { name: 'W500' }, notes: '"a "bad" note"', provenance: { row: 502 } });
-      const invalid = results.flatMap((r, i) => (r.kind === 'invalid' ? [{ row: records[i]!.ref.row, reason: r.problems[0]!.reason }] : []));
-      expect(invalid).toEqual([{ row: 1202, reason: expect.stringMatching(/could not be read as CSV: .*a quote opened on row 1202 is never closed/) }]);
+      const invalid = results.flatMap((r, i) =>
+        r.kind === 'invalid' ? [{ row: records[i]!.ref.row, reason: r.problems[0]!.reason }] : [],
+      );
+      expect(invalid).toEqual([
+        { row: 1202, reason: expect.stringMatching(/could not be read as CSV: .*a quote opened on row 1202 is never closed/) },
+      ]);
       expect(records.map((r) => r.ref.row)).toEqual(Array.from({ length: records.length }, (_, i) => i + 2));
       expect(pages.some((p) => p.reconcile)).toBe(false);
     });
@@ -301,7 +408,10 @@ describe('csv source', () => {
           throw new Error(f.message);
         },
       };
-      source = startCsvParseThread({ path: join(dir, 'big.csv'), encoding: 'utf-8', delimiter: ';', quote: '"' }, sink, { batch: 10, ahead: 3 });
+      source = startCsvParseThread({ path: join(dir, 'big.csv'), encoding: 'utf-8', delimiter: ';', quote: '"' }, sink, {
+        batch: 10,
+        ahead: 3,
+      });
       await eventually(() => received, { timeout: 5000 }).toBe(30);
       await new Promise((r) => setTimeout(r, 300));
       expect(received).toBe(30);
@@ -347,7 +457,10 @@ describeSheetDurationCases('csv', {
     await writeFile(join(durationDir, 'hours.csv'), `${rows.map((r) => r.join(',')).join('\n')}\n`);
   },
   async read(columns) {
-    const { results } = await readAll({ id: 'csv-durations', kind: 'csv', path: 'hours.csv', timeZone: 'Europe/Amsterdam', columns } as CsvConfigInput, durationDir);
+    const { results } = await readAll(
+      { id: 'csv-durations', kind: 'csv', path: 'hours.csv', timeZone: 'Europe/Amsterdam', columns } as CsvConfigInput,
+      durationDir,
+    );
     return results;
   },
 });

@@ -5,7 +5,17 @@ import type { CheckResult, ConnectorContext, RawRecord, SourceConnector, SourceP
 import { ConnectorError } from '../../src/connectors/errors';
 import { HeaderError, SheetRecordBuilder, mapSheetRecord, resolveHeader } from '../../src/mapping/index';
 import { CsvConfigSchema, type CsvConfig } from './config.schema';
-import { isSkipped, openText, parserOptions, startCsvParse, type CsvItem, type CsvItemSource, type CsvSink, type CsvTarget, type Delimiter } from './parse.mjs';
+import {
+  isSkipped,
+  openText,
+  parserOptions,
+  startCsvParse,
+  type CsvItem,
+  type CsvItemSource,
+  type CsvSink,
+  type CsvTarget,
+  type Delimiter,
+} from './parse.mjs';
 import { startCsvParseThread } from './parse.thread';
 
 export const CSV_STREAM = 'time_entries';
@@ -67,7 +77,11 @@ async function readHeader(config: CsvConfig, path: string): Promise<{ header: st
   for await (const rec of parser as AsyncIterable<string[]>) {
     if (++n === config.headerRow) header = rec;
   }
-  if (!header) throw new ConnectorError('config', `csv source "${config.id}": ${config.path} has no header row (expected it on row ${config.headerRow})`);
+  if (!header)
+    throw new ConnectorError(
+      'config',
+      `csv source "${config.id}": ${config.path} has no header row (expected it on row ${config.headerRow})`,
+    );
   return { header, delimiter };
 }
 
@@ -80,7 +94,12 @@ async function inspectFile(path: string): Promise<{ problem: string } | { size: 
     return { size: s.size };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { problem: code === 'ENOENT' ? `file ${path} not found (path is relative to the config file)` : `cannot read ${path} (${code ?? (err as Error).message})` };
+    return {
+      problem:
+        code === 'ENOENT'
+          ? `file ${path} not found (path is relative to the config file)`
+          : `cannot read ${path} (${code ?? (err as Error).message})`,
+    };
   }
 }
 
@@ -135,7 +154,8 @@ async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerato
         signal();
       }
     } catch (err) {
-      failure = err instanceof HeaderError ? new ConnectorError('config', `csv source "${config.id}": ${config.path}: ${err.message}`) : err;
+      failure =
+        err instanceof HeaderError ? new ConnectorError('config', `csv source "${config.id}": ${config.path}: ${err.message}`) : err;
       source.destroy();
       signal();
     }
@@ -175,12 +195,19 @@ async function* readCsv(config: CsvConfig, ctx: ConnectorContext): AsyncGenerato
   } finally {
     if (!finished) source.destroy();
   }
-  if (!builder) throw new ConnectorError('config', `csv source "${config.id}": ${config.path} has no header row (expected it on row ${config.headerRow})`);
+  if (!builder)
+    throw new ConnectorError(
+      'config',
+      `csv source "${config.id}": ${config.path} has no header row (expected it on row ${config.headerRow})`,
+    );
 
   if (malformed > 0) {
     // A record that could not be parsed has no id: reconciling would read its entry as deleted.
     // The snapshot is incomplete, so this read deletes nothing; the malformed rows are quarantined.
-    ctx.log.warn({ source: config.id, file: config.path, malformed }, 'csv: malformed records; deletions are not applied until they are fixed');
+    ctx.log.warn(
+      { source: config.id, file: config.path, malformed },
+      'csv: malformed records; deletions are not applied until they are fixed',
+    );
     yield { stream: CSV_STREAM, records: page, cursor: null };
   } else {
     yield { stream: CSV_STREAM, records: page, cursor: null, reconcile: { from: null, to: null } };
@@ -202,11 +229,19 @@ export const csvSource: SourceConnector<CsvConfig> = {
       const { header, delimiter } = await readHeader(config, path);
       resolveHeader(config, header);
       const shown = delimiter === '\t' ? 'tab' : delimiter;
-      return { ok: true, message: `csv source "${config.id}": ${config.path} is readable and has every mapped column (delimiter "${shown}", ${header.length} columns)` };
+      return {
+        ok: true,
+        message: `csv source "${config.id}": ${config.path} is readable and has every mapped column (delimiter "${shown}", ${header.length} columns)`,
+      };
     } catch (err) {
-      if (err instanceof HeaderError) return { ok: false, category: 'config', message: `csv source "${config.id}": ${config.path}: ${err.message}` };
+      if (err instanceof HeaderError)
+        return { ok: false, category: 'config', message: `csv source "${config.id}": ${config.path}: ${err.message}` };
       if (err instanceof ConnectorError) return { ok: false, category: err.category, message: err.message };
-      return { ok: false, category: 'config', message: `csv source "${config.id}": ${config.path} could not be read: ${(err as Error).message}` };
+      return {
+        ok: false,
+        category: 'config',
+        message: `csv source "${config.id}": ${config.path} could not be read: ${(err as Error).message}`,
+      };
     }
   },
 

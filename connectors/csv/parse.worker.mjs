@@ -13,7 +13,8 @@ import { CREDITS_TAKEN, CREDITS_WAITING, startCsvParse } from './parse.mjs';
 /** @typedef {import('./parse.mjs').CsvItem} CsvItem */
 /** @typedef {import('./parse.mjs').ThreadMessage} ThreadMessage */
 
-const { target, batch, ahead, credits } = /** @type {{ target: import('./parse.mjs').CsvTarget; batch: number; ahead: number; credits: Int32Array }} */ (workerData);
+const { target, batch, ahead, credits } =
+  /** @type {{ target: import('./parse.mjs').CsvTarget; batch: number; ahead: number; credits: Int32Array }} */ (workerData);
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 /** @param {ThreadMessage} m */
 const post = (m) => port.postMessage(m);

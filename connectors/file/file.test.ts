@@ -49,12 +49,28 @@ describe('file destination', () => {
       items: [
         {
           entryKey: 'sheet:a',
-          lines: [piece({}), piece({ piece: 1, kind: 'minimum', hoursRaw: '0', quantity: '2', amount: '130.00', rule: 'default+minimum', label: ' (minimum 3 h per shift)' })],
+          lines: [
+            piece({}),
+            piece({
+              piece: 1,
+              kind: 'minimum',
+              hoursRaw: '0',
+              quantity: '2',
+              amount: '130.00',
+              rule: 'default+minimum',
+              label: ' (minimum 3 h per shift)',
+            }),
+          ],
         },
       ],
     });
     const config = fileDestinationSchema.parse({ id: 'files', kind: 'file', dir });
-    const [outcome] = await fileDestination.write(config, [draft], { log: pino({ level: 'silent' }), now: new Date(), configDir: dir, previous: new Map() });
+    const [outcome] = await fileDestination.write(config, [draft], {
+      log: pino({ level: 'silent' }),
+      now: new Date(),
+      configDir: dir,
+      previous: new Map(),
+    });
     expect(outcome).toMatchObject({ status: 'written', remoteTotal: '195.00' });
     const doc = JSON.parse(await readFile(path.join(dir, `${draft.key}.json`), 'utf8'));
     expect(doc).toMatchObject({ workedHours: '1', billedHours: '3', net: '195.00' });

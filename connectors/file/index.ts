@@ -73,9 +73,21 @@ export const fileDestination: DestinationConnector<FileDestinationConfig> = {
         }
         if (config.formats.includes('json')) await writeAtomic(`${base}.json`, `${JSON.stringify(draftDocument(draft), null, 2)}\n`);
         if (config.formats.includes('html')) await writeAtomic(`${base}.html`, renderInvoiceHtml(draft));
-        outcomes.push({ key: draft.key, status: 'written', remoteId: draft.key, remoteStatus: 'DRAFT', remoteTotal: draft.total, location: `${base}.json` });
+        outcomes.push({
+          key: draft.key,
+          status: 'written',
+          remoteId: draft.key,
+          remoteStatus: 'DRAFT',
+          remoteTotal: draft.total,
+          location: `${base}.json`,
+        });
       } catch (err) {
-        outcomes.push({ key: draft.key, status: 'failed', category: 'transient', message: `could not write ${base}: ${(err as Error).message}` });
+        outcomes.push({
+          key: draft.key,
+          status: 'failed',
+          category: 'transient',
+          message: `could not write ${base}: ${(err as Error).message}`,
+        });
       }
     }
     return outcomes;

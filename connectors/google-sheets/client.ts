@@ -10,7 +10,7 @@ import type { BatchGetResponse, ServiceAccountKey, SpreadsheetProperties } from 
 
 export const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets.readonly';
 export const SHEETS_AUTH_HINT =
-  'the service-account key (keyFile or GOOGLE_SERVICE_ACCOUNT_JSON), that the spreadsheet is shared with the service account\'s email, and that the Sheets API is enabled for its project';
+  "the service-account key (keyFile or GOOGLE_SERVICE_ACCOUNT_JSON), that the spreadsheet is shared with the service account's email, and that the Sheets API is enabled for its project";
 
 async function loadKey(config: GoogleSheetsConfig, ctx: ConnectorContext): Promise<ServiceAccountKey> {
   const who = `google-sheets (${config.id})`;
@@ -22,9 +22,13 @@ async function loadKey(config: GoogleSheetsConfig, ctx: ConnectorContext): Promi
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new ConnectorError('config', `${who}: cannot read keyFile ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the path is relative to the config file.`, {
-        connector: who,
-      });
+      throw new ConnectorError(
+        'config',
+        `${who}: cannot read keyFile ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the path is relative to the config file.`,
+        {
+          connector: who,
+        },
+      );
     }
   }
   let key: Partial<ServiceAccountKey>;
@@ -45,7 +49,10 @@ function gaxiosDetails(err: unknown): { status?: number; headers?: Record<string
   const status = e?.response?.status ?? (typeof e?.status === 'number' ? e.status : undefined);
   const raw = e?.response?.headers;
   const headers: Record<string, unknown> = {};
-  if (raw && typeof (raw as Headers).forEach === 'function') (raw as Headers).forEach((v, k) => (headers[k.toLowerCase()] = v));
+  if (raw && typeof (raw as Headers).forEach === 'function')
+    (raw as Headers).forEach((v, k) => {
+      headers[k.toLowerCase()] = v;
+    });
   else if (raw && typeof raw === 'object') for (const [k, v] of Object.entries(raw)) headers[k.toLowerCase()] = v;
   return { ...(status !== undefined ? { status } : {}), headers };
 }
@@ -108,8 +115,8 @@ export async function sheetsApi(config: GoogleSheetsConfig, ctx: ConnectorContex
     properties: () =>
       withRetries(
         async () =>
-          ((await sheets.spreadsheets.get({ spreadsheetId: config.spreadsheetId, fields: 'properties(title,locale,timeZone)' })).data.properties ??
-            {}) as SpreadsheetProperties,
+          ((await sheets.spreadsheets.get({ spreadsheetId: config.spreadsheetId, fields: 'properties(title,locale,timeZone)' })).data
+            .properties ?? {}) as SpreadsheetProperties,
         { ...common, what: 'GET spreadsheets.get' },
       ),
   };

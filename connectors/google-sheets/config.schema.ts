@@ -14,11 +14,7 @@ export const GoogleSheetsConfigSchema = z
     sheet: z.string().min(1).describe('Tab name, e.g. Uren.'),
     range: z.string().min(1).optional().describe('A1 range inside the tab (default: the whole tab), e.g. A1:K.'),
     keyFile: z.string().min(1).optional().describe('Service-account key file (JSON), relative to the config file.'),
-    credentialsJson: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Service-account key JSON (secret): write ${GOOGLE_SERVICE_ACCOUNT_JSON}.'),
+    credentialsJson: z.string().min(1).optional().describe('Service-account key JSON (secret): write ${GOOGLE_SERVICE_ACCOUNT_JSON}.'),
     baseUrl: z.url().default('https://sheets.googleapis.com/').describe('Sheets API root (googleapis rootUrl).'),
     pageSize: z.number().int().min(1).max(100_000).default(5000).describe('Rows per page handed to the ledger.'),
     rateLimit: z

@@ -48,7 +48,16 @@ describeSourceConformance<GoogleSheetsConfig>('google-sheets', {
     pageSize: 2,
     retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
     timeZone: 'Europe/Amsterdam',
-    columns: { externalId: 'ID', date: 'Datum', start: 'Begin', end: 'Eind', worker: 'Medewerker', client: 'Klant', project: 'Project', notes: 'Notities' },
+    columns: {
+      externalId: 'ID',
+      date: 'Datum',
+      start: 'Begin',
+      end: 'Eind',
+      worker: 'Medewerker',
+      client: 'Klant',
+      project: 'Project',
+      notes: 'Notities',
+    },
   }),
   secretValues: () => [account.json, stranger.json],
   async editEntry() {

@@ -70,8 +70,21 @@ describe('google-sheets connector', () => {
     const records = pages.flatMap((p) => p.records);
     const results = records.map((r) => googleSheetsSource.map(r, cfg, ctx()));
     expect(records.map((r) => r.ref.row)).toEqual([2, 3, 4, 5]);
-    expect(results[0]).toMatchObject({ kind: 'entry', entry: { date: '2024-03-11', start: '2024-03-11T07:00:00.000Z', end: '2024-03-11T14:30:00.000Z', durationSeconds: 27_000, worker: { name: 'Piet' }, notes: 'vroege dienst' } });
-    expect(results[1]).toMatchObject({ kind: 'entry', entry: { date: '2024-03-12', start: '2024-03-12T21:00:00.000Z', end: '2024-03-13T05:00:00.000Z', durationSeconds: 28_800 } });
+    expect(results[0]).toMatchObject({
+      kind: 'entry',
+      entry: {
+        date: '2024-03-11',
+        start: '2024-03-11T07:00:00.000Z',
+        end: '2024-03-11T14:30:00.000Z',
+        durationSeconds: 27_000,
+        worker: { name: 'Piet' },
+        notes: 'vroege dienst',
+      },
+    });
+    expect(results[1]).toMatchObject({
+      kind: 'entry',
+      entry: { date: '2024-03-12', start: '2024-03-12T21:00:00.000Z', end: '2024-03-13T05:00:00.000Z', durationSeconds: 28_800 },
+    });
     expect(results[2]?.kind).toBe('skip');
     expect(results[3]).toMatchObject({ kind: 'entry', entry: { date: '2024-03-12' } });
     expect(pages.at(-1)?.reconcile).toEqual({ from: null, to: null });

@@ -39,9 +39,15 @@ async function* readSheets(config: GoogleSheetsConfig, _options: ReadOptions, ct
     }
     let builder: SheetRecordBuilder;
     try {
-      builder = new SheetRecordBuilder(config, header, { sourceId: config.id, file: config.spreadsheetId, sheet: config.sheet, fetchedAt: ctx.now.toISOString() });
+      builder = new SheetRecordBuilder(config, header, {
+        sourceId: config.id,
+        file: config.spreadsheetId,
+        sheet: config.sheet,
+        fetchedAt: ctx.now.toISOString(),
+      });
     } catch (err) {
-      if (err instanceof HeaderError) throw new ConnectorError('config', `${who}: tab "${config.sheet}": ${err.message}`, { connector: who });
+      if (err instanceof HeaderError)
+        throw new ConnectorError('config', `${who}: tab "${config.sheet}": ${err.message}`, { connector: who });
       throw err;
     }
     let page: RawRecord[] = [];

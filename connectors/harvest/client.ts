@@ -20,7 +20,11 @@ export function harvestHttp(config: HarvestConfig, ctx: ConnectorContext): HttpC
     },
     secrets: [config.token],
     authHint: HARVEST_AUTH_HINT,
-    rateLimit: { key: `harvest:${origin}:${config.accountId}`, points: config.rateLimit.requests, windowMs: config.rateLimit.perSeconds * 1000 },
+    rateLimit: {
+      key: `harvest:${origin}:${config.accountId}`,
+      points: config.rateLimit.requests,
+      windowMs: config.rateLimit.perSeconds * 1000,
+    },
     ...(ctx.services?.redisUrl ? { redisUrl: ctx.services.redisUrl } : {}),
     retry: retryPolicy(config.retry),
     log: ctx.log,

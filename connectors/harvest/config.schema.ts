@@ -6,7 +6,9 @@ export const HarvestConfigSchema = z.strictObject({
   id: z.string().min(1).describe('Source id, unique in the config.'),
   kind: z.literal('harvest'),
   baseUrl: z.url().default('https://api.harvestapp.com/v2').describe('Harvest API v2 root; override for tests or proxies.'),
-  accountId: z.union([z.string().regex(/^\d+$/, 'expected the numeric Harvest account id'), z.number().int().positive()]).describe('Harvest-Account-Id.'),
+  accountId: z
+    .union([z.string().regex(/^\d+$/, 'expected the numeric Harvest account id'), z.number().int().positive()])
+    .describe('Harvest-Account-Id.'),
   token: z.string().min(1).describe('Personal access token (secret): write ${HARVEST_TOKEN}, never the token itself.'),
   userAgent: z
     .string()

@@ -2,7 +2,15 @@ import '../../test/fakes/node20-polyfills';
 import { afterAll, beforeAll } from '@jest/globals';
 import nock from 'nock';
 import { describeSourceConformance } from '../../test/sources/conformance';
-import { documentedTimeEntries, generatedEntry, harvestClock, HARVEST_TIME_ENTRIES_DOCS, sampleUser, startHarvestFake, type HarvestFake } from '../../test/fakes/harvest-server';
+import {
+  documentedTimeEntries,
+  generatedEntry,
+  harvestClock,
+  HARVEST_TIME_ENTRIES_DOCS,
+  sampleUser,
+  startHarvestFake,
+  type HarvestFake,
+} from '../../test/fakes/harvest-server';
 import { harvestSource } from './index';
 import type { HarvestConfig } from './config.schema';
 

@@ -58,11 +58,38 @@ function entry(over: Partial<HarvestTimeEntry>): HarvestTimeEntry {
 }
 
 const fixtures = {
-  running: entry({ id: 1, is_running: true, hours: 0.4, timer_started_at: '2024-03-20T11:36:00Z', started_time: '12:36pm', ended_time: null }),
+  running: entry({
+    id: 1,
+    is_running: true,
+    hours: 0.4,
+    timer_started_at: '2024-03-20T11:36:00Z',
+    started_time: '12:36pm',
+    ended_time: null,
+  }),
   nonBillable: entry({ id: 2, billable: false, billable_rate: null, task: { id: 9, name: 'Internal meeting' } }),
-  billed: entry({ id: 3, is_billed: true, is_locked: true, locked_reason: 'Item Invoiced and Approved', invoice: { id: 13150403, number: '1001' } }),
-  night: entry({ id: 4, spent_date: '2024-03-12', hours: 8, started_time: '10:00pm', ended_time: '6:00am', user: { id: 7, name: 'Nachtwaker' } }),
-  pacific: entry({ id: 5, spent_date: '2024-03-13', hours: 1.5, started_time: '11:00pm', ended_time: '0:30', user: { id: 8, name: 'Remote Dev' } }),
+  billed: entry({
+    id: 3,
+    is_billed: true,
+    is_locked: true,
+    locked_reason: 'Item Invoiced and Approved',
+    invoice: { id: 13150403, number: '1001' },
+  }),
+  night: entry({
+    id: 4,
+    spent_date: '2024-03-12',
+    hours: 8,
+    started_time: '10:00pm',
+    ended_time: '6:00am',
+    user: { id: 7, name: 'Nachtwaker' },
+  }),
+  pacific: entry({
+    id: 5,
+    spent_date: '2024-03-13',
+    hours: 1.5,
+    started_time: '11:00pm',
+    ended_time: '0:30',
+    user: { id: 8, name: 'Remote Dev' },
+  }),
   unapproved: entry({ id: 6, approval_status: 'submitted' }),
 };
 
@@ -73,7 +100,8 @@ const users = [
 
 async function readAll(cursor?: HarvestCursor, openSince?: string) {
   const pages: SourcePage[] = [];
-  for await (const p of harvestSource.read(config, { cursors: { time_entries: cursor }, ...(openSince ? { openSince } : {}) }, ctx)) pages.push(p);
+  for await (const p of harvestSource.read(config, { cursors: { time_entries: cursor }, ...(openSince ? { openSince } : {}) }, ctx))
+    pages.push(p);
   return pages;
 }
 
@@ -95,7 +123,11 @@ describe('harvest connector', () => {
       .reply(200, { users, links: { next: null } })
       .get('/time_entries')
       .query({ per_page: '2000' })
-      .reply(200, { time_entries: [fixtures.running, fixtures.nonBillable, fixtures.billed], per_page: 2000, links: { next: `${BASE}/time_entries?cursor=abc&per_page=2000` } })
+      .reply(200, {
+        time_entries: [fixtures.running, fixtures.nonBillable, fixtures.billed],
+        per_page: 2000,
+        links: { next: `${BASE}/time_entries?cursor=abc&per_page=2000` },
+      })
       .get('/time_entries')
       .query({ cursor: 'abc', per_page: '2000' })
       .reply(200, { time_entries: [fixtures.night, fixtures.pacific, fixtures.unapproved], per_page: 2000, links: { next: null } });
@@ -110,28 +142,50 @@ describe('harvest connector', () => {
     expect(nb).toMatchObject({ kind: 'entry', entry: { billable: false, durationSeconds: 9000, task: 'Internal meeting' } });
     expect(nb?.kind === 'entry' && nb.entry.sourceRate).toBeUndefined();
 
-    expect(m.get('3')).toMatchObject({ kind: 'entry', entry: { billedAtSource: true, billable: true, sourceRate: '100', sourceCurrency: 'EUR', costRate: '50' } });
+    expect(m.get('3')).toMatchObject({
+      kind: 'entry',
+      entry: { billedAtSource: true, billable: true, sourceRate: '100', sourceCurrency: 'EUR', costRate: '50' },
+    });
 
     // 22:00–06:00 Amsterdam (CET, UTC+1) on 12 March: ends the next morning.
     expect(m.get('4')).toMatchObject({
       kind: 'entry',
-      entry: { date: '2024-03-12', start: '2024-03-12T21:00:00Z', end: '2024-03-13T05:00:00Z', durationSeconds: 28_800, timeZone: 'Europe/Amsterdam' },
+      entry: {
+        date: '2024-03-12',
+        start: '2024-03-12T21:00:00Z',
+        end: '2024-03-13T05:00:00Z',
+        durationSeconds: 28_800,
+        timeZone: 'Europe/Amsterdam',
+      },
     });
 
     // The user works in Los Angeles (PDT, UTC−7) for a client the config places in Amsterdam:
     // the date stays the user's spent_date, the instants are the user's wall clock.
     expect(m.get('5')).toMatchObject({
       kind: 'entry',
-      entry: { date: '2024-03-13', start: '2024-03-14T06:00:00Z', end: '2024-03-14T07:30:00Z', timeZone: 'America/Los_Angeles', worker: { id: '8', name: 'Remote Dev' } },
+      entry: {
+        date: '2024-03-13',
+        start: '2024-03-14T06:00:00Z',
+        end: '2024-03-14T07:30:00Z',
+        timeZone: 'America/Los_Angeles',
+        worker: { id: '8', name: 'Remote Dev' },
+      },
     });
 
     expect(m.get('6')).toMatchObject({ kind: 'entry', entry: { approved: false } });
-    expect(m.get('2')).toMatchObject({ kind: 'entry', entry: { approved: true, client: '123 Industries', project: 'Task Force', notes: 'Worked on the importer' } });
+    expect(m.get('2')).toMatchObject({
+      kind: 'entry',
+      entry: { approved: true, client: '123 Industries', project: 'Task Force', notes: 'Worked on the importer' },
+    });
 
     // First sync: one full listing that is also the reconciliation of everything.
     expect(pages.at(-1)?.reconcile).toEqual({ from: null, to: null });
     expect(pages[0]?.reconcile).toBeUndefined();
-    expect(pages.at(-1)?.cursor).toEqual({ v: 1, updatedSince: '2024-03-20T11:55:00Z', userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' } });
+    expect(pages.at(-1)?.cursor).toEqual({
+      v: 1,
+      updatedSince: '2024-03-20T11:55:00Z',
+      userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' },
+    });
   });
 
   it('Given a committed cursor, when read, then it lists edits before the window by updated_since and the window itself once, with no overlap', async () => {
@@ -153,7 +207,11 @@ describe('harvest connector', () => {
     expect(pages[0]?.cursor).toMatchObject({ updatedSince: '2024-03-01T00:00:00Z', pending: { phase: 'reconcile' } });
     // 35 days back from 20 March, inclusive.
     expect(pages[1]?.reconcile).toEqual({ from: '2024-02-15', to: null });
-    expect(pages[1]?.cursor).toEqual({ v: 1, updatedSince: '2024-03-20T11:55:00Z', userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' } });
+    expect(pages[1]?.cursor).toEqual({
+      v: 1,
+      updatedSince: '2024-03-20T11:55:00Z',
+      userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' },
+    });
   });
 
   it('Given an open draft from before the window, when read, then reconciliation widens back to it', async () => {
@@ -182,7 +240,9 @@ describe('harvest connector', () => {
     const pages = await readAll();
     const m = mapped(pages);
     expect(m.get('5')).toMatchObject({ kind: 'entry', entry: { timeZone: 'Europe/Amsterdam', start: '2024-03-13T22:00:00Z' } });
-    expect(pages[0]?.warnings).toEqual([expect.stringMatching(/harvest \(harvest\): .*GET \/v2\/users.*\(auth\).*source zone Europe\/Amsterdam.*userTimeZones: false/)]);
+    expect(pages[0]?.warnings).toEqual([
+      expect.stringMatching(/harvest \(harvest\): .*GET \/v2\/users.*\(auth\).*source zone Europe\/Amsterdam.*userTimeZones: false/),
+    ]);
     expect(pages[0]?.warnings?.[0]).not.toContain(TOKEN);
   });
 
@@ -222,7 +282,11 @@ describe('harvest connector', () => {
       .query(true)
       .reply(200, { time_entries: [], links: { next: null } });
     const pages = await readAll();
-    expect(pages.at(-1)?.cursor).toEqual({ v: 1, updatedSince: '2024-03-20T11:55:00Z', userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' } });
+    expect(pages.at(-1)?.cursor).toEqual({
+      v: 1,
+      updatedSince: '2024-03-20T11:55:00Z',
+      userZones: { '7': 'Europe/Amsterdam', '8': 'America/Los_Angeles' },
+    });
     expect(pages.flatMap((p) => p.warnings ?? [])).toEqual([]);
   });
 
@@ -247,12 +311,14 @@ describe('harvest connector', () => {
       .reply(200, { users, links: { next: null } });
     const res = await harvestSource.check(config, ctx);
     expect(api.isDone()).toBe(true);
-    expect(res).toMatchObject({ ok: true, message: expect.stringContaining("time zones can be read") });
+    expect(res).toMatchObject({ ok: true, message: expect.stringContaining('time zones can be read') });
     expect(res.warnings).toBeUndefined();
   });
 
   it('Given a 401, when checked, then the message says what to check and never shows the token', async () => {
-    nock(BASE).get('/users/me').reply(401, { error: 'invalid_token', error_description: `token ${TOKEN} revoked` });
+    nock(BASE)
+      .get('/users/me')
+      .reply(401, { error: 'invalid_token', error_description: `token ${TOKEN} revoked` });
     const res = await harvestSource.check(config, ctx);
     expect(res).toMatchObject({ ok: false, category: 'auth' });
     expect(res.message).toMatch(/harvest \(harvest\): .*Check the Harvest token.*accountId/);
@@ -260,7 +326,11 @@ describe('harvest connector', () => {
   });
 
   it('Given malformed entries, when mapped, then each problem names the field and the Harvest field', () => {
-    const r = harvestSource.map({ ref: { id: '9' }, data: { entry: entry({ id: 9, hours: -1, started_time: '25:99' }), userTimeZone: null } }, config, ctx);
+    const r = harvestSource.map(
+      { ref: { id: '9' }, data: { entry: entry({ id: 9, hours: -1, started_time: '25:99' }), userTimeZone: null } },
+      config,
+      ctx,
+    );
     expect(r.kind).toBe('invalid');
     if (r.kind === 'invalid') {
       expect(r.externalId).toBe('9');

@@ -46,7 +46,7 @@ interface Step {
 }
 
 function parseCursor(c: Cursor | undefined): HarvestCursor | undefined {
-  if (!c || c.v !== 1) return undefined;
+  if (c?.v !== 1) return undefined;
   return c as HarvestCursor;
 }
 
@@ -103,7 +103,11 @@ function plan(config: HarvestConfig, options: ReadOptions, ctx: ConnectorContext
   const from = maxDate(windowStart(ctx.now, config.timeZone, config.reconcileDays, options.openSince), config.startDate);
   const steps: Step[] = [];
   if (from === null) {
-    steps.push({ phase: 'incremental', url: q({ updated_since: U, ...(config.startDate ? { from: config.startDate } : {}) }), resumed: false });
+    steps.push({
+      phase: 'incremental',
+      url: q({ updated_since: U, ...(config.startDate ? { from: config.startDate } : {}) }),
+      resumed: false,
+    });
   } else {
     const to = previousDay(from);
     if (!config.startDate || to >= config.startDate) {
@@ -142,7 +146,8 @@ async function loadUserZones(
     for (const u of await fetchAllUsers(http)) {
       const zone = harvestZoneToIana(u.timezone);
       if (zone) zones.set(u.id, zone);
-      else if (u.timezone) ctx.log.warn({ source: config.id, user: u.id, timezone: u.timezone }, `harvest: unknown time zone; using ${config.timeZone}`);
+      else if (u.timezone)
+        ctx.log.warn({ source: config.id, user: u.id, timezone: u.timezone }, `harvest: unknown time zone; using ${config.timeZone}`);
     }
     return { zones };
   } catch (err) {
@@ -190,9 +195,13 @@ async function* readHarvest(config: HarvestConfig, options: ReadOptions, ctx: Co
       while (url && current) {
         const page: HarvestTimeEntriesPage = await current;
         if (!page || !Array.isArray(page.time_entries)) {
-          throw new ConnectorError('permanent', `harvest (${config.id}): unexpected response from ${new URL(url).pathname}: no time_entries array.`, {
-            connector: 'harvest',
-          });
+          throw new ConnectorError(
+            'permanent',
+            `harvest (${config.id}): unexpected response from ${new URL(url).pathname}: no time_entries array.`,
+            {
+              connector: 'harvest',
+            },
+          );
         }
         const next: string | null = page.links?.next ?? null;
         if (next) http.resolve(next); // refuses a link to another origin before it is saved in a cursor

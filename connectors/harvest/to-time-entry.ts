@@ -81,7 +81,12 @@ export function harvestToTimeEntry(record: RawRecord, config: HarvestConfig, fet
       if (text === null || text === undefined || text === '') return undefined;
       const t = parseWallClock(String(text));
       if (!t) {
-        problems.push({ field: column === 'started_time' ? 'start' : 'end', column, value: text, reason: 'expected a time like 3:00pm or 15:00' });
+        problems.push({
+          field: column === 'started_time' ? 'start' : 'end',
+          column,
+          value: text,
+          reason: 'expected a time like 3:00pm or 15:00',
+        });
         return undefined;
       }
       return day.set({ hour: t.hour, minute: t.minute, second: 0, millisecond: 0 });
@@ -128,7 +133,9 @@ export function harvestToTimeEntry(record: RawRecord, config: HarvestConfig, fet
         apiId: externalId,
         url: `${config.baseUrl.replace(/\/+$/, '')}/time_entries/${externalId}`,
         fetchedAt: fetchedAt.toISOString(),
-        sourceTimes: hasTimes ? { duration: { field: 'hours', value: String(e.hours) }, start: stated('started_time'), end: stated('ended_time') } : undefined,
+        sourceTimes: hasTimes
+          ? { duration: { field: 'hours', value: String(e.hours) }, start: stated('started_time'), end: stated('ended_time') }
+          : undefined,
       },
     },
     API_FIELD,

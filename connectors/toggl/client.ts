@@ -18,10 +18,17 @@ export function togglHttp(config: TogglConfig, ctx: ConnectorContext): HttpClien
     connector: `toggl (${config.id})`,
     baseUrl: config.baseUrl,
     // https://engineering.toggl.com/docs/authentication : Basic <token>:api_token
-    headers: { Authorization: `Basic ${Buffer.from(`${config.apiToken}:api_token`).toString('base64')}`, 'Content-Type': 'application/json' },
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${config.apiToken}:api_token`).toString('base64')}`,
+      'Content-Type': 'application/json',
+    },
     secrets: [config.apiToken, Buffer.from(`${config.apiToken}:api_token`).toString('base64')],
     authHint: TOGGL_AUTH_HINT,
-    rateLimit: { key: `toggl:${tokenId(config.apiToken)}`, points: config.rateLimit.requests, windowMs: config.rateLimit.perSeconds * 1000 },
+    rateLimit: {
+      key: `toggl:${tokenId(config.apiToken)}`,
+      points: config.rateLimit.requests,
+      windowMs: config.rateLimit.perSeconds * 1000,
+    },
     ...(ctx.services?.redisUrl ? { redisUrl: ctx.services.redisUrl } : {}),
     // 402: hourly quota exhausted; the reset header says when it comes back.
     retry: { ...retryPolicy(config.retry), resetHeaders: ['x-toggl-quota-resets-in'] },
@@ -55,9 +62,14 @@ export async function searchTimeEntries(
   });
   const id = res.headers['x-next-id'];
   const num = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : Number(Array.isArray(v) ? v[0] : v));
-  const next = num(id) !== undefined
-    ? { first_id: num(id)!, first_row_number: num(res.headers['x-next-row-number'])!, first_timestamp: num(res.headers['x-next-timestamp'])! }
-    : null;
+  const next =
+    num(id) !== undefined
+      ? {
+          first_id: num(id)!,
+          first_row_number: num(res.headers['x-next-row-number'])!,
+          first_timestamp: num(res.headers['x-next-timestamp'])!,
+        }
+      : null;
   return { rows: Array.isArray(res.data) ? res.data : [], next };
 }
 
@@ -93,8 +105,13 @@ export async function fetchNames(http: HttpClient, workspaceId: string): Promise
     for (const p of batch) projects.set(p.id, { name: p.name, client_id: p.client_id ?? null });
     if (batch.length < perPage) break;
   }
-  const clientsRes = await http.request<Array<{ id: number; name: string }> | null>({ url: `api/v9/workspaces/${ws}/clients`, params: { status: 'both' } });
-  const usersRes = await http.request<Array<{ id: number; fullname?: string; name?: string }> | null>({ url: `api/v9/workspaces/${ws}/users` });
+  const clientsRes = await http.request<Array<{ id: number; name: string }> | null>({
+    url: `api/v9/workspaces/${ws}/clients`,
+    params: { status: 'both' },
+  });
+  const usersRes = await http.request<Array<{ id: number; fullname?: string; name?: string }> | null>({
+    url: `api/v9/workspaces/${ws}/users`,
+  });
   return {
     projects,
     clients: new Map((clientsRes.data ?? []).map((c) => [c.id, c.name])),
@@ -116,7 +133,12 @@ export async function fetchMyNames(http: HttpClient): Promise<Pick<TogglNames, '
   });
   const clientsRes = await http.request<Array<{ id: number; name: string }> | null>({ url: 'api/v9/me/clients' });
   return {
-    projects: new Map((Array.isArray(projectsRes.data) ? projectsRes.data : []).map((p) => [p.id, { name: p.name, client_id: p.client_id ?? p.cid ?? null }])),
+    projects: new Map(
+      (Array.isArray(projectsRes.data) ? projectsRes.data : []).map((p) => [
+        p.id,
+        { name: p.name, client_id: p.client_id ?? p.cid ?? null },
+      ]),
+    ),
     clients: new Map((Array.isArray(clientsRes.data) ? clientsRes.data : []).map((c) => [c.id, c.name])),
   };
 }

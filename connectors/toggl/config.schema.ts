@@ -25,7 +25,9 @@ export const TogglConfigSchema = z.strictObject({
     .min(1)
     .max(3660)
     .default(35)
-    .describe('Days re-listed every run (workspace scope): the Reports API has no changed-since filter, so edits and deletions are seen only in this window. Default 35: a month\'s billing period plus a margin; a run warns when a client\'s open period starts before it.'),
+    .describe(
+      "Days re-listed every run (workspace scope): the Reports API has no changed-since filter, so edits and deletions are seen only in this window. Default 35: a month's billing period plus a margin; a run warns when a client's open period starts before it.",
+    ),
   rateLimit: z
     .strictObject({ requests: z.number().int().positive().default(1), perSeconds: z.number().positive().default(1) })
     .default({ requests: 1, perSeconds: 1 })

@@ -3,7 +3,16 @@ import { asConnectorError, checkWith } from '../../src/http/client';
 import { cursorCeiling } from '../../src/http/settings';
 import { splitWindow, windowForRun, windowWarning, type DateWindow } from '../../src/http/window';
 import { TogglConfigSchema, type TogglConfig } from './config.schema';
-import { fetchMe, fetchMyNames, fetchMyTimeEntries, fetchNames, searchTimeEntries, togglHttp, type ReportPosition, type TogglNames } from './client';
+import {
+  fetchMe,
+  fetchMyNames,
+  fetchMyTimeEntries,
+  fetchNames,
+  searchTimeEntries,
+  togglHttp,
+  type ReportPosition,
+  type TogglNames,
+} from './client';
 import { togglToTimeEntry } from './to-time-entry';
 import type { TogglRawRecord, TogglReportRow, TogglV9TimeEntry } from './types';
 
@@ -35,7 +44,12 @@ function parseCursor(c: Cursor | undefined): TogglCursor | undefined {
 }
 
 function warningBase(config: TogglConfig, ctx: ConnectorContext) {
-  return { connector: `toggl (${config.id})`, now: ctx.now, timeZone: config.timeZone, ...(config.startDate ? { startDate: config.startDate } : {}) };
+  return {
+    connector: `toggl (${config.id})`,
+    now: ctx.now,
+    timeZone: config.timeZone,
+    ...(config.startDate ? { startDate: config.startDate } : {}),
+  };
 }
 
 async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
@@ -56,7 +70,14 @@ async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: Co
     });
   const parts = splitWindow(window, config.reportSpanDays);
   // A resumed run continues an earlier run's window, which warned then.
-  let warning = resumed ? undefined : windowWarning({ ...warningBase(config, ctx), windowFrom: window.from, openPeriods: options.openPeriods, sees: 'edits and deletions (the Reports API has no changed-since filter)' });
+  let warning = resumed
+    ? undefined
+    : windowWarning({
+        ...warningBase(config, ctx),
+        windowFrom: window.from,
+        openPeriods: options.openPeriods,
+        sees: 'edits and deletions (the Reports API has no changed-since filter)',
+      });
   // Rows normally carry names (enrich_response); when they don't, look them up once per read.
   let names: Promise<TogglNames> | undefined;
   const withNames = async (row: Omit<TogglReportRow, 'time_entries'>) => {
@@ -110,7 +131,7 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
   const ceiling = Math.floor(cursorCeiling(ctx.now, config.safetyLagSeconds).getTime() / 1000);
   const me = await fetchMe(http);
   const reach = Math.floor(ctx.now.getTime() / 1000) - SINCE_REACH_DAYS * 86_400;
-  let entries;
+  let entries: Awaited<ReturnType<typeof fetchMyTimeEntries>>;
   let reconcile: SourcePage['reconcile'];
   if (cursor?.since !== undefined && cursor.since >= reach) {
     // Modified since: includes deletions (server_deleted_at).
@@ -130,10 +151,16 @@ async function* readMe(config: TogglConfig, options: ReadOptions, ctx: Connector
     reconcile = { from: window.from, to: window.to };
   }
   const deleted = entries.filter((e) => e.server_deleted_at).map((e) => String(e.id));
-  const live = await withMyNames(http, entries.filter((e) => !e.server_deleted_at).map((e) => modernFields(e, me.id)));
+  const live = await withMyNames(
+    http,
+    entries.filter((e) => !e.server_deleted_at).map((e) => modernFields(e, me.id)),
+  );
   const page: SourcePage = {
     stream: TOGGL_STREAM,
-    records: live.map((entry) => ({ ref: { id: String(entry.id) }, data: { via: 'me', entry, userName: me.fullname ?? null } satisfies TogglRawRecord })),
+    records: live.map((entry) => ({
+      ref: { id: String(entry.id) },
+      data: { via: 'me', entry, userName: me.fullname ?? null } satisfies TogglRawRecord,
+    })),
     cursor: { v: 1, since: ceiling },
   };
   if (deleted.length > 0) page.deletedExternalIds = deleted;

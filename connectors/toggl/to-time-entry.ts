@@ -35,11 +35,17 @@ export function togglToTimeEntry(record: RawRecord, config: TogglConfig, fetched
   if (!start.isValid) problems.push({ field: 'start', column: 'start', value: e.start, reason: 'expected an ISO 8601 instant' });
   if (!stop.isValid) problems.push({ field: 'end', column: 'stop', value: e.stop, reason: 'expected an ISO 8601 instant' });
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
-    problems.push({ field: 'durationSeconds', column: raw.via === 'report' ? 'seconds' : 'duration', value: seconds, reason: 'expected a number of seconds' });
+    problems.push({
+      field: 'durationSeconds',
+      column: raw.via === 'report' ? 'seconds' : 'duration',
+      value: seconds,
+      reason: 'expected a number of seconds',
+    });
   }
   const client = raw.via === 'report' ? raw.row.client_name : raw.entry.client_name;
-  if (!client) problems.push({ field: 'client', column: 'client_name', reason: 'entry has no client (no project, or a project without a client)' });
-  const userName = raw.via === 'report' ? raw.row.username : raw.userName ?? raw.entry.user_name;
+  if (!client)
+    problems.push({ field: 'client', column: 'client_name', reason: 'entry has no client (no project, or a project without a client)' });
+  const userName = raw.via === 'report' ? raw.row.username : (raw.userName ?? raw.entry.user_name);
   const userId = raw.via === 'report' ? raw.row.user_id : raw.entry.user_id;
   if (!userName) problems.push({ field: 'worker', column: 'username', value: userId, reason: 'entry has no user name' });
   if (problems.length > 0) return { kind: 'invalid', problems, externalId };
@@ -77,7 +83,11 @@ export function togglToTimeEntry(record: RawRecord, config: TogglConfig, fetched
       provenance: {
         apiId: externalId,
         fetchedAt: fetchedAt.toISOString(),
-        sourceTimes: { duration: { field: durationField, value: String(seconds) }, start: { field: 'start', value: String(e.start) }, end: { field: 'stop', value: String(e.stop) } },
+        sourceTimes: {
+          duration: { field: durationField, value: String(seconds) },
+          start: { field: 'start', value: String(e.start) },
+          end: { field: 'stop', value: String(e.stop) },
+        },
       },
     },
     API_FIELD,

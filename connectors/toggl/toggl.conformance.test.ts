@@ -25,7 +25,15 @@ function row(i: number, daysAgo: number): TogglReportRow {
     tag_names: ['dev'],
     hourly_rate_in_cents: 9000,
     currency: 'EUR',
-    time_entries: [{ id: 4_000_000 + i, seconds, start: start.toISOString(), stop: new Date(start.getTime() + seconds * 1000).toISOString(), at: start.toISOString() }],
+    time_entries: [
+      {
+        id: 4_000_000 + i,
+        seconds,
+        start: start.toISOString(),
+        stop: new Date(start.getTime() + seconds * 1000).toISOString(),
+        at: start.toISOString(),
+      },
+    ],
   };
 }
 
@@ -73,7 +81,9 @@ describeSourceConformance<TogglConfig>('toggl', {
     const start = `${day}T15:38:45Z`;
     const r = row(0, 1);
     r.description = 'Hello Toggl';
-    r.time_entries = [{ id: 436_694_100, seconds: 120, start, stop: new Date(Date.parse(start) + 120_000).toISOString().replace('.000Z', 'Z'), at: start }];
+    r.time_entries = [
+      { id: 436_694_100, seconds: 120, start, stop: new Date(Date.parse(start) + 120_000).toISOString().replace('.000Z', 'Z'), at: start },
+    ];
     fake.rows.push(r);
     return { docs: 'https://engineering.toggl.com/docs/tracking', records: [{ externalId: '436694100', billedSeconds: 120 }] };
   },

@@ -28,13 +28,19 @@ const contactSchema = z.strictObject({
 
 const TEMPLATE_VARS = ['key', 'keyHash', 'clientId', 'clientName', 'period', 'periodStart', 'periodEnd', 'sequence'] as const;
 const templateVarRe = /\{\{\s*([a-zA-Z]+)\s*\}\}/g;
-const template = z.string().min(1).superRefine((value, ctx) => {
-  for (const m of value.matchAll(templateVarRe)) {
-    if (!(TEMPLATE_VARS as readonly string[]).includes(m[1]!)) {
-      ctx.addIssue({ code: 'custom', message: `unknown template variable {{${m[1]}}}; expected one of ${TEMPLATE_VARS.map((v) => `{{${v}}}`).join(', ')}` });
+const template = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    for (const m of value.matchAll(templateVarRe)) {
+      if (!(TEMPLATE_VARS as readonly string[]).includes(m[1]!)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown template variable {{${m[1]}}}; expected one of ${TEMPLATE_VARS.map((v) => `{{${v}}}`).join(', ')}`,
+        });
+      }
     }
-  }
-});
+  });
 
 /** Settings that have a default and may be overridden per Hourbridge client id. */
 const invoiceSettings = z.strictObject({
@@ -70,7 +76,9 @@ const authSchema = z.discriminatedUnion('grant', [
     /** Granular (accounting.invoices …) or broad (accounting.transactions …); offline_access is required. */
     scopes: scopes
       .default(['openid', 'offline_access', 'accounting.invoices', 'accounting.contacts'])
-      .refine((s) => s.includes('offline_access'), { message: 'scopes must include offline_access (Xero only issues refresh tokens with it)' }),
+      .refine((s) => s.includes('offline_access'), {
+        message: 'scopes must include offline_access (Xero only issues refresh tokens with it)',
+      }),
     /** Redirect URI registered with the Xero app; default http://localhost:<port>/callback. */
     redirectUri: z.url().optional(),
   }),
@@ -126,7 +134,11 @@ export const XeroConfigSchema = z
   .superRefine((cfg, ctx) => {
     const check = (tpl: string | undefined, path: (string | number)[]) => {
       if (tpl !== undefined && !/\{\{\s*(key|keyHash)\s*\}\}/.test(tpl)) {
-        ctx.addIssue({ code: 'custom', path, message: 'invoice number template must contain {{key}} or {{keyHash}} so that each invoice gets a unique, repeatable number' });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: 'invoice number template must contain {{key}} or {{keyHash}} so that each invoice gets a unique, repeatable number',
+        });
       }
     };
     check(cfg.defaults.invoiceNumber, ['defaults', 'invoiceNumber']);
@@ -138,7 +150,8 @@ export type XeroConfig = z.infer<typeof XeroConfigSchema>;
 export type XeroConfigInput = z.input<typeof XeroConfigSchema>;
 
 /** Effective settings for one client: defaults overlaid with that client's overrides. */
-export interface EffectiveSettings extends Omit<XeroInvoiceSettings, 'invoiceNumber' | 'reference' | 'unitPriceDecimals' | 'lineAmountType' | 'contact'> {
+export interface EffectiveSettings
+  extends Omit<XeroInvoiceSettings, 'invoiceNumber' | 'reference' | 'unitPriceDecimals' | 'lineAmountType' | 'contact'> {
   invoiceNumber: string;
   reference: string;
   unitPriceDecimals: 2 | 4;

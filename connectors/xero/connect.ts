@@ -64,7 +64,11 @@ function page(title: string, text: string): string {
 export async function runConnectFlow(options: ConnectFlowOptions): Promise<ConnectResult> {
   const { config, ledger, port } = options;
   if (config.auth.grant !== 'authorization_code') {
-    throw new ConnectorError('config', `Xero destination "${config.id}" uses client_credentials (a custom connection): it needs no connect step`, { connector: 'xero' });
+    throw new ConnectorError(
+      'config',
+      `Xero destination "${config.id}" uses client_credentials (a custom connection): it needs no connect step`,
+      { connector: 'xero' },
+    );
   }
   const key = options.key ?? loadSecretKey();
   const redirectUri = config.auth.redirectUri ?? `http://localhost:${port}/callback`;
@@ -88,22 +92,37 @@ export async function runConnectFlow(options: ConnectFlowOptions): Promise<Conne
       };
       if (url.searchParams.get('state') !== state) {
         // Not our consent (or a forged request): refuse without ending the wait.
-        res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(page('Not connected', 'The state parameter does not match this connect attempt.'));
+        res
+          .writeHead(400, { 'content-type': 'text/html; charset=utf-8' })
+          .end(page('Not connected', 'The state parameter does not match this connect attempt.'));
         return;
       }
       const error = url.searchParams.get('error');
       if (error) {
         return finish(400, 'Not connected', `Xero answered: ${error}`, () =>
-          reject(new ConnectorError('auth', `Xero consent was not given (${error}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''})`, { connector: 'xero' })),
+          reject(
+            new ConnectorError(
+              'auth',
+              `Xero consent was not given (${error}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''})`,
+              { connector: 'xero' },
+            ),
+          ),
         );
       }
       const got = url.searchParams.get('code');
-      if (!got) return finish(400, 'Not connected', 'No authorisation code in the callback.', () => reject(new ConnectorError('auth', 'Xero callback carried no authorisation code', { connector: 'xero' })));
+      if (!got)
+        return finish(400, 'Not connected', 'No authorisation code in the callback.', () =>
+          reject(new ConnectorError('auth', 'Xero callback carried no authorisation code', { connector: 'xero' })),
+        );
       finish(200, 'Hourbridge is connected to Xero', 'You can close this tab and return to the terminal.', () => resolve(got));
     });
     const timer = setTimeout(() => {
       server.close();
-      reject(new ConnectorError('auth', `no answer from the Xero consent page within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`, { connector: 'xero' }));
+      reject(
+        new ConnectorError('auth', `no answer from the Xero consent page within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`, {
+          connector: 'xero',
+        }),
+      );
     }, options.timeoutMs ?? 300_000);
     server.on('error', (e) => {
       clearTimeout(timer);
@@ -120,12 +139,16 @@ export async function runConnectFlow(options: ConnectFlowOptions): Promise<Conne
     });
   });
 
-  let tokenSet;
+  let tokenSet: Awaited<ReturnType<typeof tokenRequest>>;
   try {
     tokenSet = await tokenRequest(config, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
   } catch (e) {
     const kind = (e as { kind?: string }).kind;
-    throw new ConnectorError(kind === 'invalid_client' ? 'config' : 'auth', `Xero did not exchange the authorisation code (${kind ?? 'error'}); check auth.clientId, auth.clientSecret and the redirect URI ${redirectUri}`, { connector: 'xero' });
+    throw new ConnectorError(
+      kind === 'invalid_client' ? 'config' : 'auth',
+      `Xero did not exchange the authorisation code (${kind ?? 'error'}); check auth.clientId, auth.clientSecret and the redirect URI ${redirectUri}`,
+      { connector: 'xero' },
+    );
   }
   if (!tokenSet.refresh_token) {
     throw new ConnectorError('config', 'Xero issued no refresh token: add offline_access to auth.scopes', { connector: 'xero' });
@@ -136,13 +159,19 @@ export async function runConnectFlow(options: ConnectFlowOptions): Promise<Conne
     headers: { Authorization: `Bearer ${tokenSet.access_token}`, Accept: 'application/json' },
     timeout: 15_000,
   });
-  const tenants = res.data.filter((t) => t.tenantType === 'ORGANISATION').map((t) => ({ tenantId: t.tenantId, tenantName: t.tenantName, tenantType: t.tenantType }));
+  const tenants = res.data
+    .filter((t) => t.tenantType === 'ORGANISATION')
+    .map((t) => ({ tenantId: t.tenantId, tenantName: t.tenantName, tenantType: t.tenantType }));
   let tenantId = tenants.some((t) => t.tenantId === config.tenantId) ? config.tenantId : undefined;
   if (!tenantId && options.chooseTenant && tenants.length > 0) tenantId = await options.chooseTenant(tenants);
   const chosen = tenants.find((t) => t.tenantId === tenantId);
   if (!chosen) {
     const list = tenants.map((t) => `${t.tenantName} (${t.tenantId})`).join(', ') || 'none';
-    throw new ConnectorError('config', `tenantId ${config.tenantId} of destination "${config.id}" is not among the organisations you authorised: ${list}; set tenantId to one of them and connect again`, { connector: 'xero' });
+    throw new ConnectorError(
+      'config',
+      `tenantId ${config.tenantId} of destination "${config.id}" is not among the organisations you authorised: ${list}; set tenantId to one of them and connect again`,
+      { connector: 'xero' },
+    );
   }
   await saveConnection(ledger, key, { id: config.id, tenantId: chosen.tenantId, tokenSet });
   options.log?.info({ destination: config.id, tenantId: chosen.tenantId, tenantName: chosen.tenantName }, 'xero connected');

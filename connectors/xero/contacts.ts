@@ -34,23 +34,47 @@ export class ContactResolver {
     if (c.contactId) return c.contactId;
     if (c.contactNumber) {
       try {
-        const body = await this.session.call('get contact by number', (api) => api.getContactByContactNumber(tenant, c.contactNumber!), { idempotent: true });
+        const body = await this.session.call('get contact by number', (api) => api.getContactByContactNumber(tenant, c.contactNumber!), {
+          idempotent: true,
+        });
         const found = body.contacts?.[0]?.contactID;
         if (found) return found;
       } catch (e) {
         if (!(e instanceof XeroCallError && e.failure.status === 404)) throw e;
       }
-      throw new DraftRejected('config', `no Xero contact has ContactNumber "${c.contactNumber}" (client ${clientId}); fix clients.${clientId}.contact.contactNumber`);
+      throw new DraftRejected(
+        'config',
+        `no Xero contact has ContactNumber "${c.contactNumber}" (client ${clientId}); fix clients.${clientId}.contact.contactNumber`,
+      );
     }
     const name = c.name ?? clientName;
     const matches: Contact[] = name.includes('"')
-      ? ((await this.session.call('search contacts', (api) => api.getContacts(tenant, undefined, undefined, undefined, undefined, 1, false, true, name), { idempotent: true })).contacts ?? [])
-      : ((await this.session.call('find contact by name', (api) => api.getContacts(tenant, undefined, `Name=="${name}"`, undefined, undefined, 1, false, true), { idempotent: true })).contacts ?? []);
+      ? ((
+          await this.session.call(
+            'search contacts',
+            (api) => api.getContacts(tenant, undefined, undefined, undefined, undefined, 1, false, true, name),
+            { idempotent: true },
+          )
+        ).contacts ?? [])
+      : ((
+          await this.session.call(
+            'find contact by name',
+            (api) => api.getContacts(tenant, undefined, `Name=="${name}"`, undefined, undefined, 1, false, true),
+            { idempotent: true },
+          )
+        ).contacts ?? []);
     const exact = matches.filter((m) => m.name === name);
-    if (exact.length > 1) throw new DraftRejected('config', `${exact.length} Xero contacts are named "${name}" (client ${clientId}); set clients.${clientId}.contact.contactId`);
+    if (exact.length > 1)
+      throw new DraftRejected(
+        'config',
+        `${exact.length} Xero contacts are named "${name}" (client ${clientId}); set clients.${clientId}.contact.contactId`,
+      );
     if (exact[0]?.contactID) return exact[0].contactID;
     if (!c.createMissing) {
-      throw new DraftRejected('config', `no Xero contact is named "${name}" (client ${clientId}); create it in Xero, set clients.${clientId}.contact, or set contact.createMissing: true`);
+      throw new DraftRejected(
+        'config',
+        `no Xero contact is named "${name}" (client ${clientId}); create it in Xero, set clients.${clientId}.contact, or set contact.createMissing: true`,
+      );
     }
     const idem = `hb-contact-${createHash('sha256').update(`${tenant}\n${name}`).digest('hex').slice(0, 40)}`;
     const created = await this.session.call('create contact', (api) => api.createContacts(tenant, { contacts: [{ name }] }, false, idem));

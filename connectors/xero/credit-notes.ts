@@ -74,19 +74,32 @@ export async function fetchCreditNotesById(session: XeroSession, ids: string[]):
 async function findByNumber(session: XeroSession, number: string): Promise<CreditNote | undefined> {
   // A `"` cannot be escaped inside a where filter; such numbers are never looked up this way
   // (the invoiceNumber template is validated to carry the key, which holds no quotes).
-  const body = await session.call('find credit note by number', (api) => api.getCreditNotes(session.tenantId, undefined, `CreditNoteNumber=="${number}"`, undefined, 1), { idempotent: true });
+  const body = await session.call(
+    'find credit note by number',
+    (api) => api.getCreditNotes(session.tenantId, undefined, `CreditNoteNumber=="${number}"`, undefined, 1),
+    { idempotent: true },
+  );
   return (body.creditNotes ?? []).find((c) => c.creditNoteNumber === number && LIVE(String(c.status)));
 }
 
 /** A document of the other kind under this key (an invoice where a credit note is needed, or the reverse) is deleted while still a draft. */
-export async function retireDocument(session: XeroSession, kind: 'invoice' | 'credit-note', remoteId: string, key: string): Promise<{ gone: true } | { gone: false; status: string }> {
+export async function retireDocument(
+  session: XeroSession,
+  kind: 'invoice' | 'credit-note',
+  remoteId: string,
+  key: string,
+): Promise<{ gone: true } | { gone: false; status: string }> {
   const tenant = session.tenantId;
   let status: string;
   if (kind === 'credit-note') {
     const current = (await fetchCreditNotesById(session, [remoteId])).get(remoteId);
     status = String(current?.status ?? 'DELETED');
   } else {
-    const body = await session.call('get invoices by id', (api) => api.getInvoices(tenant, undefined, undefined, undefined, [remoteId], undefined, undefined, undefined, 1), { idempotent: true });
+    const body = await session.call(
+      'get invoices by id',
+      (api) => api.getInvoices(tenant, undefined, undefined, undefined, [remoteId], undefined, undefined, undefined, 1),
+      { idempotent: true },
+    );
     status = String(body.invoices?.[0]?.status ?? 'DELETED');
   }
   if (!LIVE(status)) return { gone: true };
@@ -94,12 +107,20 @@ export async function retireDocument(session: XeroSession, kind: 'invoice' | 'cr
   const idem = `hb-retire-${createHash('sha256').update(`${tenant}\n${kind}\n${remoteId}\n${key}`).digest('hex').slice(0, 48)}`;
   if (kind === 'credit-note') {
     const body = await session.call('delete draft credit note', (api) =>
-      api.updateCreditNote(tenant, remoteId, { creditNotes: [{ creditNoteID: remoteId, status: CreditNote.StatusEnum.DELETED }] }, undefined, idem),
+      api.updateCreditNote(
+        tenant,
+        remoteId,
+        { creditNotes: [{ creditNoteID: remoteId, status: CreditNote.StatusEnum.DELETED }] },
+        undefined,
+        idem,
+      ),
     );
     const r = body.creditNotes?.[0];
     if (r?.hasErrors) throw new DraftRejected('permanent', `could not delete the draft credit note ${remoteId}: ${messagesOf(r)}`);
   } else {
-    const body = await session.call('delete draft invoice', (api) => api.updateInvoice(tenant, remoteId, { invoices: [{ invoiceID: remoteId, status: Invoice.StatusEnum.DELETED }] }, undefined, idem));
+    const body = await session.call('delete draft invoice', (api) =>
+      api.updateInvoice(tenant, remoteId, { invoices: [{ invoiceID: remoteId, status: Invoice.StatusEnum.DELETED }] }, undefined, idem),
+    );
     const r = body.invoices?.[0];
     if (r?.hasErrors) throw new DraftRejected('permanent', `could not delete the draft invoice ${remoteId}: ${messagesOf(r)}`);
   }
@@ -118,7 +139,12 @@ async function pushOne(config: XeroConfig, item: CreditNoteItem, deps: CreditNot
   const tenant = session.tenantId;
   const key = item.draft.key;
   const unitdp = item.settings.unitPriceDecimals;
-  const failed = (category: 'config' | 'permanent' | 'transient', message: string): WriteOutcome => ({ key, status: 'failed', category, message });
+  const failed = (category: 'config' | 'permanent' | 'transient', message: string): WriteOutcome => ({
+    key,
+    status: 'failed',
+    category,
+    message,
+  });
   const written = (cn: CreditNote): WriteOutcome => {
     const { warnings, ...figures } = remoteFigures(item.draft, item.settings, cn, true);
     if (warnings.length > 0) log?.warn({ key, warnings }, 'xero read-back incomplete');
@@ -138,7 +164,11 @@ async function pushOne(config: XeroConfig, item: CreditNoteItem, deps: CreditNot
   try {
     const contactId = await deps.contacts.resolve(item.settings, item.draft.clientName, item.draft.clientId);
     const sameKind = item.prev?.remoteType === 'credit-note';
-    note = buildCreditNote(item.draft, item.settings, { contactId, remoteId: sameKind ? item.prev?.remoteId : undefined, remoteLineIds: sameKind ? item.prev?.remoteLineIds : undefined });
+    note = buildCreditNote(item.draft, item.settings, {
+      contactId,
+      remoteId: sameKind ? item.prev?.remoteId : undefined,
+      remoteLineIds: sameKind ? item.prev?.remoteLineIds : undefined,
+    });
   } catch (e) {
     if (e instanceof DraftRejected) return failed(e.category, e.message);
     if (e instanceof XeroCallError) return failed(e.uncertain ? 'transient' : 'permanent', `contact lookup failed: ${e.message}`);
@@ -150,7 +180,9 @@ async function pushOne(config: XeroConfig, item: CreditNoteItem, deps: CreditNot
     const idem = creditNoteIdempotencyKey('update', tenant, item.draft, body);
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await session.call('update credit note', (api) => api.updateCreditNote(tenant, remoteId, { creditNotes: [body] }, unitdp, idem));
+        const res = await session.call('update credit note', (api) =>
+          api.updateCreditNote(tenant, remoteId, { creditNotes: [body] }, unitdp, idem),
+        );
         const r = res.creditNotes?.[0];
         if (!r) return failed('transient', 'Xero returned no credit note after the update');
         if (r.hasErrors) return failed('permanent', messagesOf(r));
@@ -164,7 +196,8 @@ async function pushOne(config: XeroConfig, item: CreditNoteItem, deps: CreditNot
         if (e.uncertain) return failed('transient', `no answer from Xero after ${attempt} attempts: ${describeFailure(e.failure)}`);
         // It may have been approved between our read and our write.
         const now = (await fetchCreditNotesById(session, [remoteId]).catch(() => new Map<string, CreditNote>())).get(remoteId);
-        if (now?.status !== undefined && String(now.status) !== 'DRAFT') return { key, status: 'locked', remoteId, remoteStatus: String(now.status) };
+        if (now?.status !== undefined && String(now.status) !== 'DRAFT')
+          return { key, status: 'locked', remoteId, remoteStatus: String(now.status) };
         return failed('permanent', describeFailure(e.failure));
       }
     }
@@ -182,7 +215,8 @@ async function pushOne(config: XeroConfig, item: CreditNoteItem, deps: CreditNot
     if (item.prev?.remoteId && item.prev.remoteType === 'credit-note') {
       const current = (await fetchCreditNotesById(session, [item.prev.remoteId])).get(item.prev.remoteId);
       if (current && LIVE(String(current.status))) {
-        if (String(current.status) !== 'DRAFT') return { key, status: 'locked', remoteId: item.prev.remoteId, remoteStatus: String(current.status) };
+        if (String(current.status) !== 'DRAFT')
+          return { key, status: 'locked', remoteId: item.prev.remoteId, remoteStatus: String(current.status) };
         return await update(item.prev.remoteId);
       }
       // Deleted in Xero (or gone): written afresh below, after the look-up by number.
@@ -207,13 +241,18 @@ async function pushOne(config: XeroConfig, item: CreditNoteItem, deps: CreditNot
       await intents.record(config.id, [key], idem);
       let result: CreditNote | undefined;
       try {
-        const res = await session.call('create credit note', (api) => api.createCreditNotes(tenant, { creditNotes: [note] }, false, unitdp, idem));
+        const res = await session.call('create credit note', (api) =>
+          api.createCreditNotes(tenant, { creditNotes: [note] }, false, unitdp, idem),
+        );
         result = res.creditNotes?.[0];
       } catch (e) {
         if (!(e instanceof XeroCallError)) throw e;
         if (!e.uncertain) return failed('permanent', describeFailure(e.failure));
         if (attempt >= config.maxAttempts) {
-          return failed('transient', `no answer from Xero after ${attempt} attempts (${describeFailure(e.failure)}); the next run checks Xero for it before creating again`);
+          return failed(
+            'transient',
+            `no answer from Xero after ${attempt} attempts (${describeFailure(e.failure)}); the next run checks Xero for it before creating again`,
+          );
         }
         log?.warn({ key, attempt, error: e.message }, 'xero credit note create outcome unknown; checking before retrying');
         await sleep(backoffMs(attempt));

@@ -10,7 +10,12 @@ import { XeroCallError, XeroSession } from './xero-session';
 /** The Xero destination's work; loaded by index.ts on first use (it brings in the Xero SDK). */
 
 export async function checkXero(config: XeroConfig, ctx: ConnectorContext): Promise<CheckResult> {
-  const session = await XeroSession.open(config, { log: ctx.log, ledger: ctx.services?.ledger, redisUrl: ctx.services?.redisUrl, signal: ctx.signal });
+  const session = await XeroSession.open(config, {
+    log: ctx.log,
+    ledger: ctx.services?.ledger,
+    redisUrl: ctx.services?.redisUrl,
+    signal: ctx.signal,
+  });
   try {
     const body = await session.call('get organisation', (api) => api.getOrganisations(config.tenantId), { idempotent: true });
     const org = body.organisations?.[0];

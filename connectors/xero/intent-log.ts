@@ -30,7 +30,9 @@ export class LedgerIntentLog implements IntentLog {
   }
   async record(destinationId: string, keys: string[], idempotencyKey: string): Promise<void> {
     if (keys.length === 0) return;
-    await this.ledger.db.insert(events).values(keys.map((k) => ({ kind: KIND, subject: `${destinationId}:${k}`, data: { idempotencyKey } })));
+    await this.ledger.db
+      .insert(events)
+      .values(keys.map((k) => ({ kind: KIND, subject: `${destinationId}:${k}`, data: { idempotencyKey } })));
   }
 }
 
@@ -44,7 +46,10 @@ export class MemoryIntentLog implements IntentLog {
   }
   async record(destinationId: string, keys: string[]): Promise<void> {
     let seen = memory.get(destinationId);
-    if (!seen) memory.set(destinationId, (seen = new Set()));
+    if (!seen) {
+      seen = new Set();
+      memory.set(destinationId, seen);
+    }
     for (const k of keys) seen.add(k);
   }
 }

@@ -7,7 +7,16 @@ import { settingsFor, type EffectiveSettings, type XeroConfig } from './config.s
 import { ContactResolver } from './contacts';
 import type { IntentLog } from './intent-log';
 import { sleep } from './rate-budget';
-import { DraftRejected, buildCreditNote, buildInvoice, invoiceNumberFor, needsCreditNote, remoteFigures, remoteLineIdsOf, sameContent } from './to-xero-invoice';
+import {
+  DraftRejected,
+  buildCreditNote,
+  buildInvoice,
+  invoiceNumberFor,
+  needsCreditNote,
+  remoteFigures,
+  remoteLineIdsOf,
+  sameContent,
+} from './to-xero-invoice';
 import { pushCreditNotes, retireDocument, type CreditNoteItem } from './credit-notes';
 import { XeroCallError, backoffMs, describeFailure, type XeroSession } from './xero-session';
 
@@ -42,9 +51,14 @@ export interface PushDeps {
 
 const LIVE = (status: unknown) => status !== 'DELETED' && status !== 'VOIDED';
 
-export function idempotencyKey(op: string, tenantId: string, items: { draft: InvoiceDraft; invoice?: Invoice; supersedes?: string }[]): string {
+export function idempotencyKey(
+  op: string,
+  tenantId: string,
+  items: { draft: InvoiceDraft; invoice?: Invoice; supersedes?: string }[],
+): string {
   const h = createHash('sha256').update(`${op}\n${tenantId}\n`);
-  for (const i of items) h.update(`${i.draft.key}\n${i.draft.contentHash}\n${JSON.stringify(i.invoice ?? null)}\n${i.supersedes ? `${i.supersedes}\n` : ''}`);
+  for (const i of items)
+    h.update(`${i.draft.key}\n${i.draft.contentHash}\n${JSON.stringify(i.invoice ?? null)}\n${i.supersedes ? `${i.supersedes}\n` : ''}`);
   // ≤ 128 characters (Xero's limit).
   return `hb-${op}-${h.digest('hex').slice(0, 48)}`;
 }
@@ -80,14 +94,18 @@ function chunk<T>(list: T[], size: number): T[][] {
 export function namedInBatchError<T extends { invoiceNumber: string }>(body: unknown, items: T[]): Map<T, string> {
   const out = new Map<T, string>();
   if (!body || typeof body !== 'object') return out;
-  const elements = ((body as Record<string, unknown>).Elements ?? (body as Record<string, unknown>).elements) as Record<string, unknown>[] | undefined;
+  const elements = ((body as Record<string, unknown>).Elements ?? (body as Record<string, unknown>).elements) as
+    | Record<string, unknown>[]
+    | undefined;
   if (!Array.isArray(elements)) return out;
   const byNumber = new Map(items.map((i) => [i.invoiceNumber, i]));
   for (const el of elements) {
     const number = (el.InvoiceNumber ?? el.invoiceNumber) as string | undefined;
     const item = number !== undefined ? byNumber.get(number) : undefined;
     if (!item) continue;
-    const msgs = ((el.ValidationErrors ?? el.validationErrors ?? []) as { Message?: string; message?: string }[]).map((v) => v.Message ?? v.message ?? '').filter(Boolean);
+    const msgs = ((el.ValidationErrors ?? el.validationErrors ?? []) as { Message?: string; message?: string }[])
+      .map((v) => v.Message ?? v.message ?? '')
+      .filter(Boolean);
     out.set(item, msgs.length > 0 ? msgs.join('; ') : 'Xero named this invoice without a message');
   }
   return out;
@@ -98,11 +116,17 @@ function messagesOf(inv: Invoice): string {
   return msgs.length > 0 ? msgs.join('; ') : 'Xero reported an error without a message';
 }
 
-export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], previous: Map<string, PreviousWrite>, deps: PushDeps): Promise<WriteOutcome[]> {
+export async function pushDrafts(
+  config: XeroConfig,
+  drafts: InvoiceDraft[],
+  previous: Map<string, PreviousWrite>,
+  deps: PushDeps,
+): Promise<WriteOutcome[]> {
   const { session, intents, log } = deps;
   const tenant = session.tenantId;
   const out = new Map<string, WriteOutcome>();
-  const fail = (item: Item, category: 'config' | 'permanent' | 'transient', message: string) => out.set(item.draft.key, { key: item.draft.key, status: 'failed', category, message });
+  const fail = (item: Item, category: 'config' | 'permanent' | 'transient', message: string) =>
+    out.set(item.draft.key, { key: item.draft.key, status: 'failed', category, message });
 
   const written = (item: Item, inv: Invoice, extraWarnings: string[] = []) => {
     const { warnings: figureWarnings, ...figures } = remoteFigures(item.draft, item.settings, inv);
@@ -149,7 +173,13 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
       continue;
     }
     if (prev?.remoteId && prev.pushedHash === draft.contentHash) {
-      out.set(draft.key, { key: draft.key, status: 'written', remoteId: prev.remoteId, remoteStatus: prev.remoteStatus, remoteLineIds: prev.remoteLineIds });
+      out.set(draft.key, {
+        key: draft.key,
+        status: 'written',
+        remoteId: prev.remoteId,
+        remoteStatus: prev.remoteStatus,
+        remoteLineIds: prev.remoteLineIds,
+      });
     } else if (creditNote) creditNotes.push({ draft, settings, prev, number: item.invoiceNumber });
     else if (prev?.remoteId && prev.remoteType === 'credit-note') fromCreditNote.push(item);
     else if (prev?.remoteId) updates.push(item);
@@ -163,7 +193,11 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
     for (const item of items) {
       try {
         const contactId = await contacts.resolve(item.settings, item.draft.clientName, item.draft.clientId);
-        item.invoice = buildInvoice(item.draft, item.settings, { contactId, remoteId: item.prev?.remoteId, remoteLineIds: item.prev?.remoteLineIds });
+        item.invoice = buildInvoice(item.draft, item.settings, {
+          contactId,
+          remoteId: item.prev?.remoteId,
+          remoteLineIds: item.prev?.remoteLineIds,
+        });
         ok.push(item);
       } catch (e) {
         if (e instanceof DraftRejected) fail(item, e.category, e.message);
@@ -180,7 +214,8 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
       else out.set(item.draft.key, { key: item.draft.key, status: 'locked', remoteId: item.prev!.remoteId, remoteStatus: retired.status });
     } catch (e) {
       if (e instanceof DraftRejected) fail(item, e.category, e.message);
-      else if (e instanceof XeroCallError) fail(item, e.uncertain ? 'transient' : 'permanent', `could not delete the earlier draft credit note: ${e.message}`);
+      else if (e instanceof XeroCallError)
+        fail(item, e.uncertain ? 'transient' : 'permanent', `could not delete the earlier draft credit note: ${e.message}`);
       else throw e;
     }
   }
@@ -194,7 +229,21 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
     for (const part of chunk(items, 50)) {
       const body = await session.call(
         'find invoices by number',
-        (api) => api.getInvoices(tenant, undefined, undefined, undefined, undefined, part.map((i) => i.invoiceNumber), undefined, undefined, 1, undefined, undefined, part[0]!.settings.unitPriceDecimals),
+        (api) =>
+          api.getInvoices(
+            tenant,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            part.map((i) => i.invoiceNumber),
+            undefined,
+            undefined,
+            1,
+            undefined,
+            undefined,
+            part[0]!.settings.unitPriceDecimals,
+          ),
         { idempotent: true },
       );
       for (const inv of body.invoices ?? []) if (inv.invoiceNumber && LIVE(String(inv.status))) found.set(inv.invoiceNumber, inv);
@@ -227,7 +276,10 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
 
   const createChunk = async (items: Item[]) => {
     let remaining = items;
-    const sent = await intents.sentBefore(config.id, remaining.map((i) => i.draft.key));
+    const sent = await intents.sentBefore(
+      config.id,
+      remaining.map((i) => i.draft.key),
+    );
     if (sent.size > 0) {
       const suspects = remaining.filter((i) => sent.has(i.draft.key));
       const adoptedRest = await adoptExisting(suspects).catch((e) => {
@@ -243,10 +295,16 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
     for (let attempt = 1; remaining.length > 0; attempt++) {
       const unitdp = remaining[0]!.settings.unitPriceDecimals;
       const idem = idempotencyKey('create', tenant, remaining);
-      await intents.record(config.id, remaining.map((i) => i.draft.key), idem);
+      await intents.record(
+        config.id,
+        remaining.map((i) => i.draft.key),
+        idem,
+      );
       let result: Invoice[];
       try {
-        const body = await session.call('create invoices', (api) => api.createInvoices(tenant, { invoices: remaining.map((i) => i.invoice!) }, false, unitdp, idem));
+        const body = await session.call('create invoices', (api) =>
+          api.createInvoices(tenant, { invoices: remaining.map((i) => i.invoice!) }, false, unitdp, idem),
+        );
         result = body.invoices ?? [];
       } catch (e) {
         if (!(e instanceof XeroCallError)) throw e;
@@ -260,13 +318,19 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
             for (const [item, msg] of named) fail(item, 'permanent', `Xero refused the batch because of this invoice: ${msg}`);
             const others = remaining.filter((i) => !named.has(i));
             if (others.length === 0) return;
-            log?.warn({ refused: [...named.keys()].map((i) => i.draft.key), others: others.length, error: describeFailure(e.failure) }, 'xero refused a batch for some of its invoices; writing the others');
+            log?.warn(
+              { refused: [...named.keys()].map((i) => i.draft.key), others: others.length, error: describeFailure(e.failure) },
+              'xero refused a batch for some of its invoices; writing the others',
+            );
             // Recorded as sent: createChunk looks them up by number before creating them.
             await createChunk(others);
             return;
           }
           if (remaining.length > 1 && e.failure.status === 400) {
-            log?.warn({ invoices: remaining.length, error: describeFailure(e.failure) }, 'xero refused a batch without naming an invoice; halving it to find the one');
+            log?.warn(
+              { invoices: remaining.length, error: describeFailure(e.failure) },
+              'xero refused a batch without naming an invoice; halving it to find the one',
+            );
             const half = Math.ceil(remaining.length / 2);
             await createChunk(remaining.slice(0, half));
             await createChunk(remaining.slice(half));
@@ -276,7 +340,12 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
           return;
         }
         if (attempt >= config.maxAttempts) {
-          for (const i of remaining) fail(i, 'transient', `no answer from Xero after ${attempt} attempts (${describeFailure(e.failure)}); the next run checks Xero for it before creating again`);
+          for (const i of remaining)
+            fail(
+              i,
+              'transient',
+              `no answer from Xero after ${attempt} attempts (${describeFailure(e.failure)}); the next run checks Xero for it before creating again`,
+            );
           return;
         }
         log?.warn({ attempt, invoices: remaining.length, error: e.message }, 'xero create outcome unknown; checking before retrying');
@@ -292,19 +361,23 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
       }
       const byNumber = new Map(result.filter((r) => r.invoiceNumber).map((r) => [r.invoiceNumber!, r]));
       const clashes: Item[] = [];
-      remaining.forEach((item, idx) => {
+      for (const [idx, item] of remaining.entries()) {
         const r = byNumber.get(item.invoiceNumber) ?? result[idx];
-        if (!r) return fail(item, 'transient', 'Xero returned no element for this invoice');
+        if (!r) {
+          fail(item, 'transient', 'Xero returned no element for this invoice');
+          continue;
+        }
         if (r.hasErrors) {
           const msg = messagesOf(r);
           // An earlier unrecorded attempt may already hold this number: look before reporting.
           if (/must be unique/i.test(msg)) clashes.push(item);
           else fail(item, 'permanent', msg);
         } else written(item, r);
-      });
+      }
       if (clashes.length > 0) {
         const rest = await adoptExisting(clashes);
-        for (const i of rest) fail(i, 'permanent', `Invoice # ${i.invoiceNumber} must be unique: another Xero invoice (deleted or voided?) holds it`);
+        for (const i of rest)
+          fail(i, 'permanent', `Invoice # ${i.invoiceNumber} must be unique: another Xero invoice (deleted or voided?) holds it`);
       }
       return;
     }
@@ -316,7 +389,9 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
     const idem = idempotencyKey('update', tenant, [item]);
     for (let attempt = 1; ; attempt++) {
       try {
-        const body = await session.call('update invoice', (api) => api.updateInvoice(tenant, remoteId, { invoices: [item.invoice!] }, item.settings.unitPriceDecimals, idem));
+        const body = await session.call('update invoice', (api) =>
+          api.updateInvoice(tenant, remoteId, { invoices: [item.invoice!] }, item.settings.unitPriceDecimals, idem),
+        );
         const r = body.invoices?.[0];
         if (!r) return void fail(item, 'transient', 'Xero returned no invoice after the update');
         if (r.hasErrors) return void fail(item, 'permanent', messagesOf(r));
@@ -328,7 +403,8 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
           await sleep(backoffMs(attempt));
           continue;
         }
-        if (e.uncertain) return void fail(item, 'transient', `no answer from Xero after ${attempt} attempts: ${describeFailure(e.failure)}`);
+        if (e.uncertain)
+          return void fail(item, 'transient', `no answer from Xero after ${attempt} attempts: ${describeFailure(e.failure)}`);
         // It may have been approved between our read and our write.
         const now = await fetchInvoices([remoteId]).catch(() => new Map<string, Invoice>());
         const st = now.get(remoteId)?.status;
@@ -341,7 +417,11 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
   };
 
   const fetchInvoices = async (ids: string[]): Promise<Map<string, Invoice>> => {
-    const body = await session.call('get invoices by id', (api) => api.getInvoices(tenant, undefined, undefined, undefined, ids, undefined, undefined, undefined, 1), { idempotent: true });
+    const body = await session.call(
+      'get invoices by id',
+      (api) => api.getInvoices(tenant, undefined, undefined, undefined, ids, undefined, undefined, undefined, 1),
+      { idempotent: true },
+    );
     return new Map((body.invoices ?? []).filter((i) => i.invoiceID).map((i) => [i.invoiceID!, i]));
   };
 
@@ -386,11 +466,13 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
       }
       try {
         const retired = await retireDocument(session, 'credit-note', item.prev.remoteId!, item.draft.key);
-        if (retired.gone) out.set(item.draft.key, { key: item.draft.key, status: 'written', remoteId: item.prev.remoteId, remoteStatus: 'DELETED' });
+        if (retired.gone)
+          out.set(item.draft.key, { key: item.draft.key, status: 'written', remoteId: item.prev.remoteId, remoteStatus: 'DELETED' });
         else out.set(item.draft.key, { key: item.draft.key, status: 'locked', remoteId: item.prev.remoteId, remoteStatus: retired.status });
       } catch (e) {
         if (e instanceof DraftRejected) fail(item, e.category, e.message);
-        else if (e instanceof XeroCallError) fail(item, e.uncertain ? 'transient' : 'permanent', `could not delete the emptied draft credit note: ${e.message}`);
+        else if (e instanceof XeroCallError)
+          fail(item, e.uncertain ? 'transient' : 'permanent', `could not delete the emptied draft credit note: ${e.message}`);
         else throw e;
       }
     }
@@ -407,7 +489,13 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
       } else {
         try {
           const body = await session.call('delete draft invoice', (api) =>
-            api.updateInvoice(tenant, remoteId, { invoices: [{ invoiceID: remoteId, status: Invoice.StatusEnum.DELETED }] }, undefined, idempotencyKey('delete', tenant, [item])),
+            api.updateInvoice(
+              tenant,
+              remoteId,
+              { invoices: [{ invoiceID: remoteId, status: Invoice.StatusEnum.DELETED }] },
+              undefined,
+              idempotencyKey('delete', tenant, [item]),
+            ),
           );
           const r = body.invoices?.[0];
           if (r?.hasErrors) fail(item, 'permanent', messagesOf(r));
@@ -423,7 +511,11 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
   // 3. Work: batches of creates (one unitdp per request) and groups of updates, under the budget.
   const work: (() => Promise<void>)[] = [];
   for (const dp of [2, 4] as const) {
-    for (const part of chunk(toCreate.filter((i) => i.settings.unitPriceDecimals === dp), config.batchSize)) work.push(() => createChunk(part));
+    for (const part of chunk(
+      toCreate.filter((i) => i.settings.unitPriceDecimals === dp),
+      config.batchSize,
+    ))
+      work.push(() => createChunk(part));
   }
   for (const part of chunk(toUpdate, 50)) work.push(() => updateChunk(part));
   for (const part of chunk(deletions, 50)) work.push(() => deleteChunk(part));
@@ -435,9 +527,6 @@ export async function pushDrafts(config: XeroConfig, drafts: InvoiceDraft[], pre
   await runPool(work, config.rateLimits.concurrent, (w) => w());
 
   return drafts.map(
-    (d) =>
-      out.get(d.key) ??
-      ({ key: d.key, status: 'failed', category: 'transient', message: 'not attempted' } satisfies WriteOutcome),
+    (d) => out.get(d.key) ?? ({ key: d.key, status: 'failed', category: 'transient', message: 'not attempted' } satisfies WriteOutcome),
   );
 }
-

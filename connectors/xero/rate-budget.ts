@@ -33,10 +33,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 export { sleep };
 
@@ -88,7 +92,16 @@ class RedisSemaphore implements Semaphore {
     const member = `${process.pid}:${Date.now()}:${++this.seq}:${Math.random()}`;
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
       const now = Date.now();
-      const ok = await this.redis.eval(ACQUIRE_LUA, 1, this.key, String(now), String(now + this.leaseMs), String(this.limit), member, String(this.leaseMs * 2));
+      const ok = await this.redis.eval(
+        ACQUIRE_LUA,
+        1,
+        this.key,
+        String(now),
+        String(now + this.leaseMs),
+        String(this.limit),
+        member,
+        String(this.leaseMs * 2),
+      );
       if (ok === 1) return async () => void (await this.redis.zrem(this.key, member));
       await sleep(wait, signal);
     }
@@ -115,7 +128,12 @@ export class RateBudget {
     this.redisMode = redis !== undefined;
     if (redis) {
       // RateLimiterRedis keeps whole seconds: round the window up, never down.
-      this.minute = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'hb:xero:min', points: limits.callsPerWindow, duration: Math.ceil(windowSec) });
+      this.minute = new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: 'hb:xero:min',
+        points: limits.callsPerWindow,
+        duration: Math.ceil(windowSec),
+      });
       this.day = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'hb:xero:day', points: limits.callsPerDay, duration: 86_400 });
       this.slots = new RedisSemaphore(redis, `hb:xero:conc:${orgKey}`, limits.concurrent, leaseMs);
     } else {
@@ -133,10 +151,14 @@ export class RateBudget {
         await this.day.consume(this.orgKey);
       } catch (e) {
         if (e instanceof RateLimiterRes) {
-          throw new ConnectorError('rate_limited', `Xero daily call limit for this organisation is used up; the push resumes in ${Math.ceil(e.msBeforeNext / 60_000)} min`, {
-            connector: 'xero',
-            retryAfterMs: e.msBeforeNext,
-          });
+          throw new ConnectorError(
+            'rate_limited',
+            `Xero daily call limit for this organisation is used up; the push resumes in ${Math.ceil(e.msBeforeNext / 60_000)} min`,
+            {
+              connector: 'xero',
+              retryAfterMs: e.msBeforeNext,
+            },
+          );
         }
         throw e;
       }

@@ -36,12 +36,22 @@ export function toRemoteStatus(xeroStatus: string): RemoteStatus | undefined {
   }
 }
 
-export type ApplyStatusFn = (ledger: Ledger, ref: { destinationId: string; remoteId: string }, status: RemoteStatus, remoteStatus: string) => Promise<boolean>;
+export type ApplyStatusFn = (
+  ledger: Ledger,
+  ref: { destinationId: string; remoteId: string },
+  status: RemoteStatus,
+  remoteStatus: string,
+) => Promise<boolean>;
 
 const defaultApply: ApplyStatusFn = (ledger, ref, status, remoteStatus) => applyRemoteStatus(ledger, ref, status, remoteStatus);
 
 /** Apply one fetched Xero invoice to the ledger. Returns false when the ledger does not know it (not ours). */
-export async function applyXeroInvoiceStatus(ledger: Ledger, destinationId: string, invoice: Pick<Invoice, 'invoiceID' | 'status'>, apply: ApplyStatusFn = defaultApply): Promise<boolean> {
+export async function applyXeroInvoiceStatus(
+  ledger: Ledger,
+  destinationId: string,
+  invoice: Pick<Invoice, 'invoiceID' | 'status'>,
+  apply: ApplyStatusFn = defaultApply,
+): Promise<boolean> {
   if (!invoice.invoiceID || invoice.status === undefined) return false;
   const remoteStatus = String(invoice.status);
   const status = toRemoteStatus(remoteStatus);
@@ -54,7 +64,11 @@ export async function fetchInvoicesById(session: XeroSession, ids: string[]): Pr
   const out: Invoice[] = [];
   for (let i = 0; i < ids.length; i += 50) {
     const part = ids.slice(i, i + 50);
-    const body = await session.call('get invoices by id', (api) => api.getInvoices(session.tenantId, undefined, undefined, undefined, part, undefined, undefined, undefined, undefined, true), { idempotent: true });
+    const body = await session.call(
+      'get invoices by id',
+      (api) => api.getInvoices(session.tenantId, undefined, undefined, undefined, part, undefined, undefined, undefined, undefined, true),
+      { idempotent: true },
+    );
     out.push(...(body.invoices ?? []));
   }
   return out;
@@ -86,7 +100,10 @@ export async function pollXeroStatuses(options: PollOptions): Promise<{ checked:
     const invoices = invoiceIds.length > 0 ? await fetchInvoicesById(session, invoiceIds) : [];
     const notes = noteIds.length > 0 ? [...(await fetchCreditNotesById(session, noteIds)).values()] : [];
     let changed = 0;
-    const read: Pick<Invoice, 'invoiceID' | 'status'>[] = [...invoices, ...notes.map((n) => ({ invoiceID: n.creditNoteID, status: n.status as unknown as Invoice.StatusEnum }))];
+    const read: Pick<Invoice, 'invoiceID' | 'status'>[] = [
+      ...invoices,
+      ...notes.map((n) => ({ invoiceID: n.creditNoteID, status: n.status as unknown as Invoice.StatusEnum })),
+    ];
     for (const inv of read) {
       if (!inv.invoiceID || String(inv.status) === known.get(inv.invoiceID)?.remoteStatus) continue;
       if (await applyXeroInvoiceStatus(ledger, config.id, inv, options.apply)) changed++;
@@ -113,7 +130,14 @@ export async function pollXeroStatuses(options: PollOptions): Promise<{ checked:
  * the contact for finance to refund or allocate in Xero; a failed allocation is logged and tried
  * again on the next poll. Returns the amount allocated now.
  */
-export async function allocateCredit(session: XeroSession, ledger: Ledger, config: XeroConfig, invoiceRowId: number, note: CreditNote, log?: Logger): Promise<string> {
+export async function allocateCredit(
+  session: XeroSession,
+  ledger: Ledger,
+  config: XeroConfig,
+  invoiceRowId: number,
+  note: CreditNote,
+  log?: Logger,
+): Promise<string> {
   let remaining = dec(note.remainingCredit ?? 0);
   if (String(note.status) !== 'AUTHORISED' || !note.creditNoteID || !remaining.isPositive() || remaining.isZero()) return '0.00';
   const corrected = await ledger.rows<{ key: string; remoteId: string }>(sql`
@@ -123,7 +147,14 @@ export async function allocateCredit(session: XeroSession, ledger: Ledger, confi
       AND c.remote_id IS NOT NULL AND COALESCE(c.remote_type, 'invoice') = 'invoice'
     ORDER BY c.key`);
   if (corrected.length === 0) return '0.00';
-  const invoices = new Map((await fetchInvoicesById(session, corrected.map((c) => c.remoteId))).map((i) => [i.invoiceID, i]));
+  const invoices = new Map(
+    (
+      await fetchInvoicesById(
+        session,
+        corrected.map((c) => c.remoteId),
+      )
+    ).map((i) => [i.invoiceID, i]),
+  );
   let allocated = dec(0);
   for (const c of corrected) {
     const inv = invoices.get(c.remoteId);
@@ -131,10 +162,19 @@ export async function allocateCredit(session: XeroSession, ledger: Ledger, confi
     if (!inv || String(inv.status) !== 'AUTHORISED' || !due.isPositive() || due.isZero()) continue;
     if (String(inv.currencyCode ?? '') !== String(note.currencyCode ?? '')) continue;
     const amount = Decimal.min(remaining, due);
-    const idem = `hb-alloc-${createHash('sha256').update(`${session.tenantId}\n${note.creditNoteID}\n${c.remoteId}\n${amount.toFixed(2)}\n${remaining.toFixed(2)}`).digest('hex').slice(0, 48)}`;
+    const idem = `hb-alloc-${createHash('sha256')
+      .update(`${session.tenantId}\n${note.creditNoteID}\n${c.remoteId}\n${amount.toFixed(2)}\n${remaining.toFixed(2)}`)
+      .digest('hex')
+      .slice(0, 48)}`;
     try {
       const body = await session.call('allocate credit note', (api) =>
-        api.createCreditNoteAllocation(session.tenantId, note.creditNoteID!, { allocations: [{ invoice: { invoiceID: c.remoteId }, amount: amount.toNumber(), date: new Date().toISOString().slice(0, 10) }] }, false, idem),
+        api.createCreditNoteAllocation(
+          session.tenantId,
+          note.creditNoteID!,
+          { allocations: [{ invoice: { invoiceID: c.remoteId }, amount: amount.toNumber(), date: new Date().toISOString().slice(0, 10) }] },
+          false,
+          idem,
+        ),
       );
       const errors = (body.allocations?.[0]?.validationErrors ?? []).map((v) => v.message).filter(Boolean);
       if (errors.length > 0) {
@@ -143,12 +183,20 @@ export async function allocateCredit(session: XeroSession, ledger: Ledger, confi
       }
     } catch (e) {
       if (!(e instanceof XeroCallError)) throw e;
-      log?.warn({ creditNote: note.creditNoteID, invoice: c.key, error: e.message }, 'xero credit note allocation failed; the next poll tries again');
+      log?.warn(
+        { creditNote: note.creditNoteID, invoice: c.key, error: e.message },
+        'xero credit note allocation failed; the next poll tries again',
+      );
       continue;
     }
     remaining = remaining.minus(amount);
     allocated = allocated.plus(amount);
-    await recordEvent(ledger, null, 'xero.credit-note.allocated', c.key, { destinationId: config.id, creditNoteId: note.creditNoteID, invoiceId: c.remoteId, amount: amount.toFixed(2) });
+    await recordEvent(ledger, null, 'xero.credit-note.allocated', c.key, {
+      destinationId: config.id,
+      creditNoteId: note.creditNoteID,
+      invoiceId: c.remoteId,
+      amount: amount.toFixed(2),
+    });
     log?.info({ creditNote: note.creditNoteID, invoice: c.key, amount: amount.toFixed(2) }, 'xero credit note allocated');
     if (remaining.isZero()) break;
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CreditNote, Invoice, LineAmountTypes, LineItem, type CurrencyCode } from 'xero-node';
+import { CreditNote, Invoice, LineAmountTypes, type LineItem, type CurrencyCode } from 'xero-node';
 import { dec, lineAmount, sum } from '../../src/domain/money';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { EffectiveSettings } from './config.schema';
@@ -45,7 +45,10 @@ export function renderTemplate(template: string, draft: InvoiceDraft): string {
 export function exactNumber(value: string, maxDp: number, what: string): number {
   const d = dec(value);
   if (d.decimalPlaces() > maxDp) {
-    throw new DraftRejected('config', `${what} ${value} has more than ${maxDp} decimals; Xero keeps ${maxDp} (set unitPriceDecimals: 4 for up to 4)`);
+    throw new DraftRejected(
+      'config',
+      `${what} ${value} has more than ${maxDp} decimals; Xero keeps ${maxDp} (set unitPriceDecimals: 4 for up to 4)`,
+    );
   }
   const n = d.toNumber();
   if (!Number.isFinite(n) || !dec(n).equals(d)) throw new DraftRejected('permanent', `${what} ${value} cannot be sent to Xero exactly`);
@@ -60,7 +63,11 @@ export interface BuildOptions {
 
 export function invoiceNumberFor(draft: InvoiceDraft, s: EffectiveSettings): string {
   const n = renderTemplate(s.invoiceNumber, draft);
-  if (n.length > 255) throw new DraftRejected('config', `invoice number "${n.slice(0, 40)}…" is longer than Xero's 255 characters; use {{keyHash}} in the invoiceNumber template`);
+  if (n.length > 255)
+    throw new DraftRejected(
+      'config',
+      `invoice number "${n.slice(0, 40)}…" is longer than Xero's 255 characters; use {{keyHash}} in the invoiceNumber template`,
+    );
   return n;
 }
 
@@ -76,7 +83,10 @@ function buildLines(draft: InvoiceDraft, s: EffectiveSettings, opts: BuildOption
     const where = `line ${i + 1} (${line.description})`;
     const expected = lineAmount(line.quantity, line.unitPrice);
     if (!expected.equals(dec(line.amount))) {
-      throw new DraftRejected('permanent', `${where}: amount ${line.amount} is not quantity ${line.quantity} × unit price ${line.unitPrice} rounded to cents (${expected.toFixed(2)}); Xero would bill ${expected.toFixed(2)}`);
+      throw new DraftRejected(
+        'permanent',
+        `${where}: amount ${line.amount} is not quantity ${line.quantity} × unit price ${line.unitPrice} rounded to cents (${expected.toFixed(2)}); Xero would bill ${expected.toFixed(2)}`,
+      );
     }
     const quantity = negate ? dec(line.quantity).negated().toString() : line.quantity;
     const item: LineItem = {
@@ -95,7 +105,10 @@ function buildLines(draft: InvoiceDraft, s: EffectiveSettings, opts: BuildOption
   });
   const total = sum(draft.lines.map((l) => l.amount));
   if (!total.equals(dec(draft.total))) {
-    throw new DraftRejected('permanent', `invoice ${draft.key}: total ${draft.total} is not the sum of its line amounts (${total.toFixed(2)})`);
+    throw new DraftRejected(
+      'permanent',
+      `invoice ${draft.key}: total ${draft.total} is not the sum of its line amounts (${total.toFixed(2)})`,
+    );
   }
   return lineItems;
 }
@@ -108,7 +121,10 @@ export function needsCreditNote(draft: InvoiceDraft): boolean {
 export function buildInvoice(draft: InvoiceDraft, s: EffectiveSettings, opts: BuildOptions): Invoice {
   if (needsCreditNote(draft)) {
     // Xero sales invoices cannot total below zero; push.ts routes these to buildCreditNote.
-    throw new DraftRejected('permanent', `correction ${draft.key} totals ${draft.total} ${draft.currency}: a negative correction is a credit note, not an invoice`);
+    throw new DraftRejected(
+      'permanent',
+      `correction ${draft.key} totals ${draft.total} ${draft.currency}: a negative correction is a credit note, not an invoice`,
+    );
   }
   const lineItems = buildLines(draft, s, opts, false);
   const invoice: Invoice = {
@@ -170,9 +186,15 @@ export interface RemoteFigures {
  * lines, which differs from the ledger by exactly the VAT. The comparison itself is the push
  * stage's (one rule for every destination).
  */
-export function remoteFigures(draft: InvoiceDraft, s: EffectiveSettings, remote: Pick<Invoice, 'subTotal' | 'total' | 'totalTax'>, creditNote = false): RemoteFigures {
+export function remoteFigures(
+  draft: InvoiceDraft,
+  s: EffectiveSettings,
+  remote: Pick<Invoice, 'subTotal' | 'total' | 'totalTax'>,
+  creditNote = false,
+): RemoteFigures {
   // A credit note states positive figures for what the ledger holds as a negative total.
-  const money = (v: number | undefined | null) => (v === undefined || v === null ? undefined : (creditNote ? dec(v).negated() : dec(v)).toFixed(2));
+  const money = (v: number | undefined | null) =>
+    v === undefined || v === null ? undefined : (creditNote ? dec(v).negated() : dec(v)).toFixed(2);
   const label = s.lineAmountType === 'Inclusive' ? 'Total' : 'SubTotal';
   const comparable = money(s.lineAmountType === 'Inclusive' ? remote.total : remote.subTotal);
   const out: RemoteFigures = { warnings: [] };
@@ -192,7 +214,13 @@ export function sameContent(draft: InvoiceDraft, remote: Pick<Invoice, 'lineItem
   return draft.lines.every((l, i) => {
     const r = lines[i]!;
     const q = creditNote ? dec(l.quantity).negated() : dec(l.quantity);
-    return r.description === l.description && r.quantity !== undefined && r.unitAmount !== undefined && dec(r.quantity).equals(q) && dec(r.unitAmount).equals(dec(l.unitPrice));
+    return (
+      r.description === l.description &&
+      r.quantity !== undefined &&
+      r.unitAmount !== undefined &&
+      dec(r.quantity).equals(q) &&
+      dec(r.unitAmount).equals(dec(l.unitPrice))
+    );
   });
 }
 

@@ -75,7 +75,8 @@ export async function tokenRequest(config: XeroConfig, form: Record<string, stri
     if (!ax.response) throw { kind: 'network' } satisfies TokenEndpointError;
     const error = ax.response.data?.error;
     if (error === 'invalid_grant') throw { kind: 'invalid_grant', status: ax.response.status, error } satisfies TokenEndpointError;
-    if (error === 'invalid_client' || ax.response.status === 401) throw { kind: 'invalid_client', status: ax.response.status, error } satisfies TokenEndpointError;
+    if (error === 'invalid_client' || ax.response.status === 401)
+      throw { kind: 'invalid_client', status: ax.response.status, error } satisfies TokenEndpointError;
     throw { kind: 'http', status: ax.response.status, error } satisfies TokenEndpointError;
   }
 }
@@ -83,13 +84,26 @@ export async function tokenRequest(config: XeroConfig, form: Record<string, stri
 function toConnectorError(config: XeroConfig, e: unknown, what: string): ConnectorError {
   const err = e as TokenEndpointError;
   if (err.kind === 'invalid_grant') {
-    return new ConnectorError('auth', `Xero refused the stored refresh token for destination "${config.id}" (invalid_grant: revoked, expired after 60 days unused, or replaced elsewhere): ${reconnectHint(config)}`, { connector: 'xero', status: err.status });
+    return new ConnectorError(
+      'auth',
+      `Xero refused the stored refresh token for destination "${config.id}" (invalid_grant: revoked, expired after 60 days unused, or replaced elsewhere): ${reconnectHint(config)}`,
+      { connector: 'xero', status: err.status },
+    );
   }
   if (err.kind === 'invalid_client') {
-    return new ConnectorError('config', `Xero refused the client id/secret of destination "${config.id}" (${err.error ?? 'invalid_client'}); check auth.clientId and auth.clientSecret`, { connector: 'xero', status: err.status });
+    return new ConnectorError(
+      'config',
+      `Xero refused the client id/secret of destination "${config.id}" (${err.error ?? 'invalid_client'}); check auth.clientId and auth.clientSecret`,
+      { connector: 'xero', status: err.status },
+    );
   }
-  if (err.kind === 'network') return new ConnectorError('transient', `Xero token endpoint did not answer while ${what}`, { connector: 'xero' });
-  return new ConnectorError(err.status !== undefined && err.status >= 500 ? 'transient' : 'auth', `Xero token endpoint answered HTTP ${err.status ?? '?'} (${err.error ?? 'no error code'}) while ${what}`, { connector: 'xero', status: err.status });
+  if (err.kind === 'network')
+    return new ConnectorError('transient', `Xero token endpoint did not answer while ${what}`, { connector: 'xero' });
+  return new ConnectorError(
+    err.status !== undefined && err.status >= 500 ? 'transient' : 'auth',
+    `Xero token endpoint answered HTTP ${err.status ?? '?'} (${err.error ?? 'no error code'}) while ${what}`,
+    { connector: 'xero', status: err.status },
+  );
 }
 
 // ---- client credentials (custom connections) --------------------------------------------------
@@ -125,7 +139,11 @@ export class ClientCredentialsTokens implements TokenProvider {
 
 // ---- authorisation code: ledger-backed, single-writer refresh -----------------------------------
 
-export async function saveConnection(ledger: Ledger, key: SecretKey, input: { id: string; tenantId: string; tokenSet: StoredTokenSet }): Promise<void> {
+export async function saveConnection(
+  ledger: Ledger,
+  key: SecretKey,
+  input: { id: string; tenantId: string; tokenSet: StoredTokenSet },
+): Promise<void> {
   const secret = sealJson(input.tokenSet, key);
   const expiresAt = new Date(input.tokenSet.expires_at * 1000).toISOString();
   await ledger.db
@@ -137,7 +155,11 @@ export async function saveConnection(ledger: Ledger, key: SecretKey, input: { id
     });
 }
 
-export async function readConnection(ledger: Ledger, key: SecretKey, id: string): Promise<{ tokenSet: StoredTokenSet; version: number; tenantId: string | null } | undefined> {
+export async function readConnection(
+  ledger: Ledger,
+  key: SecretKey,
+  id: string,
+): Promise<{ tokenSet: StoredTokenSet; version: number; tenantId: string | null } | undefined> {
   const [row] = await ledger.db.select().from(connections).where(eq(connections.id, id));
   if (!row) return undefined;
   return { tokenSet: openJson<StoredTokenSet>(row.secret, key), version: row.version, tenantId: row.tenantId };
@@ -173,7 +195,11 @@ export class StoredTokens implements TokenProvider {
     if (!this.current) {
       const row = await readConnection(this.ledger, this.key, this.config.id);
       if (!row) {
-        throw new ConnectorError('auth', `No Xero connection is stored for destination "${this.config.id}": ${reconnectHint(this.config)}`, { connector: 'xero' });
+        throw new ConnectorError(
+          'auth',
+          `No Xero connection is stored for destination "${this.config.id}": ${reconnectHint(this.config)}`,
+          { connector: 'xero' },
+        );
       }
       this.current = row.tokenSet;
     }
@@ -195,21 +221,37 @@ export class StoredTokens implements TokenProvider {
       await tx.execute(this.lockSql());
       const [row] = await tx.select().from(connections).where(eq(connections.id, this.config.id));
       if (!row) {
-        throw new ConnectorError('auth', `No Xero connection is stored for destination "${this.config.id}": ${reconnectHint(this.config)}`, { connector: 'xero' });
+        throw new ConnectorError(
+          'auth',
+          `No Xero connection is stored for destination "${this.config.id}": ${reconnectHint(this.config)}`,
+          { connector: 'xero' },
+        );
       }
       const stored = openJson<StoredTokenSet>(row.secret, this.key);
       // Another process refreshed while we waited for the lock: use its token, do not refresh again.
       if (stored.access_token !== stale && stored.expires_at - EXPIRY_MARGIN_S > Date.now() / 1000) return stored;
       if (!stored.refresh_token) {
-        throw new ConnectorError('auth', `The stored Xero connection for destination "${this.config.id}" has no refresh token (was offline_access granted?): ${reconnectHint(this.config)}`, { connector: 'xero' });
+        throw new ConnectorError(
+          'auth',
+          `The stored Xero connection for destination "${this.config.id}" has no refresh token (was offline_access granted?): ${reconnectHint(this.config)}`,
+          { connector: 'xero' },
+        );
       }
       const next = await this.callRefresh(stored.refresh_token);
       const updated = await tx
         .update(connections)
-        .set({ secret: sealJson(next, this.key), expiresAt: new Date(next.expires_at * 1000).toISOString(), version: row.version + 1, updatedAt: sql`now()` })
+        .set({
+          secret: sealJson(next, this.key),
+          expiresAt: new Date(next.expires_at * 1000).toISOString(),
+          version: row.version + 1,
+          updatedAt: sql`now()`,
+        })
         .where(and(eq(connections.id, this.config.id), eq(connections.version, row.version)))
         .returning({ version: connections.version });
-      if (updated.length !== 1) throw new ConnectorError('transient', `Xero connection "${this.config.id}" changed during refresh; retrying`, { connector: 'xero' });
+      if (updated.length !== 1)
+        throw new ConnectorError('transient', `Xero connection "${this.config.id}" changed during refresh; retrying`, {
+          connector: 'xero',
+        });
       this.options.onRefresh?.();
       return next;
     });
@@ -240,7 +282,9 @@ export class StoredTokens implements TokenProvider {
 export function tokenProviderFor(config: XeroConfig, ledger: Ledger | undefined, options: StoredTokensOptions = {}): TokenProvider {
   if (config.auth.grant === 'client_credentials') return new ClientCredentialsTokens(config);
   if (!ledger) {
-    throw new ConnectorError('config', `Xero destination "${config.id}" uses authorization_code and needs the ledger to hold its tokens`, { connector: 'xero' });
+    throw new ConnectorError('config', `Xero destination "${config.id}" uses authorization_code and needs the ledger to hold its tokens`, {
+      connector: 'xero',
+    });
   }
   return new StoredTokens(config, ledger, options);
 }

@@ -59,7 +59,10 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 }
 
 /** Fetch each invoice an INVOICE event names and apply its status. */
-export async function processXeroWebhookEvents(events: XeroWebhookEvent[], deps: Omit<XeroWebhookDeps, 'webhookKey' | 'onEvents'>): Promise<{ applied: number; ignored: number }> {
+export async function processXeroWebhookEvents(
+  events: XeroWebhookEvent[],
+  deps: Omit<XeroWebhookDeps, 'webhookKey' | 'onEvents'>,
+): Promise<{ applied: number; ignored: number }> {
   let applied = 0;
   let ignored = 0;
   const byTenant = new Map<string, { invoices: Set<string>; creditNotes: Set<string> }>();
@@ -81,7 +84,8 @@ export async function processXeroWebhookEvents(events: XeroWebhookEvent[], deps:
     }
     const session = await XeroSession.open(configs[0]!, { ledger: deps.ledger, redisUrl: deps.redisUrl, log: deps.log });
     try {
-      const invoices: Pick<Invoice, 'invoiceID' | 'status'>[] = ids.invoices.size > 0 ? await fetchInvoicesById(session, [...ids.invoices]) : [];
+      const invoices: Pick<Invoice, 'invoiceID' | 'status'>[] =
+        ids.invoices.size > 0 ? await fetchInvoicesById(session, [...ids.invoices]) : [];
       const notes = ids.creditNotes.size > 0 ? [...(await fetchCreditNotesById(session, [...ids.creditNotes])).values()] : [];
       for (const n of notes) invoices.push({ invoiceID: n.creditNoteID, status: n.status as unknown as Invoice.StatusEnum });
       for (const inv of invoices) {
@@ -99,7 +103,9 @@ export async function processXeroWebhookEvents(events: XeroWebhookEvent[], deps:
 }
 
 /** `(rawBody, headers) → {status, body}` for any HTTP framework. */
-export function createXeroWebhookHandler(deps: XeroWebhookDeps): (rawBody: Buffer, headers: Record<string, string | string[] | undefined>) => Promise<WebhookResponse> {
+export function createXeroWebhookHandler(
+  deps: XeroWebhookDeps,
+): (rawBody: Buffer, headers: Record<string, string | string[] | undefined>) => Promise<WebhookResponse> {
   return async (rawBody, headers) => {
     if (!verifyXeroSignature(rawBody, header(headers, 'x-xero-signature'), deps.webhookKey)) return { status: 401, body: '' };
     let events: XeroWebhookEvent[] = [];
@@ -112,13 +118,22 @@ export function createXeroWebhookHandler(deps: XeroWebhookDeps): (rawBody: Buffe
     if (events.length > 0) {
       const run = deps.onEvents ? Promise.resolve(deps.onEvents(events)) : processXeroWebhookEvents(events, deps);
       // Answer now (Xero wants a reply within 5 s); the work finishes in the background.
-      run.catch((err: unknown) => deps.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'xero webhook processing failed; the status poll will catch up'));
+      run.catch((err: unknown) =>
+        deps.log?.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'xero webhook processing failed; the status poll will catch up',
+        ),
+      );
     }
     return { status: 200, body: '' };
   };
 }
 
 /** One-shot form of the handler. */
-export function handleXeroWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>, deps: XeroWebhookDeps): Promise<WebhookResponse> {
+export function handleXeroWebhook(
+  rawBody: Buffer,
+  headers: Record<string, string | string[] | undefined>,
+  deps: XeroWebhookDeps,
+): Promise<WebhookResponse> {
   return createXeroWebhookHandler(deps)(rawBody, headers);
 }

@@ -48,7 +48,12 @@ export function parseSdkRejection(e: unknown): XeroFailure {
       return { status: 0, body: e, headers: {} };
     }
   }
-  const r = (v as { response?: { statusCode?: number; status?: number; body?: unknown; data?: unknown; headers?: Record<string, unknown> }; body?: unknown })?.response;
+  const r = (
+    v as {
+      response?: { statusCode?: number; status?: number; body?: unknown; data?: unknown; headers?: Record<string, unknown> };
+      body?: unknown;
+    }
+  )?.response;
   if (r && typeof r === 'object') {
     return { status: r.statusCode ?? r.status ?? 0, body: r.body ?? r.data ?? (v as { body?: unknown }).body, headers: r.headers ?? {} };
   }
@@ -61,7 +66,11 @@ export function describeFailure(f: XeroFailure): string {
   if (f.status === 0) return `no answer (${typeof b === 'string' ? b : 'network error'})`;
   if (b && typeof b === 'object') {
     const elements = (b.Elements ?? b.elements) as Record<string, unknown>[] | undefined;
-    const msgs = (elements ?? []).flatMap((el) => ((el.ValidationErrors ?? el.validationErrors ?? []) as { Message?: string; message?: string }[]).map((v) => v.Message ?? v.message ?? ''));
+    const msgs = (elements ?? []).flatMap((el) =>
+      ((el.ValidationErrors ?? el.validationErrors ?? []) as { Message?: string; message?: string }[]).map(
+        (v) => v.Message ?? v.message ?? '',
+      ),
+    );
     if (msgs.filter(Boolean).length > 0) return `HTTP ${f.status}: ${msgs.filter(Boolean).join('; ')}`;
     const text = (b.Message ?? b.message ?? b.Detail ?? b.detail ?? b.Title ?? b.title) as string | undefined;
     if (text) return `HTTP ${f.status}: ${text}`;
@@ -151,7 +160,11 @@ export class XeroSession {
    * ConnectorError rate_limited; 429 day → ConnectorError rate_limited with retryAfterMs (the
    * work is parked); 401 → one refresh, then retry.
    */
-  async call<T>(label: string, fn: (api: AccountingApi) => Promise<{ response: { headers?: unknown }; body: T }>, opts: CallOptions = {}): Promise<T> {
+  async call<T>(
+    label: string,
+    fn: (api: AccountingApi) => Promise<{ response: { headers?: unknown }; body: T }>,
+    opts: CallOptions = {},
+  ): Promise<T> {
     let refreshed = false;
     let transientAttempts = 0;
     let rateLimitedAttempts = 0;
@@ -177,11 +190,15 @@ export class XeroSession {
           const retryAfterS = numberHeader(failure.headers, 'retry-after');
           const waitMs = retryAfterS !== undefined ? retryAfterS * 1000 : 86_400_000;
           await this.budget.blockDay(waitMs);
-          throw new ConnectorError('rate_limited', `Xero daily call limit reached for organisation ${this.tenantId}; the push is parked for ${Math.ceil(waitMs / 60_000)} min (until the daily window resets)`, {
-            connector: 'xero',
-            status: 429,
-            retryAfterMs: waitMs,
-          });
+          throw new ConnectorError(
+            'rate_limited',
+            `Xero daily call limit reached for organisation ${this.tenantId}; the push is parked for ${Math.ceil(waitMs / 60_000)} min (until the daily window resets)`,
+            {
+              connector: 'xero',
+              status: 429,
+              retryAfterMs: waitMs,
+            },
+          );
         }
         // minute, concurrent, or a 429 that names no problem: the shared retry decision honours
         // Retry-After when given (backoff with jitter otherwise) and caps the attempts, so a
@@ -196,11 +213,15 @@ export class XeroSession {
           policy: { maxAttempts: this.config.maxAttempts, baseDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 15 * 60_000 },
         });
         if (decision.action === 'fail') {
-          throw new ConnectorError('rate_limited', `${decision.message} (organisation ${this.tenantId}${problem ? `, limit: ${problem}` : ''})`, {
-            connector: 'xero',
-            status: 429,
-            retryAfterMs: decision.retryAfterMs ?? 60_000,
-          });
+          throw new ConnectorError(
+            'rate_limited',
+            `${decision.message} (organisation ${this.tenantId}${problem ? `, limit: ${problem}` : ''})`,
+            {
+              connector: 'xero',
+              status: 429,
+              retryAfterMs: decision.retryAfterMs ?? 60_000,
+            },
+          );
         }
         if (problem === 'minute' || problem === 'appminute') {
           this.counters.waitedMinute++;
@@ -208,7 +229,10 @@ export class XeroSession {
           await this.budget.blockWindow(decision.waitMs);
         } else {
           this.counters.retriedConcurrent++;
-          this.options.log?.info({ label, waitMs: decision.waitMs, problem: problem || 'unnamed' }, 'xero answered 429; waiting before retrying');
+          this.options.log?.info(
+            { label, waitMs: decision.waitMs, problem: problem || 'unnamed' },
+            'xero answered 429; waiting before retrying',
+          );
         }
         await sleep(decision.waitMs, this.options.signal);
         continue;
@@ -220,13 +244,21 @@ export class XeroSession {
         continue;
       }
       if (failure.status === 401) {
-        throw new ConnectorError('auth', `Xero refused the access token for destination "${this.config.id}" even after a refresh (${describeFailure(failure)})`, { connector: 'xero', status: 401 });
+        throw new ConnectorError(
+          'auth',
+          `Xero refused the access token for destination "${this.config.id}" even after a refresh (${describeFailure(failure)})`,
+          { connector: 'xero', status: 401 },
+        );
       }
       if (failure.status === 403) {
-        throw new ConnectorError('auth', `Xero refused access to organisation ${this.tenantId} (${describeFailure(failure)}): check tenantId and that the app is still connected with the scopes ${this.config.auth.scopes.join(' ')}`, {
-          connector: 'xero',
-          status: 403,
-        });
+        throw new ConnectorError(
+          'auth',
+          `Xero refused access to organisation ${this.tenantId} (${describeFailure(failure)}): check tenantId and that the app is still connected with the scopes ${this.config.auth.scopes.join(' ')}`,
+          {
+            connector: 'xero',
+            status: 403,
+          },
+        );
       }
       const err = new XeroCallError(label, failure);
       if (opts.idempotent && err.uncertain && ++transientAttempts < this.config.maxAttempts) {

@@ -51,7 +51,7 @@ export function plainCell(v: unknown): Cell {
 function rowCells(values: StreamRow['values']): Cell[] {
   if (!Array.isArray(values)) return [];
   const n = values.length - 1;
-  const out: Cell[] = new Array(n > 0 ? n : 0);
+  const out: Cell[] = new Array(Math.max(n, 0));
   for (let i = 1; i < values.length; i++) out[i - 1] = plainCell(values[i]);
   return out;
 }
@@ -67,7 +67,9 @@ async function fileProblem(path: string): Promise<string | undefined> {
     await access(path, fsConstants.R_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? `file ${path} not found (path is relative to the config file)` : `cannot read ${path} (${code ?? (err as Error).message})`;
+    return code === 'ENOENT'
+      ? `file ${path} not found (path is relative to the config file)`
+      : `cannot read ${path} (${code ?? (err as Error).message})`;
   }
   return undefined;
 }
@@ -101,7 +103,9 @@ async function* sheetRows(
     complete = true;
   } catch (err) {
     if (err instanceof ConnectorError) throw err;
-    throw new ConnectorError('permanent', `${label(config)}: ${config.path} is not a readable .xlsx workbook: ${(err as Error).message}`, { cause: err });
+    throw new ConnectorError('permanent', `${label(config)}: ${config.path} is not a readable .xlsx workbook: ${(err as Error).message}`, {
+      cause: err,
+    });
   } finally {
     // Stopped early (check reads only the header): release the file.
     if (!complete) wb.stream?.destroy?.();
@@ -135,18 +139,29 @@ async function* readXlsx(config: XlsxConfig, ctx: ConnectorContext): AsyncGenera
       }
     } else if (row.number === config.headerRow) {
       try {
-        builder = new SheetRecordBuilder(config, rowCells(row.values), { sourceId: config.id, file: config.path, sheet, fetchedAt, date1904 });
+        builder = new SheetRecordBuilder(config, rowCells(row.values), {
+          sourceId: config.id,
+          file: config.path,
+          sheet,
+          fetchedAt,
+          date1904,
+        });
       } catch (err) {
-        if (err instanceof HeaderError) throw new ConnectorError('config', `${label(config)}: ${config.path} sheet "${sheet}": ${err.message}`);
+        if (err instanceof HeaderError)
+          throw new ConnectorError('config', `${label(config)}: ${config.path} sheet "${sheet}": ${err.message}`);
         throw err;
       }
     } else if (row.number > config.headerRow) {
-      throw new ConnectorError('config', `${label(config)}: ${config.path} sheet "${sheet}" has no header on row ${config.headerRow} (that row is empty)`);
+      throw new ConnectorError(
+        'config',
+        `${label(config)}: ${config.path} sheet "${sheet}" has no header on row ${config.headerRow} (that row is empty)`,
+      );
     }
     step = await rows.next();
   }
   if (!step.value.found) throw sheetMissing(config, step.value.names);
-  if (!builder) throw new ConnectorError('config', `${label(config)}: ${config.path} has no header row (expected it on row ${config.headerRow})`);
+  if (!builder)
+    throw new ConnectorError('config', `${label(config)}: ${config.path} has no header row (expected it on row ${config.headerRow})`);
   yield { stream: XLSX_STREAM, records: page, cursor: null, reconcile: { from: null, to: null } };
 }
 
@@ -178,7 +193,10 @@ export const xlsxSource: SourceConnector<XlsxConfig> = {
             throw err;
           }
           const columns = header.filter((h) => cellText(h) !== '').length;
-          return { ok: true, message: `${label(config)}: ${config.path} sheet "${sheet}" is readable and has every mapped column (${columns} columns)` };
+          return {
+            ok: true,
+            message: `${label(config)}: ${config.path} sheet "${sheet}" is readable and has every mapped column (${columns} columns)`,
+          };
         }
         step = await rows.next();
       }
@@ -186,7 +204,11 @@ export const xlsxSource: SourceConnector<XlsxConfig> = {
         const err = sheetMissing(config, step.value.names);
         return { ok: false, category: 'config', message: err.message };
       }
-      return { ok: false, category: 'config', message: `${label(config)}: ${config.path} has no header row (expected it on row ${config.headerRow})` };
+      return {
+        ok: false,
+        category: 'config',
+        message: `${label(config)}: ${config.path} has no header row (expected it on row ${config.headerRow})`,
+      };
     } catch (err) {
       if (err instanceof ConnectorError) return { ok: false, category: err.category, message: err.message };
       return { ok: false, category: 'config', message: `${label(config)}: ${config.path} could not be read: ${(err as Error).message}` };

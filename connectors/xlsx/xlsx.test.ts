@@ -40,14 +40,42 @@ async function writeWorkbook(file: string, date1904: boolean): Promise<void> {
   };
   const time = (h: number, m = 0) => (h * 60 + m) / 1440;
   // 2: numeric date serial (date-formatted), time cells as day fractions (h:mm), break minutes, hours number.
-  add([serial1900(2026, 2, 2) - offset, time(8), time(16, 30), 30, 8, 'Anna de Vries', 'Acme BV', 'ja', 'Sprint'], { 1: 'dd-mm-yyyy', 2: 'h:mm', 3: 'h:mm' });
+  add([serial1900(2026, 2, 2) - offset, time(8), time(16, 30), 30, 8, 'Anna de Vries', 'Acme BV', 'ja', 'Sprint'], {
+    1: 'dd-mm-yyyy',
+    2: 'h:mm',
+    3: 'h:mm',
+  });
   // 3: night shift, break as h:mm cell, hours typed as text with a decimal comma.
-  add([serial1900(2026, 2, 2) - offset, time(22), time(6), time(0, 30), '7,5', 'Bram Jansen', 'Acme BV', 'ja', 'Nacht'], { 1: 'dd-mm-yyyy', 2: 'h:mm', 3: 'h:mm', 4: 'h:mm' });
+  add([serial1900(2026, 2, 2) - offset, time(22), time(6), time(0, 30), '7,5', 'Bram Jansen', 'Acme BV', 'ja', 'Nacht'], {
+    1: 'dd-mm-yyyy',
+    2: 'h:mm',
+    3: 'h:mm',
+    4: 'h:mm',
+  });
   // 4: date as a plain number (no date format): read as a serial in the workbook's system.
-  add([serial1900(2026, 2, 3) - offset, '9:00', '17:00', '0,5', { formula: '7.5', result: 7.5 }, 'Anna de Vries', 'Globex', 'nee', 'Offerte']);
+  add([
+    serial1900(2026, 2, 3) - offset,
+    '9:00',
+    '17:00',
+    '0,5',
+    { formula: '7.5', result: 7.5 },
+    'Anna de Vries',
+    'Globex',
+    'nee',
+    'Offerte',
+  ]);
   // 5: blank row (exceljs does not emit it), 6: rich text worker, text date.
   ws.addRow([]);
-  add(['04-02-2026', '8:30', '17:00', 45, 7.75, { richText: [{ text: 'Chris ' }, { text: 'Bakker', font: { bold: true } }] }, 'Acme BV', 'x']);
+  add([
+    '04-02-2026',
+    '8:30',
+    '17:00',
+    45,
+    7.75,
+    { richText: [{ text: 'Chris ' }, { text: 'Bakker', font: { bold: true } }] },
+    'Acme BV',
+    'x',
+  ]);
   // 7: a date that does not exist.
   add(['31-02-2026', '8:00', '16:00', 30, 7.5, 'Anna de Vries', 'Acme BV', 'ja']);
   await wb.xlsx.writeFile(file);
@@ -116,7 +144,14 @@ describe('xlsx source', () => {
       expect(entries[3]!.worker.name).toBe('Chris Bakker');
       expect(results[4]).toEqual({
         kind: 'invalid',
-        problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)' }],
+        problems: [
+          {
+            field: 'date',
+            column: 'Datum',
+            value: '31-02-2026',
+            reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)',
+          },
+        ],
       });
     });
   }
@@ -192,7 +227,13 @@ describeSheetDurationCases('xlsx', {
     await wb.xlsx.writeFile(join(dir, 'durations.xlsx'));
   },
   async read(columns) {
-    const { results } = await readAll({ id: 'xlsx-durations', kind: 'xlsx', path: 'durations.xlsx', timeZone: 'Europe/Amsterdam', columns } as XlsxConfigInput);
+    const { results } = await readAll({
+      id: 'xlsx-durations',
+      kind: 'xlsx',
+      path: 'durations.xlsx',
+      timeZone: 'Europe/Amsterdam',
+      columns,
+    } as XlsxConfigInput);
     return results;
   },
 });

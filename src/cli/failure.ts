@@ -137,7 +137,10 @@ export function describeFailure(err: unknown, context: { config?: LoadedConfig; 
     const { message: _m, ...where } = first ?? { message: '' };
     return {
       code: 'invalid_config',
-      message: issues.length === 1 ? `configuration problem: ${first!.message}` : `${issues.length} configuration problems; the first: ${first?.message ?? ''}`,
+      message:
+        issues.length === 1
+          ? `configuration problem: ${first!.message}`
+          : `${issues.length} configuration problems; the first: ${first?.message ?? ''}`,
       ...(first ? { where } : {}),
       issues,
     };
@@ -146,7 +149,10 @@ export function describeFailure(err: unknown, context: { config?: LoadedConfig; 
     const category = err.category;
     const configured = err.role === 'source' ? context.config?.sources.find((s) => s.id === err.id) : undefined;
     // File sources: the file as the config names it, relative to the working directory like config issues.
-    const file = configured && 'path' in configured && typeof configured.path === 'string' ? relative(path.resolve(context.config!.configDir, configured.path)) : undefined;
+    const file =
+      configured && 'path' in configured && typeof configured.path === 'string'
+        ? relative(path.resolve(context.config!.configDir, configured.path))
+        : undefined;
     return {
       code: `connector_${category}`,
       message: scrub(err.message),
@@ -154,7 +160,11 @@ export function describeFailure(err: unknown, context: { config?: LoadedConfig; 
     };
   }
   if (err instanceof ConnectorError) {
-    return { code: `connector_${err.category}`, message: scrub(err.message), ...(err.details.connector ? { where: { connector: err.details.connector } } : {}) };
+    return {
+      code: `connector_${err.category}`,
+      message: scrub(err.message),
+      ...(err.details.connector ? { where: { connector: err.details.connector } } : {}),
+    };
   }
   if (err instanceof LedgerOpenError) return { code: 'ledger_unavailable', message: scrub(err.message) };
   return { code: 'failed', message: scrub(err instanceof Error ? err.message : String(err)) };

@@ -49,7 +49,9 @@ function printSync(out: Out, result: SyncResult): void {
   );
   if (s.excluded || s.unpriced) {
     const why = [
-      s.excluded ? `${s.excluded} excluded (non-billable, not approved or billed at source) — listed by \`hourbridge report excluded\`` : '',
+      s.excluded
+        ? `${s.excluded} excluded (non-billable, not approved or billed at source) — listed by \`hourbridge report excluded\``
+        : '',
       s.unpriced ? `${s.unpriced} cannot be priced — listed by \`hourbridge report quarantine\`` : '',
     ];
     out.print(`Not invoiced: ${why.filter(Boolean).join('; ')}.`);
@@ -64,10 +66,20 @@ function printSync(out: Out, result: SyncResult): void {
     out.print(result.dryRun ? '\nWould draft:' : '\nInvoices drafted or updated:');
     out.table(
       ['invoice', 'client', 'period', 'worked h', 'billed h', 'net (excl. tax)', 'status'],
-      result.invoices.map((i) => [i.key, i.clientName ?? i.client, `${i.periodStart} – ${i.periodEnd}`, i.workedHours, i.billedHours, `${i.currency} ${i.net}`, i.error ? `${i.status}: ${i.error}` : i.status]),
+      result.invoices.map((i) => [
+        i.key,
+        i.clientName ?? i.client,
+        `${i.periodStart} – ${i.periodEnd}`,
+        i.workedHours,
+        i.billedHours,
+        `${i.currency} ${i.net}`,
+        i.error ? `${i.status}: ${i.error}` : i.status,
+      ]),
       { alignRight: [3, 4, 5] },
     );
-    out.print(`${s.invoicesDrafted} new, ${s.invoicesUpdated} updated${s.invoicesEmptied ? `, ${s.invoicesEmptied} emptied` : ''}${s.corrections ? `, ${s.corrections} correction(s)` : ''}${result.dryRun ? ' (preview: nothing was written)' : `; ${s.pushed} written`}.`);
+    out.print(
+      `${s.invoicesDrafted} new, ${s.invoicesUpdated} updated${s.invoicesEmptied ? `, ${s.invoicesEmptied} emptied` : ''}${s.corrections ? `, ${s.corrections} correction(s)` : ''}${result.dryRun ? ' (preview: nothing was written)' : `; ${s.pushed} written`}.`,
+    );
   }
   for (const alert of result.alerts) out.print(`! ${alert}`);
 }
@@ -101,44 +113,63 @@ export async function main(argv: string[]): Promise<number> {
       .option('--ledger-url <url>', 'PostgreSQL URL of the ledger (default: ledger.url, then DATABASE_URL)')
       .option('--log-level <level>', 'fatal, error, warn, info, debug', process.env.HOURBRIDGE_LOG_LEVEL ?? 'warn');
 
-  common(program.command('validate').description('check a configuration; errors name file, line, column and YAML path')).action((opts: CommonOptions) => {
-    const config = load(opts.config);
-    out.document({ files: config.files, sources: config.sources.map((s) => s.id), clients: config.clients.map((c) => c.id), destinations: config.destinations.map((d) => d.id) });
-    out.print(`${config.files.map((f) => path.relative(process.cwd(), f)).join(', ')}: OK — ${config.sources.length} source(s), ${config.clients.length} client(s), ${config.destinations.length} destination(s).`);
-  });
-
-  common(program.command('sync').description('pull, price, assemble and write draft invoices (inline runner)')).action(async (opts: CommonOptions) => {
-    const config = load(opts.config);
-    const log = createLogger({ level: opts.logLevel });
-    const result = await withLedger(config, opts, (ledger) => runSync({ config, ledger, log, progress: createProgress(!opts.json) }));
-    printSync(out, result);
-    if (result.summary.pushFailed > 0) {
-      const failed = result.invoices.filter((i) => i.status === 'failed');
-      out.fail({
-        code: 'push_failed',
-        message: `${result.summary.pushFailed} invoice(s) could not be written${failed.length ? `: ${failed.map((i) => `${i.key}${i.error ? ` (${i.error})` : ''}`).join('; ')}` : ''}`,
+  common(program.command('validate').description('check a configuration; errors name file, line, column and YAML path')).action(
+    (opts: CommonOptions) => {
+      const config = load(opts.config);
+      out.document({
+        files: config.files,
+        sources: config.sources.map((s) => s.id),
+        clients: config.clients.map((c) => c.id),
+        destinations: config.destinations.map((d) => d.id),
       });
-      code = EXIT.failed;
-    }
-  });
+      out.print(
+        `${config.files.map((f) => path.relative(process.cwd(), f)).join(', ')}: OK — ${config.sources.length} source(s), ${config.clients.length} client(s), ${config.destinations.length} destination(s).`,
+      );
+    },
+  );
+
+  common(program.command('sync').description('pull, price, assemble and write draft invoices (inline runner)')).action(
+    async (opts: CommonOptions) => {
+      const config = load(opts.config);
+      const log = createLogger({ level: opts.logLevel });
+      const result = await withLedger(config, opts, (ledger) => runSync({ config, ledger, log, progress: createProgress(!opts.json) }));
+      printSync(out, result);
+      if (result.summary.pushFailed > 0) {
+        const failed = result.invoices.filter((i) => i.status === 'failed');
+        out.fail({
+          code: 'push_failed',
+          message: `${result.summary.pushFailed} invoice(s) could not be written${failed.length ? `: ${failed.map((i) => `${i.key}${i.error ? ` (${i.error})` : ''}`).join('; ')}` : ''}`,
+        });
+        code = EXIT.failed;
+      }
+    },
+  );
 
   common(program.command('preview').description('show what would be invoiced, writing nothing')).action(async (opts: CommonOptions) => {
     const config = load(opts.config);
     const log = createLogger({ level: opts.logLevel });
-    const result = await withLedger(config, opts, (ledger) => runSync({ config, ledger, log, dryRun: true, progress: createProgress(!opts.json) }));
+    const result = await withLedger(config, opts, (ledger) =>
+      runSync({ config, ledger, log, dryRun: true, progress: createProgress(!opts.json) }),
+    );
     printSync(out, result);
   });
 
   common(
     program
       .command('report')
-      .description('unbilled: outstanding hours and net amounts per client and period; billed: invoices and their state; excluded: entries kept but not invoiced, and why; quarantine: every rejected row')
+      .description(
+        'unbilled: outstanding hours and net amounts per client and period; billed: invoices and their state; excluded: entries kept but not invoiced, and why; quarantine: every rejected row',
+      )
       .argument('<kind>', 'unbilled | billed | excluded | quarantine')
       .option('--client <id>', 'only this client')
       .option('--source <id>', 'only this source (excluded, quarantine)'),
   ).action(async (kind: string, opts: CommonOptions & { client?: string; source?: string }) => {
     if (!['unbilled', 'billed', 'excluded', 'quarantine'].includes(kind)) {
-      out.fail({ code: 'usage', message: `unknown report "${kind}": expected unbilled, billed, excluded or quarantine`, where: { option: '<kind>' } });
+      out.fail({
+        code: 'usage',
+        message: `unknown report "${kind}": expected unbilled, billed, excluded or quarantine`,
+        where: { option: '<kind>' },
+      });
       code = EXIT.usage;
       return;
     }
@@ -150,12 +181,34 @@ export async function main(argv: string[]): Promise<number> {
         out.table(
           ['client', 'period', 'invoice', 'on draft h', 'on draft', 'not drafted h', 'not drafted', 'outstanding h', 'outstanding'],
           rows.flatMap((r) => [
-            ...r.periods.map((p) => [r.client, p.period, p.invoice, p.drafted.billedHours, `${r.currency} ${p.drafted.net}`, p.notDrafted.billedHours, `${r.currency} ${p.notDrafted.net}`, p.outstanding.billedHours, `${r.currency} ${p.outstanding.net}`]),
-            [r.client, 'all', '', r.drafted.billedHours, `${r.currency} ${r.drafted.net}`, r.notDrafted.billedHours, `${r.currency} ${r.notDrafted.net}`, r.outstanding.billedHours, `${r.currency} ${r.outstanding.net}`],
+            ...r.periods.map((p) => [
+              r.client,
+              p.period,
+              p.invoice,
+              p.drafted.billedHours,
+              `${r.currency} ${p.drafted.net}`,
+              p.notDrafted.billedHours,
+              `${r.currency} ${p.notDrafted.net}`,
+              p.outstanding.billedHours,
+              `${r.currency} ${p.outstanding.net}`,
+            ]),
+            [
+              r.client,
+              'all',
+              '',
+              r.drafted.billedHours,
+              `${r.currency} ${r.drafted.net}`,
+              r.notDrafted.billedHours,
+              `${r.currency} ${r.notDrafted.net}`,
+              r.outstanding.billedHours,
+              `${r.currency} ${r.outstanding.net}`,
+            ],
           ]),
           { alignRight: [3, 4, 5, 6, 7, 8] },
         );
-        out.print('Amounts are net (excl. tax), hours are billed hours; each figure is the invoice\'s own: "on draft" is the open draft as it is, "not drafted" what the next sync adds to it.');
+        out.print(
+          'Amounts are net (excl. tax), hours are billed hours; each figure is the invoice\'s own: "on draft" is the open draft as it is, "not drafted" what the next sync adds to it.',
+        );
         for (const r of rows) {
           const notes = [
             r.excluded ? `${r.excluded} excluded (\`report excluded\`)` : '',
@@ -168,11 +221,31 @@ export async function main(argv: string[]): Promise<number> {
         const rows = await invoicesReport(ledger, { clientId: opts.client });
         out.document({ report: 'billed', invoices: rows });
         out.table(
-          ['invoice', 'client', 'period', 'worked h', 'billed h', 'net (excl. tax)', 'tax (remote)', 'gross (remote)', 'status', 'remote', 'error'],
+          [
+            'invoice',
+            'client',
+            'period',
+            'worked h',
+            'billed h',
+            'net (excl. tax)',
+            'tax (remote)',
+            'gross (remote)',
+            'status',
+            'remote',
+            'error',
+          ],
           rows.map((r) => [
-            r.key, r.client, r.period, r.workedHours, r.billedHours, `${r.currency} ${r.net}`,
-            r.remoteTax === null ? '' : `${r.currency} ${r.remoteTax}`, r.remoteGross === null ? '' : `${r.currency} ${r.remoteGross}`,
-            r.status, r.remoteStatus, r.error,
+            r.key,
+            r.client,
+            r.period,
+            r.workedHours,
+            r.billedHours,
+            `${r.currency} ${r.net}`,
+            r.remoteTax === null ? '' : `${r.currency} ${r.remoteTax}`,
+            r.remoteGross === null ? '' : `${r.currency} ${r.remoteGross}`,
+            r.status,
+            r.remoteStatus,
+            r.error,
           ]),
           { alignRight: [3, 4, 5, 6, 7] },
         );
@@ -196,88 +269,111 @@ export async function main(argv: string[]): Promise<number> {
     });
   });
 
-  common(program.command('explain').description('why an entry costs what it costs').requiredOption('--entry <source:id>', 'entry key, e.g. timesheet:ab12cd')).action(
-    async (opts: CommonOptions & { entry: string }) => {
-      const config = load(opts.config);
-      const sep = opts.entry.indexOf(':');
-      if (sep <= 0) {
-        out.fail({ code: 'usage', message: '--entry must be <source>:<external id>', where: { option: '--entry' } });
-        code = EXIT.usage;
+  common(
+    program
+      .command('explain')
+      .description('why an entry costs what it costs')
+      .requiredOption('--entry <source:id>', 'entry key, e.g. timesheet:ab12cd'),
+  ).action(async (opts: CommonOptions & { entry: string }) => {
+    const config = load(opts.config);
+    const sep = opts.entry.indexOf(':');
+    if (sep <= 0) {
+      out.fail({ code: 'usage', message: '--entry must be <source>:<external id>', where: { option: '--entry' } });
+      code = EXIT.usage;
+      return;
+    }
+    const [sourceId, externalId] = [opts.entry.slice(0, sep), opts.entry.slice(sep + 1)];
+    await withLedger(config, opts, async (ledger) => {
+      const stored = await findEntry(ledger, sourceId, externalId);
+      if (!stored) {
+        out.fail({
+          code: 'not_found',
+          message: `no entry ${opts.entry} in the ledger (run sync first, or check the id with report)`,
+          where: { source: sourceId },
+        });
+        code = EXIT.failed;
         return;
       }
-      const [sourceId, externalId] = [opts.entry.slice(0, sep), opts.entry.slice(sep + 1)];
-      await withLedger(config, opts, async (ledger) => {
-        const stored = await findEntry(ledger, sourceId, externalId);
-        if (!stored) {
-          out.fail({ code: 'not_found', message: `no entry ${opts.entry} in the ledger (run sync first, or check the id with report)`, where: { source: sourceId } });
-          code = EXIT.failed;
-          return;
-        }
-        const lines = (
-          await ledger.rows<{ data: RatedLine }>(sql`SELECT data FROM rated_lines WHERE entry_id = ${stored.id} ORDER BY piece`)
-        ).map((r) => r.data);
-        const placed = await ledger.rows<{ key: string; description: string; amount: string; unitPrice: string; entryIds: string[] }>(sql`
+      const lines = (
+        await ledger.rows<{ data: RatedLine }>(sql`SELECT data FROM rated_lines WHERE entry_id = ${stored.id} ORDER BY piece`)
+      ).map((r) => r.data);
+      const placed = await ledger.rows<{ key: string; description: string; amount: string; unitPrice: string; entryIds: string[] }>(sql`
           SELECT i.key, l.value->>'description' AS description, l.value->>'amount' AS amount, l.value->>'unitPrice' AS "unitPrice",
             ARRAY(SELECT jsonb_array_elements_text(l.value->'entryIds')) AS "entryIds"
           FROM invoice_entries ie JOIN invoices i ON i.id = ie.invoice_id, jsonb_array_elements(i.draft->'lines') l
           WHERE ie.entry_id = ${stored.id} AND ie.live`);
-        const key = `${sourceId}:${externalId}`;
-        const placements = lines.flatMap((l) => {
-          const p = placed.find((x) => x.entryIds.includes(key) && x.unitPrice === l.unitPrice && !x.description.startsWith('Correction'));
-          return p ? [{ piece: l.piece, invoiceKey: p.key, lineDescription: p.description, lineAmount: p.amount }] : [];
-        });
-        const state = { status: stored.status, reason: stored.statusReason };
-        out.document({
-          entry: stored.entry,
-          status: stored.status,
-          statusReason: stored.statusReason,
-          invoiced: invoicedSentence(stored.entry, state),
-          revision: stored.revision,
-          explain: lines,
-          placements,
-        });
-        const zone = config.clients.find((c) => c.id === stored.entry.clientId)?.timeZone;
-        out.print(formatExplain(stored.entry, lines, placements, zone, state));
+      const key = `${sourceId}:${externalId}`;
+      const placements = lines.flatMap((l) => {
+        const p = placed.find((x) => x.entryIds.includes(key) && x.unitPrice === l.unitPrice && !x.description.startsWith('Correction'));
+        return p ? [{ piece: l.piece, invoiceKey: p.key, lineDescription: p.description, lineAmount: p.amount }] : [];
       });
+      const state = { status: stored.status, reason: stored.statusReason };
+      out.document({
+        entry: stored.entry,
+        status: stored.status,
+        statusReason: stored.statusReason,
+        invoiced: invoicedSentence(stored.entry, state),
+        revision: stored.revision,
+        explain: lines,
+        placements,
+      });
+      const zone = config.clients.find((c) => c.id === stored.entry.clientId)?.timeZone;
+      out.print(formatExplain(stored.entry, lines, placements, zone, state));
+    });
+  });
+
+  common(program.command('check').description('check every connector: credentials, reachability, permissions')).action(
+    async (opts: CommonOptions) => {
+      const config = load(opts.config);
+      const log = createLogger({ level: opts.logLevel });
+      const ctx = { log, now: new Date(), configDir: config.configDir };
+      const results: Array<{
+        id: string;
+        kind: string;
+        role: string;
+        ok: boolean;
+        category?: string;
+        message: string;
+        warnings?: string[];
+      }> = [];
+      const destinations = destinationConnectorMap();
+      for (const s of config.sources) {
+        const r = await sourceConnectorFor(s.kind)
+          .check(s, ctx)
+          .catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
+        results.push({ id: s.id, kind: s.kind, role: 'source', ...r });
+      }
+      for (const d of config.destinations) {
+        const connector = destinations.get(d.kind)!;
+        const r = await connector.check(d, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
+        results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
+      }
+      const secrets = configSecrets(config);
+      for (const r of results) {
+        r.message = scrubMessage(r.message, secrets);
+        if (r.warnings) r.warnings = r.warnings.map((w) => scrubMessage(w, secrets));
+      }
+      out.document({ connectors: results });
+      // An optional call that failed leaves the connector usable (ok) but is said, not hidden.
+      const okText = (r: (typeof results)[number]) =>
+        r.ok ? (r.warnings?.length ? 'yes, with warnings' : 'yes') : `no (${r.category ?? 'error'})`;
+      const messageText = (r: (typeof results)[number]) => [r.message, ...(r.warnings ?? []).map((w) => `warning: ${w}`)].join('\n');
+      out.table(
+        ['connector', 'kind', 'role', 'ok', 'message'],
+        results.map((r) => [r.id, r.kind, r.role, okText(r), messageText(r)]),
+      );
+      const failing = results.filter((r) => !r.ok);
+      if (failing.length > 0) {
+        const [first] = failing;
+        out.fail({
+          code: 'check_failed',
+          message: `${failing.length} of ${results.length} connector(s) failed the check: ${failing.map((r) => r.id).join(', ')}`,
+          ...(failing.length === 1 && first ? { where: { [first.role]: first.id, connector: first.kind } } : {}),
+        });
+        code = EXIT.failed;
+      }
     },
   );
-
-  common(program.command('check').description('check every connector: credentials, reachability, permissions')).action(async (opts: CommonOptions) => {
-    const config = load(opts.config);
-    const log = createLogger({ level: opts.logLevel });
-    const ctx = { log, now: new Date(), configDir: config.configDir };
-    const results: Array<{ id: string; kind: string; role: string; ok: boolean; category?: string; message: string; warnings?: string[] }> = [];
-    const destinations = destinationConnectorMap();
-    for (const s of config.sources) {
-      const r = await sourceConnectorFor(s.kind).check(s, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
-      results.push({ id: s.id, kind: s.kind, role: 'source', ...r });
-    }
-    for (const d of config.destinations) {
-      const connector = destinations.get(d.kind)!;
-      const r = await connector.check(d, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
-      results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
-    }
-    const secrets = configSecrets(config);
-    for (const r of results) {
-      r.message = scrubMessage(r.message, secrets);
-      if (r.warnings) r.warnings = r.warnings.map((w) => scrubMessage(w, secrets));
-    }
-    out.document({ connectors: results });
-    // An optional call that failed leaves the connector usable (ok) but is said, not hidden.
-    const okText = (r: (typeof results)[number]) => (r.ok ? (r.warnings?.length ? 'yes, with warnings' : 'yes') : `no (${r.category ?? 'error'})`);
-    const messageText = (r: (typeof results)[number]) => [r.message, ...(r.warnings ?? []).map((w) => `warning: ${w}`)].join('\n');
-    out.table(['connector', 'kind', 'role', 'ok', 'message'], results.map((r) => [r.id, r.kind, r.role, okText(r), messageText(r)]));
-    const failing = results.filter((r) => !r.ok);
-    if (failing.length > 0) {
-      const [first] = failing;
-      out.fail({
-        code: 'check_failed',
-        message: `${failing.length} of ${results.length} connector(s) failed the check: ${failing.map((r) => r.id).join(', ')}`,
-        ...(failing.length === 1 && first ? { where: { [first.role]: first.id, connector: first.kind } } : {}),
-      });
-      code = EXIT.failed;
-    }
-  });
 
   common(
     program
@@ -295,7 +391,11 @@ export async function main(argv: string[]): Promise<number> {
     const config = load(opts.config);
     const candidates = config.destinations.filter((d) => d.kind === 'xero' && (!opts.destination || d.id === opts.destination));
     if (candidates.length !== 1) {
-      out.fail({ code: 'usage', message: `expected exactly one xero destination${opts.destination ? ` with id ${opts.destination}` : ''}; found ${candidates.length} (use --destination)`, where: { option: '--destination' } });
+      out.fail({
+        code: 'usage',
+        message: `expected exactly one xero destination${opts.destination ? ` with id ${opts.destination}` : ''}; found ${candidates.length} (use --destination)`,
+        where: { option: '--destination' },
+      });
       code = EXIT.usage;
       return;
     }
@@ -304,7 +404,13 @@ export async function main(argv: string[]): Promise<number> {
     const xeroConfig = XeroConfigSchema.parse(candidates[0]);
     const log = createLogger({ level: opts.logLevel });
     const result = await withLedger(config, opts, (ledger) =>
-      runConnectFlow({ config: xeroConfig, ledger, port: Number(opts.port), log, openUrl: (url) => void process.stderr.write(`Open this URL to authorise Hourbridge in Xero:\n  ${url}\n`) }),
+      runConnectFlow({
+        config: xeroConfig,
+        ledger,
+        port: Number(opts.port),
+        log,
+        openUrl: (url) => void process.stderr.write(`Open this URL to authorise Hourbridge in Xero:\n  ${url}\n`),
+      }),
     );
     out.document({ destination: xeroConfig.id, tenantId: result.tenantId, tenantName: result.tenantName });
     out.print(`Connected ${xeroConfig.id} to Xero organisation "${result.tenantName}" (${result.tenantId}).`);

@@ -22,7 +22,11 @@ export interface Out {
   end(code: number, thrown?: CliFailure): number;
 }
 
-export function createOut(json: boolean, stream: NodeJS.WritableStream = process.stdout, errStream: NodeJS.WritableStream = process.stderr): Out {
+export function createOut(
+  json: boolean,
+  stream: NodeJS.WritableStream = process.stdout,
+  errStream: NodeJS.WritableStream = process.stderr,
+): Out {
   let doc: object | undefined;
   let failure: CliFailure | undefined;
   let ended = false;

@@ -28,7 +28,10 @@ function serviceOptions(cmd: Command): Command {
 
 function parseQueues(list: string | undefined): QueueName[] | undefined {
   if (!list) return undefined;
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(QUEUE_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0) throw new Error(`unknown queue(s) ${unknown.join(', ')}: expected some of ${QUEUE_NAMES.join(', ')}`);
   return names as QueueName[];
@@ -62,7 +65,10 @@ export function registerServiceCommands(program: Command, { out, load, setExitCo
   serviceOptions(program.command('worker').description('work the queues (any number of processes on any number of machines)'))
     .option('--queues <names>', `comma-separated subset of ${QUEUE_NAMES.join(', ')} (default: all)`)
     .option('--concurrency <n>', 'jobs in parallel per queue in this process')
-    .option('--metrics-port <port>', `port of this worker's GET /metrics (Prometheus); 0: none (default: server.metricsPort, then ${DEFAULT_WORKER_METRICS_PORT})`)
+    .option(
+      '--metrics-port <port>',
+      `port of this worker's GET /metrics (Prometheus); 0: none (default: server.metricsPort, then ${DEFAULT_WORKER_METRICS_PORT})`,
+    )
     .action(async (opts: ServiceOptions & { queues?: string; concurrency?: string; metricsPort?: string }) => {
       const config = load(opts.config);
       const log = createLogger({ level: opts.logLevel, bindings: { role: 'worker', pid: process.pid } });
@@ -84,7 +90,10 @@ export function registerServiceCommands(program: Command, { out, load, setExitCo
         const tokens = new TokenVerifier(apiTokensFrom(config.raw.server?.apiTokens ?? []));
         // A port already taken (two workers on one host) costs the metrics, not the work.
         listener = await startMetricsListener({ metrics, tokens, port: metricsPort, log }).catch((err: Error) => {
-          log.warn({ port: metricsPort, err: err.message }, 'metrics listener not started: set another --metrics-port or server.metricsPort (0: none)');
+          log.warn(
+            { port: metricsPort, err: err.message },
+            'metrics listener not started: set another --metrics-port or server.metricsPort (0: none)',
+          );
           return undefined;
         });
         if (listener) log.info({ port: listener.port }, 'metrics on GET /metrics');
@@ -116,7 +125,11 @@ export function registerServiceCommands(program: Command, { out, load, setExitCo
         const handle = await ctx.runner.triggerRun(opts.pipeline);
         if (!opts.wait) {
           out.document(handle);
-          out.print(handle.created ? `Run ${handle.runId} of pipeline ${handle.pipelineId} queued.` : `A run of pipeline ${handle.pipelineId} is already in flight: ${handle.runId}.`);
+          out.print(
+            handle.created
+              ? `Run ${handle.runId} of pipeline ${handle.pipelineId} queued.`
+              : `A run of pipeline ${handle.pipelineId} is already in flight: ${handle.runId}.`,
+          );
           return;
         }
         const state = await ctx.runner.waitForRun(handle.runId, 24 * 3600_000, 1000);

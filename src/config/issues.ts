@@ -10,9 +10,7 @@ export interface ConfigIssue {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(
-    readonly issues: ReadonlyArray<ConfigIssue & { file?: string; line?: number; column?: number }>,
-  ) {
+  constructor(readonly issues: ReadonlyArray<ConfigIssue & { file?: string; line?: number; column?: number }>) {
     super(
       issues
         .map((i) => `${i.file ?? '<config>'}${i.line ? `:${i.line}:${i.column ?? 1}` : ''} ${formatPath(i.path)}: ${i.message}`)

@@ -50,7 +50,12 @@ export function loadConfig(target: string, env: NodeJS.ProcessEnv = process.env)
     const contents = yaml.doc.contents;
     if (contents === null) continue;
     if (!isMap(contents)) {
-      issues.push({ path: [], message: 'expected a mapping of top-level keys (sources, clients, rates, destinations, …)', file, ...locate(yaml, []) });
+      issues.push({
+        path: [],
+        message: 'expected a mapping of top-level keys (sources, clients, rates, destinations, …)',
+        file,
+        ...locate(yaml, []),
+      });
       continue;
     }
     const js = yaml.doc.toJS() as Record<string, unknown>;
@@ -132,7 +137,9 @@ function zodIssueToLocated(issue: z.core.$ZodIssue, place: (i: ConfigIssue, unkn
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? `required: expected ${issue.expected}` : `expected ${issue.expected}, got ${typeof issue.input === 'object' ? JSON.stringify(issue.input)?.slice(0, 40) : JSON.stringify(issue.input)}`;
+      return issue.input === undefined
+        ? `required: expected ${issue.expected}`
+        : `expected ${issue.expected}, got ${typeof issue.input === 'object' ? JSON.stringify(issue.input)?.slice(0, 40) : JSON.stringify(issue.input)}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':
@@ -144,4 +151,3 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return issue.message;
   }
 }
-

@@ -65,11 +65,15 @@ export const ServerSchema = z
       .min(0)
       .max(65535)
       .optional()
-      .describe('Port of the GET /metrics listener (Prometheus) of each `hourbridge worker`; default 9464, 0: none. `--metrics-port` overrides it.'),
+      .describe(
+        'Port of the GET /metrics listener (Prometheus) of each `hourbridge worker`; default 9464, 0: none. `--metrics-port` overrides it.',
+      ),
     apiTokens: z
       .array(z.string().min(16, 'an API token must be at least 16 characters'))
       .default([])
-      .describe('Bearer tokens accepted by the HTTP API, e.g. ["${HOURBRIDGE_API_TOKEN}"]; HOURBRIDGE_API_TOKENS (comma-separated) adds more.'),
+      .describe(
+        'Bearer tokens accepted by the HTTP API, e.g. ["${HOURBRIDGE_API_TOKEN}"]; HOURBRIDGE_API_TOKENS (comma-separated) adds more.',
+      ),
     webhooks: z
       .strictObject({
         xero: z.string().min(1).optional().describe('Xero webhook signing key, e.g. "${XERO_WEBHOOK_KEY}".'),
@@ -96,14 +100,20 @@ export const ConfigSchema = z
           .string()
           .optional()
           .describe('postgres:// URL of a PostgreSQL server. Empty or absent: DATABASE_URL, else the embedded ledger in dataDir.'),
-        dataDir: z.string().default('./data/ledger').describe('Directory of the embedded (PGlite) ledger, relative to the working directory.'),
+        dataDir: z
+          .string()
+          .default('./data/ledger')
+          .describe('Directory of the embedded (PGlite) ledger, relative to the working directory.'),
       })
       .default({ dataDir: './data/ledger' }),
     sources: z.array(SourceConfigSchema).min(1).describe('Where hours come from.'),
     clients: z.array(ClientSchema).min(1).describe('Who is invoiced, and how.'),
     rates: ratesConfigSchema,
     destinations: z.array(DestinationConfigSchema).min(1).describe('Where draft invoices go.'),
-    pipelines: z.array(PipelineSchema).default([]).describe('Named runs for the queue runner (`hourbridge serve`/`worker`/`run`); none: one pipeline "all" over every source.'),
+    pipelines: z
+      .array(PipelineSchema)
+      .default([])
+      .describe('Named runs for the queue runner (`hourbridge serve`/`worker`/`run`); none: one pipeline "all" over every source.'),
     server: ServerSchema.default({ port: 8080, apiTokens: [], webhooks: {}, queuePrefix: 'hourbridge' }),
   })
   .superRefine((cfg, ctx) => {
@@ -114,7 +124,11 @@ export const ConfigSchema = z
       seen.add(p.id);
       (p.sources ?? []).forEach((id, j) => {
         if (!sourceIds.has(id)) {
-          ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'sources', j], message: `unknown source "${id}" (expected one of: ${[...sourceIds].join(', ')})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['pipelines', i, 'sources', j],
+            message: `unknown source "${id}" (expected one of: ${[...sourceIds].join(', ')})`,
+          });
         }
       });
     });

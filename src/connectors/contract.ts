@@ -119,8 +119,7 @@ interface ConnectorBase<C extends { id: string; kind: string }> {
   check(config: C, ctx: ConnectorContext): Promise<CheckResult>;
 }
 
-export interface SourceConnector<C extends { id: string; kind: string } = { id: string; kind: string }>
-  extends ConnectorBase<C> {
+export interface SourceConnector<C extends { id: string; kind: string } = { id: string; kind: string }> extends ConnectorBase<C> {
   role: 'source';
   /** `snapshot`: every read is complete (files). `incremental`: cursors + reconciliation. */
   mode: 'snapshot' | 'incremental';
@@ -171,8 +170,7 @@ export interface WriteContext extends ConnectorContext {
   previous: Map<string, PreviousWrite>;
 }
 
-export interface DestinationConnector<C extends { id: string; kind: string } = { id: string; kind: string }>
-  extends ConnectorBase<C> {
+export interface DestinationConnector<C extends { id: string; kind: string } = { id: string; kind: string }> extends ConnectorBase<C> {
   role: 'destination';
   /** Idempotent by invoice key: writing the same draft twice never makes a second invoice. */
   write(config: C, drafts: InvoiceDraft[], ctx: WriteContext): Promise<WriteOutcome[]>;
@@ -182,4 +180,3 @@ export interface DestinationConnector<C extends { id: string; kind: string } = {
    */
   pollStatuses?(config: C, ctx: ConnectorContext): Promise<{ checked: number; changed: number }>;
 }
-

@@ -68,7 +68,9 @@ export function open(sealed: string, key: SecretKey): string {
   try {
     return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
   } catch {
-    throw new SecretKeyError(`stored secret cannot be decrypted: ${SECRET_KEY_ENV} differs from the key it was sealed with, or the value was altered`);
+    throw new SecretKeyError(
+      `stored secret cannot be decrypted: ${SECRET_KEY_ENV} differs from the key it was sealed with, or the value was altered`,
+    );
   }
 }
 

@@ -46,7 +46,9 @@ describe('createHttpClient', () => {
   });
 
   it('Given a 401 whose body echoes the token, when requested, then a ConnectorError auth is thrown without the token', async () => {
-    nock(BASE).get('/me').reply(401, { error: `bad token ${TOKEN}` });
+    nock(BASE)
+      .get('/me')
+      .reply(401, { error: `bad token ${TOKEN}` });
     const { log, lines } = capturingLogger();
     const http = createHttpClient({
       connector: 'fake',
@@ -100,7 +102,13 @@ describe('createHttpClient', () => {
     nock(BASE).get('/r').times(4).reply(200, {});
     const key = `fake:redis-${Date.now()}`;
     const mk = () =>
-      createHttpClient({ connector: 'fake', baseUrl: BASE, authHint: 'x', redisUrl, rateLimit: { key, points: 3, windowMs: 1000, marginMs: 0 } });
+      createHttpClient({
+        connector: 'fake',
+        baseUrl: BASE,
+        authHint: 'x',
+        redisUrl,
+        rateLimit: { key, points: 3, windowMs: 1000, marginMs: 0 },
+      });
     const a = mk();
     const b = mk();
     await Promise.all([a.request({ url: '/r' }), a.request({ url: '/r' }), b.request({ url: '/r' })]);

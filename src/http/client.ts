@@ -88,9 +88,10 @@ function validBaseUrl(connector: string, baseUrl: string): URL {
 function headerRecord(headers: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (headers && typeof headers === 'object') {
-    const plain = typeof (headers as { toJSON?: () => unknown }).toJSON === 'function'
-      ? ((headers as { toJSON: () => Record<string, unknown> }).toJSON())
-      : (headers as Record<string, unknown>);
+    const plain =
+      typeof (headers as { toJSON?: () => unknown }).toJSON === 'function'
+        ? (headers as { toJSON: () => Record<string, unknown> }).toJSON()
+        : (headers as Record<string, unknown>);
     for (const [k, v] of Object.entries(plain)) out[k.toLowerCase()] = v;
   }
   return out;

@@ -30,7 +30,12 @@ describe('decideRetry', () => {
   });
 
   it('Given a 429 with an HTTP-date Retry-After, when decided, then it waits until that date', () => {
-    const d = decideRetry({ ...base, status: 429, headers: { 'retry-after': 'Wed, 01 May 2024 12:00:10 GMT' }, policy: { retryAfterPaddingMs: 0 } });
+    const d = decideRetry({
+      ...base,
+      status: 429,
+      headers: { 'retry-after': 'Wed, 01 May 2024 12:00:10 GMT' },
+      policy: { retryAfterPaddingMs: 0 },
+    });
     expect(d).toEqual({ action: 'retry', category: 'rate_limited', waitMs: 10_000 });
   });
 

@@ -166,8 +166,7 @@ export function decideRetry(input: RetryInput): RetryDecision {
           : `${who}: ${what}failed with HTTP ${status} after ${input.attempt} attempts; the service may be down.`,
       };
     }
-    const waitMs =
-      serverWait !== undefined ? serverWait + policy.retryAfterPaddingMs : backoffMs(input.attempt, policy, random);
+    const waitMs = serverWait !== undefined ? serverWait + policy.retryAfterPaddingMs : backoffMs(input.attempt, policy, random);
     return { action: 'retry', category, waitMs };
   }
   return {

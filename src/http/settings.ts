@@ -29,7 +29,9 @@ export const windowSettings = {
     .min(0)
     .max(3660)
     .default(35)
-    .describe('Days re-listed every run (widened back to open drafts). Default 35: a month\'s billing period plus a margin; a run warns when a client\'s open period starts before the window.'),
+    .describe(
+      "Days re-listed every run (widened back to open drafts). Default 35: a month's billing period plus a margin; a run warns when a client's open period starts before the window.",
+    ),
   /** Updated-since cursors stop this far before the run's start, so edits made during a run are re-read. */
   safetyLagSeconds: z.number().int().min(0).default(300),
 };

@@ -88,7 +88,10 @@ export function windowWarning(opts: {
   if (late.length === 0) return undefined;
   const today = DateTime.fromJSDate(opts.now, { zone: opts.timeZone }).startOf('day');
   const needed = Math.ceil(today.diff(DateTime.fromISO(late[0]!.start, { zone: opts.timeZone }), 'days').days) + 1 + 4;
-  const shown = late.slice(0, 5).map((p) => `${p.clientId} (from ${p.start})`).join(', ');
+  const shown = late
+    .slice(0, 5)
+    .map((p) => `${p.clientId} (from ${p.start})`)
+    .join(', ');
   const more = late.length > 5 ? ` and ${late.length - 5} more` : '';
   return (
     `${opts.connector}: the open billing period of client(s) ${shown}${more} starts before the window this source re-lists (from ${from}): ` +

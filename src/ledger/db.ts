@@ -70,7 +70,8 @@ let copyStreams: Promise<typeof import('pg-copy-streams')> | undefined;
  * violation) by an 'error' event and then must not be written to again, so every write checks.
  */
 export async function copyIn(conn: ClientBase, table: string, columns: readonly string[], copyText: Iterable<Buffer>): Promise<number> {
-  const { from: copyFrom } = await (copyStreams ??= import('pg-copy-streams'));
+  copyStreams ??= import('pg-copy-streams');
+  const { from: copyFrom } = await copyStreams;
   const copy = conn.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
   let failed: unknown;
   const done = finished(copy).catch((err: unknown) => {

@@ -46,9 +46,29 @@ export function entryContentHash(e: TimeEntry): string {
 
 /** The TimeEntry fields the content hash covers (all but provenance); checked by a test. */
 export const HASHED_FIELDS = [
-  'sourceId', 'externalId', 'worker', 'client', 'clientId', 'project', 'task', 'role', 'tags', 'date', 'start', 'end',
-  'durationSeconds', 'breakSeconds', 'timeZone', 'billable', 'approved', 'billedAtSource', 'notes', 'sourceRate',
-  'sourceCurrency', 'costRate', 'extras',
+  'sourceId',
+  'externalId',
+  'worker',
+  'client',
+  'clientId',
+  'project',
+  'task',
+  'role',
+  'tags',
+  'date',
+  'start',
+  'end',
+  'durationSeconds',
+  'breakSeconds',
+  'timeZone',
+  'billable',
+  'approved',
+  'billedAtSource',
+  'notes',
+  'sourceRate',
+  'sourceCurrency',
+  'costRate',
+  'extras',
 ] as const;
 
 /** JSON with sorted keys, so equal content always hashes equally. */
@@ -68,15 +88,40 @@ type UpsertRow = { inserted: number; updated: number; unchanged: number };
 /** Pages at least this large go through COPY on a PostgreSQL server. */
 const COPY_THRESHOLD = 500;
 /** The columns an upsert writes, in COPY order (the stage table has them all as text). */
-const COLUMNS = ['source_id', 'external_id', 'content_hash', 'client_id', 'worker', 'work_date', 'start_at', 'end_at',
-  'duration_seconds', 'break_seconds', 'billable', 'approved', 'billed_at_source', 'data'] as const;
+const COLUMNS = [
+  'source_id',
+  'external_id',
+  'content_hash',
+  'client_id',
+  'worker',
+  'work_date',
+  'start_at',
+  'end_at',
+  'duration_seconds',
+  'break_seconds',
+  'billable',
+  'approved',
+  'billed_at_source',
+  'data',
+] as const;
 const STAGE = 'hb_stage_entries';
 
 /** A page's entries as column arrays, one slot per distinct (source, external id). */
 interface Columns {
-  source: string[]; ext: string[]; hash: string[]; client: Array<string | null>; worker: string[]; date: string[];
-  start: Array<string | null>; end: Array<string | null>; dur: number[]; brk: number[]; billable: boolean[];
-  approved: Array<boolean | null>; billed: boolean[]; entries: TimeEntry[];
+  source: string[];
+  ext: string[];
+  hash: string[];
+  client: Array<string | null>;
+  worker: string[];
+  date: string[];
+  start: Array<string | null>;
+  end: Array<string | null>;
+  dur: number[];
+  brk: number[];
+  billable: boolean[];
+  approved: Array<boolean | null>;
+  billed: boolean[];
+  entries: TimeEntry[];
 }
 
 const everyIndex = (list: readonly unknown[]): number[] => Array.from(list, (_, i) => i);
@@ -100,11 +145,20 @@ function distinctEntries(entries: TimeEntry[]): TimeEntry[] {
 function columnsOf(page: TimeEntry[], at: number[]): Columns {
   const n = at.length;
   const cols: Columns = {
-    source: new Array<string>(n), ext: new Array<string>(n), hash: new Array<string>(n),
-    client: new Array<string | null>(n), worker: new Array<string>(n), date: new Array<string>(n),
-    start: new Array<string | null>(n), end: new Array<string | null>(n), dur: new Array<number>(n),
-    brk: new Array<number>(n), billable: new Array<boolean>(n), approved: new Array<boolean | null>(n),
-    billed: new Array<boolean>(n), entries: new Array<TimeEntry>(n),
+    source: new Array<string>(n),
+    ext: new Array<string>(n),
+    hash: new Array<string>(n),
+    client: new Array<string | null>(n),
+    worker: new Array<string>(n),
+    date: new Array<string>(n),
+    start: new Array<string | null>(n),
+    end: new Array<string | null>(n),
+    dur: new Array<number>(n),
+    brk: new Array<number>(n),
+    billable: new Array<boolean>(n),
+    approved: new Array<boolean | null>(n),
+    billed: new Array<boolean>(n),
+    entries: new Array<TimeEntry>(n),
   };
   for (let i = 0; i < n; i++) {
     const e = page[at[i]!]!;
@@ -161,7 +215,11 @@ function* copyRows(page: TimeEntry[], at: ArrayLike<number>, runId?: string): Ge
 /** Column arrays unnested server-side into the rows of COLUMNS; the entries' JSON as one document (see jsonRows). */
 function unnestInput(cols: Columns): SQL {
   return sql`
-      SELECT ${sql.raw(COLUMNS.filter((c) => c !== 'data').map((c) => `t.${c}`).join(', '))}, d.data
+      SELECT ${sql.raw(
+        COLUMNS.filter((c) => c !== 'data')
+          .map((c) => `t.${c}`)
+          .join(', '),
+      )}, d.data
       FROM unnest(
         ${sql.param(cols.source)}::text[], ${sql.param(cols.ext)}::text[], ${sql.param(cols.hash)}::text[],
         ${sql.param(cols.client)}::text[], ${sql.param(cols.worker)}::text[], ${sql.param(cols.date)}::date[],
@@ -283,7 +341,10 @@ export async function upsertEntries(ledger: Ledger, entries: TimeEntry[], runId:
 /** A large page on a server: all-new COPY, probed COPY, or conflict-aware, each falling back to the next on a unique violation. */
 async function upsertLarge(ledger: Ledger, bulk: NonNullable<Ledger['bulk']>, page: TimeEntry[], runId: string): Promise<UpsertRow> {
   let seen = knownKeysSeen.get(ledger);
-  if (!seen) knownKeysSeen.set(ledger, (seen = new Set()));
+  if (!seen) {
+    seen = new Set();
+    knownKeysSeen.set(ledger, seen);
+  }
   const sources = [...new Set(page.map((e) => e.sourceId))];
   const fallback = (err: unknown) => {
     if (!isUniqueViolation(err)) throw err;

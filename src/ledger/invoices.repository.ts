@@ -58,7 +58,14 @@ export async function pendingPushes(q: Queryable): Promise<InvoiceRow[]> {
 
 export async function previousWrites(q: Queryable, invoiceIds: number[]): Promise<Map<number, PreviousWrite>> {
   if (invoiceIds.length === 0) return new Map();
-  const rows = await q.rows<{ id: number; remoteId: string | null; remoteStatus: string | null; remoteType: string | null; pushedHash: string | null; lineIds: Record<string, string> | null }>(sql`
+  const rows = await q.rows<{
+    id: number;
+    remoteId: string | null;
+    remoteStatus: string | null;
+    remoteType: string | null;
+    pushedHash: string | null;
+    lineIds: Record<string, string> | null;
+  }>(sql`
     SELECT i.id::int AS id, i.remote_id AS "remoteId", i.remote_status AS "remoteStatus", i.remote_type AS "remoteType", i.pushed_hash AS "pushedHash",
       (SELECT json_object_agg(l.line_key, l.remote_line_id) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.remote_line_id IS NOT NULL) AS "lineIds"
     FROM invoices i WHERE i.id = ANY(${sql.param(invoiceIds)}::bigint[])`);
@@ -138,7 +145,13 @@ export async function applyRemoteStatus(
   remoteStatus: string,
 ): Promise<boolean> {
   return ledger.transaction(async (tx) => {
-    const rows = await tx.rows<{ id: number; status: string; contentHash: string; pushedHash: string | null; snapshot: { draft: InvoiceDraft; links: LinkSnapshot[] } | null }>(sql`
+    const rows = await tx.rows<{
+      id: number;
+      status: string;
+      contentHash: string;
+      pushedHash: string | null;
+      snapshot: { draft: InvoiceDraft; links: LinkSnapshot[] } | null;
+    }>(sql`
       SELECT id::int AS id, status, content_hash AS "contentHash", pushed_hash AS "pushedHash", pushed_snapshot AS snapshot
       FROM invoices WHERE ${ref.key ? sql`key = ${ref.key}` : sql`destination_id = ${ref.destinationId ?? ''} AND remote_id = ${ref.remoteId ?? ''}`}
       FOR UPDATE`);
@@ -179,7 +192,9 @@ export async function applyRemoteStatus(
       return true;
     }
     // voided or deleted: the invoice no longer bills anything; its entries are unbilled again.
-    await tx.rows(sql`UPDATE invoices SET status = ${status}, remote_status = ${remoteStatus}, live = false, updated_at = now() WHERE id = ${inv.id}`);
+    await tx.rows(
+      sql`UPDATE invoices SET status = ${status}, remote_status = ${remoteStatus}, live = false, updated_at = now() WHERE id = ${inv.id}`,
+    );
     await tx.rows(sql`
       UPDATE time_entries te SET status = 'rated' FROM invoice_entries ie
       WHERE ie.invoice_id = ${inv.id} AND ie.live AND ie.entry_id = te.id AND te.status IN ('drafted','billed') AND te.deleted_at IS NULL`);

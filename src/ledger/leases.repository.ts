@@ -70,7 +70,8 @@ export async function acquireSourceLeases(
     SELECT source_id AS "sourceId", owner FROM source_leases
     WHERE source_id = ANY(${sql.param(sorted)}::text[]) AND run_id <> ${runId} AND expires_at > now()`);
   const dead = held.filter((h) => ownerAlive(h.owner) === false).map((h) => h.sourceId);
-  if (dead.length > 0) await ledger.rows(sql`DELETE FROM source_leases WHERE source_id = ANY(${sql.param(dead)}::text[]) AND expires_at > now()`);
+  if (dead.length > 0)
+    await ledger.rows(sql`DELETE FROM source_leases WHERE source_id = ANY(${sql.param(dead)}::text[]) AND expires_at > now()`);
   class Busy extends Error {
     constructor(readonly holder: LeaseHolder) {
       super('busy');
@@ -116,9 +117,12 @@ export async function releaseSourceLeases(ledger: Ledger, runId: string, sourceI
  * keep the process alive, and a failed renewal is reported, not thrown (the next one may work).
  */
 export function keepAlive(ledger: Ledger, runId: string, onError: (err: Error) => void, ttlMs = LEASE_TTL_MS): { stop(): void } {
-  const timer = setInterval(() => {
-    renewRun(ledger, runId, ttlMs).catch((err: unknown) => onError(err as Error));
-  }, Math.max(50, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      renewRun(ledger, runId, ttlMs).catch((err: unknown) => onError(err as Error));
+    },
+    Math.max(50, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
@@ -155,7 +159,13 @@ export async function markAbandonedRuns(ledger: Ledger, staleMs = RUN_STALE_MS):
 }
 
 /** Mark one run abandoned (if it is still running) and free its leases. */
-export async function settleAbandoned(ledger: Ledger, id: string, kind: string, owner: string | null, message: string): Promise<AbandonedRun> {
+export async function settleAbandoned(
+  ledger: Ledger,
+  id: string,
+  kind: string,
+  owner: string | null,
+  message: string,
+): Promise<AbandonedRun> {
   await ledger.rows(sql`
     UPDATE runs SET status = 'abandoned', finished_at = now(), summary = ${JSON.stringify({ error: message })}::jsonb
     WHERE id = ${id} AND status = 'running'`);

@@ -129,7 +129,10 @@ export const ratedLines = pgTable(
     /** The whole RatedLine, trace included. */
     data: jsonb('data').notNull(),
   },
-  (t) => [uniqueIndex('rated_lines_entry_piece_uq').on(t.entryId, t.piece), index('rated_lines_client_date_idx').on(t.clientId, t.workDate)],
+  (t) => [
+    uniqueIndex('rated_lines_entry_piece_uq').on(t.entryId, t.piece),
+    index('rated_lines_client_date_idx').on(t.clientId, t.workDate),
+  ],
 );
 
 export const invoices = pgTable(

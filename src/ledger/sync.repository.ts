@@ -75,7 +75,13 @@ export async function finishRun(ledger: Ledger, id: string, status: 'succeeded' 
     UPDATE runs SET finished_at = now(), status = ${status}, summary = ${JSON.stringify(summary)}::jsonb WHERE id = ${id}`);
 }
 
-export async function recordEvent(ledger: Ledger, runId: string | null, kind: string, subject: string | null, data: unknown): Promise<void> {
+export async function recordEvent(
+  ledger: Ledger,
+  runId: string | null,
+  kind: string,
+  subject: string | null,
+  data: unknown,
+): Promise<void> {
   await ledger.rows(sql`
     INSERT INTO events (run_id, kind, subject, data) VALUES (${runId}, ${kind}, ${subject}, ${JSON.stringify(data ?? null)}::jsonb)`);
 }

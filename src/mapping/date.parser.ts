@@ -151,7 +151,8 @@ export function compileDateFormat(format: string): DateFormat {
     const year = yearDigits === 2 ? 2000 + nums[yi]! : nums[yi]!;
     const month = nums[mi]!;
     const day = nums[di]!;
-    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return fail(noSuchDate(text.trim(), format, year, month, day));
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
+      return fail(noSuchDate(text.trim(), format, year, month, day));
     return ok(epochDayOf(year, month, day));
   };
 
@@ -168,7 +169,20 @@ export function compileDateFormat(format: string): DateFormat {
   return { format, parse, format_ };
 }
 
-const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /**
  * The reason for a date written in the right format that no calendar has (31-11-2026,

@@ -63,7 +63,9 @@ export function parseBreakCell(cell: Cell, unit: BreakUnit, numbers: DurationNum
     const text = cell.trim();
     if (text.includes(':')) return parseDurationText(text);
     if (!/^(\d+([.,]\d*)?|[.,]\d+)$/.test(text)) {
-      return fail(text.startsWith('-') ? 'a break cannot be negative' : 'not a break (expected minutes such as 30, hours such as 0,5, or H:MM)');
+      return fail(
+        text.startsWith('-') ? 'a break cannot be negative' : 'not a break (expected minutes such as 30, hours such as 0,5, or H:MM)',
+      );
     }
     const value = Number(text.replace(',', '.'));
     const whole = /^\d+$/.test(text);

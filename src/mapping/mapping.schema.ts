@@ -75,7 +75,9 @@ export const ColumnsSchema = z
     date: header.optional().describe('Work date (the local date of the start).'),
     start: header.optional().describe('Start time (7:30, 07:30:00, 3:00pm, a day fraction, or a date-time).'),
     end: header.optional().describe('End time; before the start means the next day (night shift); equal to the start, see equalStartEnd.'),
-    break: header.optional().describe('Unpaid break: a whole number is minutes (30), a decimal is hours (0,5), H:MM is hours and minutes (0:30).'),
+    break: header
+      .optional()
+      .describe('Unpaid break: a whole number is minutes (30), a decimal is hours (0,5), H:MM is hours and minutes (0:30).'),
     hours: header.optional().describe('Worked hours: 7:30, 7,5 or 7.5 (see hoursAre).'),
     worker: header.optional().describe('Name of the person who worked.'),
     workerId: header.optional().describe('Id of the person who worked.'),
@@ -133,7 +135,9 @@ export const LocaleSchema = z
     durationNumbers: z
       .enum(['hours', 'days'])
       .default('hours')
-      .describe('How a numeric (not text) hours/break cell is read: hours (7.5), or a day fraction as Google Sheets serves durations (0.3125 = 7:30).'),
+      .describe(
+        'How a numeric (not text) hours/break cell is read: hours (7.5), or a day fraction as Google Sheets serves durations (0.3125 = 7:30).',
+      ),
     breakUnit: z
       .enum(['auto', 'minutes', 'hours'])
       .default('auto')
@@ -181,7 +185,7 @@ const DEFAULT_FALSY = ['no', 'n', 'nee', 'false', 'onwaar', '0', '-'];
 const zoneSchema = z
   .string()
   .refine((z) => IANAZone.isValidZone(z), 'expected an IANA time zone such as Europe/Amsterdam')
-  .describe('IANA time zone the sheet\'s wall-clock times are in, e.g. Europe/Amsterdam.');
+  .describe("IANA time zone the sheet's wall-clock times are in, e.g. Europe/Amsterdam.");
 
 /** The mapping fields, to spread into a connector's strict config object. */
 export const mappingShape = {

@@ -45,7 +45,9 @@ export function parseDecimalText(input: string, decimal: DecimalSeparator): Pars
     } else {
       const after = text.length - text.indexOf(sep) - 1;
       if (after === 3) {
-        return fail(`ambiguous number "${input.trim()}": "${sep}" is not the decimal separator "${decimal}" of this sheet; write it without a thousands separator`);
+        return fail(
+          `ambiguous number "${input.trim()}": "${sep}" is not the decimal separator "${decimal}" of this sheet; write it without a thousands separator`,
+        );
       }
       normal = text.replace(sep, '.');
     }
@@ -80,9 +82,7 @@ export function parseDecimalCell(cell: Cell, decimal: DecimalSeparator): Parsed<
   return fail('not a number');
 }
 
-export interface BooleanParser {
-  (cell: Cell): Parsed<boolean>;
-}
+export type BooleanParser = (cell: Cell) => Parsed<boolean>;
 
 /** Booleans from the sheet's own words (ja/nee, yes/no, x, 1/0, true/false), case-insensitive. */
 export function compileBooleanParser(truthy: readonly string[], falsy: readonly string[]): BooleanParser {

@@ -41,12 +41,16 @@ export class HeaderError extends Error {
   ) {
     const parts: string[] = [];
     if (missing.length) parts.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
-    if (duplicated.length) parts.push(`column${duplicated.length > 1 ? 's' : ''} ${duplicated.map((m) => `"${m}"`).join(', ')} appear more than once`);
+    if (duplicated.length)
+      parts.push(`column${duplicated.length > 1 ? 's' : ''} ${duplicated.map((m) => `"${m}"`).join(', ')} appear more than once`);
     super(`${parts.join('; ')} (headers found: ${found.map((f) => `"${f}"`).join(', ') || 'none'})`);
   }
 }
 
-const normHeader = (h: unknown): string => cellText(h as Cell).replace(/\s+/g, ' ').toLowerCase();
+const normHeader = (h: unknown): string =>
+  cellText(h as Cell)
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
 
 /** Every header a mapping refers to, by where it is used. */
 export function mappedHeaders(mapping: Mapping): Array<{ use: string; header: string }> {
@@ -55,8 +59,8 @@ export function mappedHeaders(mapping: Mapping): Array<{ use: string; header: st
     if (field === 'extras' || typeof header !== 'string') continue;
     out.push({ use: field, header });
   }
-  mapping.columns.extras.forEach((e) => out.push({ use: `extra ${e.kind}`, header: e.column }));
-  mapping.skipRowsWhere.forEach((r) => out.push({ use: 'skipRowsWhere', header: r.column }));
+  for (const e of mapping.columns.extras) out.push({ use: `extra ${e.kind}`, header: e.column });
+  for (const r of mapping.skipRowsWhere) out.push({ use: 'skipRowsWhere', header: r.column });
   return out;
 }
 
@@ -86,7 +90,11 @@ export function resolveHeader(mapping: Mapping, header: readonly Cell[]): Map<st
     } else out.set(name, i);
   }
   if (missing.length || duplicated.length) {
-    throw new HeaderError(missing, header.map((h) => cellText(h)).filter((h) => h !== ''), duplicated);
+    throw new HeaderError(
+      missing,
+      header.map((h) => cellText(h)).filter((h) => h !== ''),
+      duplicated,
+    );
   }
   return out;
 }
@@ -186,7 +194,15 @@ export class SheetMapper {
   private readonly keyParts: string[] = [];
   private readonly timeParts = new Map<number, string>();
   private readonly kv: KeyValues = {
-    texts: { worker: undefined, client: undefined, project: undefined, task: undefined, role: undefined, notes: undefined, workerId: undefined },
+    texts: {
+      worker: undefined,
+      client: undefined,
+      project: undefined,
+      task: undefined,
+      role: undefined,
+      notes: undefined,
+      workerId: undefined,
+    },
     date: undefined,
     start: undefined,
     end: undefined,
@@ -202,7 +218,8 @@ export class SheetMapper {
   // Parsers of text cells for the memos (pure functions of the text; date1904 only matters
   // for numbers and Dates, which bypass the memos).
   private readonly parseDateText = (v: string) => (isBlank(v) ? null : parseDateCell(v, this.dateFormat, false));
-  private readonly parseTimeText = (v: string) => (isBlank(v) ? null : parseTimeCell(v, this.mapping.locale.timeFormat, false, this.dateFormat));
+  private readonly parseTimeText = (v: string) =>
+    isBlank(v) ? null : parseTimeCell(v, this.mapping.locale.timeFormat, false, this.dateFormat);
   private readonly parseHoursText = (v: string) => (isBlank(v) ? null : parseDurationCell(v, this.mapping.locale.durationNumbers, false));
   private readonly parseBreakText = (v: string) =>
     isBlank(v) ? null : parseBreakCell(v, this.mapping.locale.breakUnit, this.mapping.locale.durationNumbers, false);
@@ -222,8 +239,24 @@ export class SheetMapper {
     this.cols = Object.fromEntries(
       (
         [
-          'date', 'start', 'end', 'break', 'hours', 'worker', 'workerId', 'client', 'project', 'task', 'role',
-          'tags', 'approved', 'billable', 'notes', 'externalId', 'sourceRate', 'costRate',
+          'date',
+          'start',
+          'end',
+          'break',
+          'hours',
+          'worker',
+          'workerId',
+          'client',
+          'project',
+          'task',
+          'role',
+          'tags',
+          'approved',
+          'billable',
+          'notes',
+          'externalId',
+          'sourceRate',
+          'costRate',
         ] as MappedField[]
       ).map((f) => [f, col(f)]),
     ) as Record<MappedField, Col>;
@@ -273,7 +306,10 @@ export class SheetMapper {
     return true;
   }
 
-  private text(field: 'worker' | 'workerId' | 'client' | 'project' | 'task' | 'role' | 'notes', cells: readonly Cell[]): string | undefined {
+  private text(
+    field: 'worker' | 'workerId' | 'client' | 'project' | 'task' | 'role' | 'notes',
+    cells: readonly Cell[],
+  ): string | undefined {
     const c = this.cols[field];
     if (c.index >= 0) {
       const v = cells[c.index];
@@ -341,7 +377,6 @@ export class SheetMapper {
     if (typeof v !== 'string') return parseDecimalCell(v, this.mapping.locale.decimal);
     return memoised(this.decimalMemo, cells, index, v, this.parseDecimalText);
   }
-
 
   /**
    * The row's external id: the id column's text, or a hash of the derive fields' normalised
@@ -427,7 +462,7 @@ export class SheetMapper {
   private dateFromStart(cells: readonly Cell[], date1904: boolean): Parsed<number> | undefined {
     if (this.cols.date.index >= 0) return undefined;
     const t = this.readTime('start', cells, date1904);
-    if (!t || !t.ok || t.value.epochDay === undefined) return undefined;
+    if (!t?.ok || t.value.epochDay === undefined) return undefined;
     return { ok: true, value: t.value.epochDay };
   }
 
@@ -503,7 +538,13 @@ export class SheetMapper {
     let epochDay: number | undefined = dateP?.ok ? dateP.value : undefined;
     if (epochDay === undefined && c.date.index < 0 && startP?.ok) epochDay = startP.value.epochDay;
     if (epochDay === undefined && !(dateP && !dateP.ok)) {
-      problem(problems, cells, c.date.index >= 0 ? c.date : c.start, c.date.index >= 0 ? 'is blank: every row needs a date' : 'has no date: map a date column', 'date');
+      problem(
+        problems,
+        cells,
+        c.date.index >= 0 ? c.date : c.start,
+        c.date.index >= 0 ? 'is blank: every row needs a date' : 'has no date: map a date column',
+        'date',
+      );
     }
 
     const breakSeconds = breakP?.ok ? breakP.value : 0;
@@ -541,19 +582,25 @@ export class SheetMapper {
       }
       durationSeconds = Math.round((endMs - startMs) / 1000);
       if (durationSeconds <= 0) {
-        problem(problems, cells, c.end, `ends before or when the shift starts${this.skippedHint(epochDay, s, endP?.ok ? endP.value : undefined)}`);
+        problem(
+          problems,
+          cells,
+          c.end,
+          `ends before or when the shift starts${this.skippedHint(epochDay, s, endP?.ok ? endP.value : undefined)}`,
+        );
       } else if (endMs > this.clock.instantMs(epochDay, s + 86_400)) {
         // Longer than a day on the wall clock (the same time the next day is 23 or 25 hours
         // away on the nights of the DST changes).
         problem(problems, cells, c.end, 'makes the shift longer than 24 hours');
-      }
-      else {
+      } else {
         start = isoInstantOf(startMs);
         end = isoInstantOf(endMs);
         if (endP?.ok && hoursSeconds !== undefined) {
           const expected = net ? durationSeconds - breakSeconds : durationSeconds;
           if (Math.abs(hoursSeconds - expected) > 60) {
-            problem(problems, cells, 
+            problem(
+              problems,
+              cells,
               c.hours,
               `${formatClock(hoursSeconds)} disagrees with start–end ${formatClock(durationSeconds)}` +
                 (net && breakSeconds ? ` minus the ${formatClock(breakSeconds)} break = ${formatClock(expected)}` : '') +
@@ -569,7 +616,13 @@ export class SheetMapper {
       // Start and end are fine; the missing or bad date is already reported.
     } else if (!(hoursP && !hoursP.ok) && !(startP && !startP.ok) && !(endP && !endP.ok)) {
       if (startP?.ok && c.end.index >= 0) problem(problems, cells, c.end, 'is blank: a row with a start needs an end or hours');
-      else if (c.hours.index >= 0) problem(problems, cells, c.hours, c.start.index >= 0 ? 'is blank, and so is the start: no hours to bill' : 'is blank: every row needs hours');
+      else if (c.hours.index >= 0)
+        problem(
+          problems,
+          cells,
+          c.hours,
+          c.start.index >= 0 ? 'is blank, and so is the start: no hours to bill' : 'is blank: every row needs hours',
+        );
       else problem(problems, cells, c.start, 'is blank: every row needs a start and an end');
     }
     if (problems.length === 0 && breakSeconds > durationSeconds) problem(problems, cells, c.break, 'is longer than the shift');
@@ -639,7 +692,13 @@ export class SheetMapper {
         const k = this.idCell(cells);
         if (k.ok) externalId = k.value;
         else problem(problems, cells, c.externalId, k.reason);
-      } else if (!(dateP && !dateP.ok) && !(startP && !startP.ok) && !(endP && !endP.ok) && !(hoursP && !hoursP.ok) && !(breakP && !breakP.ok)) {
+      } else if (
+        !(dateP && !dateP.ok) &&
+        !(startP && !startP.ok) &&
+        !(endP && !endP.ok) &&
+        !(hoursP && !hoursP.ok) &&
+        !(breakP && !breakP.ok)
+      ) {
         // A derived id fails only when one of its fields does, which is reported above.
         // One scratch object per mapper instead of two literals per row.
         const kv = this.kv;

@@ -113,7 +113,10 @@ export function mapperFor(mapping: Mapping, header: readonly Cell[]): SheetMappe
   const hit = byHeaderRef.get(header);
   if (hit && hit.mapping === mapping) return hit.mapper;
   let perMapping = byHeaderText.get(mapping);
-  if (!perMapping) byHeaderText.set(mapping, (perMapping = new Map()));
+  if (!perMapping) {
+    perMapping = new Map();
+    byHeaderText.set(mapping, perMapping);
+  }
   const text = JSON.stringify(header);
   let mapper = perMapping.get(text);
   if (!mapper) {

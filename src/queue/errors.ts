@@ -8,13 +8,17 @@ import { isConnectorError } from '../connectors/errors';
  * failed list with their reason) instead of burning retries. Unknown errors (a dropped
  * database connection, a Redis blip) are retried: the stages are idempotent.
  */
-export type QueueDecision = { action: 'retry'; error: Error } | { action: 'fail'; error: UnrecoverableError } | { action: 'rate_limit'; delayMs: number; error: Error };
+export type QueueDecision =
+  | { action: 'retry'; error: Error }
+  | { action: 'fail'; error: UnrecoverableError }
+  | { action: 'rate_limit'; delayMs: number; error: Error };
 
 export function decideForQueue(err: unknown): QueueDecision {
   if (err instanceof UnrecoverableError) return { action: 'fail', error: err };
   if (err instanceof RateLimitError || err instanceof WaitingChildrenError) return { action: 'retry', error: err };
   if (isConnectorError(err)) {
-    if (err.category === 'rate_limited') return { action: 'rate_limit', delayMs: Math.max(1000, err.details.retryAfterMs ?? 60_000), error: err };
+    if (err.category === 'rate_limited')
+      return { action: 'rate_limit', delayMs: Math.max(1000, err.details.retryAfterMs ?? 60_000), error: err };
     if (err.retryable) return { action: 'retry', error: err };
     return { action: 'fail', error: new UnrecoverableError(`${err.category}: ${err.message}`) };
   }

@@ -32,10 +32,18 @@ const runRef = {
 export const TriggerJob = z.strictObject({ pipelineId: z.string().min(1) });
 export const PullJob = z.strictObject({ ...runRef, sourceId: z.string().min(1) });
 /** rate-plan, assemble-plan and push-plan: plan the batches, wait for them, sum them up. */
-export const PlanJob = z.strictObject({ ...runRef, sources: z.array(z.string()).optional(), step: z.enum(['plan', 'wait']).default('plan') });
+export const PlanJob = z.strictObject({
+  ...runRef,
+  sources: z.array(z.string()).optional(),
+  step: z.enum(['plan', 'wait']).default('plan'),
+});
 export const RateBatchJob = z.strictObject({ ...runRef, ids: z.array(z.number().int().positive()).min(1).max(5000) });
 export const AssembleClientJob = z.strictObject({ ...runRef, clientId: z.string().min(1) });
-export const PushBatchJob = z.strictObject({ ...runRef, destinationId: z.string().min(1), keys: z.array(z.string().min(1)).min(1).max(500) });
+export const PushBatchJob = z.strictObject({
+  ...runRef,
+  destinationId: z.string().min(1),
+  keys: z.array(z.string().min(1)).min(1).max(500),
+});
 /** A status change reported by a destination (webhook or poll), applied to the ledger. */
 export const StatusJob = z.strictObject({
   destinationId: z.string().min(1),

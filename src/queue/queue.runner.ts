@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { DelayedError, FlowProducer, Queue, RateLimitError, UnrecoverableError, WaitingChildrenError, Worker, type Job, type JobsOptions } from 'bullmq';
+import {
+  DelayedError,
+  FlowProducer,
+  Queue,
+  RateLimitError,
+  UnrecoverableError,
+  WaitingChildrenError,
+  Worker,
+  type Job,
+  type JobsOptions,
+} from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loader';
@@ -11,7 +21,14 @@ import type { Ledger } from '../ledger/db';
 import { applyRemoteStatus, invoicesTouchedSince, pendingPushKeys } from '../ledger/invoices.repository';
 import { staleEntryRefs } from '../ledger/rated-lines.repository';
 import { findRun, finishRun, recordEvent, startRun } from '../ledger/sync.repository';
-import { acquireSourceLeases, keepAlive, processOwner, releaseSourceLeases, settleAbandoned, type AbandonedRun } from '../ledger/leases.repository';
+import {
+  acquireSourceLeases,
+  keepAlive,
+  processOwner,
+  releaseSourceLeases,
+  settleAbandoned,
+  type AbandonedRun,
+} from '../ledger/leases.repository';
 import { runSummary, sourceAlerts, type SyncResult } from '../runners/inline.runner';
 import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
 import { newRunId } from '../runners/run-id';
@@ -98,7 +115,14 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = { trigger: 1, pull: 2, ra
  * renewed from the event loop, so assemble and rate get longer locks than the I/O-bound queues
  * (a crashed worker's job is then handed back after at most this long).
  */
-const DEFAULT_LOCK_MS: Record<QueueName, number> = { trigger: 30_000, pull: 60_000, rate: 60_000, assemble: 180_000, push: 60_000, status: 30_000 };
+const DEFAULT_LOCK_MS: Record<QueueName, number> = {
+  trigger: 30_000,
+  pull: 60_000,
+  rate: 60_000,
+  assemble: 180_000,
+  push: 60_000,
+  status: 30_000,
+};
 const EMPTY_ASSEMBLE: AssembleSummary = { drafted: 0, updated: 0, unchanged: 0, emptied: 0, corrections: 0, released: 0 };
 
 /** Pipelines from the config; without any, one pipeline "all" over every source. */
@@ -138,7 +162,9 @@ export class QueueRunner {
     this.connection = createRedis(opts.redisUrl);
     // Queue connections fail fast while Redis is away (a trigger gets an error, not a hang);
     // worker connections (created per worker below) wait it out.
-    this.queues = Object.fromEntries(QUEUE_NAMES.map((n) => [n, new Queue(n, { connection: this.connection, prefix: this.prefix })])) as Record<QueueName, Queue>;
+    this.queues = Object.fromEntries(
+      QUEUE_NAMES.map((n) => [n, new Queue(n, { connection: this.connection, prefix: this.prefix })]),
+    ) as Record<QueueName, Queue>;
     this.flow = new FlowProducer({ connection: this.connection, prefix: this.prefix });
     this.clients = new ClientResolver(opts.config.clients);
     this.jobDefaults = {
@@ -169,7 +195,12 @@ export class QueueRunner {
    */
   async triggerRun(pipelineId: string, now = new Date()): Promise<RunHandle> {
     const pipeline = this.pipelines().find((p) => p.id === pipelineId);
-    if (!pipeline) throw new UnknownPipelineError(`unknown pipeline "${pipelineId}" (expected one of: ${this.pipelines().map((p) => p.id).join(', ')})`);
+    if (!pipeline)
+      throw new UnknownPipelineError(
+        `unknown pipeline "${pipelineId}" (expected one of: ${this.pipelines()
+          .map((p) => p.id)
+          .join(', ')})`,
+      );
     const runId = newRunId(pipelineId, now);
     const key = this.inflightKey(pipelineId);
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -219,7 +250,12 @@ export class QueueRunner {
 
   private async releaseInflight(pipelineId: string, runId: string): Promise<void> {
     // Compare-and-delete: never release a newer run's key.
-    await this.connection.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, this.inflightKey(pipelineId), runId);
+    await this.connection.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+      1,
+      this.inflightKey(pipelineId),
+      runId,
+    );
   }
 
   /** Where a run stands, from its root job (the ledger's `runs` row says the same once it finished). */
@@ -243,7 +279,8 @@ export class QueueRunner {
   private async runStateFromLedger(runId: string): Promise<RunState> {
     const row = await findRun(this.opts.ledger, runId);
     if (row && row.status === 'succeeded') return { runId, state: 'completed', result: row.summary as QueueRunResult };
-    if (row && (row.status === 'failed' || row.status === 'abandoned')) return { runId, state: 'failed', failedReason: (row.summary as { error?: string } | null)?.error ?? 'failed' };
+    if (row && (row.status === 'failed' || row.status === 'abandoned'))
+      return { runId, state: 'failed', failedReason: (row.summary as { error?: string } | null)?.error ?? 'failed' };
     return { runId, state: 'unknown' };
   }
 
@@ -266,7 +303,10 @@ export class QueueRunner {
   /** Queue a status change reported by a destination (webhook, poll). */
   async enqueueStatus(data: StatusJob, eventId?: string): Promise<void> {
     const parsed = StatusJob.parse(data);
-    await this.queues.status.add(JOB.status, parsed, { ...this.jobDefaults, ...(eventId ? { jobId: `status.${eventId.replace(/:/g, '_')}` } : {}) });
+    await this.queues.status.add(JOB.status, parsed, {
+      ...this.jobDefaults,
+      ...(eventId ? { jobId: `status.${eventId.replace(/:/g, '_')}` } : {}),
+    });
   }
 
   /**
@@ -287,17 +327,35 @@ export class QueueRunner {
   /** Job counts per queue (metrics, dashboard, health). */
   async depths(): Promise<Record<QueueName, Record<string, number>>> {
     const entries = await Promise.all(
-      QUEUE_NAMES.map(async (n) => [n, await this.queues[n].getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'waiting-children', 'prioritized')] as const),
+      QUEUE_NAMES.map(
+        async (n) =>
+          [
+            n,
+            await this.queues[n].getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'waiting-children', 'prioritized'),
+          ] as const,
+      ),
     );
     return Object.fromEntries(entries) as Record<QueueName, Record<string, number>>;
   }
 
   /** Failed jobs with their reasons, newest first. */
-  async failedJobs(limit = 50): Promise<Array<{ queue: QueueName; id: string; name: string; runId?: string; reason: string; attemptsMade: number; failedAt?: number }>> {
+  async failedJobs(
+    limit = 50,
+  ): Promise<
+    Array<{ queue: QueueName; id: string; name: string; runId?: string; reason: string; attemptsMade: number; failedAt?: number }>
+  > {
     const out = [];
     for (const n of QUEUE_NAMES) {
       for (const j of await this.queues[n].getFailed(0, limit - 1)) {
-        out.push({ queue: n, id: j.id ?? '', name: j.name, runId: (j.data as { runId?: string }).runId, reason: j.failedReason, attemptsMade: j.attemptsMade, failedAt: j.finishedOn });
+        out.push({
+          queue: n,
+          id: j.id ?? '',
+          name: j.name,
+          runId: (j.data as { runId?: string }).runId,
+          reason: j.failedReason,
+          attemptsMade: j.attemptsMade,
+          failedAt: j.finishedOn,
+        });
       }
     }
     return out.sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0)).slice(0, limit);
@@ -316,7 +374,13 @@ export class QueueRunner {
         async (job, token) => {
           await options.onJobStart?.(name, job);
           const started = process.hrtime.bigint();
-          const jobLog = this.log.child({ runId: (job.data as { runId?: string }).runId, jobId: job.id, queue: name, job: job.name, attempt: job.attemptsMade + 1 });
+          const jobLog = this.log.child({
+            runId: (job.data as { runId?: string }).runId,
+            jobId: job.id,
+            queue: name,
+            job: job.name,
+            attempt: job.attemptsMade + 1,
+          });
           try {
             const value = await this.process(name, job, token, jobLog);
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -324,7 +388,12 @@ export class QueueRunner {
             jobLog.debug({ ms: seconds * 1000 }, 'job done');
             return value;
           } catch (err) {
-            options.onJobEnd?.(name, job.name, Number(process.hrtime.bigint() - started) / 1e9, err instanceof WaitingChildrenError || err instanceof DelayedError ? 'waiting' : 'failed');
+            options.onJobEnd?.(
+              name,
+              job.name,
+              Number(process.hrtime.bigint() - started) / 1e9,
+              err instanceof WaitingChildrenError || err instanceof DelayedError ? 'waiting' : 'failed',
+            );
             if (err instanceof WaitingChildrenError || err instanceof DelayedError) throw err;
             const decision = decideForQueue(err);
             if (decision.action === 'rate_limit') {
@@ -378,14 +447,31 @@ export class QueueRunner {
       case JOB.pull:
         return this.pull(PullJob.parse(job.data), log, job, token);
       case JOB.ratePlan:
-        return this.plan(job, token, log, () => this.planRate(PlanJob.parse(job.data)), (values) => this.finishRate(values));
+        return this.plan(
+          job,
+          token,
+          log,
+          () => this.planRate(PlanJob.parse(job.data)),
+          (values) => this.finishRate(values),
+        );
       case JOB.rateBatch: {
         const data = RateBatchJob.parse(job.data);
-        const summary = await rateEntries({ ledger: this.opts.ledger, rates: this.opts.config.rates, clients: this.clients, ids: data.ids });
+        const summary = await rateEntries({
+          ledger: this.opts.ledger,
+          rates: this.opts.config.rates,
+          clients: this.clients,
+          ids: data.ids,
+        });
         return { stage: 'rate-batch', summary } satisfies StageValue;
       }
       case JOB.assemblePlan:
-        return this.plan(job, token, log, () => this.planAssemble(PlanJob.parse(job.data)), (values) => this.finishAssemble(values));
+        return this.plan(
+          job,
+          token,
+          log,
+          () => this.planAssemble(PlanJob.parse(job.data)),
+          (values) => this.finishAssemble(values),
+        );
       case JOB.assembleClient: {
         const data = AssembleClientJob.parse(job.data);
         const client = this.opts.config.clients.find((c) => c.id === data.clientId);
@@ -394,7 +480,13 @@ export class QueueRunner {
         return { stage: 'assemble-client', summary } satisfies StageValue;
       }
       case JOB.pushPlan:
-        return this.plan(job, token, log, () => this.planPush(PlanJob.parse(job.data)), (values) => this.finishRun(PlanJob.parse(job.data), values, log));
+        return this.plan(
+          job,
+          token,
+          log,
+          () => this.planPush(PlanJob.parse(job.data)),
+          (values) => this.finishRun(PlanJob.parse(job.data), values, log),
+        );
       case JOB.pushBatch:
         return this.push(PushBatchJob.parse(job.data), log);
       case JOB.status: {
@@ -420,7 +512,12 @@ export class QueueRunner {
   }
 
   private ctx(startedAt: string, log: Logger): ConnectorContext {
-    return { log, now: new Date(startedAt), configDir: this.opts.config.configDir, services: { ledger: this.opts.ledger, redisUrl: this.opts.redisUrl } };
+    return {
+      log,
+      now: new Date(startedAt),
+      configDir: this.opts.config.configDir,
+      services: { ledger: this.opts.ledger, redisUrl: this.opts.redisUrl },
+    };
   }
 
   private async pull(data: PullJob, log: Logger, job: Job, token: string | undefined): Promise<StageValue> {
@@ -439,7 +536,14 @@ export class QueueRunner {
     try {
       // pullSource commits each page's cursor only after the page is in the ledger, inside this
       // one job; a retry resumes from the last committed cursor (invariant 4).
-      const summary = await pullSource({ ledger: this.opts.ledger, source, connector, clients: this.clients, ctx: this.ctx(data.startedAt, log.child({ source: source.id })), runId: data.runId });
+      const summary = await pullSource({
+        ledger: this.opts.ledger,
+        source,
+        connector,
+        clients: this.clients,
+        ctx: this.ctx(data.startedAt, log.child({ source: source.id })),
+        runId: data.runId,
+      });
       log.info({ source: source.id, read: summary.read, accepted: summary.accepted, quarantined: summary.quarantined }, 'source read');
       return { stage: 'pull', summary };
     } finally {
@@ -499,7 +603,13 @@ export class QueueRunner {
         const byQueue = new Map<QueueName, typeof slice>();
         for (const c of slice) byQueue.set(c.queue, [...(byQueue.get(c.queue) ?? []), c]);
         for (const [q, list] of byQueue) {
-          await this.queues[q].addBulk(list.map((c) => ({ name: c.name, data: c.data, opts: { ...this.jobDefaults, jobId: c.jobId, parent, failParentOnFailure: true } })));
+          await this.queues[q].addBulk(
+            list.map((c) => ({
+              name: c.name,
+              data: c.data,
+              opts: { ...this.jobDefaults, jobId: c.jobId, parent, failParentOnFailure: true },
+            })),
+          );
         }
       }
       await job.updateData({ ...data, step: 'wait' });
@@ -516,7 +626,12 @@ export class QueueRunner {
     const out = [];
     for (let i = 0, n = 0; i < refs.length; i += size, n++) {
       const ids = refs.slice(i, i + size).map((r) => r.id);
-      out.push({ queue: 'rate' as const, name: JOB.rateBatch, data: RateBatchJob.parse({ runId: data.runId, pipelineId: data.pipelineId, startedAt: data.startedAt, ids }), jobId: jobIds.rateBatch(data.runId, n) });
+      out.push({
+        queue: 'rate' as const,
+        name: JOB.rateBatch,
+        data: RateBatchJob.parse({ runId: data.runId, pipelineId: data.pipelineId, startedAt: data.startedAt, ids }),
+        jobId: jobIds.rateBatch(data.runId, n),
+      });
     }
     return out;
   }
@@ -583,7 +698,13 @@ export class QueueRunner {
         out.push({
           queue: 'push' as const,
           name: JOB.pushBatch,
-          data: PushBatchJob.parse({ runId: data.runId, pipelineId: data.pipelineId, startedAt: data.startedAt, destinationId, keys: keys.slice(i, i + size) }),
+          data: PushBatchJob.parse({
+            runId: data.runId,
+            pipelineId: data.pipelineId,
+            startedAt: data.startedAt,
+            destinationId,
+            keys: keys.slice(i, i + size),
+          }),
           jobId: jobIds.pushBatch(data.runId, destinationId, n),
         });
       }
@@ -624,7 +745,12 @@ export class QueueRunner {
   }
 
   private async finishRun(data: PlanJob, values: StageValue[], log: Logger): Promise<QueueRunResult> {
-    let upstream: Extract<StageValue, { stage: 'assemble' }> = { stage: 'assemble', sources: [], rate: { rated: 0, excluded: 0, unpriced: 0 }, assemble: { ...EMPTY_ASSEMBLE } };
+    let upstream: Extract<StageValue, { stage: 'assemble' }> = {
+      stage: 'assemble',
+      sources: [],
+      rate: { rated: 0, excluded: 0, unpriced: 0 },
+      assemble: { ...EMPTY_ASSEMBLE },
+    };
     const push: PushSummary = { written: 0, failed: 0, locked: 0, alerts: [] };
     for (const v of values) {
       if (v.stage === 'assemble') upstream = v;

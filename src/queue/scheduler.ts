@@ -11,9 +11,18 @@ const SCHEDULER_PREFIX = 'pipeline.';
  */
 export async function syncSchedules(runner: QueueRunner, log: Logger): Promise<string[]> {
   const queue = runner.queues.trigger;
-  const wanted = new Map(runner.pipelines().filter((p) => p.schedule).map((p) => [`${SCHEDULER_PREFIX}${p.id}`, p]));
+  const wanted = new Map(
+    runner
+      .pipelines()
+      .filter((p) => p.schedule)
+      .map((p) => [`${SCHEDULER_PREFIX}${p.id}`, p]),
+  );
   for (const [id, p] of wanted) {
-    await queue.upsertJobScheduler(id, { pattern: p.schedule!.cron, tz: p.schedule!.timeZone }, { name: JOB.trigger, data: TriggerJob.parse({ pipelineId: p.id }) });
+    await queue.upsertJobScheduler(
+      id,
+      { pattern: p.schedule!.cron, tz: p.schedule!.timeZone },
+      { name: JOB.trigger, data: TriggerJob.parse({ pipelineId: p.id }) },
+    );
     log.info({ pipelineId: p.id, cron: p.schedule!.cron, timeZone: p.schedule!.timeZone }, 'pipeline scheduled');
   }
   for (const s of await queue.getJobSchedulers()) {

@@ -11,7 +11,10 @@ import { compileRates } from './rate.engine';
 export function checkRatesConfig(raw: unknown, clients: ClientConfig[]): ConfigIssue[] {
   const parsed = ratesConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    return parsed.error.issues.map((i) => ({ path: ['rates', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message }));
+    return parsed.error.issues.map((i) => ({
+      path: ['rates', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+      message: i.message,
+    }));
   }
   return compileRates(parsed.data, clients).issues;
 }

@@ -1,18 +1,10 @@
-import Decimal from 'decimal.js';
+import type Decimal from 'decimal.js';
 import { dec } from '../domain/money';
 import type { ConfigIssue } from '../config/issues';
 import type { ClientConfig } from '../config/client.schema';
-import {
-  WEEKDAYS,
-  dateText,
-  decimalText,
-  hhmmToMinutes,
-  type MatchConfig,
-  type RatesConfig,
-  type RulesetConfig,
-} from './config.schema';
+import { WEEKDAYS, dateText, decimalText, hhmmToMinutes, type MatchConfig, type RatesConfig, type RulesetConfig } from './config.schema';
 import { HolidayCalendar, checkHolidayPlace } from './holidays';
-import { ZoneDays, dateToDayNum } from './zone-days';
+import { type ZoneDays, dateToDayNum } from './zone-days';
 import { toScaled } from './scaled';
 
 /*
@@ -159,7 +151,10 @@ function sameMatch(a: CMatch, b: CMatch): boolean {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const esc = glob.trim().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  const esc = glob
+    .trim()
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*');
   return new RegExp(`^${esc}$`, 'i');
 }
 
@@ -169,19 +164,17 @@ function hoursToMs(text: string): number {
   return Number(dec(text).times(3_600_000).toDecimalPlaces(0).toFixed(0));
 }
 
-export function compileRuleset(
-  name: string,
-  rs: RulesetConfig,
-  clientIds: Set<string>,
-  issues: ConfigIssue[],
-): CRuleset {
+export function compileRuleset(name: string, rs: RulesetConfig, clientIds: Set<string>, issues: ConfigIssue[]): CRuleset {
   const path: Array<string | number> = ['rates', 'rulesets', name];
   const pDp = rs.rounding.unitPriceDecimals;
   const qDp = rs.rounding.quantityDecimals;
 
   const checkClient = (m: MatchConfig | undefined, p: Array<string | number>) => {
     if (m?.client !== undefined && !clientIds.has(m.client)) {
-      issues.push({ path: [...p, 'match', 'client'], message: `unknown client id "${m.client}": expected one of ${[...clientIds].join(', ') || '(no clients configured)'}` });
+      issues.push({
+        path: [...p, 'match', 'client'],
+        message: `unknown client id "${m.client}": expected one of ${[...clientIds].join(', ') || '(no clients configured)'}`,
+      });
     }
   };
   const window = (from: string | Date | undefined, until: string | Date | undefined, p: Array<string | number>) => {
@@ -239,7 +232,11 @@ export function compileRuleset(
     if (s.time) {
       const from = hhmmToMinutes(s.time.from);
       const to = hhmmToMinutes(s.time.to);
-      if (from === to) issues.push({ path: [...p, 'time'], message: `band from and to are both ${s.time.from}: expected two different times (use no time band for all day)` });
+      if (from === to)
+        issues.push({
+          path: [...p, 'time'],
+          message: `band from and to are both ${s.time.from}: expected two different times (use no time band for all day)`,
+        });
       if (from === 1440) issues.push({ path: [...p, 'time', 'from'], message: 'band cannot start at 24:00: expected 00:00–23:59' });
       band = { from, to, text: `${s.time.from}–${s.time.to}` };
       if (from > 0 && from < 1440) edges.add(from);
@@ -308,7 +305,10 @@ export function compileRuleset(
     });
   }
   if (adds.length > MAX_ADDS) {
-    issues.push({ path: [...path, 'surcharges'], message: `at most ${MAX_ADDS} surcharges and overtime rules per ruleset, got ${adds.length}` });
+    issues.push({
+      path: [...path, 'surcharges'],
+      message: `at most ${MAX_ADDS} surcharges and overtime rules per ruleset, got ${adds.length}`,
+    });
     adds.length = MAX_ADDS;
   }
 
@@ -350,9 +350,16 @@ export function compileRuleset(
   const extras = new Map<string, { line: 'fee' | 'expense'; unitPrice?: string; label?: string; taxType?: string }>();
   rs.extras.forEach((x, i) => {
     if (extras.has(x.kind)) issues.push({ path: [...path, 'extras', i, 'kind'], message: `extra kind "${x.kind}" is configured twice` });
-    extras.set(x.kind, { line: x.line, unitPrice: x.unitPrice !== undefined ? decimalText(x.unitPrice) : undefined, label: x.label, taxType: x.taxType });
+    extras.set(x.kind, {
+      line: x.line,
+      unitPrice: x.unitPrice !== undefined ? decimalText(x.unitPrice) : undefined,
+      label: x.label,
+      taxType: x.taxType,
+    });
   });
-  rs.nonBillable.forEach((n, i) => checkClient(n.match, [...path, 'nonBillable', i]));
+  rs.nonBillable.forEach((n, i) => {
+    checkClient(n.match, [...path, 'nonBillable', i]);
+  });
 
   const minShift = rs.minimums?.shiftHours !== undefined ? decimalText(rs.minimums.shiftHours) : undefined;
   // Unit prices are compared as scaled integers; make sure the configured precision can hold them.
@@ -374,9 +381,15 @@ export function compileRuleset(
     minInvoice: rs.minimums?.invoiceAmount !== undefined ? decimalText(rs.minimums.invoiceAmount) : undefined,
     breakPosition: rs.breaks.position,
     statutory: rs.breaks.statutory
-      .map((s) => ({ afterMs: hoursToMs(decimalText(s.afterHours)), ms: s.minutes * 60_000, text: `${s.minutes} min after ${decimalText(s.afterHours)} h` }))
+      .map((s) => ({
+        afterMs: hoursToMs(decimalText(s.afterHours)),
+        ms: s.minutes * 60_000,
+        text: `${s.minutes} min after ${decimalText(s.afterHours)} h`,
+      }))
       .sort((a, b) => a.afterMs - b.afterMs),
-    timeRounding: t ? { incMs: t.incrementMinutes * 60_000, direction: t.direction, scope: t.scope, incrementMinutes: t.incrementMinutes } : undefined,
+    timeRounding: t
+      ? { incMs: t.incrementMinutes * 60_000, direction: t.direction, scope: t.scope, incrementMinutes: t.incrementMinutes }
+      : undefined,
     qDp,
     pDp,
     extras,
@@ -402,22 +415,36 @@ export function assignClients(config: RatesConfig, clients: ClientConfig[], issu
   let fallback: string | undefined;
   for (const [name, rs] of Object.entries(config.rulesets)) {
     if (!rs.clients) {
-      if (fallback) issues.push({ path: ['rates', 'rulesets', name, 'clients'], message: `only one ruleset may omit clients (default ruleset); "${fallback}" already does` });
+      if (fallback)
+        issues.push({
+          path: ['rates', 'rulesets', name, 'clients'],
+          message: `only one ruleset may omit clients (default ruleset); "${fallback}" already does`,
+        });
       else fallback = name;
       continue;
     }
     rs.clients.forEach((c, i) => {
       if (!clientIds.has(c)) {
-        issues.push({ path: ['rates', 'rulesets', name, 'clients', i], message: `unknown client id "${c}": expected one of ${[...clientIds].join(', ') || '(no clients configured)'}` });
+        issues.push({
+          path: ['rates', 'rulesets', name, 'clients', i],
+          message: `unknown client id "${c}": expected one of ${[...clientIds].join(', ') || '(no clients configured)'}`,
+        });
       } else if (byClient.has(c)) {
-        issues.push({ path: ['rates', 'rulesets', name, 'clients', i], message: `client "${c}" is already priced by ruleset "${byClient.get(c)}"` });
+        issues.push({
+          path: ['rates', 'rulesets', name, 'clients', i],
+          message: `client "${c}" is already priced by ruleset "${byClient.get(c)}"`,
+        });
       } else byClient.set(c, name);
     });
   }
   for (const c of clients) {
     if (byClient.has(c.id)) continue;
     if (fallback) byClient.set(c.id, fallback);
-    else issues.push({ path: ['rates', 'rulesets'], message: `client "${c.id}" is not priced by any ruleset: add it to a ruleset's clients or add a ruleset without clients` });
+    else
+      issues.push({
+        path: ['rates', 'rulesets'],
+        message: `client "${c.id}" is not priced by any ruleset: add it to a ruleset's clients or add a ruleset without clients`,
+      });
   }
   return byClient;
 }

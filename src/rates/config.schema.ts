@@ -10,18 +10,16 @@ import { z } from 'zod';
 const DECIMAL_RE = /^\d+(\.\d+)?$/;
 
 function decimalValue(what: string) {
-  return z
-    .union([z.number(), z.string()])
-    .superRefine((v, ctx) => {
-      const text = typeof v === 'number' ? String(v) : v.trim();
-      if (typeof v === 'number' && !Number.isFinite(v)) {
-        ctx.addIssue({ code: 'custom', message: `${what} must be a finite number, got ${v}` });
-      } else if (text.startsWith('-')) {
-        ctx.addIssue({ code: 'custom', message: `${what} must be ≥ 0, got ${text}` });
-      } else if (!DECIMAL_RE.test(text)) {
-        ctx.addIssue({ code: 'custom', message: `${what} must be a decimal number such as 42.50, got ${JSON.stringify(v)}` });
-      }
-    });
+  return z.union([z.number(), z.string()]).superRefine((v, ctx) => {
+    const text = typeof v === 'number' ? String(v) : v.trim();
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a finite number, got ${v}` });
+    } else if (text.startsWith('-')) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be ≥ 0, got ${text}` });
+    } else if (!DECIMAL_RE.test(text)) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a decimal number such as 42.50, got ${JSON.stringify(v)}` });
+    }
+  });
 }
 export type DecimalValue = number | string;
 
@@ -53,9 +51,7 @@ const isoDay = z
   .describe('A local calendar date, YYYY-MM-DD.');
 
 /** YAML turns an unquoted 2026-01-01 into a Date; accept both and keep the text. */
-const dateLike = z
-  .union([isoDay, z.date()])
-  .describe('A local calendar date, YYYY-MM-DD (quoted or not).');
+const dateLike = z.union([isoDay, z.date()]).describe('A local calendar date, YYYY-MM-DD (quoted or not).');
 
 export function dateText(v: string | Date): string {
   return typeof v === 'string' ? v : v.toISOString().slice(0, 10);
@@ -97,7 +93,7 @@ export const baseRuleSchema = z
       .describe('Fixed price per entry/shift, whatever its length (surcharges and overtime do not apply).'),
     markup: decimalValue('markup factor')
       .optional()
-      .describe('Bill rate = pay rate × this factor. The pay rate is the entry\'s costRate, else a matching payRates entry.'),
+      .describe("Bill rate = pay rate × this factor. The pay rate is the entry's costRate, else a matching payRates entry."),
     sourceRate: z
       .literal(true)
       .optional()
@@ -127,7 +123,7 @@ export const surchargeSchema = z
     label: z.string().optional().describe('Short text for invoice lines, e.g. "night". Defaults to the id.'),
     percent: percentValue.optional().describe('Percent of the base rate added, e.g. 40 for +40 %.'),
     amount: decimalValue('amount').optional().describe('Absolute amount added per hour.'),
-    days: z.array(weekday).min(1).optional().describe('Only on these weekdays (of each piece\'s local date).'),
+    days: z.array(weekday).min(1).optional().describe("Only on these weekdays (of each piece's local date)."),
     time: z
       .strictObject({ from: hhmm, to: hhmm })
       .optional()
@@ -204,11 +200,14 @@ export const roundingSchema = z
         scope: z
           .enum(['entry', 'day', 'line'])
           .default('entry')
-          .describe('entry: each entry\'s net time; day/line: applied by invoice assembly per worker-day / per line.'),
+          .describe("entry: each entry's net time; day/line: applied by invoice assembly per worker-day / per line."),
       })
       .optional(),
     quantityDecimals: z.number().int().min(0).max(4).default(2).describe('Billed hours precision (decimals).'),
-    unitPriceDecimals: z.union([z.literal(2), z.literal(4)]).default(2).describe('Unit price precision: 2 or 4 decimals.'),
+    unitPriceDecimals: z
+      .union([z.literal(2), z.literal(4)])
+      .default(2)
+      .describe('Unit price precision: 2 or 4 decimals.'),
   })
   .describe('Time and money rounding.');
 
@@ -255,10 +254,7 @@ export const rulesetSchema = z
     base: z.array(baseRuleSchema).min(1).describe('Base rates; the most specific match in force wins.'),
     payRates: z.array(payRateSchema).default([]),
     surcharges: z.array(surchargeSchema).default([]),
-    stacking: z
-      .enum(['max', 'sum'])
-      .default('max')
-      .describe('When several surcharges apply: max = highest only, sum = add them up.'),
+    stacking: z.enum(['max', 'sum']).default('max').describe('When several surcharges apply: max = highest only, sum = add them up.'),
     holidays: holidaysSchema.optional(),
     overtime: z
       .strictObject({

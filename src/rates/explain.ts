@@ -35,7 +35,13 @@ export function invoicedSentence(entry: TimeEntry, state: EntryState): string {
     case 'excluded': {
       const reason =
         state.reason ??
-        (entry.billedAtSource ? 'already billed in the source system' : !entry.billable ? 'marked non-billable in the source' : entry.approved !== true ? 'not approved' : 'excluded');
+        (entry.billedAtSource
+          ? 'already billed in the source system'
+          : !entry.billable
+            ? 'marked non-billable in the source'
+            : entry.approved !== true
+              ? 'not approved'
+              : 'excluded');
       return `not invoiced: ${reason}. The entry is kept and listed by \`hourbridge report excluded\`.`;
     }
     case 'unpriced':
@@ -61,10 +67,21 @@ export function invoicedSentence(entry: TimeEntry, state: EntryState): string {
  * rounding, the base rate, every surcharge applied or skipped with the reason, the arithmetic,
  * and the invoice line it landed on. Enough to answer "why is this 67.50?" without the config.
  */
-export function formatExplain(entry: TimeEntry, lines: RatedLine[], placements?: Placement[], timeZone?: string, state?: EntryState): string {
+export function formatExplain(
+  entry: TimeEntry,
+  lines: RatedLine[],
+  placements?: Placement[],
+  timeZone?: string,
+  state?: EntryState,
+): string {
   const zone = timeZone ?? entry.timeZone;
   const out: string[] = [];
-  const who = [entry.worker.name, entry.project && `project ${entry.project}`, entry.task && `task ${entry.task}`, entry.role && `role ${entry.role}`]
+  const who = [
+    entry.worker.name,
+    entry.project && `project ${entry.project}`,
+    entry.task && `task ${entry.task}`,
+    entry.role && `role ${entry.role}`,
+  ]
     .filter(Boolean)
     .join(', ');
   out.push(`Entry ${entry.sourceId}:${entry.externalId} — ${who} — client ${entry.clientId ?? entry.client}`);
@@ -72,9 +89,13 @@ export function formatExplain(entry: TimeEntry, lines: RatedLine[], placements?:
     // The billed interval: anchored at the start, as long as the (authoritative) duration.
     const a = Date.parse(entry.start);
     const b = a + entry.durationSeconds * 1000;
-    out.push(`  worked ${formatLocal(zone, a)} – ${formatLocal(zone, b)} (${zone}): ${hm(b - a)} h gross, break ${hm(entry.breakSeconds * 1000)} h recorded`);
+    out.push(
+      `  worked ${formatLocal(zone, a)} – ${formatLocal(zone, b)} (${zone}): ${hm(b - a)} h gross, break ${hm(entry.breakSeconds * 1000)} h recorded`,
+    );
   } else {
-    out.push(`  worked ${hm(entry.durationSeconds * 1000)} h on ${entry.date} (no start/end time), break ${hm(entry.breakSeconds * 1000)} h recorded`);
+    out.push(
+      `  worked ${hm(entry.durationSeconds * 1000)} h on ${entry.date} (no start/end time), break ${hm(entry.breakSeconds * 1000)} h recorded`,
+    );
   }
   const stated = entry.provenance.sourceTimes;
   if (stated) {
@@ -102,7 +123,8 @@ export function formatExplain(entry: TimeEntry, lines: RatedLine[], placements?:
 
   let total = dec(0);
   for (const l of lines) {
-    const span = l.start && l.end ? `${formatLocal(zone, Date.parse(l.start))}–${formatLocal(zone, Date.parse(l.end), false)}` : `${l.date}`;
+    const span =
+      l.start && l.end ? `${formatLocal(zone, Date.parse(l.start))}–${formatLocal(zone, Date.parse(l.end), false)}` : `${l.date}`;
     const what = l.kind === 'time' ? `${l.hoursRaw} h worked → ${l.quantity} h billed` : `${l.kind}: ${l.quantity} × ${l.unitPrice}`;
     out.push(`  piece ${l.piece} [${l.kind}] ${span} (billed on ${l.date}): ${what}`);
     for (const s of l.trace) {

@@ -15,7 +15,10 @@ export function checkHolidayPlace(country: string, region?: string): { field: 'c
   allCountries ??= new Holidays().getCountries();
   const c = country.toUpperCase();
   if (!allCountries[c]) {
-    return { field: 'country', message: `unknown holiday country "${country}": expected an ISO country code known to date-holidays, e.g. NL, BE, DE, GB, US` };
+    return {
+      field: 'country',
+      message: `unknown holiday country "${country}": expected an ISO country code known to date-holidays, e.g. NL, BE, DE, GB, US`,
+    };
   }
   if (region) {
     const states = new Holidays().getStates(c) ?? {};

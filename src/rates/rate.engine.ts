@@ -307,7 +307,16 @@ export class RateEngine implements CompiledRates {
   private soloWork: Work | undefined;
 
   /** Scratch dimensions of the entry being prepared (prepare is not re-entrant; nothing keeps them). */
-  private readonly dims: EntryDims = { client: '', project: undefined, task: undefined, workerId: undefined, workerName: '', role: undefined, tags: NO_TAGS, source: '' };
+  private readonly dims: EntryDims = {
+    client: '',
+    project: undefined,
+    task: undefined,
+    workerId: undefined,
+    workerName: '',
+    role: undefined,
+    tags: NO_TAGS,
+    source: '',
+  };
   private nextBaseId = 0;
 
   constructor(config: RatesConfig, clients: ClientConfig[], issues: ConfigIssue[]) {
@@ -451,7 +460,13 @@ export class RateEngine implements CompiledRates {
         else works.push(r);
       } catch (err) {
         if (!(err instanceof PriceFailure)) throw err;
-        outcomes[i] = { sourceId: input.entry.sourceId, externalId: input.entry.externalId, ok: false, reason: err.reason, field: err.field };
+        outcomes[i] = {
+          sourceId: input.entry.sourceId,
+          externalId: input.entry.externalId,
+          ok: false,
+          reason: err.reason,
+          field: err.field,
+        };
       }
     }
     this.applyOvertime(works);
@@ -460,7 +475,13 @@ export class RateEngine implements CompiledRates {
         outcomes[w.index] = this.finish(w);
       } catch (err) {
         if (!(err instanceof PriceFailure)) throw err;
-        outcomes[w.index] = { sourceId: w.input.entry.sourceId, externalId: w.input.entry.externalId, ok: false, reason: err.reason, field: err.field };
+        outcomes[w.index] = {
+          sourceId: w.input.entry.sourceId,
+          externalId: w.input.entry.externalId,
+          ok: false,
+          reason: err.reason,
+          field: err.field,
+        };
       }
     }
     return outcomes;
@@ -474,8 +495,16 @@ export class RateEngine implements CompiledRates {
     if (!plan) throw new PriceFailure(`client "${client.id}" is not priced by any rate ruleset (rates.rulesets.*.clients)`, 'client');
     const { rs, memo } = plan;
 
-    if (!entry.billable) return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded: 'marked non-billable in the source' };
-    if (entry.billedAtSource) return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded: 'already invoiced in the source system' };
+    if (!entry.billable)
+      return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded: 'marked non-billable in the source' };
+    if (entry.billedAtSource)
+      return {
+        sourceId: entry.sourceId,
+        externalId: entry.externalId,
+        ok: true,
+        lines: [],
+        excluded: 'already invoiced in the source system',
+      };
 
     // Only the dimensions some rule of the ruleset matches on are normalised (matches() reads
     // no other): lower-casing every name of every entry was a measurable share of the cost.
@@ -488,13 +517,15 @@ export class RateEngine implements CompiledRates {
     dims.workerId = use.worker ? this.norm(entry.worker.id) : undefined;
     dims.workerName = use.worker ? this.norm(entry.worker.name)! : '';
     dims.role = use.role ? this.norm(entry.role) : undefined;
-    dims.tags = use.tags && entry.tags !== undefined && entry.tags.length > 0 ? new Set(entry.tags.map((t) => t.trim().toLowerCase())) : NO_TAGS;
+    dims.tags =
+      use.tags && entry.tags !== undefined && entry.tags.length > 0 ? new Set(entry.tags.map((t) => t.trim().toLowerCase())) : NO_TAGS;
     dims.source = use.source ? entry.sourceId.toLowerCase() : '';
     for (const nb of rs.nonBillable) {
       if (nb.project && !nb.project.test(entry.project ?? '')) continue;
       if (nb.task && !nb.task.test(entry.task ?? '')) continue;
       if (nb.match && !matches(nb.match, dims)) continue;
-      const excluded = memo.excluded.get(nb) ?? memoSet(memo.excluded, nb, `non-billable by rule "${nb.id}"${nb.reason ? `: ${nb.reason}` : ''}`);
+      const excluded =
+        memo.excluded.get(nb) ?? memoSet(memo.excluded, nb, `non-billable by rule "${nb.id}"${nb.reason ? `: ${nb.reason}` : ''}`);
       return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines: [], excluded };
     }
 
@@ -583,7 +614,19 @@ export class RateEngine implements CompiledRates {
     }
 
     if (baseAtStart.rule.kind === 'fixed') {
-      work.pieces = [{ s: work.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask: 0, blocked: 0, base: baseAtStart, kind: 'fixed' }];
+      work.pieces = [
+        {
+          s: work.startMs,
+          len: gross - brk,
+          raw: gross - brk,
+          day: shiftDay,
+          seg: -1,
+          mask: 0,
+          blocked: 0,
+          base: baseAtStart,
+          kind: 'fixed',
+        },
+      ];
       return work;
     }
 
@@ -644,7 +687,19 @@ export class RateEngine implements CompiledRates {
       }
     } else if (gross - brk > 0) {
       const mask = this.dayMask(rs, shiftDay) & rs.noBandMask & work.entryMask;
-      work.pieces = [{ s: shiftDay.startMs, len: gross - brk, raw: gross - brk, day: shiftDay, seg: -1, mask, blocked: 0, base: baseAtStart, kind: 'time' }];
+      work.pieces = [
+        {
+          s: shiftDay.startMs,
+          len: gross - brk,
+          raw: gross - brk,
+          day: shiftDay,
+          seg: -1,
+          mask,
+          blocked: 0,
+          base: baseAtStart,
+          kind: 'time',
+        },
+      ];
     }
 
     this.roundTime(work);
@@ -674,7 +729,12 @@ export class RateEngine implements CompiledRates {
   private baseRate(rs: CRuleset, rule: CBase, day: DayInfo, entry: TimeEntry, client: PricingInput['client']): BaseRate {
     // A source's rate is billed as it stands, never converted: one in another currency than the
     // client's invoices cannot be priced (checked before the cache, whose key has no currency).
-    if (rule.kind === 'source' && entry.sourceRate !== undefined && entry.sourceCurrency !== undefined && entry.sourceCurrency.toUpperCase() !== client.currency.toUpperCase()) {
+    if (
+      rule.kind === 'source' &&
+      entry.sourceRate !== undefined &&
+      entry.sourceCurrency !== undefined &&
+      entry.sourceCurrency.toUpperCase() !== client.currency.toUpperCase()
+    ) {
       throw new PriceFailure(
         `base rule "${rule.id}" bills the source's rate, but the source gives it in ${entry.sourceCurrency.toUpperCase()} (${entry.sourceRate} per hour) and client "${client.id}" is invoiced in ${client.currency}; rates are not converted: set the rate in ${client.currency} at the source, or give this client a base rule with an hourly rate`,
         'sourceCurrency',
@@ -706,7 +766,15 @@ export class RateEngine implements CompiledRates {
     const make = (rate: string, kind: 'base' | 'markup', detail: (rateText: string) => string): BaseRate => {
       const rateInt = toScaled(rate, rs.pDp);
       const rateText = formatScaled(rateInt, rs.pDp);
-      return { id: this.nextBaseId++, prices: new Map(), traces: new Map(), rule, rateInt, rateText, step: { rule: rule.id, kind, applied: true, detail: detail(rateText), value: rateText } };
+      return {
+        id: this.nextBaseId++,
+        prices: new Map(),
+        traces: new Map(),
+        rule,
+        rateInt,
+        rateText,
+        step: { rule: rule.id, kind, applied: true, detail: detail(rateText), value: rateText },
+      };
     };
     if (rule.kind === 'hourly' || rule.kind === 'fixed') {
       return make(rule.value, 'base', (t) => `base rate ${rule.kind === 'fixed' ? `fixed ${t} per shift` : `${t} per hour`} ${why}`);
@@ -715,10 +783,14 @@ export class RateEngine implements CompiledRates {
       if (entry.sourceRate === undefined) {
         throw new PriceFailure(`base rule "${rule.id}" bills the source's rate, but the entry carries none (sourceRate)`, 'sourceRate');
       }
-      return make(roundHalfUp(dec(entry.sourceRate), rs.pDp).toFixed(rs.pDp), 'base', (t) => `base rate ${t} per hour, as the source system rates this entry ${why}`);
+      return make(
+        roundHalfUp(dec(entry.sourceRate), rs.pDp).toFixed(rs.pDp),
+        'base',
+        (t) => `base rate ${t} per hour, as the source system rates this entry ${why}`,
+      );
     }
     let pay = entry.costRate;
-    let from = 'the entry\'s cost rate';
+    let from = "the entry's cost rate";
     if (pay === undefined) {
       const dims: EntryDims = {
         client: '',
@@ -737,13 +809,20 @@ export class RateEngine implements CompiledRates {
         if (!best || p.match.spec > best.match.spec) best = p;
       }
       if (!best) {
-        throw new PriceFailure(`markup rule "${rule.id}" needs a pay rate: the entry has no costRate and no payRates entry of ruleset "${rs.name}" matches worker/role`, 'costRate');
+        throw new PriceFailure(
+          `markup rule "${rule.id}" needs a pay rate: the entry has no costRate and no payRates entry of ruleset "${rs.name}" matches worker/role`,
+          'costRate',
+        );
       }
       pay = best.rate;
       from = `pay rate for ${best.match.text} (payRates[${best.idx}])`;
     }
     const payText = pay;
-    return make(roundHalfUp(dec(payText).times(rule.value), rs.pDp).toFixed(rs.pDp), 'markup', (t) => `bill rate ${t} per hour = ${from} ${payText} × markup ${rule.value} ${why}`);
+    return make(
+      roundHalfUp(dec(payText).times(rule.value), rs.pDp).toFixed(rs.pDp),
+      'markup',
+      (t) => `bill rate ${t} per hour = ${from} ${payText} × markup ${rule.value} ${why}`,
+    );
   }
 
   private dayMask(rs: CRuleset, day: DayInfo): number {
@@ -768,7 +847,7 @@ export class RateEngine implements CompiledRates {
   /** Per-entry time rounding: the difference is taken from / added to the end of the shift. */
   private roundTime(w: Work): void {
     const t = w.rs.timeRounding;
-    if (!t || t.scope !== 'entry' || w.pieces.length === 0) return;
+    if (t?.scope !== 'entry' || w.pieces.length === 0) return;
     const total = w.netMs;
     const rounded = roundMs(total, t.incMs, t.direction);
     // The step is a function of the net time alone (the ruleset fixes increment and direction).
@@ -890,7 +969,17 @@ export class RateEngine implements CompiledRates {
       if (billed < rs.minShiftMs) {
         const first = pieces[0]!;
         const last = pieces[pieces.length - 1]!;
-        pieces.push({ s: last.s + last.raw, len: rs.minShiftMs - billed, raw: 0, day: first.day, seg: -1, mask: 0, blocked: 0, base: first.base, kind: 'minimum' });
+        pieces.push({
+          s: last.s + last.raw,
+          len: rs.minShiftMs - billed,
+          raw: 0,
+          day: first.day,
+          seg: -1,
+          mask: 0,
+          blocked: 0,
+          base: first.base,
+          kind: 'minimum',
+        });
         // Not memoised: it names the base rate, and call-out minimums are rare.
         w.steps = withStep(w.steps, {
           rule: `${rs.name}.minimums.shiftHours`,
@@ -969,7 +1058,13 @@ export class RateEngine implements CompiledRates {
     }
 
     if (lines.length === 0) {
-      return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines, excluded: w.netMs === 0 ? 'no worked time after breaks' : 'no billable time after rounding' };
+      return {
+        sourceId: entry.sourceId,
+        externalId: entry.externalId,
+        ok: true,
+        lines,
+        excluded: w.netMs === 0 ? 'no worked time after breaks' : 'no billable time after rounding',
+      };
     }
     return { sourceId: entry.sourceId, externalId: entry.externalId, ok: true, lines };
   }
@@ -980,7 +1075,10 @@ export class RateEngine implements CompiledRates {
     const conf = rs.extras.get(x.kind);
     const unit = x.unitPrice ?? conf?.unitPrice;
     if (unit === undefined) {
-      throw new PriceFailure(`extra "${x.kind}" has no unit price: give it one in the source or configure rates.rulesets.${rs.name}.extras kind "${x.kind}"`, `extras[${i}].unitPrice`);
+      throw new PriceFailure(
+        `extra "${x.kind}" has no unit price: give it one in the source or configure rates.rulesets.${rs.name}.extras kind "${x.kind}"`,
+        `extras[${i}].unitPrice`,
+      );
     }
     // Decimal arithmetic and the trace sentence depend only on these: computed once per combination.
     const key = `${x.kind}\u0000${x.quantity}\u0000${x.unitPrice === undefined ? '' : `s${x.unitPrice}`}\u0000${unit}`;
@@ -1026,7 +1124,14 @@ export class RateEngine implements CompiledRates {
   private fixedInfo(base: BaseRate): PriceInfo {
     let info = base.prices.get(-1);
     if (!info) {
-      info = { unitInt: base.rateInt, unitText: base.rateText, rule: base.rule.id, label: ' (fixed rate per shift)', applied: [], amounts: new Map() };
+      info = {
+        unitInt: base.rateInt,
+        unitText: base.rateText,
+        rule: base.rule.id,
+        label: ' (fixed rate per shift)',
+        applied: [],
+        amounts: new Map(),
+      };
       base.prices.set(-1, info);
     }
     return info;
@@ -1086,7 +1191,10 @@ export class RateEngine implements CompiledRates {
         detail = 'not applied to minimum call-out hours (billed at the base rate)';
       } else if (isApplied) {
         applied = true;
-        detail = a.kind === 'overtime' ? `applies: beyond ${a.afterText} h per ${a.per} for this worker` : `applies: ${describeConditions(a, p, rs)}`;
+        detail =
+          a.kind === 'overtime'
+            ? `applies: beyond ${a.afterText} h per ${a.per} for this worker`
+            : `applies: ${describeConditions(a, p, rs)}`;
       } else if (p.mask & bit) {
         detail = `not applied: stacking "max" takes only the highest surcharge (${info.suppressedBy?.id} ${info.suppressedBy?.valueText})`;
       } else if (a.kind === 'overtime') {
@@ -1094,7 +1202,9 @@ export class RateEngine implements CompiledRates {
       } else if (!(w.matchMask & bit)) {
         detail = `skipped: the entry does not match ${a.match!.text}`;
       } else if (!(w.onlyIfMask & bit)) {
-        detail = w.input.entry.start ? `skipped: the shift neither ${a.onlyIf!.text}` : 'skipped: the entry has no start/end time to check the shift condition';
+        detail = w.input.entry.start
+          ? `skipped: the shift neither ${a.onlyIf!.text}`
+          : 'skipped: the entry has no start/end time to check the shift condition';
       } else if (a.days !== 0 && !(a.days & (1 << p.day.weekday))) {
         detail = `skipped: ${WEEKDAY_NAMES[p.day.weekday]} is not one of ${a.daysText}`;
       } else if (a.dates && !a.dates.some((r) => p.day.dayNum >= r.from && p.day.dayNum <= r.until)) {
@@ -1116,7 +1226,14 @@ export class RateEngine implements CompiledRates {
       }
       trace.push({ rule: a.id, kind: a.kind, applied, detail, value: a.valueText });
     }
-    if (p.kind === 'minimum') trace.push({ rule: 'minimum', kind: 'minimum', applied: true, detail: `call-out minimum of ${rs.minShiftText} h per shift`, value: rs.minShiftText });
+    if (p.kind === 'minimum')
+      trace.push({
+        rule: 'minimum',
+        kind: 'minimum',
+        applied: true,
+        detail: `call-out minimum of ${rs.minShiftText} h per shift`,
+        value: rs.minShiftText,
+      });
     return remember(cache, key, trace, 10_000);
   }
 }
@@ -1132,7 +1249,9 @@ function traceKey(w: Work, p: Piece, rs: CRuleset): number | string {
   const dayMask = p.day.dayMask;
   if (rs.adds.length <= 8 && !(rs.hasDates || p.day.holiday) && dayMask !== undefined) {
     return (
-      ((((((p.mask * 256 + p.blocked) * 4 + KIND_NO[p.kind]) * 8 + p.day.weekday) * 256 + dayMask) * 2 + (p.seg === -1 ? 1 : 0)) * 256 + w.matchMask) * 256 +
+      ((((((p.mask * 256 + p.blocked) * 4 + KIND_NO[p.kind]) * 8 + p.day.weekday) * 256 + dayMask) * 2 + (p.seg === -1 ? 1 : 0)) * 256 +
+        w.matchMask) *
+        256 +
       w.onlyIfMask
     );
   }
@@ -1140,12 +1259,30 @@ function traceKey(w: Work, p: Piece, rs: CRuleset): number | string {
 }
 
 function roundingStep(t: NonNullable<CRuleset['timeRounding']>, total: number, rounded: number): TraceStep {
-  if (rounded === total) return { rule: 'rounding', kind: 'rounding', applied: false, detail: `${hoursText(total)} is already a multiple of ${t.incrementMinutes} min` };
+  if (rounded === total)
+    return {
+      rule: 'rounding',
+      kind: 'rounding',
+      applied: false,
+      detail: `${hoursText(total)} is already a multiple of ${t.incrementMinutes} min`,
+    };
   const detail = `${hoursText(total)} rounded ${t.direction === 'nearest' ? 'to the nearest' : t.direction} ${t.incrementMinutes} min → ${hoursText(rounded)}`;
   const delta = rounded - total;
   return delta > 0
-    ? { rule: 'rounding', kind: 'rounding', applied: true, detail: `${detail} (added to the last piece)`, value: `+${Math.round(delta / 60000)} min` }
-    : { rule: 'rounding', kind: 'rounding', applied: true, detail: `${detail} (taken from the end of the shift)`, value: `-${Math.round(-delta / 60000)} min` };
+    ? {
+        rule: 'rounding',
+        kind: 'rounding',
+        applied: true,
+        detail: `${detail} (added to the last piece)`,
+        value: `+${Math.round(delta / 60000)} min`,
+      }
+    : {
+        rule: 'rounding',
+        kind: 'rounding',
+        applied: true,
+        detail: `${detail} (taken from the end of the shift)`,
+        value: `-${Math.round(-delta / 60000)} min`,
+      };
 }
 
 function inForce(from?: string, until?: string): string {
@@ -1156,7 +1293,15 @@ function inForce(from?: string, until?: string): string {
 }
 
 function fixedTrace(base: BaseRate): TraceStep[] {
-  return [base.step, { rule: base.rule.id, kind: 'info', applied: false, detail: 'fixed rates are per shift: time bands, surcharges, overtime and minimums do not apply' }];
+  return [
+    base.step,
+    {
+      rule: base.rule.id,
+      kind: 'info',
+      applied: false,
+      detail: 'fixed rates are per shift: time bands, surcharges, overtime and minimums do not apply',
+    },
+  ];
 }
 
 function describeConditions(a: CAdd, p: Piece, rs: CRuleset): string {
@@ -1225,7 +1370,13 @@ function minutesInDay(zd: ZoneDays, day: DayInfo, ms: number): number {
 }
 
 function breakStep(rs: CRuleset, ms: number, hasTimes: boolean): TraceStep {
-  return { rule: 'break', kind: 'break', applied: true, detail: `recorded break of ${hoursText(ms)} deducted (${breakWhere(rs, hasTimes)})`, value: hoursText(ms) };
+  return {
+    rule: 'break',
+    kind: 'break',
+    applied: true,
+    detail: `recorded break of ${hoursText(ms)} deducted (${breakWhere(rs, hasTimes)})`,
+    value: hoursText(ms),
+  };
 }
 
 function statutoryStep(rs: CRuleset, idx: number, hasTimes: boolean): TraceStep {
@@ -1240,7 +1391,12 @@ function statutoryStep(rs: CRuleset, idx: number, hasTimes: boolean): TraceStep 
 }
 
 function noStatutoryStep(rs: CRuleset, gross: number): TraceStep {
-  return { rule: `${rs.name}.breaks.statutory`, kind: 'break', applied: false, detail: `no break recorded and the shift (${hoursText(gross)}) is too short for a statutory break` };
+  return {
+    rule: `${rs.name}.breaks.statutory`,
+    kind: 'break',
+    applied: false,
+    detail: `no break recorded and the shift (${hoursText(gross)}) is too short for a statutory break`,
+  };
 }
 
 function breakWhere(rs: CRuleset, hasTimes: boolean): string {

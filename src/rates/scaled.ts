@@ -26,14 +26,16 @@ export function formatScaled(n: number, dp: number): string {
   let s = String(Math.abs(n));
   if (dp === 0) return (neg ? '-' : '') + s;
   if (s.length <= dp) s = '0'.repeat(dp - s.length + 1) + s;
-  return (neg ? '-' : '') + s.slice(0, s.length - dp) + '.' + s.slice(s.length - dp);
+  return `${neg ? '-' : ''}${s.slice(0, s.length - dp)}.${s.slice(s.length - dp)}`;
 }
 
 /** Exact product of two scaled integers as text with qDp + pDp decimals. */
 export function scaledProduct(q: number, qDp: number, p: number, pDp: number): string {
   const prod = q * p;
   if (Number.isSafeInteger(prod)) return formatScaled(prod, qDp + pDp);
-  return dec(formatScaled(q, qDp)).times(formatScaled(p, pDp)).toFixed(qDp + pDp);
+  return dec(formatScaled(q, qDp))
+    .times(formatScaled(p, pDp))
+    .toFixed(qDp + pDp);
 }
 
 const DIGIT0 = 48;
@@ -66,7 +68,8 @@ export function parseIsoUtc(text: string): number {
   const ms = digits(text, 20, 3);
   if (y < 1000 || m < 1 || m > 12 || d < 1 || d > 28 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0) {
     // Days 29–31 are valid in some months only: let Date.parse decide (rare enough).
-    if (!(y >= 1000 && m >= 1 && m <= 12 && d >= 29 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59 && ms >= 0)) return Date.parse(text);
+    if (!(y >= 1000 && m >= 1 && m <= 12 && d >= 29 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59 && ms >= 0))
+      return Date.parse(text);
     if (d > daysInMonth(y, m)) return Date.parse(text);
   }
   // Days from civil (H. Hinnant's algorithm).

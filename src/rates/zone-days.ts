@@ -97,7 +97,7 @@ export class ZoneDays {
       edgeMs.push(Math.min(endMs, Math.max(at, edgeMs[edgeMs.length - 1]!)));
     }
     this.lastOffsetMs = dayNum * DAY_MS - startMs;
-    return { dayNum, date: dayNumToDate(dayNum), weekday: ((dayNum + 3) % 7 + 7) % 7 + 1, startMs, endMs, edgeMs };
+    return { dayNum, date: dayNumToDate(dayNum), weekday: ((((dayNum + 3) % 7) + 7) % 7) + 1, startMs, endMs, edgeMs };
   }
 }
 

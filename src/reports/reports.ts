@@ -247,7 +247,10 @@ export interface InvoiceReportRow {
  * accounting system, `approved`/`paid` ones are billed — and any error from the destination.
  * `approvedOnly` limits it to billed ones.
  */
-export async function invoicesReport(q: Queryable, filter: { clientId?: string; approvedOnly?: boolean } = {}): Promise<InvoiceReportRow[]> {
+export async function invoicesReport(
+  q: Queryable,
+  filter: { clientId?: string; approvedOnly?: boolean } = {},
+): Promise<InvoiceReportRow[]> {
   return q.rows<InvoiceReportRow>(sql`
     SELECT key, client_id AS client, period_label AS period, currency, (draft->>'hours') AS "workedHours",
       COALESCE(draft->>'billedHours', draft->>'hours') AS "billedHours", (draft->>'total') AS net,

@@ -5,7 +5,14 @@ import type { ConnectorContext } from '../connectors/contract';
 import { ConnectorRunError } from '../connectors/errors';
 import type { Ledger } from '../ledger/db';
 import { finishRun, recordEvent, startRun } from '../ledger/sync.repository';
-import { acquireSourceLeases, keepAlive, markAbandonedRuns, processOwner, releaseSourceLeases, SourceBusyError } from '../ledger/leases.repository';
+import {
+  acquireSourceLeases,
+  keepAlive,
+  markAbandonedRuns,
+  processOwner,
+  releaseSourceLeases,
+  SourceBusyError,
+} from '../ledger/leases.repository';
 import { withRollback } from '../ledger/rollback';
 import { invoicesTouchedSince, type TouchedInvoice } from '../ledger/invoices.repository';
 import { assembleAll, type AssembleSummary } from '../stages/assemble.stage';
@@ -109,7 +116,7 @@ async function execute(
   const runLog = log.child({ runId });
   const ctx: ConnectorContext = { log: runLog, now, configDir: config.configDir, services: { ledger } };
   const clients = new ClientResolver(config.clients);
-  const [{ t: startedAt }] = await ledger.rows<{ t: string }>(sql`SELECT now()::text AS t`) as [{ t: string }];
+  const [{ t: startedAt }] = (await ledger.rows<{ t: string }>(sql`SELECT now()::text AS t`)) as [{ t: string }];
 
   const sources: PullSummary[] = [];
   // Each phase's log line carries its duration (ms), so a slow run shows where it spent its time.
@@ -123,13 +130,30 @@ async function execute(
   for (const source of config.sources) {
     progress.phase(`read ${source.id}`);
     const connector = sourceConnectorFor(source.kind);
-    const s = await pullSource({ ledger, source, connector, clients, ctx: { ...ctx, log: runLog.child({ source: source.id }) }, runId, onPage: (p) => progress.update(p.read) }).catch(
-      (err: unknown) => {
-        throw new ConnectorRunError('source', source.id, source.kind, err);
-      },
-    );
+    const s = await pullSource({
+      ledger,
+      source,
+      connector,
+      clients,
+      ctx: { ...ctx, log: runLog.child({ source: source.id }) },
+      runId,
+      onPage: (p) => progress.update(p.read),
+    }).catch((err: unknown) => {
+      throw new ConnectorRunError('source', source.id, source.kind, err);
+    });
     progress.done();
-    runLog.info({ source: source.id, read: s.read, accepted: s.accepted, unchanged: s.unchanged, quarantined: s.quarantined, deleted: s.deleted, ms: lap() }, 'source read');
+    runLog.info(
+      {
+        source: source.id,
+        read: s.read,
+        accepted: s.accepted,
+        unchanged: s.unchanged,
+        quarantined: s.quarantined,
+        deleted: s.deleted,
+        ms: lap(),
+      },
+      'source read',
+    );
     sources.push(s);
   }
 
@@ -140,7 +164,9 @@ async function execute(
 
   // Status back before assembly: approved drafts must be locked before they are rebuilt.
   // Not in preview: a token refresh inside the rolled-back transaction would lose the rotated token.
-  const statuses = dryRun ? { checked: 0, changed: 0, alerts: [] as string[] } : await pollStatuses({ destinations: config.destinations, connectors: destinationConnectorMap(), ctx });
+  const statuses = dryRun
+    ? { checked: 0, changed: 0, alerts: [] as string[] }
+    : await pollStatuses({ destinations: config.destinations, connectors: destinationConnectorMap(), ctx });
   runLog.info({ checked: statuses.checked, changed: statuses.changed, ms: lap() }, 'statuses polled');
 
   progress.phase('assemble');
@@ -176,7 +202,12 @@ export function sourceAlerts(sources: PullSummary[]): string[] {
 }
 
 /** The run summary both runners report: per-source counts added up, then each stage's. */
-export function runSummary(sources: PullSummary[], rate: RateSummary, assembled: AssembleSummary, push: PushSummary): SyncResult['summary'] {
+export function runSummary(
+  sources: PullSummary[],
+  rate: RateSummary,
+  assembled: AssembleSummary,
+  push: PushSummary,
+): SyncResult['summary'] {
   const sum = (f: (s: PullSummary) => number) => sources.reduce((a, s) => a + f(s), 0);
   return {
     read: sum((s) => s.read),

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getQueueToken } from '@nestjs/bullmq';
@@ -15,7 +15,14 @@ import { QUEUE_NAMES } from '../queue/jobs';
 import type { WorkerOptions } from '../queue/queue.runner';
 import { syncSchedules } from '../queue/scheduler';
 import { BearerGuard, TokenVerifier, apiTokensFrom, bearerMiddleware } from './auth';
-import { HealthController, InvoicesController, MetricsController, PipelinesController, ReportsController, WebhooksController } from './controllers';
+import {
+  HealthController,
+  InvoicesController,
+  MetricsController,
+  PipelinesController,
+  ReportsController,
+  WebhooksController,
+} from './controllers';
 import { ServiceMetrics } from './metrics';
 import { API_TOKENS, METRICS, SERVICE_CONTEXT } from './tokens';
 
@@ -42,7 +49,9 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     if (this.options.scheduler !== false) await syncSchedules(this.ctx.runner, this.ctx.log);
     if (this.options.workers !== false) {
       this.ctx.runner.startWorkers({ ...this.options.workerOptions, onJobEnd: this.metrics.observeJob });
-      this.ctx.runner.settleAbandonedRuns().catch((err: Error) => this.ctx.log.warn({ err: err.message }, 'could not check for abandoned runs'));
+      this.ctx.runner
+        .settleAbandonedRuns()
+        .catch((err: Error) => this.ctx.log.warn({ err: err.message }, 'could not check for abandoned runs'));
     }
   }
 
@@ -57,6 +66,7 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
  * runner's own — the same code `hourbridge worker` runs.
  */
 @Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; register() is Nest's dynamic-module pattern (the returned module names AppModule).
 export class AppModule {
   static register(ctx: ServiceContext, options: AppOptions = {}): DynamicModule {
     const tokens = new TokenVerifier(apiTokensFrom(ctx.config.raw.server?.apiTokens ?? []));
@@ -73,7 +83,9 @@ export class AppModule {
         }),
         TerminusModule.forRoot({ logger: false }),
         BullBoardModule.forRoot({ route: '/admin/queues', adapter: ExpressAdapter as never, middleware: bearerMiddleware(tokens) }),
-        BullBoardModule.forFeature(...QUEUE_NAMES.map((name) => ({ name, adapter: BullMQAdapter as never, queue: ctx.runner.queues[name] as never }))),
+        BullBoardModule.forFeature(
+          ...QUEUE_NAMES.map((name) => ({ name, adapter: BullMQAdapter as never, queue: ctx.runner.queues[name] as never })),
+        ),
       ],
       controllers: [HealthController, MetricsController, PipelinesController, ReportsController, InvoicesController, WebhooksController],
       providers: [
@@ -92,7 +104,8 @@ export class AppModule {
 /** Build the Nest application (not listening yet): raw bodies kept for webhook signatures, OpenAPI at /docs. */
 export async function createApp(ctx: ServiceContext, options: AppOptions = {}): Promise<NestExpressApplication> {
   const tokens = new TokenVerifier(apiTokensFrom(ctx.config.raw.server?.apiTokens ?? []));
-  if (!tokens.configured) ctx.log.warn('no API tokens configured (server.apiTokens / HOURBRIDGE_API_TOKENS): every protected route answers 401');
+  if (!tokens.configured)
+    ctx.log.warn('no API tokens configured (server.apiTokens / HOURBRIDGE_API_TOKENS): every protected route answers 401');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(ctx, options), { rawBody: true, bufferLogs: true });
   app.useLogger(app.get(NestPinoLogger));
   app.enableShutdownHooks();
@@ -100,7 +113,9 @@ export async function createApp(ctx: ServiceContext, options: AppOptions = {}): 
     app,
     new DocumentBuilder()
       .setTitle('Hourbridge')
-      .setDescription('Pipelines, reports, invoices and webhooks of a Hourbridge installation. Every route except /health and /webhooks needs `Authorization: Bearer <token>`.')
+      .setDescription(
+        'Pipelines, reports, invoices and webhooks of a Hourbridge installation. Every route except /health and /webhooks needs `Authorization: Bearer <token>`.',
+      )
       .addBearerAuth()
       .build(),
   );

@@ -1,8 +1,8 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_TOKENS } from './tokens';
-import { TokenVerifier } from './token-verifier';
+import type { TokenVerifier } from './token-verifier';
 
 export { apiTokensFrom, TokenVerifier } from './token-verifier';
 

@@ -1,4 +1,18 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Req, Res, UnauthorizedException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UnauthorizedException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -67,7 +81,9 @@ export class MetricsController {
   constructor(@Inject(METRICS) private readonly metrics: ServiceMetrics) {}
 
   @Get()
-  @ApiOperation({ summary: 'Prometheus metrics: entries, quarantine, invoices by status, unbilled amount per client, queue depths, job durations.' })
+  @ApiOperation({
+    summary: 'Prometheus metrics: entries, quarantine, invoices by status, unbilled amount per client, queue depths, job durations.',
+  })
   async scrape(@Res() res: ServerResponse) {
     const body = await this.metrics.registry.metrics();
     res.setHeader('Content-Type', this.metrics.registry.contentType);
@@ -142,7 +158,11 @@ export class ReportsController {
   @ApiQuery({ name: 'client', required: false })
   @ApiQuery({ name: 'source', required: false })
   async excluded(@Query('client') client?: string, @Query('source') source?: string) {
-    return { ok: true, report: 'excluded', entries: await excludedReport(this.ctx.ledger, { clientId: client || undefined, sourceId: source || undefined }) };
+    return {
+      ok: true,
+      report: 'excluded',
+      entries: await excludedReport(this.ctx.ledger, { clientId: client || undefined, sourceId: source || undefined }),
+    };
   }
 
   @Get('quarantine')

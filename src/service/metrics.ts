@@ -23,7 +23,12 @@ export class ServiceMetrics {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 120],
       registers: [registry],
     });
-    this.jobsTotal = new Counter({ name: 'hourbridge_jobs_total', help: 'Queue job attempts run by this process', labelNames: ['queue', 'job', 'outcome'], registers: [registry] });
+    this.jobsTotal = new Counter({
+      name: 'hourbridge_jobs_total',
+      help: 'Queue job attempts run by this process',
+      labelNames: ['queue', 'job', 'outcome'],
+      registers: [registry],
+    });
     const { ledger, runner, config } = ctx;
     new Gauge({
       name: 'hourbridge_entries',
@@ -32,7 +37,9 @@ export class ServiceMetrics {
       registers: [registry],
       async collect() {
         this.reset();
-        const rows = await ledger.rows<{ status: string; n: number }>(sql`SELECT status, count(*)::int AS n FROM time_entries GROUP BY status`);
+        const rows = await ledger.rows<{ status: string; n: number }>(
+          sql`SELECT status, count(*)::int AS n FROM time_entries GROUP BY status`,
+        );
         for (const r of rows) this.set({ status: r.status }, r.n);
       },
     });
@@ -63,7 +70,8 @@ export class ServiceMetrics {
       registers: [registry],
       async collect() {
         this.reset();
-        for (const r of await unbilledReport(ledger, config)) this.set({ client: r.client, currency: r.currency }, Number(r.outstanding.net));
+        for (const r of await unbilledReport(ledger, config))
+          this.set({ client: r.client, currency: r.currency }, Number(r.outstanding.net));
       },
     });
     new Gauge({
@@ -74,7 +82,8 @@ export class ServiceMetrics {
       async collect() {
         this.reset();
         const depths = await runner.depths();
-        for (const [queue, counts] of Object.entries(depths)) for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
+        for (const [queue, counts] of Object.entries(depths))
+          for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
       },
     });
   }

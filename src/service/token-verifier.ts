@@ -30,6 +30,9 @@ export class TokenVerifier {
 
 /** API tokens from the config (server.apiTokens) plus HOURBRIDGE_API_TOKENS (comma-separated). */
 export function apiTokensFrom(configured: string[], env: NodeJS.ProcessEnv = process.env): string[] {
-  const fromEnv = (env.HOURBRIDGE_API_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const fromEnv = (env.HOURBRIDGE_API_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return [...configured, ...fromEnv];
 }

@@ -17,12 +17,20 @@ export interface MetricsListener {
  * HTTP app of its own, and one route does not warrant starting Nest. The same registry and the
  * same bearer tokens as `hourbridge serve`'s /metrics; every other path is 404.
  */
-export async function startMetricsListener(args: { metrics: ServiceMetrics; tokens: TokenVerifier; port: number; host?: string; log: Logger }): Promise<MetricsListener> {
+export async function startMetricsListener(args: {
+  metrics: ServiceMetrics;
+  tokens: TokenVerifier;
+  port: number;
+  host?: string;
+  log: Logger;
+}): Promise<MetricsListener> {
   const { metrics, tokens, log } = args;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' || url.pathname !== '/metrics') {
-      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ statusCode: 404, message: 'only GET /metrics is served here' }));
+      res
+        .writeHead(404, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ statusCode: 404, message: 'only GET /metrics is served here' }));
       return;
     }
     if (!tokens.verify(req.headers.authorization)) {
@@ -35,7 +43,9 @@ export async function startMetricsListener(args: { metrics: ServiceMetrics; toke
       (body) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(body),
       (err: Error) => {
         log.warn({ err: err.message }, 'metrics could not be collected');
-        res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ statusCode: 500, message: 'metrics could not be collected' }));
+        res
+          .writeHead(500, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ statusCode: 500, message: 'metrics could not be collected' }));
       },
     );
   });

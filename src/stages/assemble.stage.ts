@@ -7,7 +7,7 @@ import type { LinkSnapshot } from '../ledger/invoices.repository';
 import { jsonRows } from '../ledger/json-rows';
 import { dec } from '../domain/money';
 import type { CompiledRates } from '../rates/contract';
-import { buildInvoiceDraft, type BillingItem } from './invoice-builder';
+import { buildInvoiceDraft, earliestDate, type BillingItem } from './invoice-builder';
 import { periodOf } from './periods';
 
 export interface AssembleSummary {
@@ -65,10 +65,6 @@ interface PeriodWork {
 /** Lines with their sign turned: a credit of these lines on a correction bills them again. */
 function negated(lines: RatedLine[]): RatedLine[] {
   return lines.map((l) => ({ ...l, quantity: dec(l.quantity).negated().toString(), amount: dec(l.amount).negated().toString() }));
-}
-
-function minDate(lines: RatedLine[]): string {
-  return lines.reduce((m, l) => (l.date < m ? l.date : m), '9999-12-31');
 }
 
 /**
@@ -151,7 +147,7 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
         invoiceKey: row.invoiceKey!,
         lines: row.credit && !row.creditLive ? [...billed, ...negated(row.credit.lines)] : billed,
       };
-      const w = periodWork(eligible ? minDate(row.lines) : minDate(credit.lines));
+      const w = periodWork(eligible ? earliestDate(row.lines) : earliestDate(credit.lines));
       w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
       if (eligible) w.items.push({ entryKey: row.entryKey, lines: row.lines });
       w.links.push({ entryId: row.entryId, revision: row.revision, lines: eligible ? row.lines : [], credit });
@@ -161,7 +157,7 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
     // A credit of an invoice voided since is dropped: the voided invoice bills nothing.
     const credit = row.creditLive ? row.credit : null;
     if (!eligible && !credit) continue;
-    const w = periodWork(eligible ? minDate(row.lines) : minDate(credit!.lines));
+    const w = periodWork(eligible ? earliestDate(row.lines) : earliestDate(credit!.lines));
     if (credit) w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
     if (eligible) w.items.push({ entryKey: row.entryKey, lines: row.lines });
     const link: PlannedLink = { entryId: row.entryId, revision: row.revision, lines: eligible ? row.lines : [], credit };

@@ -29,7 +29,15 @@ interface Group {
 /** Rule of the per-invoice minimum line (`invoiceAdjustments`): an amount, not hours. */
 const INVOICE_MINIMUM_RULE = 'minimum:invoice';
 
-const DIMENSIONS: ReadonlyArray<GroupDimension> = ['worker', 'project', 'task', 'role', 'date', 'rule'];
+/**
+ * The earliest work date (YYYY-MM-DD) of the lines; '9999-12-31' for none. ISO dates order as
+ * strings, so this compares text (Math.min would turn them into NaN).
+ */
+export function earliestDate(lines: readonly { date: string }[]): string {
+  let earliest = '9999-12-31';
+  for (const l of lines) if (l.date < earliest) earliest = l.date;
+  return earliest;
+}
 
 function dimensionValue(line: RatedLine, dim: GroupDimension): string {
   switch (dim) {
@@ -123,7 +131,14 @@ export function buildInvoiceDraft(args: {
   const add = (line: RatedLine, entryKey: string | null, correctionOf: string | undefined) => {
     const dims =
       groupBy === 'entry' ? [`entry=${entryKey ?? ''}`] : (groupBy as GroupDimension[]).map((d) => `${d}=${dimensionValue(line, d)}`);
-    const key = stableJson({ dims, kind: line.kind, price: dec(line.unitPrice).toString(), tax: line.taxType ?? '', label: line.label, corr: correctionOf ?? '' });
+    const key = stableJson({
+      dims,
+      kind: line.kind,
+      price: dec(line.unitPrice).toString(),
+      tax: line.taxType ?? '',
+      label: line.label,
+      corr: correctionOf ?? '',
+    });
     let g = groups.get(key);
     if (!g) {
       g = { key, kind: line.kind, unitPrice: line.unitPrice, taxType: line.taxType, correctionOf, lines: [], entryIds: new Set() };
@@ -136,7 +151,11 @@ export function buildInvoiceDraft(args: {
   for (const item of args.items) {
     for (const line of item.lines) {
       if (item.correctionOf) {
-        add({ ...line, quantity: dec(line.quantity).negated().toString(), amount: dec(line.amount).negated().toString() }, item.entryKey, item.correctionOf);
+        add(
+          { ...line, quantity: dec(line.quantity).negated().toString(), amount: dec(line.amount).negated().toString() },
+          item.entryKey,
+          item.correctionOf,
+        );
       } else {
         add(line, item.entryKey, undefined);
         regularLines.push(line);
@@ -155,12 +174,16 @@ export function buildInvoiceDraft(args: {
     let quantity = sum(g.lines.map((l) => l.quantity));
     if (rounding?.scope === 'line' && g.kind === 'time') quantity = roundTime(quantity, rounding.incrementMinutes, rounding.direction);
     if (g.kind === 'time') hours = hours.plus(quantity);
-    if (g.kind === 'time' || (g.kind === 'minimum' && g.lines.every((l) => l.rule !== INVOICE_MINIMUM_RULE))) billedHours = billedHours.plus(quantity);
+    if (g.kind === 'time' || (g.kind === 'minimum' && g.lines.every((l) => l.rule !== INVOICE_MINIMUM_RULE)))
+      billedHours = billedHours.plus(quantity);
     const notes = [...g.entryIds].map((id) => args.notes?.get(id) ?? '');
     // Fees and expenses read "Travel (km): <who/what>"; time lines follow the template as written.
     let description =
       g.kind === 'fee' || g.kind === 'expense'
-        ? prefixed(g.lines[0]?.label.trim() || g.kind, renderDescription(client.lines.description.replace(/\{\{\s*label\s*\}\}/g, ''), g.lines, notes, client.timeZone))
+        ? prefixed(
+            g.lines[0]?.label.trim() || g.kind,
+            renderDescription(client.lines.description.replace(/\{\{\s*label\s*\}\}/g, ''), g.lines, notes, client.timeZone),
+          )
         : renderDescription(client.lines.description, g.lines, notes, client.timeZone);
     if (g.correctionOf) description = `Correction of ${g.correctionOf}: ${description}`;
     const line: InvoiceLineDraft = {
@@ -173,11 +196,13 @@ export function buildInvoiceDraft(args: {
       ...(g.taxType ? { taxType: g.taxType } : {}),
       entryIds: [...g.entryIds].sort(),
     };
-    built.push({ line, firstDate: g.lines.reduce((min, l) => (l.date < min ? l.date : min), '9999-12-31') });
+    built.push({ line, firstDate: earliestDate(g.lines) });
   }
   built.sort(
     (a, b) =>
-      a.firstDate.localeCompare(b.firstDate) || a.line.description.localeCompare(b.line.description) || a.line.lineKey.localeCompare(b.line.lineKey),
+      a.firstDate.localeCompare(b.firstDate) ||
+      a.line.description.localeCompare(b.line.description) ||
+      a.line.lineKey.localeCompare(b.line.lineKey),
   );
   const lines = built.map((b) => b.line);
 
@@ -198,7 +223,11 @@ export function buildInvoiceDraft(args: {
     total: fixed(total),
   };
   // billedHours follows from the lines (hashed already), so it does not enter the hash.
-  return { ...base, billedHours: trimZeros(billedHours), contentHash: createHash('sha256').update(stableJson(base)).digest('base64url').slice(0, 32) };
+  return {
+    ...base,
+    billedHours: trimZeros(billedHours),
+    contentHash: createHash('sha256').update(stableJson(base)).digest('base64url').slice(0, 32),
+  };
 }
 
 function prefixed(label: string, rest: string): string {

@@ -68,12 +68,14 @@ export function normalisePage(
       row: record.ref.row,
       field: first?.field,
       column: first?.column,
-      reason: problems.map((p) => (p.column && p.column !== p.field ? `${p.column}: ${p.reason}` : p.field ? `${p.field}: ${p.reason}` : p.reason)).join('; '),
+      reason: problems
+        .map((p) => (p.column && p.column !== p.field ? `${p.column}: ${p.reason}` : p.field ? `${p.field}: ${p.reason}` : p.reason))
+        .join('; '),
       raw: record.data,
     });
   };
   for (const record of page.records) {
-    let result;
+    let result: ReturnType<typeof connector.map>;
     try {
       result = connector.map(record, source, ctx);
     } catch (err) {
@@ -91,7 +93,11 @@ export function normalisePage(
     const entry = result.entry;
     const client = clients.resolve(entry.client);
     if (!client) {
-      reject(record, [{ field: 'client', value: entry.client, reason: `client "${entry.client}" is not configured (add it to clients[].match)` }], entry.externalId);
+      reject(
+        record,
+        [{ field: 'client', value: entry.client, reason: `client "${entry.client}" is not configured (add it to clients[].match)` }],
+        entry.externalId,
+      );
       continue;
     }
     entry.clientId = client.id;
@@ -146,7 +152,13 @@ export async function pullSource(args: {
   const openPeriods = openPeriodsOf([...clients.byId.values()], ctx.now);
   const pages = connector.read(source, { cursors, ...(openSince ? { openSince } : {}), openPeriods }, ctx);
 
-  const emptyBatch = () => ({ records: 0, entries: [] as TimeEntry[], quarantine: [] as QuarantineRecord[], acceptedRefs: [] as string[], skipped: 0 });
+  const emptyBatch = () => ({
+    records: 0,
+    entries: [] as TimeEntry[],
+    quarantine: [] as QuarantineRecord[],
+    acceptedRefs: [] as string[],
+    skipped: 0,
+  });
   let batch = emptyBatch();
   const write = async (last?: SourcePage) => {
     const b = batch;

@@ -46,10 +46,13 @@ export async function pushPending(args: {
       summary.alerts.push(`${rows.length} invoice(s) for unknown destination "${destinationId}"`);
       continue;
     }
-    const previousById = await previousWrites(ledger, rows.map((r) => r.id));
+    const previousById = await previousWrites(
+      ledger,
+      rows.map((r) => r.id),
+    );
     const previous = new Map<string, PreviousWrite>(rows.map((r) => [r.key, previousById.get(r.id) ?? {}]));
     const drafts: InvoiceDraft[] = rows.map((r) => r.draft);
-    let outcomes;
+    let outcomes: Awaited<ReturnType<typeof connector.write>>;
     try {
       outcomes = await connector.write(config, drafts, { ...ctx, previous });
     } catch (err) {
@@ -82,7 +85,9 @@ export async function pushPending(args: {
         // (net of the tax it adds), never its tax-inclusive total.
         if (outcome.remoteTotal !== undefined && row.draft.lines.length > 0 && !dec(outcome.remoteTotal).eq(row.draft.total)) {
           const taxNote = outcome.remoteTax !== undefined ? ` (tax ${outcome.remoteTax}, gross ${outcome.remoteGross ?? '?'})` : '';
-          summary.alerts.push(`${row.key}: destination total ${outcome.remoteTotal}${taxNote} differs from the ledger's ${row.draft.total}`);
+          summary.alerts.push(
+            `${row.key}: destination total ${outcome.remoteTotal}${taxNote} differs from the ledger's ${row.draft.total}`,
+          );
         }
         for (const w of outcome.warnings ?? []) summary.alerts.push(`${row.key}: ${w}`);
       } else if (outcome.status === 'failed') {
@@ -124,7 +129,9 @@ export async function pollStatuses(args: {
       total.changed += r.changed;
     } catch (err) {
       // Not fatal: without fresh statuses, drafts stay drafts and a later push reports `locked`.
-      total.alerts.push(`destination ${config.id}: status check failed: ${isConnectorError(err) ? `${err.category}: ` : ''}${(err as Error).message}`);
+      total.alerts.push(
+        `destination ${config.id}: status check failed: ${isConnectorError(err) ? `${err.category}: ` : ''}${(err as Error).message}`,
+      );
     }
   }
   return total;

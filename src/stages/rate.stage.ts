@@ -1,7 +1,16 @@
 import { DateTime } from 'luxon';
 import type { Ledger } from '../ledger/db';
 import { sql } from 'drizzle-orm';
-import { companions, savePricing, staleEntriesByIds, staleGroupKeys, stalePricedEntries, type EntryRow, type PricedEntry, type StaleCursor } from '../ledger/rated-lines.repository';
+import {
+  companions,
+  savePricing,
+  staleEntriesByIds,
+  staleGroupKeys,
+  stalePricedEntries,
+  type EntryRow,
+  type PricedEntry,
+  type StaleCursor,
+} from '../ledger/rated-lines.repository';
 import type { CompiledRates, PricingInput } from '../rates/contract';
 import type { ClientResolver } from './clients';
 
@@ -46,7 +55,13 @@ export async function rateStale(args: {
  * Price one chunk of stale entries (with their overtime companions) and save the result.
  * Shared by `rateStale` (keyset chunks) and `rateEntries` (id batches from the queue runner).
  */
-async function priceChunk(ledger: Ledger, rates: CompiledRates, clients: ClientResolver, stale: EntryRow[], summary: RateSummary): Promise<void> {
+async function priceChunk(
+  ledger: Ledger,
+  rates: CompiledRates,
+  clients: ClientResolver,
+  stale: EntryRow[],
+  summary: RateSummary,
+): Promise<void> {
   const windows = new Map<string, { clientId: string; worker: string; from: string; to: string }>();
   for (const row of stale) {
     const e = row.entry;
@@ -72,7 +87,13 @@ async function priceChunk(ledger: Ledger, rates: CompiledRates, clients: ClientR
     const client = e.clientId ? clients.byId.get(e.clientId) : undefined;
     if (!client) {
       if (staleIds.has(row.id)) {
-        priced.push({ id: row.id, revision: row.revision, status: 'unpriced', reason: `client "${e.clientId ?? e.client}" is no longer configured`, lines: [] });
+        priced.push({
+          id: row.id,
+          revision: row.revision,
+          status: 'unpriced',
+          reason: `client "${e.clientId ?? e.client}" is no longer configured`,
+          lines: [],
+        });
       }
       continue;
     }
@@ -107,7 +128,13 @@ async function priceChunk(ledger: Ledger, rates: CompiledRates, clients: ClientR
       // Companions already billed keep their historic price; others are refreshed too.
       if (!staleIds.has(row.id) && (row.status === 'billed' || row.status === 'excluded' || row.status === 'unpriced')) return;
       if (o.ok) {
-        priced.push({ id: row.id, revision: row.revision, status: o.lines.length > 0 ? 'rated' : 'excluded', reason: o.excluded ?? null, lines: o.lines });
+        priced.push({
+          id: row.id,
+          revision: row.revision,
+          status: o.lines.length > 0 ? 'rated' : 'excluded',
+          reason: o.excluded ?? null,
+          lines: o.lines,
+        });
       } else {
         priced.push({ id: row.id, revision: row.revision, status: 'unpriced', reason: `cannot be priced: ${o.reason}`, lines: [] });
       }
@@ -129,7 +156,12 @@ async function priceChunk(ledger: Ledger, rates: CompiledRates, clients: ClientR
  * batches that share companions never price the same entry at the same time, and a crash
  * leaves either the whole batch priced or none of it.
  */
-export async function rateEntries(args: { ledger: Ledger; rates: CompiledRates; clients: ClientResolver; ids: number[] }): Promise<RateSummary> {
+export async function rateEntries(args: {
+  ledger: Ledger;
+  rates: CompiledRates;
+  clients: ClientResolver;
+  ids: number[];
+}): Promise<RateSummary> {
   const { ledger, rates, clients } = args;
   const summary: RateSummary = { rated: 0, excluded: 0, unpriced: 0 };
   if (args.ids.length === 0) return summary;

@@ -15,11 +15,11 @@ afterAll(async () => {
 
 const csvOf = async (name: string, rows: string[][]) => {
   const file = path.join(dir, name);
-  await writeFile(file, [HEADER.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n');
+  await writeFile(file, `${[HEADER.join(','), ...rows.map((r) => r.join(','))].join('\n')}\n`);
   return file;
 };
 
-describe('the sync bench\'s plain computation (the reference every run is checked against)', () => {
+describe("the sync bench's plain computation (the reference every run is checked against)", () => {
   it('Given 16 and 60 worked minutes in one ISO week and 60 in the next, When computed, Then each row rounds up to 15 min and the weeks are separate invoices', async () => {
     const file = await csvOf('weeks.csv', [
       ['E0', '2026-01-05', '08:00', '08:16', 'Person 01', 'junior', clientName(0), 'Project 01-1'],
@@ -31,13 +31,16 @@ describe('the sync bench\'s plain computation (the reference every run is checke
     expect([...plain.keys()].sort()).toEqual(['c01 2026-01-05', 'c01 2026-01-12']);
     const w2 = plain.get('c01 2026-01-05')!;
     expect(w2.hours).toBe('1.5');
-    expect(w2.lines).toEqual([{ description: 'Project 01-1 — Person 01', quantity: '1.5', unitPrice: price, amount: (1.5 * Number(price)).toFixed(2) }]);
+    expect(w2.lines).toEqual([
+      { description: 'Project 01-1 — Person 01', quantity: '1.5', unitPrice: price, amount: (1.5 * Number(price)).toFixed(2) },
+    ]);
     expect(plain.get('c01 2026-01-12')!.total).toBe(Number(price).toFixed(2));
   });
 
   it('Given a quarter hour at a rate whose quarter ends in half a cent, When computed, Then the line amount rounds half up', async () => {
     let pick: { c: number; k: number } | undefined;
-    for (let c = 0; c < CLIENTS && !pick; c++) for (let k = 0; k < ROLES.length && !pick; k++) if (Number(rateOf(c, k).split('.')[1]) % 4 === 2) pick = { c, k };
+    for (let c = 0; c < CLIENTS && !pick; c++)
+      for (let k = 0; k < ROLES.length && !pick; k++) if (Number(rateOf(c, k).split('.')[1]) % 4 === 2) pick = { c, k };
     expect(pick).toBeDefined();
     const price = rateOf(pick!.c, pick!.k);
     const file = await csvOf('half.csv', [['E0', '2026-01-06', '08:00', '08:01', 'Person 01', ROLES[pick!.k]!, clientName(pick!.c), 'P']]);
@@ -47,7 +50,7 @@ describe('the sync bench\'s plain computation (the reference every run is checke
     expect(inv!.total).toBe(((Math.floor(cents / 4) + 1) / 100).toFixed(2));
   });
 
-  it('Given the job\'s rows, When every 100th row is edited, Then exactly those rows change and each bills 15 minutes more', () => {
+  it("Given the job's rows, When every 100th row is edited, Then exactly those rows change and each bills 15 minutes more", () => {
     for (let i = 0; i < 1000; i++) {
       const a = jobRow(i, false);
       const b = jobRow(i, true);
@@ -66,7 +69,20 @@ describe('compareTotals', () => {
     expect(compareTotals(new Map([['a', inv('10.00')]]), new Map([['a', inv('10.0')]]))).toEqual([]);
   });
   it('Given a total one cent off, a missing and an extra invoice, When compared, Then each is named', () => {
-    const diffs = compareTotals(new Map([['a', inv('10.01')], ['x', inv('1.00')]]), new Map([['a', inv('10.00')], ['b', inv('2.00')]]));
-    expect(diffs).toEqual(['a: total 10.01, plain 10.00', 'b: no draft written (plain total 2.00)', 'x: draft written, plain computation has no such invoice']);
+    const diffs = compareTotals(
+      new Map([
+        ['a', inv('10.01')],
+        ['x', inv('1.00')],
+      ]),
+      new Map([
+        ['a', inv('10.00')],
+        ['b', inv('2.00')],
+      ]),
+    );
+    expect(diffs).toEqual([
+      'a: total 10.01, plain 10.00',
+      'b: no draft written (plain total 2.00)',
+      'x: draft written, plain computation has no such invoice',
+    ]);
   });
 });

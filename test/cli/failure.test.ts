@@ -8,7 +8,9 @@ describe('the --json error document of a failure', () => {
   const secret = 'hb-fake-secret-value-1234';
 
   it('Given an error whose message carries a configured secret and a URL with a password When described Then neither reaches the message', () => {
-    const f = describeFailure(new Error(`request with ${secret} to postgres://hourbridge:pw-fake-9876@db.invalid:5432/ledger failed`), { secrets: [secret] });
+    const f = describeFailure(new Error(`request with ${secret} to postgres://hourbridge:pw-fake-9876@db.invalid:5432/ledger failed`), {
+      secrets: [secret],
+    });
     expect(f.code).toBe('failed');
     expect(f.message).not.toContain(secret);
     expect(f.message).not.toContain('pw-fake-9876');
@@ -25,7 +27,13 @@ describe('the --json error document of a failure', () => {
 
   it('Given configuration problems When described Then where is the first, issues lists all, and the exit code is 2', () => {
     const err = new ConfigError([
-      { path: ['clients', 0, 'currency'], message: 'expected a 3-letter currency', file: `${process.cwd()}/config/a.yaml`, line: 7, column: 5 },
+      {
+        path: ['clients', 0, 'currency'],
+        message: 'expected a 3-letter currency',
+        file: `${process.cwd()}/config/a.yaml`,
+        line: 7,
+        column: 5,
+      },
       { path: ['rates'], message: 'missing' },
     ]);
     const f = describeFailure(err, { secrets: [] });

@@ -49,12 +49,20 @@ describe('config loader', () => {
     const file = write('wrong-type.yaml', text);
     const [issue, ...rest] = issuesOf(() => loadConfig(file, {}));
     expect(rest).toEqual([]);
-    expect(issue).toMatchObject({ file, line: lineOf(text, 'paymentTermsDays: thirty'), column: 23, path: ['clients', 1, 'paymentTermsDays'] });
+    expect(issue).toMatchObject({
+      file,
+      line: lineOf(text, 'paymentTermsDays: thirty'),
+      column: 23,
+      path: ['clients', 1, 'paymentTermsDays'],
+    });
     expect(issue!.message).toMatch(/expected number/);
   });
 
   it('Given several problems When loaded Then all are reported at once', () => {
-    const text = example.replace('currency: EUR', 'currency: euro').replace('unit: month', 'unit: fortnight').replace('kind: file', 'kind: fax');
+    const text = example
+      .replace('currency: EUR', 'currency: euro')
+      .replace('unit: month', 'unit: fortnight')
+      .replace('kind: file', 'kind: fax');
     const issues = issuesOf(() => loadConfig(write('many.yaml', text), {}));
     const paths = issues.map((i) => i.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['clients.0.currency', 'clients.0.period.unit', 'destinations.0.kind']));
@@ -82,9 +90,12 @@ describe('config loader', () => {
 
   it('Given interpolation When text has no variables or an escaped $${ Then it is unchanged or literal', () => {
     fc.assert(
-      fc.property(fc.string().filter((s) => !s.includes('$')), (s) => {
-        expect(interpolate(s, {}).value).toBe(s);
-      }),
+      fc.property(
+        fc.string().filter((s) => !s.includes('$')),
+        (s) => {
+          expect(interpolate(s, {}).value).toBe(s);
+        },
+      ),
     );
     expect(interpolate('a $${HOME} b', { HOME: '/root' }).value).toBe('a ${HOME} b');
   });
@@ -96,7 +107,11 @@ describe('config loader', () => {
     const second = rest.replace('paymentTermsDays: 14', 'paymentTermsDays: -1');
     const secondFile = write('multi/20-clients.yaml', second);
     const [issue] = issuesOf(() => loadConfig(sub, {}));
-    expect(issue).toMatchObject({ file: secondFile, line: lineOf(second, 'paymentTermsDays: -1'), path: ['clients', 0, 'paymentTermsDays'] });
+    expect(issue).toMatchObject({
+      file: secondFile,
+      line: lineOf(second, 'paymentTermsDays: -1'),
+      path: ['clients', 0, 'paymentTermsDays'],
+    });
     writeFileSync(secondFile, rest);
     expect(loadConfig(sub, {}).clients).toHaveLength(2);
   });

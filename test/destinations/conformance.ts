@@ -60,7 +60,11 @@ export const CSV_HEADER = 'date,start,end,worker,client,project';
 const HEADER = CSV_HEADER;
 
 /** The pipeline every case runs: one CSV source (columns CSV_HEADER), client acme (and globex), `hourly` an hour, destination `dest`. */
-export function pipelineYaml(csv: string, destinationYaml: string, opts: { secondClient?: boolean; hourly?: string; unitPriceDecimals?: 4 } = {}): string {
+export function pipelineYaml(
+  csv: string,
+  destinationYaml: string,
+  opts: { secondClient?: boolean; hourly?: string; unitPriceDecimals?: 4 } = {},
+): string {
   const client = (id: string, name: string) => `  - id: ${id}
     name: ${name}
     match: [${name.split(' ')[0]}]
@@ -107,7 +111,8 @@ export function describeDestinationConformance(name: string, harness: Destinatio
     const configure = (opts: { taxType?: string; secondClient?: boolean } = {}) =>
       writeFileSync(configFile, pipelineYaml(csv, harness.destinationYaml({ taxType: opts.taxType }), opts));
     /** Ledger total and the destination's own figure, per live invoice. */
-    const ledgerInvoices = async () => (await invoicesReport(ledger, { clientId: 'acme' })).map((r) => ({ key: r.key, status: r.status, total: r.net, error: r.error }));
+    const ledgerInvoices = async () =>
+      (await invoicesReport(ledger, { clientId: 'acme' })).map((r) => ({ key: r.key, status: r.status, total: r.net, error: r.error }));
 
     beforeAll(() => harness.start());
     afterAll(() => harness.stop());
@@ -151,66 +156,88 @@ export function describeDestinationConformance(name: string, harness: Destinatio
       expect(await harness.documents(key(1))).toEqual([]);
     }, 120_000);
 
-    itIf(!!harness.loseNextAnswer)('Given the destination commits a create but its answer is lost When synced (and again) Then there is one document for the invoice', async () => {
-      writeRows(base);
-      harness.loseNextAnswer!();
-      await sync();
-      await sync();
-      expect(await harness.documents(key(1))).toHaveLength(1);
-      expect((await ledgerInvoices()).map((i) => [i.key, i.status])).toEqual([[key(1), 'pushed']]);
-    }, 120_000);
+    itIf(!!harness.loseNextAnswer)(
+      'Given the destination commits a create but its answer is lost When synced (and again) Then there is one document for the invoice',
+      async () => {
+        writeRows(base);
+        harness.loseNextAnswer!();
+        await sync();
+        await sync();
+        expect(await harness.documents(key(1))).toHaveLength(1);
+        expect((await ledgerInvoices()).map((i) => [i.key, i.status])).toEqual([[key(1), 'pushed']]);
+      },
+      120_000,
+    );
 
     for (const kind of ['5xx', '429'] as const) {
-      itIf(!!harness.failNextWrites)(`Given the destination answers ${kind} twice When synced Then the write is retried within the run and the invoice is written once`, async () => {
-        writeRows(base);
-        harness.failNextWrites!(kind, 2);
-        const result = await sync();
-        expect(result.summary).toMatchObject({ pushed: 1, pushFailed: 0 });
-        expect(await harness.documents(key(1))).toHaveLength(1);
-      }, 120_000);
+      itIf(!!harness.failNextWrites)(
+        `Given the destination answers ${kind} twice When synced Then the write is retried within the run and the invoice is written once`,
+        async () => {
+          writeRows(base);
+          harness.failNextWrites!(kind, 2);
+          const result = await sync();
+          expect(result.summary).toMatchObject({ pushed: 1, pushFailed: 0 });
+          expect(await harness.documents(key(1))).toHaveLength(1);
+        },
+        120_000,
+      );
     }
 
-    itIf(!!harness.refuse)('Given two clients in one batch and the destination refuses one invoice When synced Then the other is written and the refusal is stored on the refused one only', async () => {
-      configure({ secondClient: true });
-      writeRows([...base, '2026-03-04,09:00,12:00,Cy,Globex,Ops']);
-      harness.refuse!('globex-2026-03-dest-1');
-      const result = await sync();
-      expect(result.summary).toMatchObject({ pushed: 1, pushFailed: 1 });
-      expect(await harness.documents(key(1))).toHaveLength(1);
-      expect(await harness.documents('globex-2026-03-dest-1')).toEqual([]);
-      const stored = await ledger.rows<{ key: string; status: string; error: string | null }>(sql`SELECT key, status, last_error AS error FROM invoices ORDER BY key`);
-      expect(stored.map((r) => [r.key, r.status, r.error !== null])).toEqual([
-        [key(1), 'pushed', false],
-        ['globex-2026-03-dest-1', 'failed', true],
-      ]);
-      expect(result.alerts.filter((a) => a.includes('globex'))).toHaveLength(1);
-    }, 120_000);
+    itIf(!!harness.refuse)(
+      'Given two clients in one batch and the destination refuses one invoice When synced Then the other is written and the refusal is stored on the refused one only',
+      async () => {
+        configure({ secondClient: true });
+        writeRows([...base, '2026-03-04,09:00,12:00,Cy,Globex,Ops']);
+        harness.refuse!('globex-2026-03-dest-1');
+        const result = await sync();
+        expect(result.summary).toMatchObject({ pushed: 1, pushFailed: 1 });
+        expect(await harness.documents(key(1))).toHaveLength(1);
+        expect(await harness.documents('globex-2026-03-dest-1')).toEqual([]);
+        const stored = await ledger.rows<{ key: string; status: string; error: string | null }>(
+          sql`SELECT key, status, last_error AS error FROM invoices ORDER BY key`,
+        );
+        expect(stored.map((r) => [r.key, r.status, r.error !== null])).toEqual([
+          [key(1), 'pushed', false],
+          ['globex-2026-03-dest-1', 'failed', true],
+        ]);
+        expect(result.alerts.filter((a) => a.includes('globex'))).toHaveLength(1);
+      },
+      120_000,
+    );
 
-    itIf(!!harness.approve)('Given finance approved the invoice When a row changes Then the approved document is untouched and the change is a correction on the next invoice', async () => {
-      writeRows(base);
-      await sync();
-      await harness.approve!(key(1));
-      writeRows(['2026-03-02,09:00,18:00,Ann,Acme,Web', base[1]!]);
-      const result = await sync();
-      expect(result.summary).toMatchObject({ corrections: 1, pushFailed: 0 });
-      expect((await harness.documents(key(1))).map((d) => d.net)).toEqual(['1200.00']);
-      // Credit 8 h, bill 9 h of Ann: +100.00.
-      expect((await harness.documents(key(2))).map((d) => [d.type, d.net])).toEqual([['invoice', '100.00']]);
-    }, 120_000);
+    itIf(!!harness.approve)(
+      'Given finance approved the invoice When a row changes Then the approved document is untouched and the change is a correction on the next invoice',
+      async () => {
+        writeRows(base);
+        await sync();
+        await harness.approve!(key(1));
+        writeRows(['2026-03-02,09:00,18:00,Ann,Acme,Web', base[1]!]);
+        const result = await sync();
+        expect(result.summary).toMatchObject({ corrections: 1, pushFailed: 0 });
+        expect((await harness.documents(key(1))).map((d) => d.net)).toEqual(['1200.00']);
+        // Credit 8 h, bill 9 h of Ann: +100.00.
+        expect((await harness.documents(key(2))).map((d) => [d.type, d.net])).toEqual([['invoice', '100.00']]);
+      },
+      120_000,
+    );
 
-    itIf(!!harness.approve)('Given finance approved the invoice When rows are deleted Then the negative correction is written as a credit note, not a failure, and later runs stay quiet', async () => {
-      writeRows(base);
-      await sync();
-      await harness.approve!(key(1));
-      writeRows([base[0]!]);
-      const result = await sync();
-      expect(result.summary).toMatchObject({ corrections: 1, pushFailed: 0 });
-      expect(result.alerts).toEqual([]);
-      expect((await harness.documents(key(2))).map((d) => [d.type, d.net])).toEqual([['credit-note', '-400.00']]);
-      const again = await sync();
-      expect(again.summary).toMatchObject({ pushed: 0, pushFailed: 0 });
-      expect(again.alerts).toEqual([]);
-    }, 120_000);
+    itIf(!!harness.approve)(
+      'Given finance approved the invoice When rows are deleted Then the negative correction is written as a credit note, not a failure, and later runs stay quiet',
+      async () => {
+        writeRows(base);
+        await sync();
+        await harness.approve!(key(1));
+        writeRows([base[0]!]);
+        const result = await sync();
+        expect(result.summary).toMatchObject({ corrections: 1, pushFailed: 0 });
+        expect(result.alerts).toEqual([]);
+        expect((await harness.documents(key(2))).map((d) => [d.type, d.net])).toEqual([['credit-note', '-400.00']]);
+        const again = await sync();
+        expect(again.summary).toMatchObject({ pushed: 0, pushFailed: 0 });
+        expect(again.alerts).toEqual([]);
+      },
+      120_000,
+    );
 
     it('Given taxed lines where the destination computes tax When synced Then the totals read back equal the ledger to the cent and no total alert fires', async () => {
       configure({ taxType: harness.tax?.taxType });

@@ -44,7 +44,15 @@ describeDestinationConformance('file', {
       return [];
     }
     const net = sum(doc.lines.map((l) => l.net));
-    return [{ id: doc.key, type: dec(doc.net).isNegative() ? 'credit-note' : 'invoice', status: doc.status, net: net.toFixed(2), lines: doc.lines.length }];
+    return [
+      {
+        id: doc.key,
+        type: dec(doc.net).isNegative() ? 'credit-note' : 'invoice',
+        status: doc.status,
+        net: net.toFixed(2),
+        lines: doc.lines.length,
+      },
+    ];
   },
   writes: () => countWrites(),
   clearFaults() {},

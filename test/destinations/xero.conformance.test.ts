@@ -22,7 +22,13 @@ describeDestinationConformance('xero', {
   stop: () => fake.stop(),
   destinationYaml: ({ taxType }) => {
     run = `r${++runs}`;
-    return xeroDestinationYaml(fake, 'dest', `requestTimeoutMs: 3000`, `defaults:`, `  invoiceNumber: "HB-{{key}}-${run}"${taxType ? `\n      taxType: ${taxType}` : ''}`);
+    return xeroDestinationYaml(
+      fake,
+      'dest',
+      `requestTimeoutMs: 3000`,
+      `defaults:`,
+      `  invoiceNumber: "HB-{{key}}-${run}"${taxType ? `\n      taxType: ${taxType}` : ''}`,
+    );
   },
   env: () => ({ XERO_CLIENT_SECRET: fake.opts.clientSecret }),
   tax: { taxType: 'OUTPUT', rate: '0.15' },
@@ -31,8 +37,20 @@ describeDestinationConformance('xero', {
     const invoices = [...fake.invoices.values()].filter((i) => ours(i.InvoiceNumber) && LIVE(i.Status));
     const notes = [...fake.creditNotes.values()].filter((c) => ours(c.CreditNoteNumber) && LIVE(c.Status));
     return [
-      ...invoices.map((i) => ({ id: i.InvoiceID, type: 'invoice' as const, status: i.Status, net: i.SubTotal.toFixed(2), lines: i.LineItems.length })),
-      ...notes.map((c) => ({ id: c.CreditNoteID, type: 'credit-note' as const, status: c.Status, net: (-c.SubTotal).toFixed(2), lines: c.LineItems.length })),
+      ...invoices.map((i) => ({
+        id: i.InvoiceID,
+        type: 'invoice' as const,
+        status: i.Status,
+        net: i.SubTotal.toFixed(2),
+        lines: i.LineItems.length,
+      })),
+      ...notes.map((c) => ({
+        id: c.CreditNoteID,
+        type: 'credit-note' as const,
+        status: c.Status,
+        net: (-c.SubTotal).toFixed(2),
+        lines: c.LineItems.length,
+      })),
     ];
   },
   writes: () => writeRequests(),
@@ -46,7 +64,12 @@ describeDestinationConformance('xero', {
     // 5xx: Xero's 503 (developer.xero.com/documentation/api/http-response-codes); 429: the minute
     // limit with X-Rate-Limit-Problem and Retry-After (developer.xero.com/documentation/guides/oauth2/limits).
     if (kind === '5xx') fake.inject('503-before', { method: 'PUT', path: /\/Invoices$/, times });
-    else fake.answer(() => ({ status: 429, headers: { 'X-Rate-Limit-Problem': 'minute', 'Retry-After': '1' } }), { method: 'PUT', path: /\/Invoices$/, times });
+    else
+      fake.answer(() => ({ status: 429, headers: { 'X-Rate-Limit-Problem': 'minute', 'Retry-After': '1' } }), {
+        method: 'PUT',
+        path: /\/Invoices$/,
+        times,
+      });
   },
   refuse(key) {
     // A whole-request ValidationException naming the refused invoice (Error/Element schemas).
@@ -55,7 +78,17 @@ describeDestinationConformance('xero', {
         const sent = (JSON.parse(rec.body) as { Invoices?: Record<string, unknown>[] }).Invoices ?? [];
         const bad = sent.find((i) => i.InvoiceNumber === `HB-${key}-${run}`);
         if (!bad) return undefined;
-        return { status: 400, body: { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [{ ...bad, HasErrors: true, ValidationErrors: [{ Message: 'Account code 999 is not a valid code for this document.' }] }] } };
+        return {
+          status: 400,
+          body: {
+            ErrorNumber: 10,
+            Type: 'ValidationException',
+            Message: 'A validation exception occurred',
+            Elements: [
+              { ...bad, HasErrors: true, ValidationErrors: [{ Message: 'Account code 999 is not a valid code for this document.' }] },
+            ],
+          },
+        };
       },
       { method: 'PUT', path: /\/Invoices$/, times: 20 },
     );

@@ -25,7 +25,16 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
     return JSON.parse(r.stdout) as {
       summary: Record<string, number>;
-      invoices: Array<{ key: string; net: string; workedHours: string; billedHours: string; status: string; currency: string; client: string; period: string }>;
+      invoices: Array<{
+        key: string;
+        net: string;
+        workedHours: string;
+        billedHours: string;
+        status: string;
+        currency: string;
+        client: string;
+        period: string;
+      }>;
     };
   };
   const csv = () => path.join(dir, 'example/hours.csv');
@@ -42,7 +51,15 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
   it('Given a fresh clone When sync runs Then every row is counted once and the example invoices are drafted with exact totals', () => {
     const result = sync();
     const s = result.summary;
-    expect(s).toMatchObject({ read: 14, accepted: 10, unchanged: 0, quarantined: 4, invoicesDrafted: 3, invoicesUpdated: 0, pushFailed: 0 });
+    expect(s).toMatchObject({
+      read: 14,
+      accepted: 10,
+      unchanged: 0,
+      quarantined: 4,
+      invoicesDrafted: 3,
+      invoicesUpdated: 0,
+      pushFailed: 0,
+    });
     expect(s.read).toBe(s.accepted! + s.unchanged! + s.skipped! + s.quarantined!);
     expect(result.invoices.map((i) => [i.key, i.client, i.currency, i.workedHours, i.net, i.status])).toEqual([
       // 8 h × 65 + 8 h × 85 (senior) + 7.5 h × 65 + 4.25 h × 70 + 3.75 h × 70 (after the rate change)
@@ -52,7 +69,13 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
       ['globex-2026-W11-files-1', 'globex', 'EUR', '16', '891.02', 'pushed'],
     ]);
     const doc = JSON.parse(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8'));
-    expect(doc).toMatchObject({ key: 'acme-2026-03-files-1', currency: 'EUR', net: '2247.50', dueDate: '2026-04-14', client: { id: 'acme' } });
+    expect(doc).toMatchObject({
+      key: 'acme-2026-03-files-1',
+      currency: 'EUR',
+      net: '2247.50',
+      dueDate: '2026-04-14',
+      client: { id: 'acme' },
+    });
     expect(existsSync(path.join(dir, 'out/acme-2026-03-files-1.html'))).toBe(true);
   }, 240_000);
 
@@ -60,10 +83,14 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
     // A fresh ledger, so this run prices (and excludes) them again; preview writes nothing.
     const text = run('preview', '--config', 'config/example.yaml', '--data-dir', 'data-fresh');
     expectWithMessage(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain('Not invoiced: 2 excluded (non-billable, not approved or billed at source) — listed by `hourbridge report excluded`.');
+    expect(text.stdout).toContain(
+      'Not invoiced: 2 excluded (non-billable, not approved or billed at source) — listed by `hourbridge report excluded`.',
+    );
     const r = run('report', 'excluded', '--config', 'config/example.yaml', '--json');
     expectWithMessage(r.code, r.stderr).toBe(0);
-    const entries = (JSON.parse(r.stdout) as { entries: Array<{ entry: string; date: string; worker: string; reason: string; row: number }> }).entries;
+    const entries = (
+      JSON.parse(r.stdout) as { entries: Array<{ entry: string; date: string; worker: string; reason: string; row: number }> }
+    ).entries;
     expect(entries.map((e) => [e.date, e.worker, e.row, e.reason])).toEqual([
       ['2026-03-06', 'Anna de Vries', 6, 'marked non-billable in the source'],
       ['2026-03-10', 'Bram Jansen', 7, 'not approved (client acme requires approval)'],
@@ -71,15 +98,37 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
     const explained = run('explain', '--config', 'config/example.yaml', '--entry', entries[1]!.entry);
     expectWithMessage(explained.code, explained.stderr).toBe(0);
     expect(explained.stdout).toContain('not invoiced: not approved (client acme requires approval).');
-    const json = JSON.parse(run('explain', '--config', 'config/example.yaml', '--entry', entries[0]!.entry, '--json').stdout) as { status: string; invoiced: string };
-    expect(json).toMatchObject({ status: 'excluded', invoiced: expect.stringContaining('not invoiced: marked non-billable in the source') });
+    const json = JSON.parse(run('explain', '--config', 'config/example.yaml', '--entry', entries[0]!.entry, '--json').stdout) as {
+      status: string;
+      invoiced: string;
+    };
+    expect(json).toMatchObject({
+      status: 'excluded',
+      invoiced: expect.stringContaining('not invoiced: marked non-billable in the source'),
+    });
   }, 240_000);
 
-  it('Given drafted invoices When the unbilled report is read Then its figures are the drafts\' own net totals and hours, to the cent, and the files label them net', () => {
+  it("Given drafted invoices When the unbilled report is read Then its figures are the drafts' own net totals and hours, to the cent, and the files label them net", () => {
     const r = run('report', 'unbilled', '--config', 'config/example.yaml', '--json');
     expectWithMessage(r.code, r.stderr).toBe(0);
-    const clients = (JSON.parse(r.stdout) as { clients: Array<{ client: string; drafted: { net: string }; notDrafted: { net: string }; outstanding: { net: string }; periods: Array<{ invoice: string; drafted: { net: string; workedHours: string; billedHours: string } }> }> }).clients;
-    const doc = (key: string) => JSON.parse(readFileSync(invoiceFile(key), 'utf8')) as { net: string; workedHours: string; billedHours: string; lines: Array<{ net: string }> };
+    const clients = (
+      JSON.parse(r.stdout) as {
+        clients: Array<{
+          client: string;
+          drafted: { net: string };
+          notDrafted: { net: string };
+          outstanding: { net: string };
+          periods: Array<{ invoice: string; drafted: { net: string; workedHours: string; billedHours: string } }>;
+        }>;
+      }
+    ).clients;
+    const doc = (key: string) =>
+      JSON.parse(readFileSync(invoiceFile(key), 'utf8')) as {
+        net: string;
+        workedHours: string;
+        billedHours: string;
+        lines: Array<{ net: string }>;
+      };
     expect(clients.map((c) => [c.client, c.drafted.net, c.notDrafted.net, c.outstanding.net])).toEqual([
       ['acme', '2247.50', '0.00', '2247.50'],
       ['globex', '1416.31', '0.00', '1416.31'],
@@ -122,7 +171,11 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
   }, 240_000);
 
   it('Given a new row When previewed Then it shows the invoice that would change and writes nothing', () => {
-    editCsv((lines) => [...lines.filter((l) => l.trim() !== ''), '24-03-2026;09:00;17:00;30;;Anna de Vries;consultant;Acme B.V.;Website;ja;ja;;Preview me', '']);
+    editCsv((lines) => [
+      ...lines.filter((l) => l.trim() !== ''),
+      '24-03-2026;09:00;17:00;30;;Anna de Vries;consultant;Acme B.V.;Website;ja;ja;;Preview me',
+      '',
+    ]);
     const before = readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8');
     const preview = sync('preview');
     expect(preview.summary).toMatchObject({ accepted: 1, invoicesUpdated: 1, pushed: 0 });
@@ -136,7 +189,9 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
   it('Given bad rows When the quarantine report is asked for Then each names its source, row, column and reason', () => {
     const r = run('report', 'quarantine', '--config', 'config/example.yaml', '--json');
     expectWithMessage(r.code, r.stderr).toBe(0);
-    const rows = (JSON.parse(r.stdout) as { rows: Array<{ source: string; row: number; column: string | null; field: string | null; reason: string }> }).rows;
+    const rows = (
+      JSON.parse(r.stdout) as { rows: Array<{ source: string; row: number; column: string | null; field: string | null; reason: string }> }
+    ).rows;
     // Rows 12–15 of the bundled file; a row above them was deleted by an earlier step, so they
     // moved up one — quarantine follows the file as it is now, with no stale rows left behind.
     expect(rows.map((q) => [q.source, q.row, q.column ?? q.field])).toEqual([
@@ -155,7 +210,10 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
     const entryKey = doc.lines[0].entries[0] as string;
     const r = run('explain', '--config', 'config/example.yaml', '--entry', entryKey, '--json');
     expectWithMessage(r.code, r.stderr).toBe(0);
-    const explained = JSON.parse(r.stdout) as { explain: Array<{ unitPrice: string; rule: string; trace: Array<{ kind: string; applied: boolean }> }>; placements: unknown[] };
+    const explained = JSON.parse(r.stdout) as {
+      explain: Array<{ unitPrice: string; rule: string; trace: Array<{ kind: string; applied: boolean }> }>;
+      placements: unknown[];
+    };
     expect(explained.explain.some((l) => l.unitPrice === '68.75' && l.trace.some((t) => t.kind === 'surcharge' && t.applied))).toBe(true);
     expect(explained.placements.length).toBeGreaterThan(0);
   }, 240_000);
@@ -201,7 +259,8 @@ describe('hourbridge CLI --json when a command fails', () => {
   /** Exactly one JSON document on stdout, only JSON lines on stderr, and no secret anywhere. */
   const failed = (r: { code: number | null; stdout: string; stderr: string }) => {
     const doc = JSON.parse(r.stdout) as ErrorDocument;
-    for (const line of r.stderr.split('\n').filter((l) => l.trim() !== '')) expectWithMessage(() => JSON.parse(line), `stderr line: ${line}`).not.toThrow();
+    for (const line of r.stderr.split('\n').filter((l) => l.trim() !== ''))
+      expectWithMessage(() => JSON.parse(line), `stderr line: ${line}`).not.toThrow();
     expect(r.stdout + r.stderr).not.toContain(token);
     expect(r.stdout + r.stderr).not.toContain(ledgerPassword);
     expect(doc.ok).toBe(false);
@@ -252,7 +311,10 @@ describe('hourbridge CLI --json when a command fails', () => {
     const r = run('sync', '--config', config, '--json');
     expect(r.code).toBe(1);
     const doc = failed(r);
-    expect(doc.error).toMatchObject({ code: 'connector_config', where: { source: 'timesheet', connector: 'csv', file: 'example/no-such-file.csv' } });
+    expect(doc.error).toMatchObject({
+      code: 'connector_config',
+      where: { source: 'timesheet', connector: 'csv', file: 'example/no-such-file.csv' },
+    });
     expect(doc.error.message).toContain('not found');
   }, 240_000);
 
@@ -303,7 +365,15 @@ describe('hourbridge CLI --json when a command fails', () => {
 
   it('Given a ledger URL with a password on a port where nothing listens When report --json runs Then the error says the ledger is unavailable without the password, and it exits 1', async () => {
     const port = await closedPort();
-    const r = run('report', 'unbilled', '--config', 'config/example.yaml', '--json', '--ledger-url', `postgres://hourbridge:${ledgerPassword}@127.0.0.1:${port}/ledger`);
+    const r = run(
+      'report',
+      'unbilled',
+      '--config',
+      'config/example.yaml',
+      '--json',
+      '--ledger-url',
+      `postgres://hourbridge:${ledgerPassword}@127.0.0.1:${port}/ledger`,
+    );
     expect(r.code).toBe(1);
     expect(failed(r).error).toMatchObject({ code: 'ledger_unavailable' });
   }, 240_000);

@@ -78,7 +78,9 @@ clients:
     // The example's three CSV invoices plus the Harvest entries' open period for acme.
     expect(result.summary.pushed).toBeGreaterThanOrEqual(4);
     for (const i of result.invoices) expect(existsSync(path.join(dir, 'out', `${i.key}.json`))).toBe(true);
-    expect(result.alerts).toEqual(expect.arrayContaining([expect.stringMatching(/harvest \(harvest\): .*GET \/v2\/users.*source zone Europe\/Amsterdam/)]));
+    expect(result.alerts).toEqual(
+      expect.arrayContaining([expect.stringMatching(/harvest \(harvest\): .*GET \/v2\/users.*source zone Europe\/Amsterdam/)]),
+    );
     expect(result.alerts.join('\n')).not.toContain(TOKEN);
   }, 120_000);
 

@@ -87,23 +87,33 @@ describe('sync to Xero (fake Xero server, embedded ledger)', () => {
     ]);
   }, 180_000);
 
-  itIf(redisUp)('Given a Xero webhook about an invoice When the status refresh job runs on the queue Then the ledger learns the approval from Xero itself', async () => {
-    const correction = xeroInvoice('HB-acme-2026-03-xero-2')[0]!;
-    fake.setStatus(correction.InvoiceID, 'AUTHORISED');
-    const runner = new QueueRunner({ config: loadConfig(configFile, { XERO_CLIENT_SECRET: fake.opts.clientSecret }), ledger, log, redisUrl, prefix: `hbtest-xero-${randomBytes(4).toString('hex')}` });
-    try {
-      runner.startWorkers({ queues: ['status'] });
-      await runner.enqueueStatusRefresh('xero', correction.InvoiceID, 'event-1');
-      const deadline = Date.now() + 60_000;
-      let status = '';
-      while (Date.now() < deadline) {
-        status = (await invoicesReport(ledger, { clientId: 'acme' })).find((r) => r.key === 'acme-2026-03-xero-2')?.status ?? '';
-        if (status === 'approved') break;
-        await new Promise((r) => setTimeout(r, 200));
+  itIf(redisUp)(
+    'Given a Xero webhook about an invoice When the status refresh job runs on the queue Then the ledger learns the approval from Xero itself',
+    async () => {
+      const correction = xeroInvoice('HB-acme-2026-03-xero-2')[0]!;
+      fake.setStatus(correction.InvoiceID, 'AUTHORISED');
+      const runner = new QueueRunner({
+        config: loadConfig(configFile, { XERO_CLIENT_SECRET: fake.opts.clientSecret }),
+        ledger,
+        log,
+        redisUrl,
+        prefix: `hbtest-xero-${randomBytes(4).toString('hex')}`,
+      });
+      try {
+        runner.startWorkers({ queues: ['status'] });
+        await runner.enqueueStatusRefresh('xero', correction.InvoiceID, 'event-1');
+        const deadline = Date.now() + 60_000;
+        let status = '';
+        while (Date.now() < deadline) {
+          status = (await invoicesReport(ledger, { clientId: 'acme' })).find((r) => r.key === 'acme-2026-03-xero-2')?.status ?? '';
+          if (status === 'approved') break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(status).toBe('approved');
+      } finally {
+        await runner.close();
       }
-      expect(status).toBe('approved');
-    } finally {
-      await runner.close();
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 });

@@ -30,7 +30,8 @@ describe('voided invoices in Xero (fake Xero server, embedded ledger)', () => {
   const editCsv = (from: string, to: string) => writeFileSync(csv(), readFileSync(csv(), 'utf8').replace(from, to));
   const sync = async () => runSync({ config: loadConfig(configFile, { XERO_CLIENT_SECRET: fake.opts.clientSecret }), ledger, log });
   const live = (number: string) => [...fake.invoices.values()].filter((i) => i.InvoiceNumber === number && i.Status !== 'DELETED');
-  const status = async (key: string) => (await ledger.rows<{ status: string }>(sql`SELECT status FROM invoices WHERE key = ${key}`))[0]?.status;
+  const status = async (key: string) =>
+    (await ledger.rows<{ status: string }>(sql`SELECT status FROM invoices WHERE key = ${key}`))[0]?.status;
   /** The live invoices of acme, as `report billed` lists them. */
   const acme = async () => (await invoicesReport(ledger, { clientId: 'acme' })).map((r) => [r.key, r.status, r.net]);
 

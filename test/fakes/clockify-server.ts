@@ -36,13 +36,20 @@ function toTimeEntry(e: ClockifyReportEntry): ClockifyTimeEntry {
     hourlyRate: e.hourlyRate ?? null,
     costRate: e.costRate ?? null,
     type: e.type ?? 'REGULAR',
-    project: e.projectId ? { id: e.projectId, name: e.projectName ?? '', clientId: e.clientId ?? null, clientName: e.clientName ?? null } : null,
+    project: e.projectId
+      ? { id: e.projectId, name: e.projectName ?? '', clientId: e.clientId ?? null, clientName: e.clientName ?? null }
+      : null,
     task: e.taskId ? { id: e.taskId, name: e.taskName ?? '' } : null,
     tags: (e.tags ?? []).map((t, i) => ({ id: t._id ?? `t${i}`, name: t.name })),
   };
 }
 
-export async function startClockifyFake(opts: { apiKey: string; workspaceId: string; entries: ClockifyReportEntry[]; users: ClockifyUser[] }): Promise<ClockifyFake> {
+export async function startClockifyFake(opts: {
+  apiKey: string;
+  workspaceId: string;
+  entries: ClockifyReportEntry[];
+  users: ClockifyUser[];
+}): Promise<ClockifyFake> {
   const faults = faultQueue();
   const state = { entries: opts.entries, users: opts.users, stats: { listing: 0 }, reportStatus: null as number | null };
   const inRange = (e: ClockifyReportEntry, start: string, end: string) => {
@@ -51,7 +58,8 @@ export async function startClockifyFake(opts: { apiKey: string; workspaceId: str
   };
   const server = await listen(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (req.headers['x-api-key'] !== opts.apiKey) return sendJson(res, 401, { message: 'Full authentication is required to access this resource', code: 1000 });
+    if (req.headers['x-api-key'] !== opts.apiKey)
+      return sendJson(res, 401, { message: 'Full authentication is required to access this resource', code: 1000 });
     if (req.method === 'GET' && url.pathname === '/api/v1/user') return sendJson(res, 200, state.users[0] ?? { id: 'u0', name: 'Owner' });
     const ws = encodeURIComponent(opts.workspaceId);
     if (req.method === 'POST' && url.pathname === `/reports/v1/workspaces/${ws}/reports/detailed`) {
@@ -59,7 +67,11 @@ export async function startClockifyFake(opts: { apiKey: string; workspaceId: str
       const f = faults.take();
       if (f) return sendJson(res, f.status, f.body ?? { message: 'fault' }, f.headers);
       if (state.reportStatus) return sendJson(res, state.reportStatus, { message: 'Reports are not available', code: state.reportStatus });
-      const body = (await readBody(req)) as { dateRangeStart: string; dateRangeEnd: string; detailedFilter: { page: number; pageSize: number } };
+      const body = (await readBody(req)) as {
+        dateRangeStart: string;
+        dateRangeEnd: string;
+        detailedFilter: { page: number; pageSize: number };
+      };
       const all = state.entries.filter((e) => inRange(e, body.dateRangeStart, body.dateRangeEnd));
       const { page, pageSize } = body.detailedFilter;
       return sendJson(res, 200, {

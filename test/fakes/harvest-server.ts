@@ -59,7 +59,9 @@ export const HARVEST_TIME_ENTRIES_DOCS = 'https://help.getharvest.com/api-v2/tim
  * A fresh copy per call: tests edit entries in place.
  */
 export function documentedTimeEntries(): HarvestTimeEntry[] {
-  const page = JSON.parse(readFileSync(new URL('../fixtures/harvest/list-time-entries.json', import.meta.url), 'utf8')) as HarvestTimeEntriesPage;
+  const page = JSON.parse(
+    readFileSync(new URL('../fixtures/harvest/list-time-entries.json', import.meta.url), 'utf8'),
+  ) as HarvestTimeEntriesPage;
   return page.time_entries;
 }
 
@@ -139,7 +141,10 @@ export async function startHarvestFake(options: HarvestFakeOptions): Promise<Har
     windowCount++;
 
     if (req.headers.authorization !== `Bearer ${options.token}` || req.headers['harvest-account-id'] !== options.accountId) {
-      return send(res, 401, { error: 'invalid_token', error_description: 'The access token provided is expired, revoked, malformed or invalid for other reasons.' });
+      return send(res, 401, {
+        error: 'invalid_token',
+        error_description: 'The access token provided is expired, revoked, malformed or invalid for other reasons.',
+      });
     }
     if (!req.headers['user-agent']) return send(res, 400, { message: 'User-Agent header required' });
 
@@ -181,9 +186,7 @@ export async function startHarvestFake(options: HarvestFakeOptions): Promise<Har
       slice = [];
       for (let i = (page - 1) * perPage; i < Math.min(total, page * perPage); i++) slice.push(options.generate.make(i));
     } else {
-      const all = options.generate
-        ? Array.from({ length: options.generate.count }, (_, i) => options.generate!.make(i))
-        : entries;
+      const all = options.generate ? Array.from({ length: options.generate.count }, (_, i) => options.generate!.make(i)) : entries;
       const since = updatedSince ? Date.parse(updatedSince) : null;
       const matching = all.filter(
         (e) =>
@@ -210,7 +213,12 @@ export async function startHarvestFake(options: HarvestFakeOptions): Promise<Har
       next_page: page < totalPages ? page + 1 : null,
       previous_page: page > 1 ? page - 1 : null,
       page,
-      links: { first: link(1), next: page < totalPages ? link(page + 1) : null, previous: page > 1 ? link(page - 1) : null, last: link(totalPages) },
+      links: {
+        first: link(1),
+        next: page < totalPages ? link(page + 1) : null,
+        previous: page > 1 ? link(page - 1) : null,
+        last: link(totalPages),
+      },
     });
   });
   server.keepAliveTimeout = 5000;

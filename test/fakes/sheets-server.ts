@@ -19,10 +19,20 @@ export interface SheetsFake {
 
 /** An obviously fake service-account key with a real (throw-away) RSA key, so JWTs can be signed. */
 export function fakeServiceAccount(email = 'hourbridge-test@fake-project.iam.gserviceaccount.test'): { json: string; email: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   return {
     email,
-    json: JSON.stringify({ type: 'service_account', project_id: 'fake-project', private_key_id: 'fake-key-1', private_key: privateKey, client_email: email }),
+    json: JSON.stringify({
+      type: 'service_account',
+      project_id: 'fake-project',
+      private_key_id: 'fake-key-1',
+      private_key: privateKey,
+      client_email: email,
+    }),
   };
 }
 
@@ -37,17 +47,31 @@ function issuerOf(authorization: string | undefined): string | undefined {
   }
 }
 
-export async function startSheetsFake(opts: { spreadsheetId: string; sheet: string; email: string; rows: SheetsFake['rows'] }): Promise<SheetsFake> {
+export async function startSheetsFake(opts: {
+  spreadsheetId: string;
+  sheet: string;
+  email: string;
+  rows: SheetsFake['rows'];
+}): Promise<SheetsFake> {
   const faults = faultQueue();
-  const state: { rows: SheetsFake['rows']; stats: { batchGet: number }; lastQuery: URLSearchParams | null } = { rows: opts.rows, stats: { batchGet: 0 }, lastQuery: null };
+  const state: { rows: SheetsFake['rows']; stats: { batchGet: number }; lastQuery: URLSearchParams | null } = {
+    rows: opts.rows,
+    stats: { batchGet: 0 },
+    lastQuery: null,
+  };
   const server = await listen((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (issuerOf(req.headers.authorization) !== opts.email) {
-      return sendJson(res, 401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
+      return sendJson(res, 401, {
+        error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' },
+      });
     }
     const base = `/v4/spreadsheets/${opts.spreadsheetId}`;
     if (req.method === 'GET' && url.pathname === base) {
-      return sendJson(res, 200, { spreadsheetId: opts.spreadsheetId, properties: { title: 'Urenregistratie', locale: 'nl_NL', timeZone: 'Europe/Amsterdam' } });
+      return sendJson(res, 200, {
+        spreadsheetId: opts.spreadsheetId,
+        properties: { title: 'Urenregistratie', locale: 'nl_NL', timeZone: 'Europe/Amsterdam' },
+      });
     }
     if (req.method === 'GET' && url.pathname === `${base}/values:batchGet`) {
       state.stats.batchGet++;

@@ -16,28 +16,53 @@ export interface TogglFake {
   close(): Promise<void>;
 }
 
-export async function startTogglFake(opts: { token: string; workspaceId: string; rows: TogglReportRow[]; v9?: TogglV9TimeEntry[] }): Promise<TogglFake> {
+export async function startTogglFake(opts: {
+  token: string;
+  workspaceId: string;
+  rows: TogglReportRow[];
+  v9?: TogglV9TimeEntry[];
+}): Promise<TogglFake> {
   const faults = faultQueue();
   const state = { rows: opts.rows, v9: opts.v9 ?? [], stats: { listing: 0 } };
   const auth = `Basic ${Buffer.from(`${opts.token}:api_token`).toString('base64')}`;
   const server = await listen(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (req.headers.authorization !== auth) return sendJson(res, 401, 'Incorrect username and/or password');
-    if (req.method === 'GET' && url.pathname === '/api/v9/me') return sendJson(res, 200, { id: 1, fullname: 'Toggl Owner', email: 'owner@example.test', timezone: 'Europe/Amsterdam' });
+    if (req.method === 'GET' && url.pathname === '/api/v9/me')
+      return sendJson(res, 200, { id: 1, fullname: 'Toggl Owner', email: 'owner@example.test', timezone: 'Europe/Amsterdam' });
     // https://engineering.toggl.com/docs/api/me#get-projects and #get-clients: what the token's user sees.
     if (req.method === 'GET' && url.pathname === '/api/v9/me/projects') {
-      const seen = new Map(state.v9.filter((e) => e.project_id ?? e.pid).map((e) => [e.project_id ?? e.pid!, { id: e.project_id ?? e.pid!, name: e.project_name ?? `Project ${e.project_id ?? e.pid}`, client_id: 1, workspace_id: Number(opts.workspaceId) }]));
+      const seen = new Map(
+        state.v9
+          .filter((e) => e.project_id ?? e.pid)
+          .map((e) => [
+            e.project_id ?? e.pid!,
+            {
+              id: e.project_id ?? e.pid!,
+              name: e.project_name ?? `Project ${e.project_id ?? e.pid}`,
+              client_id: 1,
+              workspace_id: Number(opts.workspaceId),
+            },
+          ]),
+      );
       return sendJson(res, 200, [...seen.values()]);
     }
-    if (req.method === 'GET' && url.pathname === '/api/v9/me/clients') return sendJson(res, 200, [{ id: 1, name: 'Globex', wid: Number(opts.workspaceId) }]);
+    if (req.method === 'GET' && url.pathname === '/api/v9/me/clients')
+      return sendJson(res, 200, [{ id: 1, name: 'Globex', wid: Number(opts.workspaceId) }]);
     const ws = `/api/v9/workspaces/${opts.workspaceId}`;
     if (req.method === 'GET' && url.pathname === `${ws}/projects`) {
-      const seen = new Map(state.rows.filter((r) => r.project_id).map((r) => [r.project_id!, { id: r.project_id!, name: r.project_name ?? `Project ${r.project_id}`, client_id: 1 }]));
+      const seen = new Map(
+        state.rows
+          .filter((r) => r.project_id)
+          .map((r) => [r.project_id!, { id: r.project_id!, name: r.project_name ?? `Project ${r.project_id}`, client_id: 1 }]),
+      );
       return sendJson(res, 200, Number(url.searchParams.get('page') ?? 1) > 1 ? [] : [...seen.values()]);
     }
     if (req.method === 'GET' && url.pathname === `${ws}/clients`) return sendJson(res, 200, [{ id: 1, name: 'Globex' }]);
     if (req.method === 'GET' && url.pathname === `${ws}/users`) {
-      return sendJson(res, 200, [...new Map(state.rows.map((r) => [r.user_id, { id: r.user_id, fullname: r.username ?? `User ${r.user_id}` }])).values()]);
+      return sendJson(res, 200, [
+        ...new Map(state.rows.map((r) => [r.user_id, { id: r.user_id, fullname: r.username ?? `User ${r.user_id}` }])).values(),
+      ]);
     }
     if (req.method === 'GET' && url.pathname === '/api/v9/me/time_entries') {
       state.stats.listing++;

@@ -180,7 +180,11 @@ class HttpError extends Error {
 }
 
 export class FakeXero {
-  readonly opts: Required<Omit<FakeXeroOptions, 'limits' | 'webhookKey' | 'maxUnitdp'>> & { limits: FakeXeroLimits; webhookKey?: string; maxUnitdp?: 2 | 4 };
+  readonly opts: Required<Omit<FakeXeroOptions, 'limits' | 'webhookKey' | 'maxUnitdp'>> & {
+    limits: FakeXeroLimits;
+    webhookKey?: string;
+    maxUnitdp?: 2 | 4;
+  };
   private server?: http.Server;
   url = '';
 
@@ -188,7 +192,14 @@ export class FakeXero {
   readonly creditNotes = new Map<string, XeroCreditNoteJson>();
   readonly contacts = new Map<string, ContactJson>();
   readonly requests: RecordedRequest[] = [];
-  readonly stats = { apiCalls: 0, rejected429: { concurrent: 0, minute: 0, day: 0 }, maxConcurrent: 0, tokenCalls: 0, invalidGrants: 0, committedDrops: 0 };
+  readonly stats = {
+    apiCalls: 0,
+    rejected429: { concurrent: 0, minute: 0, day: 0 },
+    maxConcurrent: 0,
+    tokenCalls: 0,
+    invalidGrants: 0,
+    committedDrops: 0,
+  };
 
   private faults: FaultRule[] = [];
   private tokens = new Map<string, TokenRecord>();
@@ -313,7 +324,12 @@ export class FakeXero {
   }
 
   addContact(name: string, contactNumber?: string, contactId: string = randomUUID()): ContactJson {
-    const c: ContactJson = { ContactID: contactId, Name: name, ContactStatus: 'ACTIVE', ...(contactNumber ? { ContactNumber: contactNumber } : {}) };
+    const c: ContactJson = {
+      ContactID: contactId,
+      Name: name,
+      ContactStatus: 'ACTIVE',
+      ...(contactNumber ? { ContactNumber: contactNumber } : {}),
+    };
     this.contacts.set(c.ContactID, c);
     return c;
   }
@@ -338,7 +354,9 @@ export class FakeXero {
     return [...seen].filter(([, n]) => n > 1).map(([k]) => k);
   }
   apiRequests(method?: string, pathRe?: RegExp): RecordedRequest[] {
-    return this.requests.filter((r) => r.path.startsWith('/api.xro/') && (!method || r.method === method) && (!pathRe || pathRe.test(r.path)));
+    return this.requests.filter(
+      (r) => r.path.startsWith('/api.xro/') && (!method || r.method === method) && (!pathRe || pathRe.test(r.path)),
+    );
   }
 
   // ---- HTTP ------------------------------------------------------------------------------
@@ -376,7 +394,15 @@ export class FakeXero {
         return this.authorize(url, res, rec);
       } else if (url.pathname === '/connections' && rec.method === 'GET') {
         this.bearer(req);
-        payload = this.opts.tenants.map((t) => ({ id: randomUUID(), authEventId: randomUUID(), tenantId: t.tenantId, tenantType: 'ORGANISATION', tenantName: t.tenantName, createdDateUtc: new Date().toISOString(), updatedDateUtc: new Date().toISOString() }));
+        payload = this.opts.tenants.map((t) => ({
+          id: randomUUID(),
+          authEventId: randomUUID(),
+          tenantId: t.tenantId,
+          tenantType: 'ORGANISATION',
+          tenantName: t.tenantName,
+          createdDateUtc: new Date().toISOString(),
+          updatedDateUtc: new Date().toISOString(),
+        }));
       } else {
         throw new HttpError(404, { Title: 'Not Found' });
       }
@@ -398,7 +424,13 @@ export class FakeXero {
     this.send(res, rec, status, payload, headers);
   }
 
-  private send(res: http.ServerResponse, rec: RecordedRequest, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  private send(
+    res: http.ServerResponse,
+    rec: RecordedRequest,
+    status: number,
+    payload: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     rec.status = status;
     rec.responseHeaders = headers;
     const text = payload === undefined ? '' : JSON.stringify(payload);
@@ -407,7 +439,9 @@ export class FakeXero {
   }
 
   private takeFault(rec: RecordedRequest): Fault | undefined {
-    const rule = this.faults.find((f) => f.fault !== 'answer' && f.remaining > 0 && (!f.method || f.method === rec.method) && (!f.path || f.path.test(rec.path)));
+    const rule = this.faults.find(
+      (f) => f.fault !== 'answer' && f.remaining > 0 && (!f.method || f.method === rec.method) && (!f.path || f.path.test(rec.path)),
+    );
     if (!rule || rule.fault === 'answer') return undefined;
     rule.remaining--;
     return rule.fault;
@@ -415,7 +449,13 @@ export class FakeXero {
 
   private takeAnswer(rec: RecordedRequest): ReturnType<CannedAnswer> {
     for (const rule of this.faults) {
-      if (rule.fault !== 'answer' || rule.remaining <= 0 || (rule.method && rule.method !== rec.method) || (rule.path && !rule.path.test(rec.path))) continue;
+      if (
+        rule.fault !== 'answer' ||
+        rule.remaining <= 0 ||
+        (rule.method && rule.method !== rec.method) ||
+        (rule.path && !rule.path.test(rec.path))
+      )
+        continue;
       const out = rule.answer!(rec);
       if (!out) continue;
       rule.remaining--;
@@ -430,9 +470,23 @@ export class FakeXero {
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     const rec = this.tokens.get(token);
-    if (!rec) throw new HttpError(401, { Type: null, Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    if (!rec)
+      throw new HttpError(
+        401,
+        { Type: null, Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful' },
+        { 'www-authenticate': 'Bearer error="invalid_token"' },
+      );
     if (rec.expiresAt <= Date.now()) {
-      throw new HttpError(401, { Type: null, Title: 'Unauthorized', Status: 401, Detail: `TokenExpired: token expired at ${new Date(rec.expiresAt).toUTCString()}` }, { 'www-authenticate': 'Bearer error="invalid_token", error_description="The access token has expired"' });
+      throw new HttpError(
+        401,
+        {
+          Type: null,
+          Title: 'Unauthorized',
+          Status: 401,
+          Detail: `TokenExpired: token expired at ${new Date(rec.expiresAt).toUTCString()}`,
+        },
+        { 'www-authenticate': 'Bearer error="invalid_token", error_description="The access token has expired"' },
+      );
     }
     return rec;
   }
@@ -453,7 +507,12 @@ export class FakeXero {
   private newTokenSet(scope: string, withRefresh: boolean): Record<string, unknown> {
     const accessToken = `fake-at-${randomUUID()}`;
     this.tokens.set(accessToken, { accessToken, expiresAt: Date.now() + this.opts.accessTokenTtlSeconds * 1000 });
-    const set: Record<string, unknown> = { access_token: accessToken, expires_in: this.opts.accessTokenTtlSeconds, token_type: 'Bearer', scope };
+    const set: Record<string, unknown> = {
+      access_token: accessToken,
+      expires_in: this.opts.accessTokenTtlSeconds,
+      token_type: 'Bearer',
+      scope,
+    };
     if (withRefresh) {
       const rt = `fake-rt-${randomUUID()}`;
       this.refreshTokens.set(rt, { state: 'active', scope });
@@ -472,7 +531,8 @@ export class FakeXero {
       const code = this.codes.get(form.get('code') ?? '');
       if (!code) throw new HttpError(400, { error: 'invalid_grant' });
       this.codes.delete(form.get('code')!);
-      if (code.redirectUri !== form.get('redirect_uri')) throw new HttpError(400, { error: 'invalid_grant', error_description: 'redirect_uri mismatch' });
+      if (code.redirectUri !== form.get('redirect_uri'))
+        throw new HttpError(400, { error: 'invalid_grant', error_description: 'redirect_uri mismatch' });
       if (code.challenge) {
         const verifier = form.get('code_verifier') ?? '';
         const computed = createHash('sha256').update(verifier).digest('base64url');
@@ -505,7 +565,8 @@ export class FakeXero {
   private authorize(url: URL, res: http.ServerResponse, rec: RecordedRequest): void {
     const p = url.searchParams;
     if (p.get('client_id') !== this.opts.clientId || p.get('response_type') !== 'code') {
-      return this.send(res, rec, 400, { error: 'invalid_request' });
+      this.send(res, rec, 400, { error: 'invalid_request' });
+      return;
     }
     const code = `fake-code-${randomUUID()}`;
     this.codes.set(code, {
@@ -545,11 +606,19 @@ export class FakeXero {
     });
     if (day.count >= callsPerDay) {
       this.stats.rejected429.day++;
-      throw new HttpError(429, undefined, { ...remainingHeaders(), 'X-Rate-Limit-Problem': 'day', 'Retry-After': String(Math.ceil((day.start + dayMs - now) / 1000)) });
+      throw new HttpError(429, undefined, {
+        ...remainingHeaders(),
+        'X-Rate-Limit-Problem': 'day',
+        'Retry-After': String(Math.ceil((day.start + dayMs - now) / 1000)),
+      });
     }
     if (min.count >= callsPerWindow) {
       this.stats.rejected429.minute++;
-      throw new HttpError(429, undefined, { ...remainingHeaders(), 'X-Rate-Limit-Problem': 'minute', 'Retry-After': String(Math.max(1, Math.ceil((min.start + windowMs - now) / 1000))) });
+      throw new HttpError(429, undefined, {
+        ...remainingHeaders(),
+        'X-Rate-Limit-Problem': 'minute',
+        'Retry-After': String(Math.max(1, Math.ceil((min.start + windowMs - now) / 1000))),
+      });
     }
     const busy = this.inflight.get(tenantId) ?? 0;
     if (busy >= concurrent) {
@@ -569,7 +638,8 @@ export class FakeXero {
 
   private api(rec: RecordedRequest, path: string, tenantId: string): { status: number; body: unknown } {
     const m = rec.method;
-    if (path === '/Invoices' && (m === 'PUT' || m === 'POST')) return this.idempotent(rec, tenantId, () => this.writeInvoices(rec, m === 'POST'));
+    if (path === '/Invoices' && (m === 'PUT' || m === 'POST'))
+      return this.idempotent(rec, tenantId, () => this.writeInvoices(rec, m === 'POST'));
     if (path === '/Invoices' && m === 'GET') return { status: 200, body: { Invoices: this.findInvoices(rec.query) } };
     const one = /^\/Invoices\/([^/]+)$/.exec(path);
     if (one && m === 'GET') {
@@ -584,14 +654,20 @@ export class FakeXero {
         const unitdp = rec.query.unitdp === '4' ? 4 : 2;
         const result = this.upsertInvoice(el, unitdp, true);
         if (result.HasErrors) {
-          throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [result] });
+          throw new HttpError(400, {
+            ErrorNumber: 10,
+            Type: 'ValidationException',
+            Message: 'A validation exception occurred',
+            Elements: [result],
+          });
         }
         return { status: 200, body: { Invoices: [result] } };
       });
     }
     // Credit notes (XeroAPI/Xero-OpenAPI xero_accounting.yaml; developer.xero.com/documentation/api/accounting/creditnotes).
     // operationId createCreditNotes (PUT /CreditNotes) and updateOrCreateCreditNotes (POST /CreditNotes).
-    if (path === '/CreditNotes' && (m === 'PUT' || m === 'POST')) return this.idempotent(rec, tenantId, () => this.writeCreditNotes(rec, m === 'POST'));
+    if (path === '/CreditNotes' && (m === 'PUT' || m === 'POST'))
+      return this.idempotent(rec, tenantId, () => this.writeCreditNotes(rec, m === 'POST'));
     // operationId getCreditNotes (GET /CreditNotes: where, order, page, unitdp, pageSize — no IDs filter).
     if (path === '/CreditNotes' && m === 'GET') return { status: 200, body: { CreditNotes: this.findCreditNotes(rec.query) } };
     const cnAlloc = /^\/CreditNotes\/([^/]+)\/Allocations$/.exec(path);
@@ -610,7 +686,13 @@ export class FakeXero {
         const payload = parseBody(rec.body) as { CreditNotes?: Record<string, unknown>[] };
         const el = { ...(payload.CreditNotes?.[0] ?? {}), CreditNoteID: decodeURIComponent(cn[1]!) };
         const result = this.upsertCreditNote(el, rec.query.unitdp === '4' ? 4 : 2, true);
-        if (result.HasErrors) throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [result] });
+        if (result.HasErrors)
+          throw new HttpError(400, {
+            ErrorNumber: 10,
+            Type: 'ValidationException',
+            Message: 'A validation exception occurred',
+            Elements: [result],
+          });
         return { status: 200, body: { CreditNotes: [result] } };
       });
     }
@@ -627,17 +709,28 @@ export class FakeXero {
   }
 
   /** Idempotency-Key: replay the stored answer within the window; a different body is a 400. */
-  private idempotent(rec: RecordedRequest, tenantId: string, run: () => { status: number; body: unknown }): { status: number; body: unknown } {
+  private idempotent(
+    rec: RecordedRequest,
+    tenantId: string,
+    run: () => { status: number; body: unknown },
+  ): { status: number; body: unknown } {
     const key = rec.headers['idempotency-key'];
     if (typeof key !== 'string' || key === '') return run();
-    if (key.length > 128) throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'Idempotency-Key must be at most 128 characters' });
+    if (key.length > 128)
+      throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'Idempotency-Key must be at most 128 characters' });
     const now = Date.now();
-    const bodyHash = createHash('sha256').update(`${rec.method} ${rec.path} ${JSON.stringify(rec.query)} ${rec.body}`).digest('hex');
+    const bodyHash = createHash('sha256')
+      .update(`${rec.method} ${rec.path} ${JSON.stringify(rec.query)} ${rec.body}`)
+      .digest('hex');
     const id = `${tenantId}:${key}`;
     const seen = this.idempotency.get(id);
     if (seen && seen.expiresAt > now) {
       if (seen.bodyHash !== bodyHash) {
-        throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'The Idempotency-Key has already been used with a different request' });
+        throw new HttpError(400, {
+          ErrorNumber: 10,
+          Type: 'ValidationException',
+          Message: 'The Idempotency-Key has already been used with a different request',
+        });
       }
       return { status: seen.status, body: seen.body };
     }
@@ -665,7 +758,12 @@ export class FakeXero {
     if (summarize && results.some((r) => r.HasErrors)) {
       // Documented behaviour without summarizeErrors=false: one 400 for the batch, while the
       // valid elements may still have been created.
-      throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: results.filter((r) => r.HasErrors) });
+      throw new HttpError(400, {
+        ErrorNumber: 10,
+        Type: 'ValidationException',
+        Message: 'A validation exception occurred',
+        Elements: results.filter((r) => r.HasErrors),
+      });
     }
     return { status: 200, body: { Id: randomUUID(), Status: 'OK', DateTimeUTC: msDate(Date.now()), Invoices: results } };
   }
@@ -684,7 +782,10 @@ export class FakeXero {
     const status = (el.Status as string | undefined) ?? existing?.Status ?? 'DRAFT';
     if (!['DRAFT', 'SUBMITTED', 'AUTHORISED', 'DELETED'].includes(status)) errors.push(`Status ${status} is not valid here`);
 
-    const contact = this.resolveContact((el.Contact as Record<string, unknown> | undefined) ?? (existing ? (existing.Contact as Record<string, unknown>) : undefined), errors);
+    const contact = this.resolveContact(
+      (el.Contact as Record<string, unknown> | undefined) ?? (existing ? (existing.Contact as Record<string, unknown>) : undefined),
+      errors,
+    );
     const lineAmountTypes = (el.LineAmountTypes as string | undefined) ?? existing?.LineAmountTypes ?? 'Exclusive';
     if (!['Exclusive', 'Inclusive', 'NoTax'].includes(lineAmountTypes)) errors.push(`LineAmountTypes ${lineAmountTypes} is not valid`);
     const rawLines = (el.LineItems as XeroLineJson[] | undefined) ?? existing?.LineItems;
@@ -696,7 +797,9 @@ export class FakeXero {
     const invoiceNumber = (el.InvoiceNumber as string | undefined) ?? existing?.InvoiceNumber;
     if (invoiceNumber && invoiceNumber.length > 255) errors.push('Invoice Number must be 255 characters or less');
     if (invoiceNumber && type === 'ACCREC') {
-      const clash = [...this.invoices.values()].find((i) => i.InvoiceNumber === invoiceNumber && i.InvoiceID !== existingId && i.Status !== 'DELETED' && i.Status !== 'VOIDED');
+      const clash = [...this.invoices.values()].find(
+        (i) => i.InvoiceNumber === invoiceNumber && i.InvoiceID !== existingId && i.Status !== 'DELETED' && i.Status !== 'VOIDED',
+      );
       if (clash) errors.push('Invoice # must be unique.');
     }
 
@@ -732,7 +835,10 @@ export class FakeXero {
       Total: subTotal.plus(totalTax).toNumber(),
       // Credit allocated to it (credit note allocations) and what is still owed.
       AmountCredited: existing?.AmountCredited ?? 0,
-      AmountDue: subTotal.plus(totalTax).minus(Number(existing?.AmountCredited ?? 0)).toNumber(),
+      AmountDue: subTotal
+        .plus(totalTax)
+        .minus(Number(existing?.AmountCredited ?? 0))
+        .toNumber(),
       UpdatedDateUTC: msDate(Date.now()),
     };
     this.invoices.set(id, stored);
@@ -757,14 +863,21 @@ export class FakeXero {
   }
 
   /** Lines priced like Xero: LineAmount = Q × U (unit price at unitdp) rounded to 2 dp; tax per line rounded, then summed. */
-  private priceLines(rawLines: XeroLineJson[] | undefined, existingLines: XeroLineJson[] | undefined, unitdp: number, lineAmountTypes: string, errors: string[]): { lines: XeroLineJson[]; subTotal: Decimal; totalTax: Decimal } {
+  private priceLines(
+    rawLines: XeroLineJson[] | undefined,
+    existingLines: XeroLineJson[] | undefined,
+    unitdp: number,
+    lineAmountTypes: string,
+    errors: string[],
+  ): { lines: XeroLineJson[]; subTotal: Decimal; totalTax: Decimal } {
     const lines: XeroLineJson[] = [];
     let subTotal = new D(0);
     let totalTax = new D(0);
     const oldLineIds = new Set((existingLines ?? []).map((l) => l.LineItemID));
     for (const [i, l] of (rawLines ?? []).entries()) {
       const where = `Line ${i + 1}`;
-      if (typeof l.Description !== 'string' || l.Description.length < 1) errors.push(`${where}: Description needs to be at least 1 char long`);
+      if (typeof l.Description !== 'string' || l.Description.length < 1)
+        errors.push(`${where}: Description needs to be at least 1 char long`);
       if (typeof l.Quantity !== 'number' || typeof l.UnitAmount !== 'number') {
         errors.push(`${where}: Quantity and UnitAmount are required`);
         continue;
@@ -821,7 +934,12 @@ export class FakeXero {
     const unitdp = rec.query.unitdp === '4' ? 4 : 2;
     const results = payload.CreditNotes.map((el) => this.upsertCreditNote(el, unitdp, allowUpdate));
     if (rec.query.summarizeErrors !== 'false' && results.some((r) => r.HasErrors)) {
-      throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: results.filter((r) => r.HasErrors) });
+      throw new HttpError(400, {
+        ErrorNumber: 10,
+        Type: 'ValidationException',
+        Message: 'A validation exception occurred',
+        Elements: results.filter((r) => r.HasErrors),
+      });
     }
     return { status: 200, body: { Id: randomUUID(), Status: 'OK', DateTimeUTC: msDate(Date.now()), CreditNotes: results } };
   }
@@ -837,23 +955,30 @@ export class FakeXero {
       errors.push(`Credit note not of valid status for modification. This document cannot be edited as it is ${existing.Status}.`);
     }
     const type = (el.Type as string | undefined) ?? existing?.Type;
-    if (type !== 'ACCRECCREDIT' && type !== 'ACCPAYCREDIT') errors.push('Credit note Type must be specified (ACCRECCREDIT or ACCPAYCREDIT)');
+    if (type !== 'ACCRECCREDIT' && type !== 'ACCPAYCREDIT')
+      errors.push('Credit note Type must be specified (ACCRECCREDIT or ACCPAYCREDIT)');
     const status = (el.Status as string | undefined) ?? existing?.Status ?? 'DRAFT';
     if (!['DRAFT', 'SUBMITTED', 'AUTHORISED', 'DELETED'].includes(status)) errors.push(`Status ${status} is not valid here`);
     const deleting = status === 'DELETED' && existing !== undefined;
-    const contact = this.resolveContact((el.Contact as Record<string, unknown> | undefined) ?? (existing ? (existing.Contact as Record<string, unknown>) : undefined), errors);
+    const contact = this.resolveContact(
+      (el.Contact as Record<string, unknown> | undefined) ?? (existing ? (existing.Contact as Record<string, unknown>) : undefined),
+      errors,
+    );
     const lineAmountTypes = (el.LineAmountTypes as string | undefined) ?? existing?.LineAmountTypes ?? 'Exclusive';
     const rawLines = (el.LineItems as XeroLineJson[] | undefined) ?? existing?.LineItems;
     if (!deleting && (!Array.isArray(rawLines) || rawLines.length === 0)) errors.push('Credit notes must have at least one line item');
     const number = (el.CreditNoteNumber as string | undefined) ?? existing?.CreditNoteNumber;
     if (number && type === 'ACCRECCREDIT') {
-      const clash = [...this.creditNotes.values()].find((c) => c.CreditNoteNumber === number && c.CreditNoteID !== existingId && c.Status !== 'DELETED' && c.Status !== 'VOIDED');
+      const clash = [...this.creditNotes.values()].find(
+        (c) => c.CreditNoteNumber === number && c.CreditNoteID !== existingId && c.Status !== 'DELETED' && c.Status !== 'VOIDED',
+      );
       if (clash) errors.push('Credit Note # must be unique.');
     }
     const { lines, subTotal, totalTax } = this.priceLines(rawLines, existing?.LineItems, unitdp, lineAmountTypes, errors);
     const total = subTotal.plus(totalTax);
     if (!deleting && total.isNegative()) errors.push('The credit note total cannot be negative');
-    if (errors.length > 0) return { ...el, HasErrors: true, StatusAttributeString: 'ERROR', ValidationErrors: errors.map((Message) => ({ Message })) };
+    if (errors.length > 0)
+      return { ...el, HasErrors: true, StatusAttributeString: 'ERROR', ValidationErrors: errors.map((Message) => ({ Message })) };
 
     const id = existing?.CreditNoteID ?? randomUUID();
     this.invoiceSeq++;
@@ -914,18 +1039,28 @@ export class FakeXero {
       if (note.Status !== 'AUTHORISED') errors.push('Credit note must be AUTHORISED before it can be allocated');
       if (!inv) errors.push(`Invoice ${a.Invoice?.InvoiceID ?? ''} could not be found`);
       else {
-        if (inv.Status !== 'AUTHORISED') errors.push(`Invoice ${inv.InvoiceNumber ?? inv.InvoiceID} is ${inv.Status}; only AUTHORISED invoices can be allocated to`);
-        if (inv.Contact.ContactID !== note.Contact.ContactID) errors.push('The credit note and the invoice must belong to the same contact');
-        if ((inv.CurrencyCode ?? '') !== (note.CurrencyCode ?? '')) errors.push('The credit note and the invoice must be in the same currency');
-        if (amount.greaterThan(Number(inv.AmountDue ?? 0))) errors.push(`Amount ${amount.toFixed(2)} is more than the invoice's amount due ${new D(Number(inv.AmountDue ?? 0)).toFixed(2)}`);
+        if (inv.Status !== 'AUTHORISED')
+          errors.push(`Invoice ${inv.InvoiceNumber ?? inv.InvoiceID} is ${inv.Status}; only AUTHORISED invoices can be allocated to`);
+        if (inv.Contact.ContactID !== note.Contact.ContactID)
+          errors.push('The credit note and the invoice must belong to the same contact');
+        if ((inv.CurrencyCode ?? '') !== (note.CurrencyCode ?? ''))
+          errors.push('The credit note and the invoice must be in the same currency');
+        if (amount.greaterThan(Number(inv.AmountDue ?? 0)))
+          errors.push(`Amount ${amount.toFixed(2)} is more than the invoice's amount due ${new D(Number(inv.AmountDue ?? 0)).toFixed(2)}`);
       }
       if (!amount.isPositive() || amount.isZero()) errors.push('Amount must be greater than zero');
-      if (amount.greaterThan(note.RemainingCredit)) errors.push(`Amount ${amount.toFixed(2)} is more than the remaining credit ${new D(note.RemainingCredit).toFixed(2)}`);
+      if (amount.greaterThan(note.RemainingCredit))
+        errors.push(`Amount ${amount.toFixed(2)} is more than the remaining credit ${new D(note.RemainingCredit).toFixed(2)}`);
       if (errors.length > 0) {
         out.push({ ...a, StatusAttributeString: 'ERROR', ValidationErrors: errors.map((Message) => ({ Message })) });
         continue;
       }
-      const alloc = { AllocationID: randomUUID(), Amount: amount.toNumber(), Date: a.Date ?? new Date().toISOString().slice(0, 10), Invoice: { InvoiceID: inv!.InvoiceID, InvoiceNumber: inv!.InvoiceNumber } };
+      const alloc = {
+        AllocationID: randomUUID(),
+        Amount: amount.toNumber(),
+        Date: a.Date ?? new Date().toISOString().slice(0, 10),
+        Invoice: { InvoiceID: inv!.InvoiceID, InvoiceNumber: inv!.InvoiceNumber },
+      };
       note.Allocations.push(alloc);
       note.RemainingCredit = new D(note.RemainingCredit).minus(amount).toNumber();
       if (note.RemainingCredit === 0) note.Status = 'PAID';
@@ -937,7 +1072,12 @@ export class FakeXero {
     }
     const failed = out.filter((o) => Array.isArray(o.ValidationErrors) && (o.ValidationErrors as unknown[]).length > 0);
     if (failed.length > 0 && rec.query.summarizeErrors !== 'false') {
-      throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: failed });
+      throw new HttpError(400, {
+        ErrorNumber: 10,
+        Type: 'ValidationException',
+        Message: 'A validation exception occurred',
+        Elements: failed,
+      });
     }
     return { status: 200, body: { Id: randomUUID(), Status: 'OK', DateTimeUTC: msDate(Date.now()), Allocations: out } };
   }
@@ -993,13 +1133,26 @@ export class FakeXero {
       const name = typeof el.Name === 'string' ? el.Name : '';
       if (!name) return { ...el, HasValidationErrors: true, ValidationErrors: [{ Message: 'The contact name must be specified' }] };
       if ([...this.contacts.values()].some((c) => c.Name === name)) {
-        return { ...el, HasValidationErrors: true, ValidationErrors: [{ Message: `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.` }] };
+        return {
+          ...el,
+          HasValidationErrors: true,
+          ValidationErrors: [
+            {
+              Message: `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`,
+            },
+          ],
+        };
       }
       return this.addContact(name, typeof el.ContactNumber === 'string' ? el.ContactNumber : undefined);
     });
     const failed = out.filter((c) => 'ValidationErrors' in c);
     if (failed.length > 0 && rec.query.summarizeErrors !== 'false') {
-      throw new HttpError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: failed });
+      throw new HttpError(400, {
+        ErrorNumber: 10,
+        Type: 'ValidationException',
+        Message: 'A validation exception occurred',
+        Elements: failed,
+      });
     }
     return { status: 200, body: { Contacts: out } };
   }

@@ -6,7 +6,9 @@ import { entry } from '../support/entries';
 
 describe('entry content hash', () => {
   it('Given the TimeEntry schema When compared with the hashed fields Then every field but provenance is covered', () => {
-    const fields = Object.keys(TimeEntry.shape).filter((f) => f !== 'provenance').sort();
+    const fields = Object.keys(TimeEntry.shape)
+      .filter((f) => f !== 'provenance')
+      .sort();
     expect([...HASHED_FIELDS].sort()).toEqual(fields);
   });
 

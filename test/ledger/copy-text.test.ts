@@ -5,7 +5,15 @@ import { CopyWriter } from '../../src/ledger/copy-text';
 /** The COPY text format as the PostgreSQL manual defines it, written the obvious way. */
 function reference(rows: Array<Array<string | number | boolean | null>>): string {
   const field = (v: string | number | boolean | null) =>
-    v === null ? '\\N' : typeof v === 'boolean' ? (v ? 't' : 'f') : typeof v === 'number' ? String(v) : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+    v === null
+      ? '\\N'
+      : typeof v === 'boolean'
+        ? v
+          ? 't'
+          : 'f'
+        : typeof v === 'number'
+          ? String(v)
+          : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
   return rows.map((r) => `${r.map(field).join('\t')}\n`).join('');
 }
 
@@ -46,11 +54,14 @@ describe('CopyWriter', () => {
     );
   });
 
-  it.each([false, true])('Given many rows, when written (pieces taken as they fill: %s), then they are cut into pieces of at most 64 KB', (streamed) => {
-    const rows = Array.from({ length: 5000 }, (_, i) => [`row ${i}`, i, i % 2 === 0, 'x'.repeat(100)]);
-    const pieces = written(rows, streamed);
-    expect(pieces.length).toBeGreaterThan(5);
-    expect(pieces.every((p) => p.length <= 64 * 1024)).toBe(true);
-    expect(Buffer.concat(pieces).toString('utf8')).toBe(reference(rows));
-  });
+  it.each([false, true])(
+    'Given many rows, when written (pieces taken as they fill: %s), then they are cut into pieces of at most 64 KB',
+    (streamed) => {
+      const rows = Array.from({ length: 5000 }, (_, i) => [`row ${i}`, i, i % 2 === 0, 'x'.repeat(100)]);
+      const pieces = written(rows, streamed);
+      expect(pieces.length).toBeGreaterThan(5);
+      expect(pieces.every((p) => p.length <= 64 * 1024)).toBe(true);
+      expect(Buffer.concat(pieces).toString('utf8')).toBe(reference(rows));
+    },
+  );
 });

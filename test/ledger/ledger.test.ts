@@ -44,7 +44,9 @@ if (pgUp) {
 }
 
 async function reset(ledger: Ledger) {
-  await ledger.rows(sql`TRUNCATE invoice_entries, invoice_lines, invoices, rated_lines, time_entries, sync_cursors, quarantine, runs, events RESTART IDENTITY CASCADE`);
+  await ledger.rows(
+    sql`TRUNCATE invoice_entries, invoice_lines, invoices, rated_lines, time_entries, sync_cursors, quarantine, runs, events RESTART IDENTITY CASCADE`,
+  );
 }
 
 describe.each(drivers)('ledger on $name', (driver) => {
@@ -79,11 +81,15 @@ describe.each(drivers)('ledger on $name', (driver) => {
   });
 
   it('Given a large page (bulk path on a server) When upserted twice with one row edited and one with a tab and backslash in its notes Then counts and content are exact', async () => {
-    const list = Array.from({ length: 700 }, (_, i) => entry({ externalId: `bulk-${i}`, notes: i === 7 ? 'tab\there \\ back\nslash' : `row ${i}` }));
+    const list = Array.from({ length: 700 }, (_, i) =>
+      entry({ externalId: `bulk-${i}`, notes: i === 7 ? 'tab\there \\ back\nslash' : `row ${i}` }),
+    );
     expect(await upsertEntries(ledger, list, 'r1')).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
     list[3] = entry({ externalId: 'bulk-3', durationSeconds: 3600, end: '2026-03-02T09:00:00.000Z' });
     expect(await upsertEntries(ledger, list, 'r2')).toEqual({ inserted: 0, updated: 1, unchanged: 699 });
-    const [row] = await ledger.rows<{ notes: string; revision: number }>(sql`SELECT data->>'notes' AS notes, revision FROM time_entries WHERE external_id = 'bulk-7'`);
+    const [row] = await ledger.rows<{ notes: string; revision: number }>(
+      sql`SELECT data->>'notes' AS notes, revision FROM time_entries WHERE external_id = 'bulk-7'`,
+    );
     expect(row).toEqual({ notes: 'tab\there \\ back\nslash', revision: 1 });
   });
 
@@ -99,7 +105,14 @@ describe.each(drivers)('ledger on $name', (driver) => {
     ];
     page[300 + 9] = entry({ externalId: 'k-9', durationSeconds: 3600, end: '2026-03-02T09:00:00.000Z' });
     expect(await upsertEntries(ledger, page, 'r3')).toEqual({ inserted: 300, updated: 2, unchanged: 399 });
-    const rows = await ledger.rows<{ external_id: string; revision: number; status: string; last_seen_run: string; deleted: boolean; notes: string | null }>(sql`
+    const rows = await ledger.rows<{
+      external_id: string;
+      revision: number;
+      status: string;
+      last_seen_run: string;
+      deleted: boolean;
+      notes: string | null;
+    }>(sql`
       SELECT external_id, revision, status, last_seen_run, deleted_at IS NOT NULL AS deleted, data->>'notes' AS notes
       FROM time_entries WHERE external_id IN ('k-0', 'k-9', 'k-10', 'new-0', 'new-5') ORDER BY external_id`);
     expect(rows).toEqual([
@@ -107,7 +120,14 @@ describe.each(drivers)('ledger on $name', (driver) => {
       { external_id: 'k-10', revision: 1, status: 'new', last_seen_run: 'r3', deleted: false, notes: null },
       { external_id: 'k-9', revision: 2, status: 'new', last_seen_run: 'r3', deleted: false, notes: null },
       { external_id: 'new-0', revision: 1, status: 'new', last_seen_run: 'r3', deleted: false, notes: 'new 0' },
-      { external_id: 'new-5', revision: 1, status: 'new', last_seen_run: 'r3', deleted: false, notes: 'new 5, corrected further down the same page' },
+      {
+        external_id: 'new-5',
+        revision: 1,
+        status: 'new',
+        last_seen_run: 'r3',
+        deleted: false,
+        notes: 'new 5, corrected further down the same page',
+      },
     ]);
     const [count] = await ledger.rows<{ n: number; seen: number }>(sql`
       SELECT count(*)::int AS n, count(*) FILTER (WHERE last_seen_run = 'r3')::int AS seen FROM time_entries`);
@@ -163,14 +183,26 @@ describe.each(drivers)('ledger on $name', (driver) => {
   }
 
   it('Given entries on an open draft When one changes only its notes Then its link takes the new revision and the others are left as they are', async () => {
-    await upsertEntries(ledger, ['a', 'b', 'c'].map((id) => entry({ externalId: id })), 'r1');
+    await upsertEntries(
+      ledger,
+      ['a', 'b', 'c'].map((id) => entry({ externalId: id })),
+      'r1',
+    );
     await pipeline();
     const before = await openLinks();
-    expect(before.map((l) => [l.id, l.linkRevision, l.current])).toEqual([['a', 1, true], ['b', 1, true], ['c', 1, true]]);
+    expect(before.map((l) => [l.id, l.linkRevision, l.current])).toEqual([
+      ['a', 1, true],
+      ['b', 1, true],
+      ['c', 1, true],
+    ]);
     await upsertEntries(ledger, [entry({ externalId: 'b', notes: 'call with the client' })], 'r2');
     await pipeline();
     const after = await openLinks();
-    expect(after.map((l) => [l.id, l.revision, l.linkRevision, l.current])).toEqual([['a', 1, 1, true], ['b', 2, 2, true], ['c', 1, 1, true]]);
+    expect(after.map((l) => [l.id, l.revision, l.linkRevision, l.current])).toEqual([
+      ['a', 1, 1, true],
+      ['b', 2, 2, true],
+      ['c', 1, 1, true],
+    ]);
     // Unchanged links are not rewritten (same row version); the changed one is.
     expect(after.map((l) => l.version === before.find((b) => b.id === l.id)!.version)).toEqual([true, false, true]);
   });
@@ -204,7 +236,9 @@ describe.each(drivers)('ledger on $name', (driver) => {
     await upsertEntries(ledger, [entry({ externalId: 'a' }), entry({ externalId: 'b' })], 'r1');
     await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r2');
     expect(await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null })).toBe(1);
-    const rows = await ledger.rows<{ external_id: string; status: string }>(sql`SELECT external_id, status FROM time_entries ORDER BY external_id`);
+    const rows = await ledger.rows<{ external_id: string; status: string }>(
+      sql`SELECT external_id, status FROM time_entries ORDER BY external_id`,
+    );
     expect(rows).toEqual([
       { external_id: 'a', status: 'new' },
       { external_id: 'b', status: 'deleted' },
@@ -232,10 +266,20 @@ describe.each(drivers)('ledger on $name', (driver) => {
   });
 
   it('Given entries in two months When assembled Then there is one invoice per month with exact totals, and re-assembling changes nothing', async () => {
-    await upsertEntries(ledger, [
-      entry({ externalId: 'a' }),
-      entry({ externalId: 'b', date: '2026-04-01', start: '2026-04-01T07:00:00.000Z', end: '2026-04-01T14:35:00.000Z', durationSeconds: 7 * 3600 + 35 * 60 }),
-    ], 'r1');
+    await upsertEntries(
+      ledger,
+      [
+        entry({ externalId: 'a' }),
+        entry({
+          externalId: 'b',
+          date: '2026-04-01',
+          start: '2026-04-01T07:00:00.000Z',
+          end: '2026-04-01T14:35:00.000Z',
+          durationSeconds: 7 * 3600 + 35 * 60,
+        }),
+      ],
+      'r1',
+    );
     const first = await pipeline();
     expect(first.drafted).toBe(2);
     // 8 h × 65 = 520.00; 7:35 rounds to 7.5 h (15 min, nearest) × 65 = 487.50
@@ -248,7 +292,20 @@ describe.each(drivers)('ledger on $name', (driver) => {
   });
 
   it('Given a drafted entry When it is deleted at source Then it leaves the open draft', async () => {
-    await upsertEntries(ledger, [entry({ externalId: 'a' }), entry({ externalId: 'b', date: '2026-03-03', start: '2026-03-03T08:00:00.000Z', end: '2026-03-03T12:00:00.000Z', durationSeconds: 4 * 3600 })], 'r1');
+    await upsertEntries(
+      ledger,
+      [
+        entry({ externalId: 'a' }),
+        entry({
+          externalId: 'b',
+          date: '2026-03-03',
+          start: '2026-03-03T08:00:00.000Z',
+          end: '2026-03-03T12:00:00.000Z',
+          durationSeconds: 4 * 3600,
+        }),
+      ],
+      'r1',
+    );
     await pipeline();
     await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r2');
     await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null });

@@ -7,8 +7,8 @@ describe('KeySet', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 300 }), (keys) => {
         const set = new KeySet(4);
-        keys.forEach((k, i) => expect(set.add(k, i + 2)).toBeUndefined());
-        keys.forEach((k, i) => expect(set.add(k, 9999)).toBe(i + 2));
+        for (const [i, k] of keys.entries()) expect(set.add(k, i + 2)).toBeUndefined();
+        for (const [i, k] of keys.entries()) expect(set.add(k, 9999)).toBe(i + 2);
         expect(set.count).toBe(keys.length);
       }),
       { numRuns: 100 },
@@ -27,9 +27,9 @@ describe('KeySet', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 200 }), (keys) => {
         const set = new KeySet(4);
-        keys.forEach((k, i) => set.add(k, i + 2, (i * 2654435761) >>> 0));
-        keys.forEach((k) => set.add(k, 9999, 7));
-        keys.forEach((k, i) => expect(set.contentOf(k)).toBe((i * 2654435761) >>> 0));
+        for (const [i, k] of keys.entries()) set.add(k, i + 2, (i * 2654435761) >>> 0);
+        for (const k of keys) set.add(k, 9999, 7);
+        for (const [i, k] of keys.entries()) expect(set.contentOf(k)).toBe((i * 2654435761) >>> 0);
         expect(set.contentOf('\u0000never added')).toBeUndefined();
       }),
       { numRuns: 50 },
@@ -39,14 +39,19 @@ describe('KeySet', () => {
   it('Given rows of cells, when fingerprinted, then equal rows agree (ragged or not) and a change in any one cell changes the fingerprint', () => {
     const cell = fc.oneof(fc.string({ maxLength: 12 }), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null));
     fc.assert(
-      fc.property(fc.array(cell, { minLength: 1, maxLength: 12 }), fc.nat(), fc.string({ minLength: 1, maxLength: 12 }), (cells, at, text) => {
-        expect(rowFingerprint([...cells, null, ''])).toBe(rowFingerprint(cells));
-        const i = at % cells.length;
-        if (cells[i] === text) return;
-        const changed = [...cells];
-        changed[i] = text;
-        expect(rowFingerprint(changed)).not.toBe(rowFingerprint(cells));
-      }),
+      fc.property(
+        fc.array(cell, { minLength: 1, maxLength: 12 }),
+        fc.nat(),
+        fc.string({ minLength: 1, maxLength: 12 }),
+        (cells, at, text) => {
+          expect(rowFingerprint([...cells, null, ''])).toBe(rowFingerprint(cells));
+          const i = at % cells.length;
+          if (cells[i] === text) return;
+          const changed = [...cells];
+          changed[i] = text;
+          expect(rowFingerprint(changed)).not.toBe(rowFingerprint(cells));
+        },
+      ),
       { numRuns: 300 },
     );
     expect(rowFingerprint(['8:00', 8])).not.toBe(rowFingerprint(['8:00', '8']));

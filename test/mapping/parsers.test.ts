@@ -44,8 +44,14 @@ describe('dates', () => {
 
   it('Given dd-MM-yyyy, when a date has that form but no calendar has it, then the reason says "no such date" and why, naming the value', () => {
     const f = compileDateFormat('dd-MM-yyyy');
-    expect(f.parse('31-11-2026')).toEqual({ ok: false, reason: 'no such date: 31-11-2026 (read as dd-MM-yyyy: November 2026 has 30 days)' });
-    expect(f.parse('29-02-2025')).toEqual({ ok: false, reason: 'no such date: 29-02-2025 (read as dd-MM-yyyy: February 2025 has 28 days)' });
+    expect(f.parse('31-11-2026')).toEqual({
+      ok: false,
+      reason: 'no such date: 31-11-2026 (read as dd-MM-yyyy: November 2026 has 30 days)',
+    });
+    expect(f.parse('29-02-2025')).toEqual({
+      ok: false,
+      reason: 'no such date: 29-02-2025 (read as dd-MM-yyyy: February 2025 has 28 days)',
+    });
     expect(f.parse(' 03-13-2026')).toEqual({ ok: false, reason: 'no such date: 03-13-2026 (read as dd-MM-yyyy: there is no month 13)' });
     expect(f.parse('00-12-2026')).toEqual({ ok: false, reason: 'no such date: 00-12-2026 (read as dd-MM-yyyy: there is no day 0)' });
     expect(iso(f.parse('29-02-2024'))).toBe('2024-02-29');
@@ -130,16 +136,29 @@ describe('times', () => {
   });
 
   it('Given a time of the right form that no clock shows, when read, then the reason says "no such time" naming the value; a wrong form still names the format', () => {
-    expect(parseTimeText('25:00')).toEqual({ ok: false, reason: 'no such time: 25:00 (hours go from 00 to 23; 24:00 is the end of the day)' });
-    expect(parseTimeText('24:01', '24h')).toEqual({ ok: false, reason: 'no such time: 24:01 (hours go from 00 to 23; 24:00 is the end of the day)' });
+    expect(parseTimeText('25:00')).toEqual({
+      ok: false,
+      reason: 'no such time: 25:00 (hours go from 00 to 23; 24:00 is the end of the day)',
+    });
+    expect(parseTimeText('24:01', '24h')).toEqual({
+      ok: false,
+      reason: 'no such time: 24:01 (hours go from 00 to 23; 24:00 is the end of the day)',
+    });
     expect(parseTimeText('7:60')).toEqual({ ok: false, reason: 'no such time: 7:60 (minutes go from 00 to 59)' });
     expect(parseTimeText('07:30:61')).toEqual({ ok: false, reason: 'no such time: 07:30:61 (seconds go from 00 to 59)' });
     expect(parseTimeText('13:00pm')).toEqual({ ok: false, reason: 'no such time: 13:00pm (12-hour times go from 1 to 12)' });
-    for (const bad of ['7', 'noon', '7:3', '']) expectWithMessage(parseTimeText(bad), bad).toEqual({ ok: false, reason: 'not a valid time of day (expected HH:mm or h:mm am/pm)' });
+    for (const bad of ['7', 'noon', '7:3', ''])
+      expectWithMessage(parseTimeText(bad), bad).toEqual({ ok: false, reason: 'not a valid time of day (expected HH:mm or h:mm am/pm)' });
     expect(parseTimeText('15:00', '12h')).toEqual({ ok: false, reason: 'not a valid time of day (expected h:mm am/pm)' });
     const f = compileDateFormat('dd-MM-yyyy');
-    expect(parseTimeCell('31-11-2026 08:00', 'auto', false, f)).toMatchObject({ ok: false, reason: expect.stringMatching(/^no such date: 31-11-2026/) });
-    expect(parseTimeCell('30-11-2026 25:00', 'auto', false, f)).toMatchObject({ ok: false, reason: expect.stringMatching(/^no such time: 25:00/) });
+    expect(parseTimeCell('31-11-2026 08:00', 'auto', false, f)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^no such date: 31-11-2026/),
+    });
+    expect(parseTimeCell('30-11-2026 25:00', 'auto', false, f)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^no such time: 25:00/),
+    });
   });
 
   it('Given a strict 24h or 12h format, when the other style arrives, then it is refused', () => {
@@ -272,10 +291,22 @@ describe('zone clock', () => {
    */
   const viaLuxon = (day: number, seconds: number) => {
     const d = DateTime.fromMillis(day * 86_400_000, { zone: 'utc' });
-    const wall = { year: d.year, month: d.month, day: d.day, hour: Math.floor(seconds / 3600), minute: Math.floor((seconds % 3600) / 60), second: seconds % 60 };
+    const wall = {
+      year: d.year,
+      month: d.month,
+      day: d.day,
+      hour: Math.floor(seconds / 3600),
+      minute: Math.floor((seconds % 3600) / 60),
+      second: seconds % 60,
+    };
     const ms = DateTime.fromObject(wall, { zone }).toMillis();
     const earlier = DateTime.fromMillis(ms - 3_600_000, { zone });
-    const same = earlier.year === wall.year && earlier.month === wall.month && earlier.day === wall.day && earlier.hour === wall.hour && earlier.minute === wall.minute;
+    const same =
+      earlier.year === wall.year &&
+      earlier.month === wall.month &&
+      earlier.day === wall.day &&
+      earlier.hour === wall.hour &&
+      earlier.minute === wall.minute;
     return same ? ms - 3_600_000 : ms;
   };
   const at = (ms: number) => new Date(ms).toISOString();
@@ -295,9 +326,13 @@ describe('zone clock', () => {
 
   it('Given any wall-clock minute in 2020-2030, when converted by the cached clock, then it equals luxon (first occurrence of a repeated time)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: epochDayOf(2020, 1, 1), max: epochDayOf(2030, 12, 31) }), fc.integer({ min: 0, max: 2 * 1440 - 1 }), (day, minute) => {
-        expect(clock.instantMs(day, minute * 60)).toBe(viaLuxon(day + Math.floor(minute / 1440), (minute % 1440) * 60));
-      }),
+      fc.property(
+        fc.integer({ min: epochDayOf(2020, 1, 1), max: epochDayOf(2030, 12, 31) }),
+        fc.integer({ min: 0, max: 2 * 1440 - 1 }),
+        (day, minute) => {
+          expect(clock.instantMs(day, minute * 60)).toBe(viaLuxon(day + Math.floor(minute / 1440), (minute % 1440) * 60));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -15,7 +15,20 @@ import {
   type RowMeta,
 } from '../../src/mapping/index';
 
-const header = ['Datum', 'Begin', 'Eind', 'Pauze', 'Uren', 'Medewerker', 'Klant', 'Project', 'Goedgekeurd', 'Factureerbaar', 'Opmerking', 'Km'];
+const header = [
+  'Datum',
+  'Begin',
+  'Eind',
+  'Pauze',
+  'Uren',
+  'Medewerker',
+  'Klant',
+  'Project',
+  'Goedgekeurd',
+  'Factureerbaar',
+  'Opmerking',
+  'Km',
+];
 const dutch: MappingInput = {
   columns: {
     date: 'Datum',
@@ -43,7 +56,18 @@ const meta = (row: number, extra: Partial<RowMeta> = {}): RowMeta => ({
   ...extra,
 });
 const row = (o: Partial<Record<string, Cell>>): Cell[] => header.map((h) => o[h] ?? '');
-const base = { Datum: '03-02-2026', Begin: '8:00', Eind: '16:30', Pauze: '30', Uren: '8,0', Medewerker: 'Anna de Vries', Klant: 'Acme BV', Project: 'Website', Goedgekeurd: 'ja', Factureerbaar: 'ja' };
+const base = {
+  Datum: '03-02-2026',
+  Begin: '8:00',
+  Eind: '16:30',
+  Pauze: '30',
+  Uren: '8,0',
+  Medewerker: 'Anna de Vries',
+  Klant: 'Acme BV',
+  Project: 'Website',
+  Goedgekeurd: 'ja',
+  Factureerbaar: 'ja',
+};
 
 function entry(r: MapResult) {
   if (r.kind !== 'entry') throw new Error(`expected an entry, got ${JSON.stringify(r)}`);
@@ -83,7 +107,9 @@ describe('mapRow', () => {
   });
 
   it('Given a night shift over the autumn DST change, when mapped, then the shift lasts the hours that really passed', () => {
-    const e = entry(mapRow(row({ ...base, Datum: '24-10-2026', Begin: '22:00', Eind: '06:00', Pauze: '', Uren: '' }), header, mapping, meta(4)));
+    const e = entry(
+      mapRow(row({ ...base, Datum: '24-10-2026', Begin: '22:00', Eind: '06:00', Pauze: '', Uren: '' }), header, mapping, meta(4)),
+    );
     expect(e.start).toBe('2026-10-24T20:00:00.000Z');
     expect(e.end).toBe('2026-10-25T05:00:00.000Z');
     expect(e.durationSeconds).toBe(9 * 3600);
@@ -102,7 +128,8 @@ describe('mapRow', () => {
         field: 'end',
         column: 'Eind',
         value: '08:00',
-        reason: 'equals the start (Begin 8:00, Eind 8:00 on row 7): a zero-length or mistyped shift (set equalStartEnd: 24h to read it as a 24-hour shift)',
+        reason:
+          'equals the start (Begin 8:00, Eind 8:00 on row 7): a zero-length or mistyped shift (set equalStartEnd: 24h to read it as a 24-hour shift)',
       },
     ]);
     expect(r.externalId).toMatch(/^d:/);
@@ -135,15 +162,28 @@ describe('mapRow', () => {
     expect(hoursOf(shift('28-03-2026', '22:00', '06:00'))).toBe(7);
     expect(hoursOf(shift('29-03-2026', '00:00', '08:00'))).toBe(7);
     const gapStart = entry(shift('29-03-2026', '02:30', '06:00'));
-    expect([gapStart.start, gapStart.end, gapStart.durationSeconds / 3600]).toEqual(['2026-03-29T01:30:00.000Z', '2026-03-29T04:00:00.000Z', 2.5]);
+    expect([gapStart.start, gapStart.end, gapStart.durationSeconds / 3600]).toEqual([
+      '2026-03-29T01:30:00.000Z',
+      '2026-03-29T04:00:00.000Z',
+      2.5,
+    ]);
     expect(hoursOf(shift('28-03-2026', '22:00', '02:30'))).toBe(4.5); // 02:30 is 03:30 summer time
     const backwards = shift('29-03-2026', '02:30', '03:15');
-    expect(backwards).toMatchObject({ kind: 'invalid', problems: [{ field: 'end', reason: expect.stringContaining('2:30 does not exist on 2026-03-29 in Europe/Amsterdam') }] });
+    expect(backwards).toMatchObject({
+      kind: 'invalid',
+      problems: [{ field: 'end', reason: expect.stringContaining('2:30 does not exist on 2026-03-29 in Europe/Amsterdam') }],
+    });
   });
 
   it('Given any shift of quarter hours on or around the DST nights, when mapped, then its start is the first instant showing the start time and its end the first instant after it showing the end time', () => {
     const zone = 'Europe/Amsterdam';
-    const days = [[28, 3], [29, 3], [24, 10], [25, 10], [3, 2]] as const;
+    const days = [
+      [28, 3],
+      [29, 3],
+      [24, 10],
+      [25, 10],
+      [3, 2],
+    ] as const;
     // Reference by brute force: every quarter-hour instant from 3 h before the day for 56 h,
     // with the local day and quarter hour a clock in Amsterdam shows at it (luxon).
     const walk = new Map(
@@ -198,17 +238,30 @@ describe('mapRow', () => {
     const r = mapRow(row({ ...base, Datum: '31-02-2026' }), header, mapping, meta(6));
     expect(r).toEqual({
       kind: 'invalid',
-      problems: [{ field: 'date', column: 'Datum', value: '31-02-2026', reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)' }],
+      problems: [
+        {
+          field: 'date',
+          column: 'Datum',
+          value: '31-02-2026',
+          reason: 'no such date: 31-02-2026 (read as dd-MM-yyyy: February 2026 has 28 days)',
+        },
+      ],
     });
     const time = mapRow(row({ ...base, Eind: '25:00', Uren: '' }), header, mapping, meta(6));
-    expect(time).toMatchObject({ kind: 'invalid', problems: [{ field: 'end', column: 'Eind', value: '25:00', reason: expect.stringMatching(/^no such time: 25:00/) }] });
+    expect(time).toMatchObject({
+      kind: 'invalid',
+      problems: [{ field: 'end', column: 'Eind', value: '25:00', reason: expect.stringMatching(/^no such time: 25:00/) }],
+    });
   });
 
   it('Given a bad date on a shift with start and end, when mapped, then only the date is reported', () => {
     const r = mapRow(row({ ...base, Datum: '31-02-2026', Uren: '' }), header, mapping, meta(6));
     expect(r.kind === 'invalid' && r.problems.map((p) => p.field)).toEqual(['date']);
     const blank = mapRow(row({ ...base, Datum: '', Uren: '' }), header, mapping, meta(6));
-    expect(blank).toMatchObject({ kind: 'invalid', problems: [{ field: 'date', column: 'Datum', reason: 'is blank: every row needs a date' }] });
+    expect(blank).toMatchObject({
+      kind: 'invalid',
+      problems: [{ field: 'date', column: 'Datum', reason: 'is blank: every row needs a date' }],
+    });
   });
 
   it('Given several bad cells, when mapped, then every problem is reported, not just the first', () => {
@@ -224,7 +277,9 @@ describe('mapRow', () => {
     expect(e.durationSeconds).toBe(8 * 3600);
     expect(e.breakSeconds).toBe(1800);
     const gross = MappingSchema.parse({ ...dutch, hoursAre: 'gross' });
-    expect(entry(mapRow(row({ ...base, Begin: '', Eind: '', Uren: '7,5', Pauze: '0,5' }), header, gross, meta(8))).durationSeconds).toBe(7.5 * 3600);
+    expect(entry(mapRow(row({ ...base, Begin: '', Eind: '', Uren: '7,5', Pauze: '0,5' }), header, gross, meta(8))).durationSeconds).toBe(
+      7.5 * 3600,
+    );
   });
 
   it('Given a start and hours but no end, when mapped, then the end is the start plus the hours and the break', () => {
@@ -254,7 +309,11 @@ describe('mapRow', () => {
   });
 
   it('Given a one-client sheet, when the client is a constant, then every entry carries it', () => {
-    const m = MappingSchema.parse({ ...dutch, columns: { ...dutch.columns, client: undefined }, constants: { client: 'Acme BV', tags: ['onsite'] } });
+    const m = MappingSchema.parse({
+      ...dutch,
+      columns: { ...dutch.columns, client: undefined },
+      constants: { client: 'Acme BV', tags: ['onsite'] },
+    });
     const e = entry(mapRow(row({ ...base, Klant: 'ignored' }), header, m, meta(15)));
     expect(e.client).toBe('Acme BV');
     expect(e.tags).toEqual(['onsite']);
@@ -262,7 +321,14 @@ describe('mapRow', () => {
 
   it('Given the same shift re-typed with other formatting, when mapped, then its derived id is the same', () => {
     const a = entry(mapRow(row(base), header, mapping, meta(2)));
-    const b = entry(mapRow(row({ ...base, Datum: '3-2-2026', Begin: '08:00', Medewerker: ' anna de vries ', Uren: '8:00', Eind: '16:31' }), header, mapping, meta(40)));
+    const b = entry(
+      mapRow(
+        row({ ...base, Datum: '3-2-2026', Begin: '08:00', Medewerker: ' anna de vries ', Uren: '8:00', Eind: '16:31' }),
+        header,
+        mapping,
+        meta(40),
+      ),
+    );
     expect(b.externalId).toBe(a.externalId);
     const c = entry(mapRow(row({ ...base, Begin: '8:15', Uren: '' }), header, mapping, meta(2)));
     expect(c.externalId).not.toBe(a.externalId);
@@ -273,7 +339,16 @@ describe('mapRow', () => {
     // computed must come with a migration, never silently.
     const h = ['Datum', 'Begin', 'Eind', 'Pauze', 'Uren', 'Medewerker', 'Klant', 'Project'];
     const m = MappingSchema.parse({
-      columns: { date: 'Datum', start: 'Begin', end: 'Eind', break: 'Pauze', hours: 'Uren', worker: 'Medewerker', client: 'Klant', project: 'Project' },
+      columns: {
+        date: 'Datum',
+        start: 'Begin',
+        end: 'Eind',
+        break: 'Pauze',
+        hours: 'Uren',
+        worker: 'Medewerker',
+        client: 'Klant',
+        project: 'Project',
+      },
       locale: { decimal: ',', dateFormat: 'dd-MM-yyyy' },
       timeZone: 'Europe/Amsterdam',
     });
@@ -316,7 +391,12 @@ describe('mapRow', () => {
       Pauze: 30,
     });
     const e = entry(mapRow(cells, header, mapping, meta(2)));
-    expect([e.start, e.end, e.durationSeconds, e.breakSeconds]).toEqual(['2026-02-03T07:00:00.000Z', '2026-02-03T15:30:00.000Z', 8.5 * 3600, 1800]);
+    expect([e.start, e.end, e.durationSeconds, e.breakSeconds]).toEqual([
+      '2026-02-03T07:00:00.000Z',
+      '2026-02-03T15:30:00.000Z',
+      8.5 * 3600,
+      1800,
+    ]);
   });
 
   it('Given a start column with date and time and no date column, when mapped, then the date comes from the start', () => {
@@ -408,7 +488,9 @@ describe('SheetRecordBuilder', () => {
     const same = mapSheetRecord(ids.record(row({ ...base, Opmerking: 'A-1' }), 3), withIds, 'uren');
     const clash = mapSheetRecord(ids.record(row({ ...base, Datum: '05-02-2026', Opmerking: 'A-1' }), 4), withIds, 'uren');
     expect(same.kind === 'invalid' && same.problems[0]!.reason).toContain('row 3 repeats row 2');
-    expect(clash.kind === 'invalid' && clash.problems[0]!.reason).toBe('duplicate id: rows 2 and 4 have the same id but differ in other cells: give each row its own id (the ledger keeps row 2)');
+    expect(clash.kind === 'invalid' && clash.problems[0]!.reason).toBe(
+      'duplicate id: rows 2 and 4 have the same id but differ in other cells: give each row its own id (the ledger keeps row 2)',
+    );
   });
 
   it('Given a record that crossed a process boundary as JSON, when mapped, then the result is the same as in-process', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, expect, it } from '@jest/globals';
 import { describeIf, itIf, expectWithMessage } from '../support/runner';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -30,7 +30,14 @@ async function scenario(count: number, redis = redisUrl) {
   const prefix = `hbtest-fault-${randomBytes(4).toString('hex')}`;
   const config = generatedConfig({ count, outDir });
   const runner = new QueueRunner({ config, ledger, log, redisUrl: redis, prefix });
-  const env = { DATABASE_URL: db.url, REDIS_URL: redis, HB_PREFIX: prefix, HB_OUT_DIR: outDir, HB_COUNT: String(count), HB_WRITE_LOG: path.join(tmp, 'writes.log') };
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis,
+    HB_PREFIX: prefix,
+    HB_OUT_DIR: outDir,
+    HB_COUNT: String(count),
+    HB_WRITE_LOG: path.join(tmp, 'writes.log'),
+  };
   return {
     db,
     ledger,
@@ -58,7 +65,9 @@ async function expectExactlyOnce(ledger: Ledger, outDir: string) {
   const facts = await invoiceFacts(ledger);
   expect(facts.length).toBeGreaterThan(0);
   expect(facts.every((f) => f.status === 'pushed')).toBe(true);
-  const dupKeys = await ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM (SELECT client_id, period_label FROM invoices WHERE live GROUP BY 1, 2 HAVING count(*) > 1) x`);
+  const dupKeys = await ledger.rows<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM (SELECT client_id, period_label FROM invoices WHERE live GROUP BY 1, 2 HAVING count(*) > 1) x`,
+  );
   expect(dupKeys[0]!.n).toBe(0);
   const files = await outputFiles(outDir);
   expect([...files.keys()].sort()).toEqual(facts.map((f) => f.key).sort());
@@ -90,7 +99,10 @@ describeIf(up)('queue runner under faults, with real worker processes', () => {
       expectWithMessage(state.state, state.failedReason).toBe('completed');
       await expectExactlyOnce(s.ledger, s.outDir);
       // The hung batch really was written twice (once by the killed worker, once on retry).
-      const writes = (await readFile(s.env.HB_WRITE_LOG, 'utf8')).trim().split('\n').map((l) => l.split(' '));
+      const writes = (await readFile(s.env.HB_WRITE_LOG, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '));
       const killedKeys = writes.filter(([pid]) => pid === String(a.child.pid)).map(([, key]) => key);
       expect(killedKeys.length).toBeGreaterThan(0);
       expect(writes.filter(([pid, key]) => pid !== String(a.child.pid) && killedKeys.includes(key)).length).toBeGreaterThan(0);
@@ -113,7 +125,12 @@ describeIf(up)('queue runner under faults, with real worker processes', () => {
       await runSync({ config: generatedConfig({ count: 4000, outDir: path.join(s.tmp, 'inline') }), ledger: inlineLedger, log });
       expect(facts).toEqual(await invoiceFacts(inlineLedger));
       // The work really was shared: more than one process wrote invoices.
-      const pids = new Set((await readFile(s.env.HB_WRITE_LOG, 'utf8')).trim().split('\n').map((l) => l.split(' ')[0]));
+      const pids = new Set(
+        (await readFile(s.env.HB_WRITE_LOG, 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ')[0]),
+      );
       expect(pids.size).toBeGreaterThan(1);
     } finally {
       await inlineLedger.close();
@@ -122,39 +139,42 @@ describeIf(up)('queue runner under faults, with real worker processes', () => {
     }
   }, 300_000);
 
-  itIf(redisServerBinary)('Given Redis restarted in the middle of a run When it returns Then the run completes and every invoice exists exactly once', async () => {
-    const port = 6390 + Math.floor(Math.random() * 50);
-    const redisDir = await mkdtemp(path.join(os.tmpdir(), 'hb-redis-'));
-    let redis = startRedisServer(port, redisDir);
-    await waitForPort(port);
-    const url = `redis://127.0.0.1:${port}`;
-    const s = await scenario(20_000, url);
-    try {
-      const w = startWorkerProcess({ ...s.env, HB_RATE_BATCH: '500', HB_PAGE_SIZE: '500', HB_LOCK_MS: '60000', HB_STALLED_MS: '10000' });
-      workers.push(w);
-      await w.ready;
-      const { runId } = await s.runner.triggerRun('all');
-      // Wait until the run is under way (entries arriving in the ledger), then restart Redis.
-      for (;;) {
-        const [{ n }] = (await s.ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM time_entries`)) as [{ n: number }];
-        if (n > 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      redis.kill('SIGTERM');
-      await new Promise((r) => redis.once('exit', r));
-      await new Promise((r) => setTimeout(r, 1500));
-      redis = startRedisServer(port, redisDir);
+  itIf(redisServerBinary)(
+    'Given Redis restarted in the middle of a run When it returns Then the run completes and every invoice exists exactly once',
+    async () => {
+      const port = 6390 + Math.floor(Math.random() * 50);
+      const redisDir = await mkdtemp(path.join(os.tmpdir(), 'hb-redis-'));
+      let redis = startRedisServer(port, redisDir);
       await waitForPort(port);
-      const state = await s.runner.waitForRun(runId, 180_000);
-      if (state.state !== 'completed') console.error(w.stderr(), JSON.stringify(await s.runner.failedJobs()));
-      expectWithMessage(state.state, state.failedReason).toBe('completed');
-      expect(state.result!.summary.read).toBe(20_000);
-      await expectExactlyOnce(s.ledger, s.outDir);
-    } finally {
-      await s.cleanup();
-      redis.kill('SIGKILL');
-      await rm(redisDir, { recursive: true, force: true });
-    }
-  }, 300_000);
+      const url = `redis://127.0.0.1:${port}`;
+      const s = await scenario(20_000, url);
+      try {
+        const w = startWorkerProcess({ ...s.env, HB_RATE_BATCH: '500', HB_PAGE_SIZE: '500', HB_LOCK_MS: '60000', HB_STALLED_MS: '10000' });
+        workers.push(w);
+        await w.ready;
+        const { runId } = await s.runner.triggerRun('all');
+        // Wait until the run is under way (entries arriving in the ledger), then restart Redis.
+        for (;;) {
+          const [{ n }] = (await s.ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM time_entries`)) as [{ n: number }];
+          if (n > 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        redis.kill('SIGTERM');
+        await new Promise((r) => redis.once('exit', r));
+        await new Promise((r) => setTimeout(r, 1500));
+        redis = startRedisServer(port, redisDir);
+        await waitForPort(port);
+        const state = await s.runner.waitForRun(runId, 180_000);
+        if (state.state !== 'completed') console.error(w.stderr(), JSON.stringify(await s.runner.failedJobs()));
+        expectWithMessage(state.state, state.failedReason).toBe('completed');
+        expect(state.result!.summary.read).toBe(20_000);
+        await expectExactlyOnce(s.ledger, s.outDir);
+      } finally {
+        await s.cleanup();
+        redis.kill('SIGKILL');
+        await rm(redisDir, { recursive: true, force: true });
+      }
+    },
+    300_000,
+  );
 });
-

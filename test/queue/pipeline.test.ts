@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { describeIf } from '../support/runner';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -72,7 +72,9 @@ describeIf(up)('queue runner against real Redis and PostgreSQL', () => {
     expect(queued.summary).toEqual(inline.summary);
     expect(queued.summary.read).toBe(3000);
     expect(queued.summary.quarantined).toBe(6);
-    expect(queued.invoices.map((i) => [i.key, i.net, i.billedHours, i.status])).toEqual(inline.invoices.map((i) => [i.key, i.net, i.billedHours, i.status]));
+    expect(queued.invoices.map((i) => [i.key, i.net, i.billedHours, i.status])).toEqual(
+      inline.invoices.map((i) => [i.key, i.net, i.billedHours, i.status]),
+    );
   });
 
   it('Given both runs When the written files are compared Then the destination received identical drafts', async () => {
@@ -94,7 +96,8 @@ describeIf(up)('queue runner against real Redis and PostgreSQL', () => {
     // The first read returns the job as it was while still running (no result yet).
     push.getJob = (async (id: string) => {
       const job = await real(id);
-      if (calls++ === 0 && job) return Object.assign(Object.create(Object.getPrototypeOf(job) as object), job, { returnvalue: null }) as typeof job;
+      if (calls++ === 0 && job)
+        return Object.assign(Object.create(Object.getPrototypeOf(job) as object), job, { returnvalue: null }) as typeof job;
       return job;
     }) as typeof push.getJob;
     try {
@@ -135,7 +138,11 @@ describeIf(up)('queue runner against real Redis and PostgreSQL', () => {
       jobs++;
       expect(data).not.toContain(FAKE_TOKEN);
       expect(data).not.toContain(FAKE_WEBHOOK_KEY);
-      expect(Object.keys(JSON.parse(data) as object).every((k) => ['runId', 'pipelineId', 'startedAt', 'sources', 'step', 'sourceId', 'ids', 'clientId', 'destinationId', 'keys'].includes(k))).toBe(true);
+      expect(
+        Object.keys(JSON.parse(data) as object).every((k) =>
+          ['runId', 'pipelineId', 'startedAt', 'sources', 'step', 'sourceId', 'ids', 'clientId', 'destinationId', 'keys'].includes(k),
+        ),
+      ).toBe(true);
     }
     redis.disconnect();
     expect(jobs).toBeGreaterThan(10);

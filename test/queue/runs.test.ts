@@ -78,10 +78,16 @@ describeIf(up)('run lifecycle on PostgreSQL and the queues', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       await waitForFile(marker, 60_000);
-      const [killed] = await ledger.rows<{ id: string; status: string; owner: string }>(sql`SELECT id, status, owner FROM runs WHERE status = 'running'`);
+      const [killed] = await ledger.rows<{ id: string; status: string; owner: string }>(
+        sql`SELECT id, status, owner FROM runs WHERE status = 'running'`,
+      );
       expect(killed!.owner).toBe(`${os.hostname()}:${child.pid}`);
       // While it lives, the source is taken.
-      const busy = await runSync({ config: generatedConfig({ count: 200, outDir: path.join(tmp, 'out-b'), pageSize: 50 }), ledger, log }).catch((e: unknown) => e);
+      const busy = await runSync({
+        config: generatedConfig({ count: 200, outDir: path.join(tmp, 'out-b'), pageSize: 50 }),
+        ledger,
+        log,
+      }).catch((e: unknown) => e);
       expect(busy).toBeInstanceOf(SourceBusyError);
       child.kill('SIGKILL');
       await exited;

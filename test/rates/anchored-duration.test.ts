@@ -24,7 +24,12 @@ describe('a duration that disagrees with the interval', () => {
   it('Given hours 2.11 with 15:00–17:00 times and an evening band from 17:00, When priced, Then 2.11 h are billed: 2.00 h plain and 0.11 h in the band', () => {
     const { rates } = ratesFromYaml(CARD);
     // Harvest's documented example: hours 2.11, started 3:00pm, ended 5:00pm (display values).
-    const e = entry({ date: '2026-03-02', start: localToIso('2026-03-02 15:00'), end: localToIso('2026-03-02 17:00'), durationSeconds: 7596 });
+    const e = entry({
+      date: '2026-03-02',
+      start: localToIso('2026-03-02 15:00'),
+      end: localToIso('2026-03-02 17:00'),
+      durationSeconds: 7596,
+    });
     const o = rates.price(inputs([e]))[0]!;
     if (!o.ok) throw new Error(o.reason);
     expect(o.lines.map((l) => [l.quantity, l.unitPrice, l.rule])).toEqual([
@@ -57,7 +62,12 @@ describe('a duration that disagrees with the interval', () => {
           expect(price(undefined)).toEqual(reference);
           // The quantities add up to the duration (to the billed precision).
           const hours = reference.reduce((s, l) => s.plus(l[2]!), dec(0));
-          expect(hours.minus(dec(seconds).div(3600)).abs().lte(0.01 * reference.length)).toBe(true);
+          expect(
+            hours
+              .minus(dec(seconds).div(3600))
+              .abs()
+              .lte(0.01 * reference.length),
+          ).toBe(true);
         },
       ),
       { numRuns: 200 },
@@ -74,7 +84,11 @@ describe('a duration that disagrees with the interval', () => {
       durationSeconds: 7596,
       provenance: {
         fetchedAt: '2026-03-31T00:00:00Z',
-        sourceTimes: { duration: { field: 'hours', value: '2.11' }, start: { field: 'started_time', value: '3:00pm' }, end: { field: 'ended_time', value: '5:00pm' } },
+        sourceTimes: {
+          duration: { field: 'hours', value: '2.11' },
+          start: { field: 'started_time', value: '3:00pm' },
+          end: { field: 'ended_time', value: '5:00pm' },
+        },
       },
     });
     const o = rates.price(inputs([e]))[0]!;

@@ -16,7 +16,7 @@ rates:
 `;
 
 describe('base rates (rates v1)', () => {
-  const { rates, issues } = ratesFromYaml(CARD.replace("hourly: 60 }", "hourly: 60, until: 2026-12-31 }"));
+  const { rates, issues } = ratesFromYaml(CARD.replace('hourly: 60 }', 'hourly: 60, until: 2026-12-31 }'));
 
   it('Given a valid card, When compiled, Then there are no config issues', () => {
     expect(issues).toEqual([]);
@@ -101,7 +101,11 @@ rates:
   });
 
   it('Given rounding up and down, When priced, Then the direction is honoured', () => {
-    for (const [dir, q] of [['up', '1.25'], ['down', '1.00'], ['nearest', '1.00']] as const) {
+    for (const [dir, q] of [
+      ['up', '1.25'],
+      ['down', '1.00'],
+      ['nearest', '1.00'],
+    ] as const) {
       const { rates: r } = ratesFromYaml(`
 rates:
   rulesets:

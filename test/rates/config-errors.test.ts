@@ -44,7 +44,9 @@ rates:
       holidays: { country: XX }
       base: [{ id: a, hourly: 40 }]
 `);
-    expect(issues).toEqual([{ path: ['rates', 'rulesets', 'main', 'holidays', 'country'], message: expect.stringMatching(/unknown holiday country "XX"/) }]);
+    expect(issues).toEqual([
+      { path: ['rates', 'rulesets', 'main', 'holidays', 'country'], message: expect.stringMatching(/unknown holiday country "XX"/) },
+    ]);
   });
 
   it('Given an unknown holiday region, When validated, Then the region field is named with examples', () => {
@@ -119,7 +121,9 @@ rates:
     main:
       base: [{ id: a, hourly: 40, fixed: 200 }]
 `);
-    expect(issues).toEqual([{ path: ['rates', 'rulesets', 'main', 'base', 0], message: 'expected exactly one of hourly, fixed, markup or sourceRate, got 2' }]);
+    expect(issues).toEqual([
+      { path: ['rates', 'rulesets', 'main', 'base', 0], message: 'expected exactly one of hourly, fixed, markup or sourceRate, got 2' },
+    ]);
   });
 
   it('Given a holiday surcharge without a calendar and a band of zero length, When validated, Then both are reported', () => {

@@ -9,7 +9,12 @@ describe('explain', () => {
     const e = shift('2026-03-02 16:00', '2026-03-03 02:00', { project: 'Warehouse' });
     const o = rates.price(inputs([e]))[0]!;
     if (!o.ok) throw new Error(o.reason);
-    const text = formatExplain(e, o.lines, [{ piece: 1, invoiceKey: 'acme-2026-03-files-1', lineDescription: 'Warehouse — Anna (evening +20%)', lineAmount: '180.00' }], ZONE);
+    const text = formatExplain(
+      e,
+      o.lines,
+      [{ piece: 1, invoiceKey: 'acme-2026-03-files-1', lineDescription: 'Warehouse — Anna (evening +20%)', lineAmount: '180.00' }],
+      ZONE,
+    );
     expect(text).toContain('worked 2026-03-02 16:00 – 2026-03-03 02:00 (Europe/Amsterdam): 10:00 h gross');
     expect(text).toContain('statutory break of 30 min after 5.5 h deducted (taken in the middle of the shift)');
     expect(text).toMatch(/piece 1 \[time\] 2026-03-02 18:00–20:45 .*: 2\.7500 h worked → 2\.75 h billed/);
@@ -35,10 +40,13 @@ describe('explain', () => {
     [{ approved: false }, 'not approved (client acme requires approval)', 'not approved in the source'],
     [{ billable: false }, 'marked non-billable in the source', 'marked non-billable in the source'],
     [{ billedAtSource: true }, 'already billed in the source system', 'marked as already billed in the source'],
-  ])('Given an entry kept but not invoiced (%o) When explained Then it says it is not invoiced, why, and where such entries are listed', (over, reason, flag) => {
-    const e = { ...shift('2026-03-02 09:00', '2026-03-02 17:00'), ...over };
-    const text = formatExplain(e, [], undefined, ZONE, { status: 'excluded', reason });
-    expect(text).toContain(`  ${flag}`);
-    expect(text).toContain(`not invoiced: ${reason}. The entry is kept and listed by \`hourbridge report excluded\`.`);
-  });
+  ])(
+    'Given an entry kept but not invoiced (%o) When explained Then it says it is not invoiced, why, and where such entries are listed',
+    (over, reason, flag) => {
+      const e = { ...shift('2026-03-02 09:00', '2026-03-02 17:00'), ...over };
+      const text = formatExplain(e, [], undefined, ZONE, { status: 'excluded', reason });
+      expect(text).toContain(`  ${flag}`);
+      expect(text).toContain(`not invoiced: ${reason}. The entry is kept and listed by \`hourbridge report excluded\`.`);
+    },
+  );
 });

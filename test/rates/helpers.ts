@@ -12,7 +12,10 @@ export function client(id: string, extra: Partial<ClientConfig> = {}): ClientCon
 }
 
 /** Parses a `rates:` YAML section the way the config loader does and compiles it. */
-export function ratesFromYaml(yaml: string, clients: ClientConfig[] = [client('acme')]): { rates: RateEngine; issues: ReturnType<typeof compileRates>['issues'] } {
+export function ratesFromYaml(
+  yaml: string,
+  clients: ClientConfig[] = [client('acme')],
+): { rates: RateEngine; issues: ReturnType<typeof compileRates>['issues'] } {
   const raw = parseYaml(yaml) as { rates: unknown };
   const parsed = ratesConfigSchema.safeParse(raw.rates);
   if (!parsed.success) throw new Error(JSON.stringify(parsed.error.issues, null, 2));

@@ -43,20 +43,25 @@ function linesOf(outcome: ReturnType<ReturnType<typeof ratesFromYaml>['rates']['
 describe('rate engine properties', () => {
   it('Given any interval in any zone, When split at midnights and band edges, Then the pieces tile it exactly', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...ZONES), fc.integer({ min: 0, max: YEAR }), fc.integer({ min: 0, max: 3 * 86_400_000 }), (zone, off, len) => {
-        const zd = new ZoneDays(zone, [360, 1080, 1320]);
-        const a = T0 + off;
-        const pieces = splitInterval(zd, a, a + len);
-        let t = a;
-        for (const p of pieces) {
-          expect(p.s).toBe(t);
-          expect(p.e).toBeGreaterThan(p.s);
-          expect(p.s).toBeGreaterThanOrEqual(p.day.startMs);
-          expect(p.e).toBeLessThanOrEqual(p.day.endMs);
-          t = p.e;
-        }
-        expect(t).toBe(a + len);
-      }),
+      fc.property(
+        fc.constantFrom(...ZONES),
+        fc.integer({ min: 0, max: YEAR }),
+        fc.integer({ min: 0, max: 3 * 86_400_000 }),
+        (zone, off, len) => {
+          const zd = new ZoneDays(zone, [360, 1080, 1320]);
+          const a = T0 + off;
+          const pieces = splitInterval(zd, a, a + len);
+          let t = a;
+          for (const p of pieces) {
+            expect(p.s).toBe(t);
+            expect(p.e).toBeGreaterThan(p.s);
+            expect(p.s).toBeGreaterThanOrEqual(p.day.startMs);
+            expect(p.e).toBeLessThanOrEqual(p.day.endMs);
+            t = p.e;
+          }
+          expect(t).toBe(a + len);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -99,7 +104,10 @@ describe('rate engine properties', () => {
   });
 
   it('Given a batch of shifts with overtime and surcharges, When priced in any order, Then every entry gets the same lines', () => {
-    const card = OVERTIME().replace('      base:', '      holidays: { country: NL }\n      surcharges:\n        - { id: night, percent: 40, time: { from: \'22:00\', to: \'06:00\' } }\n        - { id: holiday, percent: 100, holiday: true }\n      base:');
+    const card = OVERTIME().replace(
+      '      base:',
+      "      holidays: { country: NL }\n      surcharges:\n        - { id: night, percent: 40, time: { from: '22:00', to: '06:00' } }\n        - { id: holiday, percent: 100, holiday: true }\n      base:",
+    );
     const { rates, issues } = ratesFromYaml(card);
     expect(issues).toEqual([]);
     const compact = fc.record({
@@ -142,7 +150,12 @@ rates:
 `);
           const lines = linesOf(rates.price(inputs([toEntry(s, 0)]))[0]!);
           const net = s.lengthMin - Math.min(s.breakMin, s.lengthMin);
-          const rounded = dir === 'up' ? Math.ceil(net / inc) * inc : dir === 'down' ? Math.floor(net / inc) * inc : Math.floor((net + inc / 2) / inc) * inc;
+          const rounded =
+            dir === 'up'
+              ? Math.ceil(net / inc) * inc
+              : dir === 'down'
+                ? Math.floor(net / inc) * inc
+                : Math.floor((net + inc / 2) / inc) * inc;
           const hours = roundHalfUp(dec(rounded).div(60), 2);
           const total = lines.reduce((acc, l) => acc.plus(l.amount), dec(0));
           expect(total.eq(hours.times(rate))).toBe(true);

@@ -52,8 +52,16 @@ describe('base rate taken from the source (e.g. Harvest billable_rate)', () => {
     expect(reason).toContain('in USD (95.5 per hour)');
     expect(reason).toContain('client "acme" is invoiced in EUR');
     // The same rate in the client's currency (any letter case) is billed; a more specific hourly rule needs no source currency.
-    expect(brief(linesOf(priceOne(rates, shift('2026-03-02 09:00', '2026-03-02 10:00', { sourceRate: '95.5', sourceCurrency: 'eur' }))))).toEqual([['1.00', '95.50', '95.50', '']]);
-    expect(brief(linesOf(priceOne(rates, shift('2026-03-02 09:00', '2026-03-02 10:00', { sourceRate: '95.5', sourceCurrency: 'USD', project: 'Support' }))))).toEqual([['1.00', '50.00', '50.00', '']]);
+    expect(
+      brief(linesOf(priceOne(rates, shift('2026-03-02 09:00', '2026-03-02 10:00', { sourceRate: '95.5', sourceCurrency: 'eur' })))),
+    ).toEqual([['1.00', '95.50', '95.50', '']]);
+    expect(
+      brief(
+        linesOf(
+          priceOne(rates, shift('2026-03-02 09:00', '2026-03-02 10:00', { sourceRate: '95.5', sourceCurrency: 'USD', project: 'Support' })),
+        ),
+      ),
+    ).toEqual([['1.00', '50.00', '50.00', '']]);
   });
 
   it('Given entries in one batch with the same source rate in two currencies When priced Then only the one in the client currency is billed (the rate cache does not carry one over to the other)', () => {
@@ -68,6 +76,8 @@ describe('base rate taken from the source (e.g. Harvest billable_rate)', () => {
   });
 
   it('Given a rule with both hourly and sourceRate When parsed Then it is a config error', () => {
-    expect(() => ratesFromYaml(card.replace('sourceRate: true', 'sourceRate: true\n          hourly: 10'))).toThrow(/exactly one of hourly, fixed, markup or sourceRate/);
+    expect(() => ratesFromYaml(card.replace('sourceRate: true', 'sourceRate: true\n          hourly: 10'))).toThrow(
+      /exactly one of hourly, fixed, markup or sourceRate/,
+    );
   });
 });

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { describeIf } from '../support/runner';
 import request from 'supertest';
 import { Redis } from 'ioredis';
@@ -100,35 +100,52 @@ describeIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
     expect(ready.body.info).toMatchObject({ redis: { status: 'up' }, ledger: { status: 'up' } });
   });
 
-  it.each(['/reports/unbilled', '/reports/billed', '/reports/excluded', '/reports/quarantine', '/metrics', '/admin/queues', '/docs', '/pipelines'])(
-    'Given %s When called without a token or with a wrong one Then it answers 401, and 200 with the right token',
-    async (route) => {
-      await http().get(route).expect(401);
-      await http().get(route).set({ Authorization: 'Bearer wrong-token-0123456789abcdef' }).expect(401);
-      await http().get(route).set({ Authorization: TOKEN }).expect(401);
-      await http().get(route).set(auth).redirects(1).expect(200);
-    },
-  );
+  it.each([
+    '/reports/unbilled',
+    '/reports/billed',
+    '/reports/excluded',
+    '/reports/quarantine',
+    '/metrics',
+    '/admin/queues',
+    '/docs',
+    '/pipelines',
+  ])('Given %s When called without a token or with a wrong one Then it answers 401, and 200 with the right token', async (route) => {
+    await http().get(route).expect(401);
+    await http().get(route).set({ Authorization: 'Bearer wrong-token-0123456789abcdef' }).expect(401);
+    await http().get(route).set({ Authorization: TOKEN }).expect(401);
+    await http().get(route).set(auth).redirects(1).expect(200);
+  });
 
   it('Given a protected POST When it has no token Then no run is started', async () => {
     await http().post('/pipelines/nightly/run').expect(401);
     await http().post('/pipelines/nope/run').set(auth).expect(404);
   });
 
-  it.each(['unbilled', 'billed', 'excluded', 'quarantine'])('Given the ledger after a run When GET /reports/%s Then it returns exactly what the CLI prints with `report <kind> --json`', async (kind) => {
-    const cfg = path.join(tmp, 'cli.yaml');
-    await writeFile(cfg, cliYaml);
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/hourbridge.js'), 'report', kind, '--json', '-c', cfg, '--ledger-url', dbUrl], { cwd: tmp });
-    const cli = JSON.parse(stdout) as object;
-    const res = await http().get(`/reports/${kind}`).set(auth).expect(200);
-    expect(res.body).toEqual(cli);
-    expect(JSON.stringify(res.body).length).toBeGreaterThan(50);
-  }, 60_000);
+  it.each(['unbilled', 'billed', 'excluded', 'quarantine'])(
+    'Given the ledger after a run When GET /reports/%s Then it returns exactly what the CLI prints with `report <kind> --json`',
+    async (kind) => {
+      const cfg = path.join(tmp, 'cli.yaml');
+      await writeFile(cfg, cliYaml);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [path.join(root, 'bin/hourbridge.js'), 'report', kind, '--json', '-c', cfg, '--ledger-url', dbUrl],
+        { cwd: tmp },
+      );
+      const cli = JSON.parse(stdout) as object;
+      const res = await http().get(`/reports/${kind}`).set(auth).expect(200);
+      expect(res.body).toEqual(cli);
+      expect(JSON.stringify(res.body).length).toBeGreaterThan(50);
+    },
+    60_000,
+  );
 
   it('Given a drafted invoice When GET /invoices/:key Then its net line amounts sum to its net total and it lists the entries it bills', async () => {
     const billed = await http().get('/reports/billed').set(auth).expect(200);
     const key = billed.body.invoices[0].key as string;
-    const res = await http().get(`/invoices/${encodeURIComponent(key)}`).set(auth).expect(200);
+    const res = await http()
+      .get(`/invoices/${encodeURIComponent(key)}`)
+      .set(auth)
+      .expect(200);
     expect(res.body.key).toBe(key);
     const cents = (res.body.lines as Array<{ net: string }>).reduce((a, l) => a + Math.round(Number(l.net) * 100), 0);
     expect(cents).toBe(Math.round(Number(res.body.net) * 100));
@@ -148,7 +165,12 @@ describeIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
   });
 
   it('Given a Xero webhook When its signature is missing or wrong Then it answers 401 without a token check, and 200 when it is right', async () => {
-    const body = JSON.stringify({ events: [{ resourceId: 'inv-123', eventCategory: 'INVOICE', eventType: 'UPDATE', eventDateUtc: '2026-04-01T10:00:00' }], firstEventSequence: 1, lastEventSequence: 1, entropy: 'x' });
+    const body = JSON.stringify({
+      events: [{ resourceId: 'inv-123', eventCategory: 'INVOICE', eventType: 'UPDATE', eventDateUtc: '2026-04-01T10:00:00' }],
+      firstEventSequence: 1,
+      lastEventSequence: 1,
+      entropy: 'x',
+    });
     const sign = (key: string) => createHmac('sha256', key).update(body).digest('base64');
     const post = () => http().post('/webhooks/xero/xero').set('Content-Type', 'application/json');
     await post().send(body).expect(401);
@@ -167,7 +189,9 @@ describeIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
 
   it('Given the OpenAPI document When fetched with a token Then it describes the protected routes with bearer auth', async () => {
     const res = await http().get('/docs/json').set(auth).expect(200);
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/pipelines/{id}/run', '/reports/unbilled', '/invoices/{key}', '/health/ready']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/pipelines/{id}/run', '/reports/unbilled', '/invoices/{key}', '/health/ready']),
+    );
     expect(res.body.components.securitySchemes.bearer).toBeDefined();
   });
 });

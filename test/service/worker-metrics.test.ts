@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { describeIf } from '../support/runner';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -43,12 +43,32 @@ describeIf(up)('hourbridge worker exposes /metrics (real process)', () => {
     cpSync(path.join(root, 'example'), path.join(dir, 'example'), { recursive: true });
     db = await createTestDatabase();
     port = await freePort();
-    const env = { ...process.env, DATABASE_URL: db.url, HOURBRIDGE_LEDGER_URL: '', REDIS_URL: redisUrl, HOURBRIDGE_API_TOKENS: token, HOURBRIDGE_LOG_LEVEL: 'info' };
-    worker = spawn(process.execPath, [path.join(root, 'bin/hourbridge.js'), 'worker', '--config', 'config/example.yaml', '--prefix', prefix, '--metrics-port', String(port)], {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      HOURBRIDGE_LEDGER_URL: '',
+      REDIS_URL: redisUrl,
+      HOURBRIDGE_API_TOKENS: token,
+      HOURBRIDGE_LOG_LEVEL: 'info',
+    };
+    worker = spawn(
+      process.execPath,
+      [
+        path.join(root, 'bin/hourbridge.js'),
+        'worker',
+        '--config',
+        'config/example.yaml',
+        '--prefix',
+        prefix,
+        '--metrics-port',
+        String(port),
+      ],
+      {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let logs = '';
     await new Promise<void>((resolve, reject) => {
       const onData = (d: Buffer) => {
@@ -60,7 +80,13 @@ describeIf(up)('hourbridge worker exposes /metrics (real process)', () => {
       worker.once('exit', (code) => reject(new Error(`worker exited (${code}): ${logs}`)));
     });
     ledger = await openLedger({ url: db.url, poolSize: 2 });
-    runner = new QueueRunner({ config: loadConfig(path.join(dir, 'config/example.yaml')), ledger, log: pino({ level: 'silent' }), redisUrl, prefix });
+    runner = new QueueRunner({
+      config: loadConfig(path.join(dir, 'config/example.yaml')),
+      ledger,
+      log: pino({ level: 'silent' }),
+      redisUrl,
+      prefix,
+    });
   });
   afterAll(async () => {
     if (worker && worker.exitCode === null) {

@@ -3,7 +3,15 @@ import { expectWithMessage, describeIf } from '../support/runner';
 import { z } from 'zod';
 import pino, { type Logger } from 'pino';
 import { Writable } from 'node:stream';
-import type { ConnectorContext, Cursor, MapResult, RawRecord, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
+import type {
+  ConnectorContext,
+  Cursor,
+  MapResult,
+  RawRecord,
+  ReadOptions,
+  SourceConnector,
+  SourcePage,
+} from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
 import type { TimeEntry } from '../../src/domain/time-entry';
 import { dec, roundHalfUp } from '../../src/domain/money';
@@ -89,12 +97,20 @@ function logCapture(): { log: Logger; text: () => string } {
  * time rounding, bands or minimums, so a line's quantity is its billed duration (seconds / 3600
  * to 4 places) and its amount that × 100.00.
  */
-const PRICING_CLIENT = ClientSchema.parse({ id: 'conformance', name: 'Conformance', currency: 'EUR', timeZone: 'UTC', destination: 'files' });
+const PRICING_CLIENT = ClientSchema.parse({
+  id: 'conformance',
+  name: 'Conformance',
+  currency: 'EUR',
+  timeZone: 'UTC',
+  destination: 'files',
+});
 const HOURLY = '100.00';
 let pricingRates: CompiledRates | undefined;
 function conformanceRates(): CompiledRates {
   if (!pricingRates) {
-    const card = ratesConfigSchema.parse({ rulesets: { conformance: { base: [{ id: 'flat', hourly: HOURLY }], rounding: { quantityDecimals: 4 } } } });
+    const card = ratesConfigSchema.parse({
+      rulesets: { conformance: { base: [{ id: 'flat', hourly: HOURLY }], rounding: { quantityDecimals: 4 } } },
+    });
     const { rates, issues } = compileRates(card, [PRICING_CLIENT]);
     if (issues.length > 0) throw new Error(issues.map((i) => i.message).join('; '));
     pricingRates = rates;
@@ -110,7 +126,12 @@ export interface Priced {
 }
 
 export function priceEntries(entries: TimeEntry[]): Priced {
-  const outcomes = conformanceRates().price(entries.map((entry) => ({ entry: { ...entry, clientId: PRICING_CLIENT.id }, client: { id: PRICING_CLIENT.id, currency: 'EUR', timeZone: PRICING_CLIENT.timeZone } })));
+  const outcomes = conformanceRates().price(
+    entries.map((entry) => ({
+      entry: { ...entry, clientId: PRICING_CLIENT.id },
+      client: { id: PRICING_CLIENT.id, currency: 'EUR', timeZone: PRICING_CLIENT.timeZone },
+    })),
+  );
   const lines = new Map<string, { quantity: string; amount: string } | null>();
   let total = dec(0);
   for (const o of outcomes) {
@@ -120,7 +141,10 @@ export function priceEntries(entries: TimeEntry[]): Priced {
       continue;
     }
     const quantity = o.lines.reduce((q, l) => q.plus(l.quantity), dec(0));
-    const amount = roundHalfUp(o.lines.reduce((a, l) => a.plus(l.amount), dec(0)), 2);
+    const amount = roundHalfUp(
+      o.lines.reduce((a, l) => a.plus(l.amount), dec(0)),
+      2,
+    );
     lines.set(o.externalId, { quantity: quantity.toFixed(4), amount: amount.toFixed(2) });
     total = total.plus(amount);
   }
@@ -137,7 +161,9 @@ export function expectedLine(seconds: number): { quantity: string; amount: strin
 export function expectAnchored(e: TimeEntry): void {
   if (e.start === undefined) return;
   expectWithMessage(e.end, `entry ${e.externalId} has a start, so it has the end of its billed interval`).toBeDefined();
-  expectWithMessage((Date.parse(e.end!) - Date.parse(e.start)) / 1000, `entry ${e.externalId}: end − start is the billed duration`).toBe(e.durationSeconds);
+  expectWithMessage((Date.parse(e.end!) - Date.parse(e.start)) / 1000, `entry ${e.externalId}: end − start is the billed duration`).toBe(
+    e.durationSeconds,
+  );
 }
 
 function recordId(connectorMap: (r: RawRecord) => MapResult, r: RawRecord): string {
@@ -155,7 +181,12 @@ export function describeSourceConformance<C extends { id: string; kind: string }
     const parse = (input: unknown): C => harness.connector.configSchema.parse(input);
     const mapper = (config: C) => (r: RawRecord) => harness.connector.map(r, config, ctx());
 
-    async function readAll(config: C, cursors: Record<string, Cursor | undefined> = {}, now = new Date(), sink?: SourcePage[]): Promise<ReadResult> {
+    async function readAll(
+      config: C,
+      cursors: Record<string, Cursor | undefined> = {},
+      now = new Date(),
+      sink?: SourcePage[],
+    ): Promise<ReadResult> {
       const pages: SourcePage[] = sink ?? [];
       for await (const page of harness.connector.read(config, { cursors }, ctx(now))) pages.push(page);
       return summarise(config, pages);
@@ -178,7 +209,8 @@ export function describeSourceConformance<C extends { id: string; kind: string }
     };
     // Snapshot sources (a spreadsheet) fetch everything in one call; API sources page.
     const firstFaultAfter = harness.connector.mode === 'snapshot' ? 0 : 1;
-    const stable = (m: MapResult) => (m.kind === 'entry' ? JSON.stringify({ ...m.entry, provenance: { ...m.entry.provenance, fetchedAt: '' } }) : m.kind);
+    const stable = (m: MapResult) =>
+      m.kind === 'entry' ? JSON.stringify({ ...m.entry, provenance: { ...m.entry.provenance, fetchedAt: '' } }) : m.kind;
 
     beforeEach(async () => {
       logs = logCapture();
@@ -246,7 +278,9 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       const again = await readAll(config, cursorsOf(full));
       const idx = again.ids.indexOf(id);
       expectWithMessage(idx, 'the edited entry is in the incremental read').toBeGreaterThanOrEqual(0);
-      expect(stable(harness.connector.map(again.records[idx]!, config, ctx()))).not.toBe(stable(harness.connector.map(oldRecord!, config, ctx())));
+      expect(stable(harness.connector.map(again.records[idx]!, config, ctx()))).not.toBe(
+        stable(harness.connector.map(oldRecord!, config, ctx())),
+      );
     });
 
     const entriesOf = (config: C, r: ReadResult): TimeEntry[] =>
@@ -255,7 +289,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
         return m.kind === 'entry' ? [m.entry] : [];
       });
 
-    it('Given an API source, then its harness can edit only a duration and serves the vendor\'s documented example', () => {
+    it("Given an API source, then its harness can edit only a duration and serves the vendor's documented example", () => {
       // Every API source, present and future, is held to the two duration cases below.
       if (harness.connector.mode === 'snapshot') return;
       expectWithMessage(typeof harness.editDurationOnly, 'harness.editDurationOnly').toBe('function');
@@ -292,7 +326,7 @@ export function describeSourceConformance<C extends { id: string; kind: string }
       expect(dec(pricedAfter.total).minus(pricedBefore.total).toFixed(2)).toBe(dec(newLine.amount).minus(oldLine!.amount).toFixed(2));
     });
 
-    it('Given the vendor\'s documented example payload, when read, mapped and priced, then each record bills the documented duration', async () => {
+    it("Given the vendor's documented example payload, when read, mapped and priced, then each record bills the documented duration", async () => {
       if (!harness.addDocumentedExample) return;
       const config = parse(harness.config());
       const example = await harness.addDocumentedExample();
@@ -424,7 +458,9 @@ function describeReconcileWindowConformance<C extends { id: string; kind: string
     it('Given the connector spec, when its config is parsed with defaults, then reconcileDays is a documented setting whose default covers a month plus a margin', () => {
       const config = parse(harness.config()) as C & { reconcileDays?: number };
       expect(config.reconcileDays).toBeGreaterThanOrEqual(35);
-      const json = z.toJSONSchema(harness.connector.configSchema, { io: 'input' }) as { properties?: Record<string, { description?: string; default?: unknown }> };
+      const json = z.toJSONSchema(harness.connector.configSchema, { io: 'input' }) as {
+        properties?: Record<string, { description?: string; default?: unknown }>;
+      };
       // The description says what the default covers.
       expect(json.properties?.reconcileDays?.description ?? '').toMatch(/month/);
       expect(json.properties?.reconcileDays?.default).toBe(config.reconcileDays);
@@ -441,7 +477,12 @@ function describeReconcileWindowConformance<C extends { id: string; kind: string
     it('Given a client whose open period starts before the re-listed window, when read incrementally, then one warning names the client, the dates and reconcileDays, and the read is complete', async () => {
       const config = parse({ ...(harness.config() as object), reconcileDays: 5 });
       const start = daysAgo(40);
-      const pages = await incremental(config, { openPeriods: [{ clientId: 'conformance-client', start }, { clientId: 'inside-client', start: daysAgo(1) }] });
+      const pages = await incremental(config, {
+        openPeriods: [
+          { clientId: 'conformance-client', start },
+          { clientId: 'inside-client', start: daysAgo(1) },
+        ],
+      });
       const warnings = windowWarnings(pages);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain(harness.connector.kind);

@@ -26,11 +26,12 @@ describe('Harvest documented example through the inline runner', () => {
   let ledger: Ledger;
   let configFile: string;
   const sync = () => runSync({ config: loadConfig(configFile, { HARVEST_TOKEN: TOKEN }), ledger, log });
-  const draft = (key: string) => JSON.parse(readFileSync(path.join(dir, 'out', `${key}.json`), 'utf8')) as {
-    lines: Array<{ quantity: string; unitPrice: string; net: string; entries: string[] }>;
-    hours: string;
-    net: string;
-  };
+  const draft = (key: string) =>
+    JSON.parse(readFileSync(path.join(dir, 'out', `${key}.json`), 'utf8')) as {
+      lines: Array<{ quantity: string; unitPrice: string; net: string; entries: string[] }>;
+      hours: string;
+      net: string;
+    };
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hourbridge-harvest-docs-'));
@@ -95,7 +96,7 @@ destinations:
     expect(doc.net).toBe('211.00');
   }, 60_000);
 
-  it('Given that draft, when the entry\'s hours are edited in Harvest and its times are not, then the next sync updates the same draft to the new hours', async () => {
+  it("Given that draft, when the entry's hours are edited in Harvest and its times are not, then the next sync updates the same draft to the new hours", async () => {
     const before = await sync();
     expect(before.summary).toMatchObject({ accepted: 0, invoicesUpdated: 0 });
     const key = readKey();

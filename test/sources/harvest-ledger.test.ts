@@ -18,7 +18,9 @@ const TOKEN = 'FAKE-HARVEST-TOKEN-LEDGER';
 let fake: HarvestFake;
 let ledger: Ledger;
 const clients = new ClientResolver(
-  Array.from({ length: 7 }, (_, i) => ClientSchema.parse({ id: `client-${i}`, name: `Client ${i}`, currency: 'EUR', timeZone: 'Europe/Amsterdam', destination: 'files' })),
+  Array.from({ length: 7 }, (_, i) =>
+    ClientSchema.parse({ id: `client-${i}`, name: `Client ${i}`, currency: 'EUR', timeZone: 'Europe/Amsterdam', destination: 'files' }),
+  ),
 );
 const ctx = () => ({ log: pino({ level: 'silent' }), now: new Date(), configDir: '.' });
 
@@ -32,7 +34,9 @@ function seed() {
 }
 
 async function statuses(): Promise<Record<string, string>> {
-  const rows = await ledger.rows<{ external_id: string; status: string }>(sql`SELECT external_id, status FROM time_entries WHERE source_id = 'harvest'`);
+  const rows = await ledger.rows<{ external_id: string; status: string }>(
+    sql`SELECT external_id, status FROM time_entries WHERE source_id = 'harvest'`,
+  );
   return Object.fromEntries(rows.map((r) => [r.external_id, r.status]));
 }
 
@@ -47,7 +51,15 @@ describe('harvest source through the pull stage', () => {
   });
 
   const config = () =>
-    HarvestConfigSchema.parse({ id: 'harvest', kind: 'harvest', baseUrl: fake.baseUrl, accountId: '9', token: TOKEN, perPage: 3, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+    HarvestConfigSchema.parse({
+      id: 'harvest',
+      kind: 'harvest',
+      baseUrl: fake.baseUrl,
+      accountId: '9',
+      token: TOKEN,
+      perPage: 3,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
   const pull = (runId: string) => pullSource({ ledger, source: config(), connector: harvestSource as never, clients, ctx: ctx(), runId });
 
   it('Given a first sync, then an edit and a deletion, when synced again, then the ledger holds one revision more and one deletion', async () => {
@@ -84,13 +96,31 @@ describe('harvest source through the pull stage', () => {
     expect(next.read).toBe(8);
   });
 
-  it("Given a client whose open two-week period began before a 3-day window, when pulled incrementally, then the pull summary carries the window warning naming that client", async () => {
+  it('Given a client whose open two-week period began before a 3-day window, when pulled incrementally, then the pull summary carries the window warning naming that client', async () => {
     const anchor = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
     const fortnightly = new ClientResolver([
-      ClientSchema.parse({ id: 'fortnightly', name: 'Client 0', currency: 'EUR', timeZone: 'Europe/Amsterdam', period: { unit: 'two-weeks', anchor }, destination: 'files' }),
+      ClientSchema.parse({
+        id: 'fortnightly',
+        name: 'Client 0',
+        currency: 'EUR',
+        timeZone: 'Europe/Amsterdam',
+        period: { unit: 'two-weeks', anchor },
+        destination: 'files',
+      }),
     ]);
     const short = HarvestConfigSchema.parse({ ...config(), reconcileDays: 3 });
-    const s = await pullSource({ ledger, source: short, connector: harvestSource as never, clients: fortnightly, ctx: ctx(), runId: 'run-6' });
-    expect(s.warnings).toEqual([expect.stringMatching(new RegExp(`harvest \\(harvest\\): .*fortnightly \\(from ${anchor}\\).*deletions.*reconcileDays: \\d+ or more`))]);
+    const s = await pullSource({
+      ledger,
+      source: short,
+      connector: harvestSource as never,
+      clients: fortnightly,
+      ctx: ctx(),
+      runId: 'run-6',
+    });
+    expect(s.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`harvest \\(harvest\\): .*fortnightly \\(from ${anchor}\\).*deletions.*reconcileDays: \\d+ or more`),
+      ),
+    ]);
   });
 });

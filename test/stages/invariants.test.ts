@@ -22,8 +22,22 @@ type Op =
   | { op: 'void'; pick: number };
 
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('upsert' as const), ids: fc.uniqueArray(fc.integer({ min: 0, max: 11 }), { minLength: 1, maxLength: 5 }), day: fc.integer({ min: 1, max: 60 }), hours: fc.integer({ min: 1, max: 10 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), ids: fc.uniqueArray(fc.integer({ min: 0, max: 11 }), { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('upsert' as const),
+      ids: fc.uniqueArray(fc.integer({ min: 0, max: 11 }), { minLength: 1, maxLength: 5 }),
+      day: fc.integer({ min: 1, max: 60 }),
+      hours: fc.integer({ min: 1, max: 10 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('delete' as const),
+      ids: fc.uniqueArray(fc.integer({ min: 0, max: 11 }), { minLength: 1, maxLength: 3 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('approve' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('void' as const), pick: fc.nat() }) },
 );
@@ -52,19 +66,34 @@ describe('billing invariants under arbitrary histories (embedded ledger)', () =>
             // A snapshot source: every run sends every live row.
             const list = [...live.entries()].map(([id, v]) => {
               const start = new Date(Date.UTC(2026, 0, v.day, 8));
-              return entry({ externalId: `e${id}`, date: start.toISOString().slice(0, 10), start: start.toISOString(), end: new Date(start.getTime() + v.hours * 3600_000).toISOString(), durationSeconds: v.hours * 3600 });
+              return entry({
+                externalId: `e${id}`,
+                date: start.toISOString().slice(0, 10),
+                start: start.toISOString(),
+                end: new Date(start.getTime() + v.hours * 3600_000).toISOString(),
+                durationSeconds: v.hours * 3600,
+              });
             });
             await upsertEntries(ledger, list, `r${run}`);
           } else if (o.op === 'delete') {
             for (const id of o.ids) live.delete(id);
-            await ledger.rows(sql`UPDATE time_entries SET last_seen_run = ${`r${run}`} WHERE external_id = ANY(${sql.param([...live.keys()].map((i) => `e${i}`))}::text[])`);
+            await ledger.rows(
+              sql`UPDATE time_entries SET last_seen_run = ${`r${run}`} WHERE external_id = ANY(${sql.param([...live.keys()].map((i) => `e${i}`))}::text[])`,
+            );
             await markDeleted(ledger, 'sheet', `r${run}`, { from: null, to: null });
           } else {
-            const open = await ledger.rows<{ key: string }>(sql`SELECT key FROM invoices WHERE live AND status IN ('draft','pushed') ORDER BY key`);
+            const open = await ledger.rows<{ key: string }>(
+              sql`SELECT key FROM invoices WHERE live AND status IN ('draft','pushed') ORDER BY key`,
+            );
             const target = open[o.pick % Math.max(open.length, 1)];
             if (target) {
               await ledger.rows(sql`UPDATE invoices SET pushed_hash = content_hash, status = 'pushed' WHERE key = ${target.key}`);
-              await applyRemoteStatus(ledger, { key: target.key }, o.op === 'approve' ? 'approved' : 'voided', o.op === 'approve' ? 'AUTHORISED' : 'VOIDED');
+              await applyRemoteStatus(
+                ledger,
+                { key: target.key },
+                o.op === 'approve' ? 'approved' : 'voided',
+                o.op === 'approve' ? 'AUTHORISED' : 'VOIDED',
+              );
             }
           }
           await rateStale({ ledger, rates, clients });
@@ -85,13 +114,25 @@ describe('billing invariants under arbitrary histories (embedded ledger)', () =>
         }
         // What is billed net equals what is true now: live entries' hours × rate, across all live invoices.
         const expected = sum([...live.values()].map((v) => dec(v.hours).times(65)));
-        const [{ total }] = (await ledger.rows<{ total: string | null }>(sql`SELECT sum((draft->>'total')::numeric)::text AS total FROM invoices WHERE live`)) as [{ total: string | null }];
+        const [{ total }] = (await ledger.rows<{ total: string | null }>(
+          sql`SELECT sum((draft->>'total')::numeric)::text AS total FROM invoices WHERE live`,
+        )) as [{ total: string | null }];
         expect(dec(total ?? '0').eq(expected)).toBe(true);
       }),
       {
         numRuns: 25,
         // Found by this property: voiding a correction must bring back the credited invoice's claim.
-        examples: [[[{ op: 'upsert', ids: [0], day: 1, hours: 1 }, { op: 'approve', pick: 0 }, { op: 'upsert', ids: [0], day: 1, hours: 2 }, { op: 'void', pick: 0 }, { op: 'approve', pick: 0 }]]],
+        examples: [
+          [
+            [
+              { op: 'upsert', ids: [0], day: 1, hours: 1 },
+              { op: 'approve', pick: 0 },
+              { op: 'upsert', ids: [0], day: 1, hours: 2 },
+              { op: 'void', pick: 0 },
+              { op: 'approve', pick: 0 },
+            ],
+          ],
+        ],
       },
     );
   });

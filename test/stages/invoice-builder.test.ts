@@ -51,14 +51,23 @@ const arbLine = fc
     }),
   );
 
-const groupings = fc.constantFrom<ReturnType<typeof client>['lines']['groupBy']>('entry', ['worker'], ['worker', 'project'], ['date'], ['project', 'rule']);
+const groupings = fc.constantFrom<ReturnType<typeof client>['lines']['groupBy']>(
+  'entry',
+  ['worker'],
+  ['worker', 'project'],
+  ['date'],
+  ['project', 'rule'],
+);
 
 describe('invoice builder', () => {
   it('Given any lines and grouping When assembled Then hours in equal hours out and the total is the exact sum of cent-rounded line amounts', () => {
     fc.assert(
       fc.property(fc.array(arbLine, { minLength: 1, maxLength: 60 }), groupings, (lines, groupBy) => {
         const c = client({ lines: { groupBy, description: '{{project}} — {{worker}}' } });
-        const items = lines.map((l, i) => ({ entryKey: `sheet:${l.externalId}-${i}`, lines: [{ ...l, externalId: `${l.externalId}-${i}` }] }));
+        const items = lines.map((l, i) => ({
+          entryKey: `sheet:${l.externalId}-${i}`,
+          lines: [{ ...l, externalId: `${l.externalId}-${i}` }],
+        }));
         const draft = buildInvoiceDraft({ client: c, period, destinationId: 'files', sequence: 1, items });
         expect(dec(draft.hours).eq(sum(lines.map((l) => l.quantity)))).toBe(true);
         expect(dec(draft.total).eq(sum(draft.lines.map((l) => l.amount)))).toBe(true);
@@ -96,7 +105,13 @@ describe('invoice builder', () => {
       destinationId: 'files',
       sequence: 1,
       items: [
-        { entryKey: 'sheet:a', lines: [line({ externalId: 'a', quantity: '6', unitPrice: '65.00' }), line({ externalId: 'a', piece: 1, quantity: '2', unitPrice: '91.00', label: ' (night +40%)' })] },
+        {
+          entryKey: 'sheet:a',
+          lines: [
+            line({ externalId: 'a', quantity: '6', unitPrice: '65.00' }),
+            line({ externalId: 'a', piece: 1, quantity: '2', unitPrice: '91.00', label: ' (night +40%)' }),
+          ],
+        },
       ],
     });
     expect(draft.lines.map((l) => [l.description, l.quantity, l.unitPrice, l.amount])).toEqual([
@@ -153,13 +168,32 @@ describe('invoice hours and template variables', () => {
           entryKey: 'sheet:a',
           lines: [
             line({ externalId: 'a', quantity: '1', unitPrice: '65.00' }),
-            line({ externalId: 'a', piece: 1, kind: 'minimum', hoursRaw: '0', quantity: '2', unitPrice: '65.00', rule: 'default+minimum', label: ' (minimum 3 h per shift)' }),
+            line({
+              externalId: 'a',
+              piece: 1,
+              kind: 'minimum',
+              hoursRaw: '0',
+              quantity: '2',
+              unitPrice: '65.00',
+              rule: 'default+minimum',
+              label: ' (minimum 3 h per shift)',
+            }),
           ],
         },
       ],
       rates: {
         invoiceAdjustments: () => [
-          line({ externalId: 'minimum:acme', sourceId: 'hourbridge', kind: 'minimum', hoursRaw: '0', quantity: '1', unitPrice: '55.00', rule: 'minimum:invoice', label: 'Minimum invoice amount', worker: '' }),
+          line({
+            externalId: 'minimum:acme',
+            sourceId: 'hourbridge',
+            kind: 'minimum',
+            hoursRaw: '0',
+            quantity: '1',
+            unitPrice: '55.00',
+            rule: 'minimum:invoice',
+            label: 'Minimum invoice amount',
+            worker: '',
+          }),
         ],
       } as unknown as Parameters<typeof buildInvoiceDraft>[0]['rates'],
     });
@@ -177,7 +211,14 @@ describe('invoice hours and template variables', () => {
     // 21:00Z–05:00Z in winter is 22:00–06:00 in Amsterdam; the pieces are billed on two dates.
     const pieces = [
       line({ externalId: 'n', date: '2026-03-05', start: '2026-03-05T21:00:00.000Z', end: '2026-03-05T23:00:00.000Z', quantity: '2' }),
-      line({ externalId: 'n', piece: 1, date: '2026-03-06', start: '2026-03-05T23:00:00.000Z', end: '2026-03-06T05:00:00.000Z', quantity: '6' }),
+      line({
+        externalId: 'n',
+        piece: 1,
+        date: '2026-03-06',
+        start: '2026-03-05T23:00:00.000Z',
+        end: '2026-03-06T05:00:00.000Z',
+        quantity: '6',
+      }),
     ];
     expect(renderDescription('{{date}} {{start}}–{{end}} {{worker}}', pieces, [], 'Europe/Amsterdam')).toBe('2026-03-05 22:00–06:00 Anna');
     const draft = buildInvoiceDraft({
@@ -202,23 +243,35 @@ describe('invoice hours and template variables', () => {
 
 describe('billing periods', () => {
   it('Given week periods starting Monday When a Sunday is billed Then it belongs to the week that started six days earlier', () => {
-    expect(periodOf('2026-03-08', { unit: 'week', weekStart: 'monday' })).toEqual({ start: '2026-03-02', end: '2026-03-08', label: '2026-W10' });
-    expect(periodOf('2026-03-08', { unit: 'week', weekStart: 'sunday' })).toEqual({ start: '2026-03-08', end: '2026-03-14', label: 'wk2026-03-08' });
+    expect(periodOf('2026-03-08', { unit: 'week', weekStart: 'monday' })).toEqual({
+      start: '2026-03-02',
+      end: '2026-03-08',
+      label: '2026-W10',
+    });
+    expect(periodOf('2026-03-08', { unit: 'week', weekStart: 'sunday' })).toEqual({
+      start: '2026-03-08',
+      end: '2026-03-14',
+      label: 'wk2026-03-08',
+    });
   });
 
   it('Given any date When its period is computed Then the date lies inside it', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), fc.constantFrom('day', 'week', 'month', 'two-weeks'), (d, unit) => {
-        const date = d.toISOString().slice(0, 10);
-        const cfg =
-          unit === 'week'
-            ? { unit: 'week' as const, weekStart: 'wednesday' as const }
-            : unit === 'two-weeks'
-              ? { unit: 'two-weeks' as const, weekStart: 'monday' as const, anchor: '2026-01-05' }
-              : { unit: unit as 'day' | 'month' };
-        const p = periodOf(date, cfg);
-        expect(p.start <= date && date <= p.end).toBe(true);
-      }),
+      fc.property(
+        fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }),
+        fc.constantFrom('day', 'week', 'month', 'two-weeks'),
+        (d, unit) => {
+          const date = d.toISOString().slice(0, 10);
+          const cfg =
+            unit === 'week'
+              ? { unit: 'week' as const, weekStart: 'wednesday' as const }
+              : unit === 'two-weeks'
+                ? { unit: 'two-weeks' as const, weekStart: 'monday' as const, anchor: '2026-01-05' }
+                : { unit: unit as 'day' | 'month' };
+          const p = periodOf(date, cfg);
+          expect(p.start <= date && date <= p.end).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -70,7 +70,9 @@ async function open(): Promise<Inv | undefined> {
 
 /** The destination confirms it holds the invoice's current content. */
 async function push(key: string): Promise<void> {
-  const [row] = await ledger.rows<{ id: number; hash: string }>(sql`SELECT id::int AS id, content_hash AS hash FROM invoices WHERE key = ${key}`);
+  const [row] = await ledger.rows<{ id: number; hash: string }>(
+    sql`SELECT id::int AS id, content_hash AS hash FROM invoices WHERE key = ${key}`,
+  );
   await recordWritten(ledger, row!.id, { contentHash: row!.hash, emptied: false });
 }
 /** Finance approves the open draft in the accounting system (it was pushed first). */
@@ -264,10 +266,24 @@ describe('approve, edit and void in every order (embedded ledger)', () => {
   });
 });
 
-type Op = { op: 'edit'; id: number; hours: number; day: number } | { op: 'delete'; id: number } | { op: 'push' } | { op: 'approve' } | { op: 'void'; pick: number } | { op: 'run' };
+type Op =
+  | { op: 'edit'; id: number; hours: number; day: number }
+  | { op: 'delete'; id: number }
+  | { op: 'push' }
+  | { op: 'approve' }
+  | { op: 'void'; pick: number }
+  | { op: 'run' };
 
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('edit' as const), id: fc.integer({ min: 0, max: 3 }), hours: fc.integer({ min: 1, max: 6 }), day: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('edit' as const),
+      id: fc.integer({ min: 0, max: 3 }),
+      hours: fc.integer({ min: 1, max: 6 }),
+      day: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), id: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('push' as const) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('approve' as const) }) },
@@ -296,7 +312,9 @@ describe('random histories of approvals, edits, deletions and voids (embedded le
             // Approved as the destination holds it: what was pushed last (or now, if never pushed).
             const inv = await open();
             if (inv) {
-              const [row] = await ledger.rows<{ pushed: string | null }>(sql`SELECT pushed_hash AS pushed FROM invoices WHERE key = ${inv.key}`);
+              const [row] = await ledger.rows<{ pushed: string | null }>(
+                sql`SELECT pushed_hash AS pushed FROM invoices WHERE key = ${inv.key}`,
+              );
               if (row!.pushed === null) await push(inv.key);
               await applyRemoteStatus(ledger, { key: inv.key }, 'approved', 'AUTHORISED');
             }

@@ -66,11 +66,24 @@ describe('pull stage batching', () => {
     const connector = pagedSource(async function* () {
       for (let from = 0; from < total; from += PAGE) {
         const last = from + PAGE >= total;
-        yield { stream: 'time_entries', records: records(from, PAGE, bad), cursor: null, ...(last ? { reconcile: { from: null, to: null } } : {}) };
+        yield {
+          stream: 'time_entries',
+          records: records(from, PAGE, bad),
+          cursor: null,
+          ...(last ? { reconcile: { from: null, to: null } } : {}),
+        };
       }
     });
     const progress: PullSummary[] = [];
-    const summary = await pullSource({ ledger, source, connector, clients, ctx: ctx(), runId: 'run-1', onPage: (s) => progress.push({ ...s }) });
+    const summary = await pullSource({
+      ledger,
+      source,
+      connector,
+      clients,
+      ctx: ctx(),
+      runId: 'run-1',
+      onPage: (s) => progress.push({ ...s }),
+    });
     const quarantined = Array.from({ length: total }, (_, i) => i).filter(bad).length;
     expect(summary).toMatchObject({ read: total, inserted: total - quarantined, quarantined, deleted: 0 });
     // 40 pages: two full batches, then the rest closed by the reconciling page.
@@ -90,7 +103,8 @@ describe('pull stage batching', () => {
         state.maxActive = Math.max(state.maxActive, state.active);
         try {
           await new Promise((r) => setTimeout(r, delayMs));
-          if (dialect.sqlToQuery(query).sql.includes('INSERT INTO time_entries') && ++state.upserts === failAt) throw new Error('disk full');
+          if (dialect.sqlToQuery(query).sql.includes('INSERT INTO time_entries') && ++state.upserts === failAt)
+            throw new Error('disk full');
           return await inner.rows<T>(query);
         } finally {
           state.active--;
@@ -112,13 +126,23 @@ describe('pull stage batching', () => {
       }
     });
     const slow = slowLedger(ledger, 20);
-    const summary = await pullSource({ ledger: slow.ledger, source, connector, clients, ctx: ctx(), runId: 'run-3', onPage: (p) => events.push(`written ${p.read}`) });
+    const summary = await pullSource({
+      ledger: slow.ledger,
+      source,
+      connector,
+      clients,
+      ctx: ctx(),
+      runId: 'run-3',
+      onPage: (p) => events.push(`written ${p.read}`),
+    });
     expect(summary).toMatchObject({ read: total, inserted: total, quarantined: 0 });
     // Sequential writing would read page 9 only after the first batch is written.
     expect(events.indexOf(`read ${pagesPerBatch + 1}`)).toBeLessThan(events.indexOf(`written ${LEDGER_BATCH_ENTRIES}`));
     expect(events.filter((e) => e.startsWith('written'))).toEqual([1, 2, 3].map((k) => `written ${k * LEDGER_BATCH_ENTRIES}`));
     expect(slow.state.maxActive).toBe(1);
-    const rows = await ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 's%'`);
+    const rows = await ledger.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 's%'`,
+    );
     expect(rows[0]!.n).toBe(total);
   });
 
@@ -135,7 +159,9 @@ describe('pull stage batching', () => {
     const slow = slowLedger(ledger, 5, 2);
     await expect(pullSource({ ledger: slow.ledger, source, connector, clients, ctx: ctx(), runId: 'run-4' })).rejects.toThrow('disk full');
     expect((await getCursors(ledger, 'pages')).time_entries).toEqual(cursor(1));
-    const rows = await ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 'w%'`);
+    const rows = await ledger.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 'w%'`,
+    );
     expect(rows[0]!.n).toBe(10);
     // Page 3 is read while page 2 is written; its write never starts.
     expect(read).toBe(3);
@@ -150,10 +176,14 @@ describe('pull stage batching', () => {
       }
     });
     const progress: number[] = [];
-    await expect(pullSource({ ledger, source, connector, clients, ctx: ctx(), runId: 'run-2', onPage: (s) => progress.push(s.read) })).rejects.toThrow('connection reset');
+    await expect(
+      pullSource({ ledger, source, connector, clients, ctx: ctx(), runId: 'run-2', onPage: (s) => progress.push(s.read) }),
+    ).rejects.toThrow('connection reset');
     expect(progress).toEqual([10, 20, 30]);
     expect((await getCursors(ledger, 'pages')).time_entries).toEqual(cursor(3));
-    const rows = await ledger.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 'c%'`);
+    const rows = await ledger.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM time_entries WHERE source_id = 'pages' AND external_id LIKE 'c%'`,
+    );
     expect(rows[0]!.n).toBe(30);
   });
 });

@@ -24,7 +24,13 @@ import { client, entry } from '../support/entries';
  * not drafted yet, exactly the totals of the invoices the next assembly writes.
  */
 
-const groupings = fc.constantFrom<ClientConfig['lines']['groupBy']>('entry', ['worker'], ['worker', 'project'], ['date'], ['project', 'rule']);
+const groupings = fc.constantFrom<ClientConfig['lines']['groupBy']>(
+  'entry',
+  ['worker'],
+  ['worker', 'project'],
+  ['date'],
+  ['project', 'rule'],
+);
 const prices = fc.constantFrom('65.00', '42.37', '33.33', '71.19', '0.07');
 
 interface Shift {
@@ -95,13 +101,24 @@ describe('unbilled report figures equal the invoices (embedded ledger)', () => {
   });
   afterAll(async () => ledger?.close());
 
-  it('Given any ledger with drafted, not yet drafted, edited and corrected entries When the unbilled report is read Then per client and period its drafted figures are the open drafts and drafted + not drafted are the next assembly\'s invoice totals, to the cent', async () => {
+  it("Given any ledger with drafted, not yet drafted, edited and corrected entries When the unbilled report is read Then per client and period its drafted figures are the open drafts and drafted + not drafted are the next assembly's invoice totals, to the cent", async () => {
     await fc.assert(
       fc.asyncProperty(arbLedger, async (g) => {
         await ledger.rows(sql`TRUNCATE invoice_entries, invoice_lines, invoices, rated_lines, time_entries RESTART IDENTITY CASCADE`);
         const clients = [
-          client({ id: 'acme', name: 'Acme B.V.', period: { unit: 'month' }, lines: { groupBy: g.acmeGroup, description: '{{project}} — {{worker}}{{label}}' } }),
-          client({ id: 'globex', name: 'Globex GmbH', timeZone: 'Europe/Berlin', period: { unit: 'week', weekStart: 'monday' }, lines: { groupBy: g.globexGroup, description: '{{date}} {{worker}}{{label}}' } }),
+          client({
+            id: 'acme',
+            name: 'Acme B.V.',
+            period: { unit: 'month' },
+            lines: { groupBy: g.acmeGroup, description: '{{project}} — {{worker}}{{label}}' },
+          }),
+          client({
+            id: 'globex',
+            name: 'Globex GmbH',
+            timeZone: 'Europe/Berlin',
+            period: { unit: 'week', weekStart: 'monday' },
+            lines: { groupBy: g.globexGroup, description: '{{date}} {{worker}}{{label}}' },
+          }),
         ];
         const { rates, issues } = compileRates(
           ratesConfigSchema.parse({
@@ -113,7 +130,12 @@ describe('unbilled report figures equal the invoices (embedded ledger)', () => {
                 ],
                 surcharges: [{ id: 'evening', label: 'evening', percent: 17, time: { from: '18:00', to: '22:00' } }],
                 ...(g.shiftMinimum || g.invoiceMinimum
-                  ? { minimums: { ...(g.shiftMinimum ? { shiftHours: g.shiftMinimum } : {}), ...(g.invoiceMinimum ? { invoiceAmount: g.invoiceMinimum } : {}) } }
+                  ? {
+                      minimums: {
+                        ...(g.shiftMinimum ? { shiftHours: g.shiftMinimum } : {}),
+                        ...(g.invoiceMinimum ? { invoiceAmount: g.invoiceMinimum } : {}),
+                      },
+                    }
                   : {}),
               },
             },
@@ -139,7 +161,11 @@ describe('unbilled report figures equal the invoices (embedded ledger)', () => {
         const edited = g.edits.map((e) => {
           const s = g.drafted[e.pick % g.drafted.length]!;
           // Some edits move the entry to the other client at the source.
-          return { ...s, minutes: e.minutes, client: e.moveClient ? (s.client === 'acme' ? ('globex' as const) : ('acme' as const)) : s.client };
+          return {
+            ...s,
+            minutes: e.minutes,
+            client: e.moveClient ? (s.client === 'acme' ? ('globex' as const) : ('acme' as const)) : s.client,
+          };
         });
         const second = [...g.later, ...edited].map(toEntry);
         if (second.length > 0) await upsertEntries(ledger, second, 'r2');

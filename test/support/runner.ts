@@ -42,7 +42,9 @@ export interface EventuallyOptions {
 
 type Matchers = ReturnType<typeof expect>;
 type Retried<M> = {
-  [K in keyof M as M[K] extends (...args: never[]) => unknown ? K : never]: M[K] extends (...args: infer A) => unknown ? (...args: A) => Promise<void> : never;
+  [K in keyof M as M[K] extends (...args: never[]) => unknown ? K : never]: M[K] extends (...args: infer A) => unknown
+    ? (...args: A) => Promise<void>
+    : never;
 };
 export type EventuallyMatchers = Retried<Matchers> & { not: Retried<Matchers['not']> };
 

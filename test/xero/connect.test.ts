@@ -36,11 +36,19 @@ describe('hourbridge connect xero (authorisation code + PKCE)', () => {
     const port = await freePort();
     const config = xeroConfig(fake, {
       tenantId: fakeTenant(72).tenantId,
-      auth: { grant: 'authorization_code', clientId: fake.opts.clientId, clientSecret: fake.opts.clientSecret, redirectUri: `http://127.0.0.1:${port}/callback` },
+      auth: {
+        grant: 'authorization_code',
+        clientId: fake.opts.clientId,
+        clientSecret: fake.opts.clientSecret,
+        redirectUri: `http://127.0.0.1:${port}/callback`,
+      },
     });
     let consent = '';
     const result = await runConnectFlow({
-      config, ledger, port, key,
+      config,
+      ledger,
+      port,
+      key,
       openUrl: async (url) => {
         consent = url;
         await fetch(url); // the browser: the fake consent page redirects straight back to the callback
@@ -62,11 +70,19 @@ describe('hourbridge connect xero (authorisation code + PKCE)', () => {
   it('Given a callback with a foreign state, when it arrives, then it is refused and the flow keeps waiting for the real one', async () => {
     const port = await freePort();
     const config = xeroConfig(fake, {
-      auth: { grant: 'authorization_code', clientId: fake.opts.clientId, clientSecret: fake.opts.clientSecret, redirectUri: `http://127.0.0.1:${port}/callback` },
+      auth: {
+        grant: 'authorization_code',
+        clientId: fake.opts.clientId,
+        clientSecret: fake.opts.clientSecret,
+        redirectUri: `http://127.0.0.1:${port}/callback`,
+      },
     });
     let forged = 0;
     const result = await runConnectFlow({
-      config, ledger, port, key,
+      config,
+      ledger,
+      port,
+      key,
       openUrl: async (url) => {
         forged = (await fetch(`http://127.0.0.1:${port}/callback?code=stolen&state=forged`)).status;
         await fetch(url);
@@ -80,8 +96,15 @@ describe('hourbridge connect xero (authorisation code + PKCE)', () => {
     const port = await freePort();
     const config = xeroConfig(fake, {
       tenantId: '99999999-9999-4999-8999-999999999999',
-      auth: { grant: 'authorization_code', clientId: fake.opts.clientId, clientSecret: fake.opts.clientSecret, redirectUri: `http://127.0.0.1:${port}/callback` },
+      auth: {
+        grant: 'authorization_code',
+        clientId: fake.opts.clientId,
+        clientSecret: fake.opts.clientSecret,
+        redirectUri: `http://127.0.0.1:${port}/callback`,
+      },
     });
-    await expect(runConnectFlow({ config, ledger, port, key, openUrl: async (u) => void (await fetch(u)) })).rejects.toThrow(/not among the organisations you authorised: Fake Org 71 .*Fake Org 72/);
+    await expect(runConnectFlow({ config, ledger, port, key, openUrl: async (u) => void (await fetch(u)) })).rejects.toThrow(
+      /not among the organisations you authorised: Fake Org 71 .*Fake Org 72/,
+    );
   });
 });

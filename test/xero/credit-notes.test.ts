@@ -17,18 +17,34 @@ afterAll(() => fake.stop());
 
 /** A correction of an approved invoice: 2 h credited, 0.5 h billed again → -142.50. */
 const negative = (n: number, billed = '0.5') =>
-  draft(n, { lines: [line('credit', '-2', '95.00', { description: 'Correction of acme-2026-03-xero-1: Consulting ann' }), line('ann', billed, '95.00')] });
-const notesNumbered = (number: string) => [...fake.creditNotes.values()].filter((c) => c.CreditNoteNumber === number && c.Status !== 'DELETED');
+  draft(n, {
+    lines: [
+      line('credit', '-2', '95.00', { description: 'Correction of acme-2026-03-xero-1: Consulting ann' }),
+      line('ann', billed, '95.00'),
+    ],
+  });
+const notesNumbered = (number: string) =>
+  [...fake.creditNotes.values()].filter((c) => c.CreditNoteNumber === number && c.Status !== 'DELETED');
 
 describe('Xero credit notes for negative corrections', () => {
   it('Given a correction totalling -142.50, when written, then Xero holds one DRAFT ACCRECCREDIT credit note of 142.50 with the invoice number and reference, its lines negated, and the outcome reads it back in ledger terms', async () => {
     const config = xeroConfig(fake);
     const d = negative(1);
     const [o] = await xeroDestination.write(config, [d], writeCtx());
-    expect(o).toMatchObject({ status: 'written', remoteType: 'credit-note', remoteStatus: 'DRAFT', remoteTotal: '-142.50', remoteTax: '0.00', remoteGross: '-142.50' });
+    expect(o).toMatchObject({
+      status: 'written',
+      remoteType: 'credit-note',
+      remoteStatus: 'DRAFT',
+      remoteTotal: '-142.50',
+      remoteTax: '0.00',
+      remoteGross: '-142.50',
+    });
     const [cn] = notesNumbered(`HB-${d.key}`);
     expect(cn).toMatchObject({ Type: 'ACCRECCREDIT', Status: 'DRAFT', Reference: '2026-03', SubTotal: 142.5, Total: 142.5 });
-    expect(cn!.LineItems.map((l) => [l.Quantity, l.UnitAmount])).toEqual([[2, 95], [-0.5, 95]]);
+    expect(cn!.LineItems.map((l) => [l.Quantity, l.UnitAmount])).toEqual([
+      [2, 95],
+      [-0.5, 95],
+    ]);
     const put = fake.apiRequests('PUT', /\/CreditNotes$/).at(-1)!;
     expect(put.query.summarizeErrors).toBe('false');
     expect(put.headers['idempotency-key']).toMatch(/^hb-cn-create-[0-9a-f]{48}$/);
@@ -53,7 +69,10 @@ describe('Xero credit notes for negative corrections', () => {
     expect(second).toMatchObject({ status: 'written', remoteId: id, remoteTotal: '-95.00' });
     const post = fake.apiRequests('POST', new RegExp(`/CreditNotes/${id}$`)).at(-1)!;
     const sent = (JSON.parse(post.body) as { CreditNotes: { LineItems: { LineItemID?: string }[] }[] }).CreditNotes[0]!.LineItems;
-    expect(sent.map((l) => l.LineItemID)).toEqual([first[0]!.status === 'written' && first[0]!.remoteLineIds!.credit, first[0]!.status === 'written' && first[0]!.remoteLineIds!.ann]);
+    expect(sent.map((l) => l.LineItemID)).toEqual([
+      first[0]!.status === 'written' && first[0]!.remoteLineIds!.credit,
+      first[0]!.status === 'written' && first[0]!.remoteLineIds!.ann,
+    ]);
     expect(notesNumbered(`HB-${v1.key}`).map((c) => [c.CreditNoteID, c.Total])).toEqual([[id, 95]]);
   });
 
@@ -95,7 +114,11 @@ describe('Xero credit notes for negative corrections', () => {
     const v1 = negative(6);
     const first = await xeroDestination.write(config, [v1], writeCtx());
     const id = (first[0] as { remoteId: string }).remoteId;
-    const [o] = await xeroDestination.write(config, [{ ...v1, lines: [], total: '0.00', contentHash: 'emptied' }], writeCtx(rememberedFrom(first, [v1])));
+    const [o] = await xeroDestination.write(
+      config,
+      [{ ...v1, lines: [], total: '0.00', contentHash: 'emptied' }],
+      writeCtx(rememberedFrom(first, [v1])),
+    );
     expect(o).toMatchObject({ status: 'written', remoteId: id, remoteStatus: 'DELETED' });
     expect(fake.creditNotes.get(id)!.Status).toBe('DELETED');
   });

@@ -56,7 +56,10 @@ export function xeroConfig(fake: FakeXero, over: Partial<XeroConfigInput> = {}):
   });
 }
 
-export function writeCtx(previous: Map<string, PreviousWrite> = new Map(), services: { ledger?: Ledger; redisUrl?: string } = {}): WriteContext {
+export function writeCtx(
+  previous: Map<string, PreviousWrite> = new Map(),
+  services: { ledger?: Ledger; redisUrl?: string } = {},
+): WriteContext {
   return { log: silentLog, now: new Date(), configDir: '.', previous, services };
 }
 
@@ -66,12 +69,21 @@ export function rememberedFrom(outcomes: WriteOutcome[], drafts: InvoiceDraft[])
   for (const o of outcomes) {
     if (o.status !== 'written') continue;
     const d = drafts.find((x) => x.key === o.key)!;
-    m.set(o.key, { remoteId: o.remoteId, remoteStatus: o.remoteStatus, remoteLineIds: o.remoteLineIds, pushedHash: d.contentHash, ...(o.remoteType ? { remoteType: o.remoteType } : {}) });
+    m.set(o.key, {
+      remoteId: o.remoteId,
+      remoteStatus: o.remoteStatus,
+      remoteLineIds: o.remoteLineIds,
+      pushedHash: d.contentHash,
+      ...(o.remoteType ? { remoteType: o.remoteType } : {}),
+    });
   }
   return m;
 }
 
-export const fakeTenant = (n: number) => ({ tenantId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, tenantName: `Fake Org ${n}` });
+export const fakeTenant = (n: number) => ({
+  tenantId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  tenantName: `Fake Org ${n}`,
+});
 
 /**
  * A `kind: xero` destination entry (YAML, list item under `destinations:`) pointed at the fake,
@@ -102,5 +114,8 @@ export function exampleOnXeroYaml(exampleYaml: string, csvPath: string, fake: Fa
   return exampleYaml
     .replace('path: ../example/hours.csv', `path: ${csvPath}`)
     .replace(/destination: files/g, 'destination: xero')
-    .replace(/destinations:[\s\S]*$/, `destinations:\n${xeroDestinationYaml(fake, 'xero', 'defaults: { contact: { createMissing: true } }')}\n`);
+    .replace(
+      /destinations:[\s\S]*$/,
+      `destinations:\n${xeroDestinationYaml(fake, 'xero', 'defaults: { contact: { createMissing: true } }')}\n`,
+    );
 }

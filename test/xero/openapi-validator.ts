@@ -26,7 +26,8 @@ interface Schema {
 
 let cached: Record<string, Schema> | undefined;
 export function xeroSchemas(): Record<string, Schema> {
-  cached ??= (parse(readFileSync(vendorPath(XERO_OPENAPI_FILE), 'utf8')) as { components: { schemas: Record<string, Schema> } }).components.schemas;
+  cached ??= (parse(readFileSync(vendorPath(XERO_OPENAPI_FILE), 'utf8')) as { components: { schemas: Record<string, Schema> } }).components
+    .schemas;
   return cached;
 }
 
@@ -58,7 +59,9 @@ export function validate(value: unknown, schema: Schema, at: string, errors: str
     }
     case 'array':
       if (!Array.isArray(value)) return void errors.push(`${at}: expected an array`);
-      value.forEach((v, i) => validate(v, s.items ?? {}, `${at}[${i}]`, errors));
+      value.forEach((v, i) => {
+        validate(v, s.items ?? {}, `${at}[${i}]`, errors);
+      });
       return;
     case 'string':
       if (typeof value !== 'string') return void errors.push(`${at}: expected a string`);
@@ -88,13 +91,17 @@ export function validateInvoicesRequest(body: unknown): string[] {
     const at = `body.Invoices[${i}]`;
     for (const k of ['Type', 'Contact', 'LineItems']) if (inv[k] === undefined) errors.push(`${at}.${k}: required`);
     const contact = inv.Contact as Record<string, unknown> | undefined;
-    if (contact && !contact.ContactID && !contact.ContactNumber && !contact.Name) errors.push(`${at}.Contact: needs ContactID, ContactNumber or Name`);
-    for (const k of ['Date', 'DueDate']) if (inv[k] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(inv[k]))) errors.push(`${at}.${k}: expected YYYY-MM-DD`);
+    if (contact && !contact.ContactID && !contact.ContactNumber && !contact.Name)
+      errors.push(`${at}.Contact: needs ContactID, ContactNumber or Name`);
+    for (const k of ['Date', 'DueDate'])
+      if (inv[k] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(inv[k]))) errors.push(`${at}.${k}: expected YYYY-MM-DD`);
     const lines = (inv.LineItems as Record<string, unknown>[] | undefined) ?? [];
     if (lines.length === 0) errors.push(`${at}.LineItems: at least one line`);
     lines.forEach((l, j) => {
-      for (const k of ['Description', 'Quantity', 'UnitAmount']) if (l[k] === undefined) errors.push(`${at}.LineItems[${j}].${k}: required`);
-      if (typeof l.Description === 'string' && l.Description.length < 1) errors.push(`${at}.LineItems[${j}].Description: at least 1 character`);
+      for (const k of ['Description', 'Quantity', 'UnitAmount'])
+        if (l[k] === undefined) errors.push(`${at}.LineItems[${j}].${k}: required`);
+      if (typeof l.Description === 'string' && l.Description.length < 1)
+        errors.push(`${at}.LineItems[${j}].Description: at least 1 character`);
       if (Array.isArray(l.Tracking) && l.Tracking.length > 2) errors.push(`${at}.LineItems[${j}].Tracking: at most 2`);
     });
   });

@@ -94,14 +94,21 @@ describe('Xero push: uncertain outcomes never duplicate', () => {
 });
 
 describe('Xero push: per-invoice errors', () => {
-  it('Given a batch of 50 with one invalid invoice, when written, then 49 are created in one request and the one carries Xero\'s message', async () => {
+  it("Given a batch of 50 with one invalid invoice, when written, then 49 are created in one request and the one carries Xero's message", async () => {
     const config = xeroConfig(fake);
-    const drafts = Array.from({ length: 50 }, (_, i) => (i === 17 ? draft(6000 + i, { lines: [line('x', '1', '10.00', { taxType: 'BOGUS' })] }) : draft(6000 + i)));
+    const drafts = Array.from({ length: 50 }, (_, i) =>
+      i === 17 ? draft(6000 + i, { lines: [line('x', '1', '10.00', { taxType: 'BOGUS' })] }) : draft(6000 + i),
+    );
     const putsBefore = fake.apiRequests('PUT', /\/Invoices$/).length;
     const outcomes = await xeroDestination.write(config, drafts, writeCtx());
     expect(fake.apiRequests('PUT', /\/Invoices$/).length - putsBefore).toBe(1);
     expect(outcomes.filter((o) => o.status === 'written')).toHaveLength(49);
-    expect(outcomes[17]).toEqual({ key: drafts[17]!.key, status: 'failed', category: 'permanent', message: "The TaxType code 'BOGUS' does not exist or cannot be used for this type of transaction." });
+    expect(outcomes[17]).toEqual({
+      key: drafts[17]!.key,
+      status: 'failed',
+      category: 'permanent',
+      message: "The TaxType code 'BOGUS' does not exist or cannot be used for this type of transaction.",
+    });
     expect(fake.countByNumber(`HB-${drafts[17]!.key}`)).toBe(0);
   });
 
@@ -154,7 +161,14 @@ describe('Xero push: contacts', () => {
 
   it('Given createMissing, when two invoices of a new client are written, then the contact is created once', async () => {
     const config = xeroConfig(fake, { defaults: { contact: { createMissing: true } } });
-    const outcomes = await xeroDestination.write(config, [draft(8100, { clientId: 'newco', clientName: 'NewCo "Quoted" Ltd' }), draft(8101, { clientId: 'newco', clientName: 'NewCo "Quoted" Ltd' })], writeCtx());
+    const outcomes = await xeroDestination.write(
+      config,
+      [
+        draft(8100, { clientId: 'newco', clientName: 'NewCo "Quoted" Ltd' }),
+        draft(8101, { clientId: 'newco', clientName: 'NewCo "Quoted" Ltd' }),
+      ],
+      writeCtx(),
+    );
     expect(outcomes.map((o) => o.status)).toEqual(['written', 'written']);
     expect([...fake.contacts.values()].filter((c) => c.Name === 'NewCo "Quoted" Ltd')).toHaveLength(1);
   });
@@ -174,8 +188,13 @@ describe('Xero push: a whole-request 400', () => {
     const sent = (JSON.parse(rec.body) as { Invoices: Record<string, unknown>[] }).Invoices;
     const bad = sent.find((i) => i.InvoiceNumber === invoiceNumber);
     if (!bad) return undefined;
-    const element = naming ? { ...bad, HasErrors: true, ValidationErrors: [{ Message: 'Account code 999 is not a valid code for this document.' }] } : { ValidationErrors: [{ Message: 'Account code 999 is not a valid code for this document.' }] };
-    return { status: 400, body: { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [element] } };
+    const element = naming
+      ? { ...bad, HasErrors: true, ValidationErrors: [{ Message: 'Account code 999 is not a valid code for this document.' }] }
+      : { ValidationErrors: [{ Message: 'Account code 999 is not a valid code for this document.' }] };
+    return {
+      status: 400,
+      body: { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [element] },
+    };
   };
 
   it('Given a batch of 50 that Xero refuses with a 400 naming one invoice, when written, then that invoice fails once with its message and the other 49 are written once each', async () => {

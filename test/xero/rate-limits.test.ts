@@ -56,7 +56,10 @@ describe('Xero concurrency budget', () => {
     const fake = await startFakeXero({ tenants: [fakeTenant(32)], latencyMs: 15, limits: { callsPerWindow: 10_000 } });
     fake.addContact('Acme Ltd');
     try {
-      const config = xeroConfig(fake, { batchSize: 5, rateLimits: { concurrent: 5, callsPerWindow: 10_000, windowMs: 60_000, callsPerDay: 100_000 } });
+      const config = xeroConfig(fake, {
+        batchSize: 5,
+        rateLimits: { concurrent: 5, callsPerWindow: 10_000, windowMs: 60_000, callsPerDay: 100_000 },
+      });
       const drafts = Array.from({ length: 300 }, (_, i) => draft(100 + i));
       const outcomes = await xeroDestination.write(config, drafts, writeCtx());
       expect(outcomes.every((o) => o.status === 'written')).toBe(true);
@@ -70,7 +73,11 @@ describe('Xero concurrency budget', () => {
 
   describeIf(redisUp)('shared through Redis', () => {
     it('Given two writers sharing one organisation through Redis, when both push at once, then the organisation never sees more than its concurrent limit and no 429', async () => {
-      const fake = await startFakeXero({ tenants: [fakeTenant(Date.now() % 1e9)], latencyMs: 15, limits: { concurrent: 2, callsPerWindow: 10_000 } });
+      const fake = await startFakeXero({
+        tenants: [fakeTenant(Date.now() % 1e9)],
+        latencyMs: 15,
+        limits: { concurrent: 2, callsPerWindow: 10_000 },
+      });
       fake.addContact('Acme Ltd');
       try {
         const limits = { concurrent: 2, callsPerWindow: 10_000, windowMs: 60_000, callsPerDay: 100_000 };
@@ -78,8 +85,16 @@ describe('Xero concurrency budget', () => {
         const b = xeroConfig(fake, { batchSize: 5, rateLimits: limits });
         const ctx = writeCtx(new Map(), { redisUrl });
         const [oa, ob] = await Promise.all([
-          xeroDestination.write(a, Array.from({ length: 60 }, (_, i) => draft(500 + i)), ctx),
-          xeroDestination.write(b, Array.from({ length: 60 }, (_, i) => draft(600 + i)), ctx),
+          xeroDestination.write(
+            a,
+            Array.from({ length: 60 }, (_, i) => draft(500 + i)),
+            ctx,
+          ),
+          xeroDestination.write(
+            b,
+            Array.from({ length: 60 }, (_, i) => draft(600 + i)),
+            ctx,
+          ),
         ]);
         expect([...oa, ...ob].every((o) => o.status === 'written')).toBe(true);
         expect(fake.stats.maxConcurrent).toBe(2);
@@ -101,7 +116,11 @@ describe('Xero 429 without X-Rate-Limit-Problem', () => {
   afterAll(() => fake.stop());
   // A 429 may come without X-Rate-Limit-Problem (developer.xero.com/documentation/guides/oauth2/limits/:
   // the header names the limit hit "where available"); Retry-After still says how long to wait.
-  const bare429 = (retryAfter?: string) => () => ({ status: 429, body: { Title: 'Too Many Requests' }, headers: retryAfter ? { 'Retry-After': retryAfter } : ({} as Record<string, string>) });
+  const bare429 = (retryAfter?: string) => () => ({
+    status: 429,
+    body: { Title: 'Too Many Requests' },
+    headers: retryAfter ? { 'Retry-After': retryAfter } : ({} as Record<string, string>),
+  });
 
   it('Given a 429 with Retry-After 1 and no problem header, when writing, then the retry waits the Retry-After and the invoice is created once', async () => {
     const config = xeroConfig(fake);

@@ -25,24 +25,47 @@ const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('ba
 
 let n = 0;
 function config(auth: 'client_credentials' | 'authorization_code' = 'client_credentials'): XeroConfig {
-  return XeroConfigSchema.parse({ id: `xero-nock-${++n}`, kind: 'xero', tenantId: TENANT, auth: { grant: auth, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } });
+  return XeroConfigSchema.parse({
+    id: `xero-nock-${++n}`,
+    kind: 'xero',
+    tenantId: TENANT,
+    auth: { grant: auth, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+  });
 }
 
-const api = () => nock('https://api.xero.com', { reqheaders: { 'xero-tenant-id': TENANT, authorization: 'Bearer fake-access-token', accept: 'application/json' } });
+const api = () =>
+  nock('https://api.xero.com', {
+    reqheaders: { 'xero-tenant-id': TENANT, authorization: 'Bearer fake-access-token', accept: 'application/json' },
+  });
 const limits = { 'X-MinLimit-Remaining': '59', 'X-DayLimit-Remaining': '4999', 'X-AppMinLimit-Remaining': '9999' };
 
 function tokenEndpoint() {
   return nock('https://identity.xero.com', { reqheaders: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' } })
     .post('/connect/token', 'grant_type=client_credentials&scope=accounting.invoices+accounting.contacts')
-    .reply(200, { access_token: 'fake-access-token', expires_in: 1800, token_type: 'Bearer', scope: 'accounting.invoices accounting.contacts' });
+    .reply(200, {
+      access_token: 'fake-access-token',
+      expires_in: 1800,
+      token_type: 'Bearer',
+      scope: 'accounting.invoices accounting.contacts',
+    });
 }
 
 const returned = (lineIds: string[]) => ({
-  Invoices: [{
-    InvoiceID: INVOICE, Type: 'ACCREC', Status: 'DRAFT', InvoiceNumber: 'HB-acme:2026-03:xero-main:1', Reference: '2026-03',
-    SubTotal: 982.5, TotalTax: 0, Total: 982.5, HasErrors: false, StatusAttributeString: 'OK',
-    LineItems: lineIds.map((id) => ({ LineItemID: id })),
-  }],
+  Invoices: [
+    {
+      InvoiceID: INVOICE,
+      Type: 'ACCREC',
+      Status: 'DRAFT',
+      InvoiceNumber: 'HB-acme:2026-03:xero-main:1',
+      Reference: '2026-03',
+      SubTotal: 982.5,
+      TotalTax: 0,
+      Total: 982.5,
+      HasErrors: false,
+      StatusAttributeString: 'OK',
+      LineItems: lineIds.map((id) => ({ LineItemID: id })),
+    },
+  ],
 });
 
 beforeAll(() => nock.disableNetConnect());
@@ -59,37 +82,62 @@ describe('Exact requests to Xero', () => {
       .get('/api.xro/2.0/Contacts')
       .query({ where: 'Name=="Acme Ltd"', page: '1', includeArchived: 'false', summaryOnly: 'true' })
       .reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd' }] }, limits)
-      .put('/api.xro/2.0/Invoices', (b: unknown) => ((body = b), true))
+      .put('/api.xro/2.0/Invoices', (b: unknown) => {
+        body = b;
+        return true;
+      })
       .query({ summarizeErrors: 'false', unitdp: '2' })
-      .matchHeader('idempotency-key', (v: string | null) => ((idempotencyKey = v ?? ''), /^hb-create-[0-9a-f]{48}$/.test(v ?? '')))
+      .matchHeader('idempotency-key', (v: string | null) => {
+        idempotencyKey = v ?? '';
+        return /^hb-create-[0-9a-f]{48}$/.test(idempotencyKey);
+      })
       .reply(200, returned([LINE_A, LINE_B]), limits);
 
     const [o] = await xeroDestination.write(cfg, [draft(1)], writeCtx());
-    expect(o).toMatchObject({ status: 'written', remoteId: INVOICE, remoteStatus: 'DRAFT', remoteTotal: '982.50', remoteLineIds: { ann: LINE_A, bob: LINE_B } });
+    expect(o).toMatchObject({
+      status: 'written',
+      remoteId: INVOICE,
+      remoteStatus: 'DRAFT',
+      remoteTotal: '982.50',
+      remoteLineIds: { ann: LINE_A, bob: LINE_B },
+    });
     expect(token.isDone() && scope.isDone()).toBe(true);
     expect(body).toEqual({
-      Invoices: [{
-        Type: 'ACCREC',
-        Contact: { ContactID: CONTACT },
-        LineItems: [
-          { Description: 'Consulting ann', Quantity: 7.5, UnitAmount: 95 },
-          { Description: 'Consulting bob', Quantity: 2.25, UnitAmount: 120 },
-        ],
-        Date: '2026-04-01',
-        DueDate: '2026-05-01',
-        LineAmountTypes: 'Exclusive',
-        InvoiceNumber: 'HB-acme:2026-03:xero-main:1',
-        Reference: '2026-03',
-        CurrencyCode: 'EUR',
-        Status: 'DRAFT',
-      }],
+      Invoices: [
+        {
+          Type: 'ACCREC',
+          Contact: { ContactID: CONTACT },
+          LineItems: [
+            { Description: 'Consulting ann', Quantity: 7.5, UnitAmount: 95 },
+            { Description: 'Consulting bob', Quantity: 2.25, UnitAmount: 120 },
+          ],
+          Date: '2026-04-01',
+          DueDate: '2026-05-01',
+          LineAmountTypes: 'Exclusive',
+          InvoiceNumber: 'HB-acme:2026-03:xero-main:1',
+          Reference: '2026-03',
+          CurrencyCode: 'EUR',
+          Status: 'DRAFT',
+        },
+      ],
     });
 
     // Same drafts, same request: the Idempotency-Key is deterministic.
     let again = '';
-    api().get('/api.xro/2.0/Contacts').query(true).reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd' }] })
-      .get('/api.xro/2.0/Invoices').query(true).reply(200, { Invoices: [] })
-      .put('/api.xro/2.0/Invoices').query(true).matchHeader('idempotency-key', (v: string | null) => ((again = v ?? ''), true)).reply(200, returned([LINE_A, LINE_B]));
+    api()
+      .get('/api.xro/2.0/Contacts')
+      .query(true)
+      .reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd' }] })
+      .get('/api.xro/2.0/Invoices')
+      .query(true)
+      .reply(200, { Invoices: [] })
+      .put('/api.xro/2.0/Invoices')
+      .query(true)
+      .matchHeader('idempotency-key', (v: string | null) => {
+        again = v ?? '';
+        return true;
+      })
+      .reply(200, returned([LINE_A, LINE_B]));
     await xeroDestination.write(cfg, [draft(1)], writeCtx());
     expect(again).toBe(idempotencyKey);
   });
@@ -99,18 +147,41 @@ describe('Exact requests to Xero', () => {
     tokenEndpoint();
     let body: { Invoices: { InvoiceID?: string; LineItems: Record<string, unknown>[] }[] } | undefined;
     const scope = api()
-      .get('/api.xro/2.0/Contacts').query(true).reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd' }] })
-      .get('/api.xro/2.0/Invoices').query({ IDs: INVOICE, page: '1' }).reply(200, { Invoices: [{ InvoiceID: INVOICE, Status: 'DRAFT' }] })
-      .post(`/api.xro/2.0/Invoices/${INVOICE}`, (b: typeof body) => ((body = b), true))
+      .get('/api.xro/2.0/Contacts')
+      .query(true)
+      .reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd' }] })
+      .get('/api.xro/2.0/Invoices')
+      .query({ IDs: INVOICE, page: '1' })
+      .reply(200, { Invoices: [{ InvoiceID: INVOICE, Status: 'DRAFT' }] })
+      .post(`/api.xro/2.0/Invoices/${INVOICE}`, (b: typeof body) => {
+        body = b;
+        return true;
+      })
       .query({ unitdp: '2' })
       .matchHeader('idempotency-key', /^hb-update-[0-9a-f]{48}$/)
-      .reply(200, { Invoices: [{ InvoiceID: INVOICE, Status: 'DRAFT', SubTotal: 1080, Total: 1080, LineItems: [{ LineItemID: LINE_A }, { LineItemID: LINE_B }, { LineItemID: 'cccccccc-0000-4000-8000-000000000003' }] }] });
+      .reply(200, {
+        Invoices: [
+          {
+            InvoiceID: INVOICE,
+            Status: 'DRAFT',
+            SubTotal: 1080,
+            Total: 1080,
+            LineItems: [{ LineItemID: LINE_A }, { LineItemID: LINE_B }, { LineItemID: 'cccccccc-0000-4000-8000-000000000003' }],
+          },
+        ],
+      });
 
     const d = draft(1, { lines: [line('ann', '8', '95.00'), line('bob', '2.25', '120.00'), line('cy', '1', '70.00')] });
-    const previous = new Map([[d.key, { remoteId: INVOICE, remoteStatus: 'DRAFT', remoteLineIds: { ann: LINE_A, bob: LINE_B }, pushedHash: 'older' }]]);
+    const previous = new Map([
+      [d.key, { remoteId: INVOICE, remoteStatus: 'DRAFT', remoteLineIds: { ann: LINE_A, bob: LINE_B }, pushedHash: 'older' }],
+    ]);
     const [o] = await xeroDestination.write(cfg, [d], writeCtx(previous));
     expect(scope.isDone()).toBe(true);
-    expect(o).toMatchObject({ status: 'written', remoteTotal: '1080.00', remoteLineIds: { ann: LINE_A, bob: LINE_B, cy: 'cccccccc-0000-4000-8000-000000000003' } });
+    expect(o).toMatchObject({
+      status: 'written',
+      remoteTotal: '1080.00',
+      remoteLineIds: { ann: LINE_A, bob: LINE_B, cy: 'cccccccc-0000-4000-8000-000000000003' },
+    });
     expect(body!.Invoices[0]!.InvoiceID).toBe(INVOICE);
     expect(body!.Invoices[0]!.LineItems).toEqual([
       { LineItemID: LINE_A, Description: 'Consulting ann', Quantity: 8, UnitAmount: 95 },
@@ -123,8 +194,12 @@ describe('Exact requests to Xero', () => {
     const cfg = XeroConfigSchema.parse({ ...config(), defaults: { contact: { contactNumber: 'CUST 042' } } });
     tokenEndpoint();
     const scope = api()
-      .get('/api.xro/2.0/Contacts/CUST%20042').reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd', ContactNumber: 'CUST 042' }] })
-      .put('/api.xro/2.0/Invoices', (b: { Invoices: { Contact: unknown }[] }) => JSON.stringify(b.Invoices[0]!.Contact) === JSON.stringify({ ContactID: CONTACT }))
+      .get('/api.xro/2.0/Contacts/CUST%20042')
+      .reply(200, { Contacts: [{ ContactID: CONTACT, Name: 'Acme Ltd', ContactNumber: 'CUST 042' }] })
+      .put(
+        '/api.xro/2.0/Invoices',
+        (b: { Invoices: { Contact: unknown }[] }) => JSON.stringify(b.Invoices[0]!.Contact) === JSON.stringify({ ContactID: CONTACT }),
+      )
       .query(true)
       .reply(200, returned([LINE_A, LINE_B]));
     const [o] = await xeroDestination.write(cfg, [draft(1)], writeCtx());
@@ -143,12 +218,27 @@ describe('Exact token refresh request', () => {
   it('Given a stored token set, when refreshed, then Xero receives a form-encoded refresh_token grant with HTTP Basic client auth, and the rotated refresh token is stored', async () => {
     const key = parseSecretKey(randomBytes(32).toString('hex'));
     const cfg = config('authorization_code');
-    await saveConnection(ledger, key, { id: cfg.id, tenantId: TENANT, tokenSet: { access_token: 'fake-old-at', refresh_token: 'fake-old-rt', expires_at: 0 } });
-    const scope = nock('https://identity.xero.com', { reqheaders: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' } })
+    await saveConnection(ledger, key, {
+      id: cfg.id,
+      tenantId: TENANT,
+      tokenSet: { access_token: 'fake-old-at', refresh_token: 'fake-old-rt', expires_at: 0 },
+    });
+    const scope = nock('https://identity.xero.com', {
+      reqheaders: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    })
       .post('/connect/token', 'grant_type=refresh_token&refresh_token=fake-old-rt')
-      .reply(200, { access_token: 'fake-new-at', refresh_token: 'fake-new-rt', expires_in: 1800, token_type: 'Bearer', scope: 'offline_access accounting.invoices' });
+      .reply(200, {
+        access_token: 'fake-new-at',
+        refresh_token: 'fake-new-rt',
+        expires_in: 1800,
+        token_type: 'Bearer',
+        scope: 'offline_access accounting.invoices',
+      });
     expect(await new StoredTokens(cfg, ledger, { key }).accessToken()).toBe('fake-new-at');
     expect(scope.isDone()).toBe(true);
-    expect((await readConnection(ledger, key, cfg.id))!.tokenSet).toMatchObject({ access_token: 'fake-new-at', refresh_token: 'fake-new-rt' });
+    expect((await readConnection(ledger, key, cfg.id))!.tokenSet).toMatchObject({
+      access_token: 'fake-new-at',
+      refresh_token: 'fake-new-rt',
+    });
   });
 });

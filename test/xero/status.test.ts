@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { xeroDestination } from '../../connectors/xero';
-import { createXeroWebhookHandler, processXeroWebhookEvents, verifyXeroSignature, type XeroWebhookEvent } from '../../connectors/xero/webhook';
+import {
+  createXeroWebhookHandler,
+  processXeroWebhookEvents,
+  verifyXeroSignature,
+  type XeroWebhookEvent,
+} from '../../connectors/xero/webhook';
 import { pollXeroStatuses, toRemoteStatus } from '../../connectors/xero/status';
 import { openLedger, type Ledger } from '../../src/ledger/db';
 import { startFakeXero, type FakeXero } from '../fakes/xero-server';
@@ -29,14 +34,27 @@ describe('Xero webhook signature', () => {
 
   it('Given an intent-to-receive check, when the signature is bad, then 401 with an empty body; when good, then 200 with an empty body', async () => {
     const seen: XeroWebhookEvent[][] = [];
-    const handler = createXeroWebhookHandler({ webhookKey: WEBHOOK_KEY, ledger: undefined as unknown as Ledger, destinations: [], onEvents: (e) => void seen.push(e) });
+    const handler = createXeroWebhookHandler({
+      webhookKey: WEBHOOK_KEY,
+      ledger: undefined as unknown as Ledger,
+      destinations: [],
+      onEvents: (e) => void seen.push(e),
+    });
     expect(await handler(body, { 'x-xero-signature': sign(body, 'wrong') })).toEqual({ status: 401, body: '' });
     expect(await handler(body, { 'X-Xero-Signature': sign(body) })).toEqual({ status: 200, body: '' });
     expect(seen).toHaveLength(0);
   });
 
   it('Given Xero statuses, when mapped, then approved/paid bill, voided/deleted release, submitted stays a draft', () => {
-    expect(['DRAFT', 'SUBMITTED', 'AUTHORISED', 'PAID', 'VOIDED', 'DELETED', 'ODD'].map(toRemoteStatus)).toEqual(['draft', 'draft', 'approved', 'paid', 'voided', 'deleted', undefined]);
+    expect(['DRAFT', 'SUBMITTED', 'AUTHORISED', 'PAID', 'VOIDED', 'DELETED', 'ODD'].map(toRemoteStatus)).toEqual([
+      'draft',
+      'draft',
+      'approved',
+      'paid',
+      'voided',
+      'deleted',
+      undefined,
+    ]);
   });
 });
 
@@ -69,15 +87,21 @@ describe('Xero status back into the ledger', () => {
       const [e] = await ledger.rows<{ id: number }>(sql`
         INSERT INTO time_entries (source_id, external_id, content_hash, status, client_id, worker, work_date, duration_seconds, billable, data)
         VALUES ('sheet', ${`${n}-${ext}`}, 'h', 'drafted', ${d.clientId}, 'Ann', '2026-03-02', 3600, true, '{}'::jsonb) RETURNING id::int AS id`);
-      await ledger.rows(sql`INSERT INTO invoice_entries (entry_id, invoice_id, entry_revision, live, lines) VALUES (${e!.id}, ${inv!.id}, 1, true, '[]'::jsonb)`);
+      await ledger.rows(
+        sql`INSERT INTO invoice_entries (entry_id, invoice_id, entry_revision, live, lines) VALUES (${e!.id}, ${inv!.id}, 1, true, '[]'::jsonb)`,
+      );
       entryIds.push(e!.id);
     }
     return { remoteId, invoiceId: inv!.id, entryIds };
   }
 
   const state = async (invoiceId: number, entryIds: number[]) => {
-    const [inv] = await ledger.rows<{ status: string; live: boolean; remote_status: string }>(sql`SELECT status, live, remote_status FROM invoices WHERE id = ${invoiceId}`);
-    const entries = await ledger.rows<{ status: string }>(sql`SELECT status FROM time_entries WHERE id = ANY(${sql.param(entryIds)}::bigint[]) ORDER BY id`);
+    const [inv] = await ledger.rows<{ status: string; live: boolean; remote_status: string }>(
+      sql`SELECT status, live, remote_status FROM invoices WHERE id = ${invoiceId}`,
+    );
+    const entries = await ledger.rows<{ status: string }>(
+      sql`SELECT status FROM time_entries WHERE id = ANY(${sql.param(entryIds)}::bigint[]) ORDER BY id`,
+    );
     return { ...inv!, entries: entries.map((e) => e.status) };
   };
 
@@ -85,18 +109,41 @@ describe('Xero status back into the ledger', () => {
     const config = xeroConfig(fake, { webhookKey: WEBHOOK_KEY });
     const { remoteId, invoiceId, entryIds } = await pushedInvoice(1, config);
     fake.setStatus(remoteId, 'AUTHORISED');
-    const body = Buffer.from(JSON.stringify({
-      events: [{ resourceUrl: `${fake.apiBase}/Invoices/${remoteId}`, resourceId: remoteId, eventDateUtc: new Date().toISOString(), eventType: 'UPDATE', eventCategory: 'INVOICE', tenantId: config.tenantId, tenantType: 'ORGANISATION' }],
-      firstEventSequence: 1, lastEventSequence: 1, entropy: 'XYZ',
-    }));
+    const body = Buffer.from(
+      JSON.stringify({
+        events: [
+          {
+            resourceUrl: `${fake.apiBase}/Invoices/${remoteId}`,
+            resourceId: remoteId,
+            eventDateUtc: new Date().toISOString(),
+            eventType: 'UPDATE',
+            eventCategory: 'INVOICE',
+            tenantId: config.tenantId,
+            tenantType: 'ORGANISATION',
+          },
+        ],
+        firstEventSequence: 1,
+        lastEventSequence: 1,
+        entropy: 'XYZ',
+      }),
+    );
     let done: Promise<unknown> = Promise.resolve();
     const handler = createXeroWebhookHandler({
-      webhookKey: WEBHOOK_KEY, ledger, destinations: [config],
-      onEvents: (events) => { done = processXeroWebhookEvents(events, { ledger, destinations: [config] }); },
+      webhookKey: WEBHOOK_KEY,
+      ledger,
+      destinations: [config],
+      onEvents: (events) => {
+        done = processXeroWebhookEvents(events, { ledger, destinations: [config] });
+      },
     });
     expect(await handler(body, { 'x-xero-signature': sign(body) })).toEqual({ status: 200, body: '' });
     expect(await done).toEqual({ applied: 1, ignored: 0 });
-    expect(await state(invoiceId, entryIds)).toEqual({ status: 'approved', live: true, remote_status: 'AUTHORISED', entries: ['billed', 'billed'] });
+    expect(await state(invoiceId, entryIds)).toEqual({
+      status: 'approved',
+      live: true,
+      remote_status: 'AUTHORISED',
+      entries: ['billed', 'billed'],
+    });
   });
 
   it('Given a signed CREDITNOTE event for a credit note finance approved, when handled, then the credit note is fetched and the ledger approves it', async () => {
@@ -105,9 +152,24 @@ describe('Xero status back into the ledger', () => {
     expect(fake.creditNotes.has(remoteId)).toBe(true);
     fake.setCreditNoteStatus(remoteId, 'AUTHORISED');
     // Payload shape: xero-webhooks.yaml, publishCreditNoteEvent.
-    const events: XeroWebhookEvent[] = [{ resourceUrl: `${fake.apiBase}/CreditNotes/${remoteId}`, resourceId: remoteId, eventDateUtc: new Date().toISOString(), eventType: 'UPDATE', eventCategory: 'CREDITNOTE', tenantId: config.tenantId, tenantType: 'ORGANISATION' }];
+    const events: XeroWebhookEvent[] = [
+      {
+        resourceUrl: `${fake.apiBase}/CreditNotes/${remoteId}`,
+        resourceId: remoteId,
+        eventDateUtc: new Date().toISOString(),
+        eventType: 'UPDATE',
+        eventCategory: 'CREDITNOTE',
+        tenantId: config.tenantId,
+        tenantType: 'ORGANISATION',
+      },
+    ];
     expect(await processXeroWebhookEvents(events, { ledger, destinations: [config] })).toEqual({ applied: 1, ignored: 0 });
-    expect(await state(invoiceId, entryIds)).toEqual({ status: 'approved', live: true, remote_status: 'AUTHORISED', entries: ['billed', 'billed'] });
+    expect(await state(invoiceId, entryIds)).toEqual({
+      status: 'approved',
+      live: true,
+      remote_status: 'AUTHORISED',
+      entries: ['billed', 'billed'],
+    });
   });
 
   it('Given a deleted draft and a paid invoice missed by webhooks, when polling, then the deleted one releases its entries and the paid one bills them', async () => {
@@ -119,8 +181,18 @@ describe('Xero status back into the ledger', () => {
     fake.setStatus(paid.remoteId, 'PAID');
     const result = await pollXeroStatuses({ config, ledger });
     expect(result).toEqual({ checked: 3, changed: 2 });
-    expect(await state(deleted.invoiceId, deleted.entryIds)).toEqual({ status: 'deleted', live: false, remote_status: 'DELETED', entries: ['rated', 'rated'] });
-    expect(await state(paid.invoiceId, paid.entryIds)).toEqual({ status: 'paid', live: true, remote_status: 'PAID', entries: ['billed', 'billed'] });
+    expect(await state(deleted.invoiceId, deleted.entryIds)).toEqual({
+      status: 'deleted',
+      live: false,
+      remote_status: 'DELETED',
+      entries: ['rated', 'rated'],
+    });
+    expect(await state(paid.invoiceId, paid.entryIds)).toEqual({
+      status: 'paid',
+      live: true,
+      remote_status: 'PAID',
+      entries: ['billed', 'billed'],
+    });
     expect(await state(untouched.invoiceId, untouched.entryIds)).toMatchObject({ status: 'pushed', entries: ['drafted', 'drafted'] });
   });
 });

@@ -18,10 +18,19 @@ const key = parseSecretKey(keyText);
 const pgUp = await postgresAvailable();
 
 function asStored(set: Record<string, unknown>): StoredTokenSet {
-  return { access_token: String(set.access_token), refresh_token: String(set.refresh_token), expires_at: Math.floor(Date.now() / 1000) + Number(set.expires_in), scope: String(set.scope) };
+  return {
+    access_token: String(set.access_token),
+    refresh_token: String(set.refresh_token),
+    expires_at: Math.floor(Date.now() / 1000) + Number(set.expires_in),
+    scope: String(set.scope),
+  };
 }
 
-const authCode = (fake: FakeXero) => ({ grant: 'authorization_code' as const, clientId: fake.opts.clientId, clientSecret: fake.opts.clientSecret });
+const authCode = (fake: FakeXero) => ({
+  grant: 'authorization_code' as const,
+  clientId: fake.opts.clientId,
+  clientSecret: fake.opts.clientSecret,
+});
 
 describe('Xero tokens in the ledger (PGlite)', () => {
   let fake: FakeXero;
@@ -72,7 +81,11 @@ describe('Xero tokens in the ledger (PGlite)', () => {
 
   it('Given a revoked connection, when writing, then the run stops with an auth error telling how to reconnect, after one token call', async () => {
     const config = xeroConfig(fake, { auth: authCode(fake) });
-    await saveConnection(ledger, key, { id: config.id, tenantId: config.tenantId, tokenSet: { ...asStored(fake.issueTokenSet()), expires_at: 0 } });
+    await saveConnection(ledger, key, {
+      id: config.id,
+      tenantId: config.tenantId,
+      tokenSet: { ...asStored(fake.issueTokenSet()), expires_at: 0 },
+    });
     fake.revokeRefreshTokens();
     const before = fake.stats.tokenCalls;
     const err = await xeroDestination.write(config, [draft(900)], writeCtx(new Map(), { ledger })).catch((e: unknown) => e);

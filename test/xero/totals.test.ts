@@ -36,7 +36,11 @@ describe('Xero totals read back', () => {
     ledger = await openLedger({ dataDir: 'memory://' });
     const csv = path.join(dir, `hours-${hourly}.csv`);
     writeFileSync(csv, `${CSV_HEADER}\n2026-03-02,09:00,12:00,Ann,Acme,Web\n`);
-    const destination = xeroDestinationYaml(fake, 'dest', `defaults: { taxType: OUTPUT, unitPriceDecimals: ${unitPriceDecimals}, invoiceNumber: "HB-{{key}}-${hourly}" }`);
+    const destination = xeroDestinationYaml(
+      fake,
+      'dest',
+      `defaults: { taxType: OUTPUT, unitPriceDecimals: ${unitPriceDecimals}, invoiceNumber: "HB-{{key}}-${hourly}" }`,
+    );
     const file = path.join(dir, `hourbridge-${hourly}.yaml`);
     writeFileSync(file, pipelineYaml(csv, destination, { hourly, ...(unitPriceDecimals === 4 ? { unitPriceDecimals: 4 as const } : {}) }));
     return runSync({ config: loadConfig(file, { XERO_CLIENT_SECRET: fake.opts.clientSecret }), ledger, log });
@@ -61,7 +65,9 @@ describe('Xero totals read back', () => {
     // 3 h × 10.1234 = 30.37 in the ledger; Xero bills 3 × 10.12 = 30.36.
     const result = await run('10.1234', 4);
     try {
-      expect(result.alerts).toEqual([expect.stringMatching(/destination total 30\.36 \(tax 4\.55, gross 34\.91\) differs from the ledger's 30\.37/)]);
+      expect(result.alerts).toEqual([
+        expect.stringMatching(/destination total 30\.36 \(tax 4\.55, gross 34\.91\) differs from the ledger's 30\.37/),
+      ]);
     } finally {
       await ledger.close();
     }

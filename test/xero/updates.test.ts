@@ -26,7 +26,8 @@ describe('Xero draft updates', () => {
     if (second!.status !== 'written') return;
 
     const post = fake.apiRequests('POST', new RegExp(`/Invoices/${first!.remoteId}$`)).at(-1)!;
-    const sent = (JSON.parse(post.body) as { Invoices: { LineItems: { LineItemID?: string; Quantity: number }[] }[] }).Invoices[0]!.LineItems;
+    const sent = (JSON.parse(post.body) as { Invoices: { LineItems: { LineItemID?: string; Quantity: number }[] }[] }).Invoices[0]!
+      .LineItems;
     expect(sent.map((l) => l.LineItemID)).toEqual([first!.remoteLineIds!.ann, first!.remoteLineIds!.bob, undefined]);
     expect(sent.map((l) => l.Quantity)).toEqual([8, 2.25, 1]);
     expect(second!.remoteLineIds!.ann).toBe(first!.remoteLineIds!.ann);
@@ -88,7 +89,11 @@ describe('Xero draft updates', () => {
     const [first] = await xeroDestination.write(config, [v1], writeCtx());
     const remoteId = (first as { remoteId: string }).remoteId;
     fake.setStatus(remoteId, 'AUTHORISED');
-    const [second] = await xeroDestination.write(config, [{ ...v1, lines: [], contentHash: 'emptied' }], writeCtx(rememberedFrom([first!], [v1])));
+    const [second] = await xeroDestination.write(
+      config,
+      [{ ...v1, lines: [], contentHash: 'emptied' }],
+      writeCtx(rememberedFrom([first!], [v1])),
+    );
     expect(second).toEqual({ key: v1.key, status: 'locked', remoteId, remoteStatus: 'AUTHORISED' });
     expect(fake.invoices.get(remoteId)!.Status).toBe('AUTHORISED');
   });
@@ -100,6 +105,8 @@ describe('Xero draft updates', () => {
     const [outcome] = await xeroDestination.write(config, [{ ...credit, total: '-190.00' }], writeCtx());
     expect(outcome).toMatchObject({ status: 'written', remoteType: 'credit-note', remoteTotal: '-190.00' });
     expect(fake.apiRequests('PUT', /\/Invoices$/).length).toBe(invoicePuts);
-    expect([...fake.creditNotes.values()].filter((c) => c.CreditNoteNumber === `HB-${credit.key}`).map((c) => [c.Type, c.Status, c.Total])).toEqual([['ACCRECCREDIT', 'DRAFT', 190]]);
+    expect(
+      [...fake.creditNotes.values()].filter((c) => c.CreditNoteNumber === `HB-${credit.key}`).map((c) => [c.Type, c.Status, c.Total]),
+    ).toEqual([['ACCRECCREDIT', 'DRAFT', 190]]);
   });
 });

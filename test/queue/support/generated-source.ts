@@ -60,7 +60,12 @@ export const generatedSource: SourceConnector<GeneratedSourceConfig> = {
       const to = Math.min(config.count, from + config.pageSize);
       const records: RawRecord[] = [];
       for (let n = from; n < to; n++) records.push({ ref: { file: 'generated.csv', row: n + 2, id: `g${n}` }, data: row(n) });
-      yield { stream: 'time_entries', records, cursor: { offset: to }, ...(to === config.count ? { reconcile: { from: null, to: null } } : {}) };
+      yield {
+        stream: 'time_entries',
+        records,
+        cursor: { offset: to },
+        ...(to === config.count ? { reconcile: { from: null, to: null } } : {}),
+      };
     }
   },
   map(record, config) {
@@ -100,8 +105,22 @@ export interface TestConfigOptions {
 /** A full config around the generated source and the file destination, built without YAML. */
 export function generatedConfig(o: TestConfigOptions): LoadedConfig {
   const clients = [
-    ClientSchema.parse({ id: 'acme', name: 'Acme B.V.', currency: 'EUR', timeZone: 'Europe/Amsterdam', destination: 'files', period: { unit: 'week' } }),
-    ClientSchema.parse({ id: 'globex', name: 'Globex GmbH', currency: 'EUR', timeZone: 'Europe/Berlin', destination: 'files', period: { unit: 'month' } }),
+    ClientSchema.parse({
+      id: 'acme',
+      name: 'Acme B.V.',
+      currency: 'EUR',
+      timeZone: 'Europe/Amsterdam',
+      destination: 'files',
+      period: { unit: 'week' },
+    }),
+    ClientSchema.parse({
+      id: 'globex',
+      name: 'Globex GmbH',
+      currency: 'EUR',
+      timeZone: 'Europe/Berlin',
+      destination: 'files',
+      period: { unit: 'month' },
+    }),
   ];
   const ratesRaw = ratesConfigSchema.parse({
     rulesets: {
@@ -119,6 +138,15 @@ export function generatedConfig(o: TestConfigOptions): LoadedConfig {
   const sources = [GeneratedSourceSchema.parse({ id: 'gen', kind: 'generated', count: o.count, pageSize: o.pageSize ?? 2000 })];
   const destinations = [fileDestinationSchema.parse({ id: 'files', kind: 'file', dir: o.outDir, formats: ['json'] })];
   const server: ServerConfig = { port: 8080, apiTokens: [], webhooks: {}, queuePrefix: 'hourbridge', ...o.server };
-  const raw = { version: 1, ledger: { dataDir: './data/ledger' }, sources, clients, rates: ratesRaw, destinations, pipelines: o.pipelines ?? [], server } as unknown as RawConfig;
+  const raw = {
+    version: 1,
+    ledger: { dataDir: './data/ledger' },
+    sources,
+    clients,
+    rates: ratesRaw,
+    destinations,
+    pipelines: o.pipelines ?? [],
+    server,
+  } as unknown as RawConfig;
   return { raw, sources, destinations, clients, rates, configDir: path.resolve(o.outDir, '..'), files: [] };
 }

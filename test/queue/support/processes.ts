@@ -15,7 +15,11 @@ export interface WorkerProcess {
 
 /** A real worker process (node + tsx) on the given ledger, Redis and queue prefix. */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
@@ -41,7 +45,11 @@ export async function waitForFile(file: string, timeoutMs: number): Promise<void
 
 /** A private redis-server with an append-only file, so a restart keeps the queues (as in production). */
 export function startRedisServer(port: number, dir: string): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--bind', '127.0.0.1'], { stdio: 'ignore' });
+  return spawn(
+    'redis-server',
+    ['--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--bind', '127.0.0.1'],
+    { stdio: 'ignore' },
+  );
 }
 
 export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {

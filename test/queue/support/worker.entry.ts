@@ -13,7 +13,11 @@ import { closeOnSignals } from '../../../src/queue/bootstrap';
 import { generatedConfig } from './generated-source';
 
 const env = process.env;
-const config = generatedConfig({ count: Number(env.HB_COUNT ?? 2000), outDir: env.HB_OUT_DIR!, pageSize: Number(env.HB_PAGE_SIZE ?? 2000) });
+const config = generatedConfig({
+  count: Number(env.HB_COUNT ?? 2000),
+  outDir: env.HB_OUT_DIR!,
+  pageSize: Number(env.HB_PAGE_SIZE ?? 2000),
+});
 const hangMarker = env.HB_HANG_AFTER_WRITE;
 const writeLog = env.HB_WRITE_LOG;
 
@@ -34,7 +38,22 @@ destinationConnectors[index] = {
 
 const log = pino({ level: env.HB_LOG_LEVEL ?? 'warn', base: { pid: process.pid } }, pino.destination(2));
 const ledger = await openLedger({ url: env.DATABASE_URL!, poolSize: 4 });
-const runner = new QueueRunner({ config, ledger, log, redisUrl: env.REDIS_URL!, prefix: env.HB_PREFIX!, rateBatchSize: Number(env.HB_RATE_BATCH ?? 500), pushBatchSize: Number(env.HB_PUSH_BATCH ?? 5), backoffMs: 200 });
+const runner = new QueueRunner({
+  config,
+  ledger,
+  log,
+  redisUrl: env.REDIS_URL!,
+  prefix: env.HB_PREFIX!,
+  rateBatchSize: Number(env.HB_RATE_BATCH ?? 500),
+  pushBatchSize: Number(env.HB_PUSH_BATCH ?? 5),
+  backoffMs: 200,
+});
 runner.startWorkers({ lockDurationMs: Number(env.HB_LOCK_MS ?? 8000), stalledIntervalMs: Number(env.HB_STALLED_MS ?? 2000) });
-closeOnSignals({ log, close: async () => { await runner.close(); await ledger.close(); } });
+closeOnSignals({
+  log,
+  close: async () => {
+    await runner.close();
+    await ledger.close();
+  },
+});
 process.stdout.write('ready\n');
