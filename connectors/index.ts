@@ -7,6 +7,7 @@ import { googleSheetsSource } from './google-sheets/index';
 import { fileDestination } from './file/index';
 import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
+import { kimaiSource } from './kimai/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -27,6 +28,7 @@ export const sourceConnectors: ErasedSource[] = [
   clockifySource,
   togglSource,
   googleSheetsSource,
+  kimaiSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [
