@@ -5,7 +5,7 @@ import type { KimaiConfig } from './config.schema';
 import type { KimaiTimesheet, KimaiUser } from './types';
 
 export const KIMAI_AUTH_HINT =
-  'the Kimai API token (KIMAI_API_TOKEN), that baseUrl ends in /api of the installation, auth (bearer for Kimai 2, legacy with user for older versions), and that the user may view other users\' timesheets';
+  "the Kimai API token (KIMAI_API_TOKEN), that baseUrl ends in /api of the installation, auth (bearer for Kimai 2, legacy with user for older versions), and that the user may view other users' timesheets";
 
 export function kimaiHttp(config: KimaiConfig, ctx: ConnectorContext): HttpClient {
   // https://www.kimai.org/documentation/rest-api.html (Authentication)

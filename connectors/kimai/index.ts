@@ -57,7 +57,13 @@ function plan(config: KimaiConfig, options: ReadOptions, ctx: ConnectorContext) 
   }
   const ceiling = cursorCeiling(ctx.now, config.safetyLagSeconds).toISOString();
   if (!cursor?.modifiedAfter) {
-    return { steps: [{ phase: 'full' as Phase, page: 1 }], ceiling, modifiedAfter: null, reconcileFrom: config.startDate ?? null, resumedAt: undefined };
+    return {
+      steps: [{ phase: 'full' as Phase, page: 1 }],
+      ceiling,
+      modifiedAfter: null,
+      reconcileFrom: config.startDate ?? null,
+      resumedAt: undefined,
+    };
   }
   let from = windowStart(ctx.now, config.timeZone, config.reconcileDays, options.openSince);
   if (from !== null && config.startDate && from < config.startDate) from = config.startDate;

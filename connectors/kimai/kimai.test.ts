@@ -52,7 +52,12 @@ function listing(rows: KimaiTimesheet[], check?: (q: Record<string, string>) => 
   return nock(HOST, { reqheaders: { authorization: `Bearer ${TOKEN}` } })
     .get('/api/timesheets')
     .query((q) => (check ? check(q as Record<string, string>) : true))
-    .reply(200, rows, { 'X-Page': '1', 'X-Total-Count': String(rows.length), 'X-Total-Pages': rows.length ? '1' : '0', 'X-Per-Page': '250' });
+    .reply(200, rows, {
+      'X-Page': '1',
+      'X-Total-Count': String(rows.length),
+      'X-Total-Pages': rows.length ? '1' : '0',
+      'X-Per-Page': '250',
+    });
 }
 async function readAll(cursors: Record<string, Cursor | undefined> = {}): Promise<SourcePage[]> {
   const pages: SourcePage[] = [];
@@ -65,7 +70,7 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('kimai mapping', () => {
-  it('Given a finished timesheet, when mapped, then duration is billed from begin, with the customer, user, activity, hourly rate and Kimai\'s own times in provenance', () => {
+  it("Given a finished timesheet, when mapped, then duration is billed from begin, with the customer, user, activity, hourly rate and Kimai's own times in provenance", () => {
     const m = map(row({ end: '2024-03-14T11:45:00+0100' }));
     expect(m.kind).toBe('entry');
     if (m.kind !== 'entry') return;
@@ -132,8 +137,11 @@ describe('kimai mapping', () => {
 });
 
 describe('kimai reading', () => {
-  it('Given a first sync, when read, then it lists every user\'s timesheets expanded (user=all, full=true) and a malformed row does not stop the rest', async () => {
-    const scope = listing([row({}), row({ id: 43, duration: -1 }), row({ id: 44, end: null, duration: 0 })], (q) => q.full === 'true' && q.user === 'all' && q.page === '1');
+  it("Given a first sync, when read, then it lists every user's timesheets expanded (user=all, full=true) and a malformed row does not stop the rest", async () => {
+    const scope = listing(
+      [row({}), row({ id: 43, duration: -1 }), row({ id: 44, end: null, duration: 0 })],
+      (q) => q.full === 'true' && q.user === 'all' && q.page === '1',
+    );
     const pages = await readAll();
     scope.done();
     const results = pages.flatMap((p) => p.records).map((r) => kimaiSource.map(r, config, ctx));
@@ -141,11 +149,14 @@ describe('kimai reading', () => {
     expect(pages.at(-1)?.reconcile).toEqual({ from: null, to: null });
   });
 
-  it('Given a cursor, when read incrementally, then modified_after is the last run\'s start minus the safety lag in the user\'s local time, and the window is re-listed from its first day, each entry once', async () => {
+  it("Given a cursor, when read incrementally, then modified_after is the last run's start minus the safety lag in the user's local time, and the window is re-listed from its first day, each entry once", async () => {
     const cursor = { v: 1, modifiedAfter: '2024-03-19T11:55:00.000Z' };
     // Kimai's `end` filter is not documented as comparing begin: an entry inside the window the
     // server still returns to the modified_after listing is left to the window's listing.
-    const inc = listing([row({ id: 41, begin: '2024-01-10T10:00:00+0100', end: '2024-01-10T11:00:00+0100', duration: 3600 }), row({})], (q) => q.modified_after === '2024-03-19T12:55:00' && q.end === '2024-02-15T00:00:00');
+    const inc = listing(
+      [row({ id: 41, begin: '2024-01-10T10:00:00+0100', end: '2024-01-10T11:00:00+0100', duration: 3600 }), row({})],
+      (q) => q.modified_after === '2024-03-19T12:55:00' && q.end === '2024-02-15T00:00:00',
+    );
     const rec = listing([row({})], (q) => q.begin === '2024-02-15T00:00:00' && q.modified_after === undefined);
     const pages = await readAll({ timesheets: cursor });
     inc.done();

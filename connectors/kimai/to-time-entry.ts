@@ -35,24 +35,45 @@ export function kimaiToTimeEntry(record: RawRecord, config: KimaiConfig, fetched
   const e = raw?.entry;
   if (!e || typeof e !== 'object') return { kind: 'invalid', problems: [{ reason: 'record is not a Kimai timesheet' }] };
   const externalId = e.id === undefined || e.id === null ? '' : String(e.id);
-  if (e.end === null || e.end === undefined || e.end === '') return { kind: 'skip', reason: `running timer (Kimai timesheet ${externalId})` };
+  if (e.end === null || e.end === undefined || e.end === '')
+    return { kind: 'skip', reason: `running timer (Kimai timesheet ${externalId})` };
 
   const problems: Problem[] = [];
   const begin = DateTime.fromISO(String(e.begin ?? ''), { setZone: true });
   const end = DateTime.fromISO(String(e.end), { setZone: true });
-  if (!begin.isValid) problems.push({ field: 'start', column: 'begin', value: e.begin, reason: 'expected an ISO 8601 date-time such as 2019-03-14T10:00:00+0100' });
-  if (!end.isValid) problems.push({ field: 'end', column: 'end', value: e.end, reason: 'expected an ISO 8601 date-time such as 2019-03-14T11:00:00+0100' });
-  else if (begin.isValid && end < begin) problems.push({ field: 'end', column: 'end', value: e.end, reason: `ends before it begins (${String(e.begin)})` });
+  if (!begin.isValid)
+    problems.push({
+      field: 'start',
+      column: 'begin',
+      value: e.begin,
+      reason: 'expected an ISO 8601 date-time such as 2019-03-14T10:00:00+0100',
+    });
+  if (!end.isValid)
+    problems.push({ field: 'end', column: 'end', value: e.end, reason: 'expected an ISO 8601 date-time such as 2019-03-14T11:00:00+0100' });
+  else if (begin.isValid && end < begin)
+    problems.push({ field: 'end', column: 'end', value: e.end, reason: `ends before it begins (${String(e.begin)})` });
   const seconds = e.duration;
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
-    problems.push({ field: 'durationSeconds', column: 'duration', value: seconds, reason: 'duration must be a non-negative whole number of seconds' });
+    problems.push({
+      field: 'durationSeconds',
+      column: 'duration',
+      value: seconds,
+      reason: 'duration must be a non-negative whole number of seconds',
+    });
   }
   const user = e.user && typeof e.user === 'object' ? e.user : undefined;
   const userName = user ? user.alias || user.username : undefined;
-  if (!user || !userName) problems.push({ field: 'worker', column: 'user', value: e.user, reason: 'entry has no user name (is full=true sent?)' });
+  if (!user || !userName)
+    problems.push({ field: 'worker', column: 'user', value: e.user, reason: 'entry has no user name (is full=true sent?)' });
   const project = named<{ name: string; customer?: unknown }>(e.project);
   const customer = named<KimaiCustomer>(project?.customer);
-  if (!customer) problems.push({ field: 'client', column: 'project.customer.name', value: e.project, reason: 'entry has no customer (is full=true sent?)' });
+  if (!customer)
+    problems.push({
+      field: 'client',
+      column: 'project.customer.name',
+      value: e.project,
+      reason: 'entry has no customer (is full=true sent?)',
+    });
   if (problems.length > 0) return { kind: 'invalid', problems, externalId: externalId || undefined };
 
   const startIso = begin.toUTC().toISO({ suppressMilliseconds: true })!;
@@ -80,7 +101,7 @@ export function kimaiToTimeEntry(record: RawRecord, config: KimaiConfig, fetched
       billedAtSource: e.exported === true,
       notes: e.description || undefined,
       sourceRate: rate,
-      sourceCurrency: rate ? config.currency ?? (customer!.currency || undefined) : undefined,
+      sourceCurrency: rate ? (config.currency ?? (customer!.currency || undefined)) : undefined,
       extras: [],
       provenance: {
         apiId: externalId,

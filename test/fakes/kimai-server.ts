@@ -34,7 +34,12 @@ function payload(e: KimaiFakeEntry): KimaiTimesheet {
   return rest;
 }
 
-export async function startKimaiFake(opts: { token: string; user: KimaiUser; timeZone: string; entries: KimaiFakeEntry[] }): Promise<KimaiFake> {
+export async function startKimaiFake(opts: {
+  token: string;
+  user: KimaiUser;
+  timeZone: string;
+  entries: KimaiFakeEntry[];
+}): Promise<KimaiFake> {
   const faults = faultQueue();
   const state = { entries: opts.entries, stats: { listing: 0, lastQuery: null as URLSearchParams | null } };
   const old = new Date(Date.now() - 7200_000).toISOString();
@@ -84,7 +89,9 @@ export async function startKimaiFake(opts: { token: string; user: KimaiUser; tim
       return state.entries;
     },
     stats: state.stats,
-    touch: (e) => void (e.modifiedAt = new Date().toISOString()),
+    touch: (e) => {
+      e.modifiedAt = new Date().toISOString();
+    },
     fail: (f) => faults.push(f),
     clearFaults: () => faults.clear(),
     close: server.close,
