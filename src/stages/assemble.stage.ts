@@ -67,6 +67,46 @@ function negated(lines: RatedLine[]): RatedLine[] {
   return lines.map((l) => ({ ...l, quantity: dec(l.quantity).negated().toString(), amount: dec(l.amount).negated().toString() }));
 }
 
+/** A line and its negation cancel: drop such pairs (same piece, quantities and amounts summing to zero). */
+function cancelPairs(lines: RatedLine[]): RatedLine[] {
+  const rest = [...lines];
+  const same = (a: RatedLine, b: RatedLine) =>
+    JSON.stringify({ ...a, quantity: null, amount: null }) === JSON.stringify({ ...b, quantity: null, amount: null }) &&
+    dec(a.quantity).plus(b.quantity).isZero() &&
+    dec(a.amount).plus(b.amount).isZero();
+  for (let i = 0; i < rest.length; i++) {
+    const j = rest.findIndex((b, k) => k > i && same(rest[i]!, b));
+    if (j > 0) {
+      rest.splice(j, 1);
+      rest.splice(i, 1);
+      i--;
+    }
+  }
+  return rest;
+}
+
+/** One link of an entry on a live approved (or paid) invoice: what that immutable document bills and credits for it. */
+interface StandingLink {
+  entryId: number;
+  invoiceKey: string;
+  lines: RatedLine[];
+  credit: LinkSnapshot['credit'];
+}
+
+/**
+ * What the live approved invoices bill for an entry, net: for each of them its lines less its
+ * own credit (those documents are fixed, so their contribution is fixed while they are live; a
+ * voided one contributes nothing). The open invoice credits exactly this and bills what is true
+ * now, so the live invoices together bill the entry once, whatever order approvals, edits and
+ * voids came in. Null when the approved invoices bill nothing for the entry.
+ */
+function standingCredit(links: StandingLink[] | undefined): LinkSnapshot['credit'] {
+  if (!links || links.length === 0) return null;
+  const lines = cancelPairs(links.flatMap((l) => [...l.lines, ...negated(l.credit?.lines ?? [])]));
+  if (lines.length === 0) return null;
+  return { invoiceKey: links[links.length - 1]!.invoiceKey, lines };
+}
+
 /**
  * The assemble stage for one client: every eligible priced entry lands on exactly one live
  * invoice for its period (the period of its start, in the client's time zone). Open drafts are
@@ -111,6 +151,15 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
     WHERE i.client_id = ${client.id}
       AND (i.status IN ('draft','pushed','failed') OR (i.status IN ('approved','paid') AND (te.revision > l.entry_revision OR NOT ${creditLive})))`);
 
+  const standingRows = await tx.rows<StandingLink>(sql`
+    SELECT l.entry_id::int AS "entryId", i.key AS "invoiceKey", l.lines, l.credit
+    FROM invoices i JOIN invoice_entries l ON l.invoice_id = i.id
+    WHERE i.client_id = ${client.id} AND i.live AND i.status IN ('approved','paid')
+      AND l.entry_id = ANY(${sql.param([...new Set(rows.map((r) => r.entryId))])}::bigint[])
+    ORDER BY i.id`);
+  const standing = new Map<number, StandingLink[]>();
+  for (const l of standingRows) standing.set(l.entryId, [...(standing.get(l.entryId) ?? []), l]);
+
   const openInvoices = await tx.rows<OpenInvoice>(sql`
     SELECT id::int AS id, key, period_label AS "periodLabel", destination_id AS "destinationId", sequence,
       content_hash AS "contentHash", pushed_hash AS "pushedHash", status
@@ -142,20 +191,17 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
       // billed back here (credited with its sign turned).
       summary.corrections++;
       supersede.push(row.entryId);
-      const billed = row.linkedLines ?? [];
-      const credit = {
-        invoiceKey: row.invoiceKey!,
-        lines: row.credit && !row.creditLive ? [...billed, ...negated(row.credit.lines)] : billed,
-      };
-      const w = periodWork(eligible ? earliestDate(row.lines) : earliestDate(credit.lines));
-      w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
+      const credit = standingCredit(standing.get(row.entryId));
+      if (!eligible && !credit) continue;
+      const w = periodWork(eligible ? earliestDate(row.lines) : earliestDate(credit!.lines));
+      if (credit) w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
       if (eligible) w.items.push({ entryKey: row.entryKey, lines: row.lines });
       w.links.push({ entryId: row.entryId, revision: row.revision, lines: eligible ? row.lines : [], credit });
       continue;
     }
     // Unlinked, or on an open draft: rebuilt from scratch, so edits, moves and removals all apply.
     // A credit of an invoice voided since is dropped: the voided invoice bills nothing.
-    const credit = row.creditLive ? row.credit : null;
+    const credit = standingCredit(standing.get(row.entryId));
     if (!eligible && !credit) continue;
     const w = periodWork(eligible ? earliestDate(row.lines) : earliestDate(credit!.lines));
     if (credit) w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
