@@ -149,7 +149,8 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
     JOIN invoice_entries l ON l.invoice_id = i.id AND l.live
     JOIN time_entries te ON te.id = l.entry_id
     WHERE i.client_id = ${client.id}
-      AND (i.status IN ('draft','pushed','failed') OR (i.status IN ('approved','paid') AND (te.revision > l.entry_revision OR NOT ${creditLive})))`);
+      AND (i.status IN ('draft','pushed','failed') OR (i.status IN ('approved','paid') AND (te.revision > l.entry_revision OR NOT ${creditLive}
+        OR EXISTS (SELECT 1 FROM invoice_entries vl JOIN invoices vi ON vi.id = vl.invoice_id WHERE vl.entry_id = l.entry_id AND vi.status = 'voided'))))`);
 
   const standingRows = await tx.rows<StandingLink>(sql`
     SELECT l.entry_id::int AS "entryId", i.key AS "invoiceKey", l.lines, l.credit
@@ -189,9 +190,16 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
       // What the invoice billed for the entry is its lines less its own credit, unless the invoice
       // that credit refers to was voided since: then that credit was given for nothing and is
       // billed back here (credited with its sign turned).
+      const credit = standingCredit(standing.get(row.entryId));
+      // Looked at again because an invoice it was on was voided: when the live approved invoices
+      // still bill it exactly as it is now, there is nothing to correct.
+      if (
+        row.revision === row.linkedRevision &&
+        cancelPairs([...(credit?.lines ?? []), ...negated(eligible ? row.lines : [])]).length === 0
+      )
+        continue;
       summary.corrections++;
       supersede.push(row.entryId);
-      const credit = standingCredit(standing.get(row.entryId));
       if (!eligible && !credit) continue;
       const w = periodWork(eligible ? earliestDate(row.lines) : earliestDate(credit!.lines));
       if (credit) w.items.push({ entryKey: row.entryKey, lines: credit.lines, correctionOf: credit.invoiceKey });
