@@ -85,9 +85,12 @@ export async function runConnectFlow(options: ConnectFlowOptions): Promise<Conne
         return;
       }
       const finish = (status: number, title: string, text: string, outcome: () => void) => {
-        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(page(title, text));
+        // `connection: close`: the browser's keep-alive socket would otherwise hold the listener
+        // (and the process) open for the server's keep-alive timeout after the flow has finished.
+        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', connection: 'close' }).end(page(title, text));
         clearTimeout(timer);
         server.close();
+        server.closeIdleConnections();
         outcome();
       };
       if (url.searchParams.get('state') !== state) {
@@ -118,6 +121,7 @@ export async function runConnectFlow(options: ConnectFlowOptions): Promise<Conne
     });
     const timer = setTimeout(() => {
       server.close();
+      server.closeAllConnections();
       reject(
         new ConnectorError('auth', `no answer from the Xero consent page within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`, {
           connector: 'xero',
