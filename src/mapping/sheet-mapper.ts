@@ -5,7 +5,7 @@ import type { Cell, Parsed } from './cells';
 import { cellText, isBlank } from './cells';
 import { compileDateFormat, isoDateOf, isoInstantOf, parseDateCell, type DateFormat } from './date.parser';
 import { parseBreakCell, parseDurationCell } from './duration.parser';
-import { DEFAULT_DERIVE, type KeyField, type Mapping, type MappedField } from './mapping.schema';
+import { DEFAULT_DERIVE, type KeyField, MAPPED_FIELDS, type Mapping, type MappedField } from './mapping.schema';
 import { compileBooleanParser, parseDecimalCell, type BooleanParser } from './number.parser';
 import { parseTimeCell, formatClock, type TimeValue } from './time.parser';
 import { ZoneClock } from './zone-clock';
@@ -236,30 +236,7 @@ export class SheetMapper {
       if (typeof h !== 'string') return NO_COL;
       return { field, header: cellText(header[at.get(h)!]), index: at.get(h)! };
     };
-    this.cols = Object.fromEntries(
-      (
-        [
-          'date',
-          'start',
-          'end',
-          'break',
-          'hours',
-          'worker',
-          'workerId',
-          'client',
-          'project',
-          'task',
-          'role',
-          'tags',
-          'approved',
-          'billable',
-          'notes',
-          'externalId',
-          'sourceRate',
-          'costRate',
-        ] as MappedField[]
-      ).map((f) => [f, col(f)]),
-    ) as Record<MappedField, Col>;
+    this.cols = Object.fromEntries(MAPPED_FIELDS.map((f) => [f, col(f)])) as Record<MappedField, Col>;
     this.extras = mapping.columns.extras.map((e) => ({
       field: `extras.${e.kind}`,
       header: cellText(header[at.get(e.column)!]),
