@@ -36,8 +36,6 @@ interface CandidateRow {
   linkedRevision: number | null;
   linkedLines: RatedLine[] | null;
   credit: LinkSnapshot['credit'];
-  /** The invoice the link's credit refers to is still live (false once it is voided or deleted). */
-  creditLive: boolean;
 }
 
 interface OpenInvoice {
@@ -132,19 +130,20 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
       (te.client_id = ${client.id} AND te.deleted_at IS NULL AND te.status IN ('rated','drafted','billed')) AS eligible,
       te.data->>'notes' AS notes,
       COALESCE((SELECT json_agg(rl.data ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::json) AS lines`;
-  // A credit stands only while the invoice it credits is live: once that one is voided, the
-  // credit on an open draft is dropped, and one already on an approved invoice is reversed.
+  // An approved link is looked at again when its entry changed, when the invoice its credit
+  // refers to is no longer live, or when an invoice the entry was on was voided: what the open
+  // invoice credits is then worked out again from the live approved invoices (standingCredit).
   const creditLive = sql`(l.credit IS NULL OR EXISTS (SELECT 1 FROM invoices ci WHERE ci.key = l.credit->>'invoiceKey' AND ci.live))`;
   const rows = await tx.rows<CandidateRow>(sql`
     SELECT ${entryColumns},
       NULL::int AS "invoiceId", NULL::text AS "invoiceKey", NULL::text AS "invoiceStatus",
-      NULL::int AS "linkedRevision", NULL::jsonb AS "linkedLines", NULL::jsonb AS credit, true AS "creditLive"
+      NULL::int AS "linkedRevision", NULL::jsonb AS "linkedLines", NULL::jsonb AS credit
     FROM time_entries te
     WHERE COALESCE(te.client_id, '') = ${client.id} AND te.status IN ('rated','drafted') AND te.deleted_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM invoice_entries l WHERE l.entry_id = te.id AND l.live)
     UNION ALL
     SELECT ${entryColumns},
-      i.id::int, i.key, i.status, l.entry_revision, l.lines, l.credit, ${creditLive} AS "creditLive"
+      i.id::int, i.key, i.status, l.entry_revision, l.lines, l.credit
     FROM invoices i
     JOIN invoice_entries l ON l.invoice_id = i.id AND l.live
     JOIN time_entries te ON te.id = l.entry_id
