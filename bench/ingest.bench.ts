@@ -212,7 +212,7 @@ async function postgresRun() {
     const copy = { ms: 0, rows: 0 };
     let n = 0;
     const runUpsert = async (entries: TimeEntry[]) => {
-      const c = await timed(up, () => upsertEntries(ledger!, entries, 'bench-run-1'));
+      const c = await timed(up, () => upsertEntries(ledger!, entries));
       up.rows += entries.length;
       up.inserted += c.inserted;
       up.updated += c.updated;
@@ -250,7 +250,7 @@ async function pgliteRun() {
   const up = { ms: 0, rows: 0, inserted: 0 };
   try {
     for await (const entries of ledgerBatches(PGLITE_ROWS)) {
-      const c = await timed(up, () => upsertEntries(ledger, entries, 'bench-run-1'));
+      const c = await timed(up, () => upsertEntries(ledger, entries));
       up.rows += entries.length;
       up.inserted += c.inserted;
     }

@@ -92,6 +92,7 @@ const COLUMNS = [
   'source_id',
   'external_id',
   'content_hash',
+  'snapshot_hash',
   'client_id',
   'worker',
   'work_date',
@@ -111,6 +112,7 @@ interface Columns {
   source: string[];
   ext: string[];
   hash: string[];
+  snapshot: string[];
   client: Array<string | null>;
   worker: string[];
   date: string[];
@@ -148,6 +150,7 @@ function columnsOf(page: TimeEntry[], at: number[]): Columns {
     source: new Array<string>(n),
     ext: new Array<string>(n),
     hash: new Array<string>(n),
+    snapshot: new Array<string>(n),
     client: new Array<string | null>(n),
     worker: new Array<string>(n),
     date: new Array<string>(n),
@@ -165,6 +168,7 @@ function columnsOf(page: TimeEntry[], at: number[]): Columns {
     cols.source[i] = e.sourceId;
     cols.ext[i] = e.externalId;
     cols.hash[i] = entryContentHash(e);
+    cols.snapshot[i] = snapshotHash(e);
     cols.client[i] = e.clientId ?? null;
     cols.worker[i] = e.worker.name;
     cols.date[i] = e.date;
@@ -181,17 +185,39 @@ function columnsOf(page: TimeEntry[], at: number[]): Columns {
 }
 
 /**
- * Entries `at` of `page` as COPY text in the order of COLUMNS (then `runId` if given), yielded
- * a 64 KB piece at a time as rows are hashed and serialised (see copy-text.ts), so the server
- * loads one piece while the next is written.
+ * The stored JSON of an entry and its hash: the snapshot an unchanged re-read is recognised by
+ * (provenance included, unlike the content hash, so a row that merely moved is written once to
+ * record where it is now). Memoised per entry object: the hash, the COPY text and the unnest
+ * input of a page all need the same serialisation.
  */
-function* copyRows(page: TimeEntry[], at: ArrayLike<number>, runId?: string): Generator<Buffer> {
+const stored = new WeakMap<TimeEntry, { json: string; hash: string }>();
+function storedForm(e: TimeEntry): { json: string; hash: string } {
+  let s = stored.get(e);
+  if (!s) {
+    const json = JSON.stringify(e);
+    s = { json, hash: hash('sha256', json, 'base64url').slice(0, 32) };
+    stored.set(e, s);
+  }
+  return s;
+}
+export function snapshotHash(e: TimeEntry): string {
+  return storedForm(e).hash;
+}
+
+/**
+ * Entries `at` of `page` as COPY text in the order of COLUMNS, yielded a 64 KB piece at a time
+ * as rows are hashed and serialised (see copy-text.ts), so the server loads one piece while the
+ * next is written.
+ */
+function* copyRows(page: TimeEntry[], at: ArrayLike<number>): Generator<Buffer> {
   const w = new CopyWriter();
   for (let j = 0; j < at.length; j++) {
     const e = page[at[j]!]!;
+    const form = storedForm(e);
     w.text(e.sourceId);
     w.text(e.externalId);
     w.text(entryContentHash(e));
+    w.text(form.hash);
     w.text(e.clientId);
     w.text(e.worker.name);
     w.text(e.date);
@@ -202,11 +228,7 @@ function* copyRows(page: TimeEntry[], at: ArrayLike<number>, runId?: string): Ge
     w.value(e.billable);
     w.value(e.approved);
     w.value(e.billedAtSource);
-    if (runId === undefined) w.text(JSON.stringify(e), true);
-    else {
-      w.text(JSON.stringify(e));
-      w.text(runId, true);
-    }
+    w.text(form.json, true);
     if (w.hasFull) yield* w.takeFull();
   }
   yield* w.take();
@@ -222,6 +244,7 @@ function unnestInput(cols: Columns): SQL {
       )}, d.data
       FROM unnest(
         ${sql.param(cols.source)}::text[], ${sql.param(cols.ext)}::text[], ${sql.param(cols.hash)}::text[],
+        ${sql.param(cols.snapshot)}::text[],
         ${sql.param(cols.client)}::text[], ${sql.param(cols.worker)}::text[], ${sql.param(cols.date)}::date[],
         ${sql.param(cols.start)}::timestamptz[], ${sql.param(cols.end)}::timestamptz[], ${sql.param(cols.dur)}::int[],
         ${sql.param(cols.brk)}::int[], ${sql.param(cols.billable)}::bool[], ${sql.param(cols.approved)}::bool[],
@@ -233,55 +256,87 @@ function unnestInput(cols: Columns): SQL {
 /**
  * The conflict-aware upsert of rows read from `input`: new keys are inserted at revision 1; a
  * changed hash (or a deleted entry that came back) bumps the revision and sends the entry back
- * to `new` for re-pricing; every seen entry is stamped with the run.
+ * to `new` for re-pricing. A row whose stored snapshot is the same is not written at all (the
+ * WHERE of DO UPDATE), so an unchanged re-read writes nothing; it is counted as unchanged.
  */
-function upsertStatement(input: SQL, runId: string): SQL {
+function upsertStatement(input: SQL): SQL {
   return sql`
     WITH input AS (${input}),
     up AS (
-      INSERT INTO time_entries AS te (source_id, external_id, content_hash, client_id, worker, work_date, start_at,
-        end_at, duration_seconds, break_seconds, billable, approved, billed_at_source, data, last_seen_run)
-      SELECT source_id, external_id, content_hash, client_id, worker, work_date::date, start_at::timestamptz, end_at::timestamptz,
-        duration_seconds::int, break_seconds::int, billable::bool, approved::bool, billed_at_source::bool, data::jsonb, ${runId} FROM input
+      INSERT INTO time_entries AS te (source_id, external_id, content_hash, snapshot_hash, client_id, worker, work_date, start_at,
+        end_at, duration_seconds, break_seconds, billable, approved, billed_at_source, data)
+      SELECT source_id, external_id, content_hash, snapshot_hash, client_id, worker, work_date::date, start_at::timestamptz,
+        end_at::timestamptz, duration_seconds::int, break_seconds::int, billable::bool, approved::bool, billed_at_source::bool,
+        data::jsonb FROM input
       ON CONFLICT (source_id, external_id) DO UPDATE SET
-        last_seen_run = EXCLUDED.last_seen_run,
         revision = CASE WHEN te.content_hash <> EXCLUDED.content_hash OR te.deleted_at IS NOT NULL THEN te.revision + 1 ELSE te.revision END,
         status = CASE WHEN te.content_hash <> EXCLUDED.content_hash OR te.deleted_at IS NOT NULL THEN 'new' ELSE te.status END,
         rated_with = CASE WHEN te.content_hash <> EXCLUDED.content_hash OR te.deleted_at IS NOT NULL THEN NULL ELSE te.rated_with END,
         -- updated_at moves only on a real change: RETURNING reads it back to count changes.
         updated_at = CASE WHEN te.content_hash <> EXCLUDED.content_hash OR te.deleted_at IS NOT NULL THEN now() ELSE te.updated_at END,
-        content_hash = EXCLUDED.content_hash, client_id = EXCLUDED.client_id, worker = EXCLUDED.worker,
-        work_date = EXCLUDED.work_date, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at,
+        content_hash = EXCLUDED.content_hash, snapshot_hash = EXCLUDED.snapshot_hash, client_id = EXCLUDED.client_id,
+        worker = EXCLUDED.worker, work_date = EXCLUDED.work_date, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at,
         duration_seconds = EXCLUDED.duration_seconds, break_seconds = EXCLUDED.break_seconds,
         billable = EXCLUDED.billable, approved = EXCLUDED.approved, billed_at_source = EXCLUDED.billed_at_source,
         data = EXCLUDED.data,
         deleted_at = NULL
+      WHERE te.snapshot_hash IS DISTINCT FROM EXCLUDED.snapshot_hash OR te.deleted_at IS NOT NULL
       RETURNING (xmax = 0) AS inserted, (updated_at = now()) AS touched
     )
     SELECT
       count(*) FILTER (WHERE inserted)::int AS inserted,
-      count(*) FILTER (WHERE NOT inserted AND touched)::int AS updated,
-      count(*) FILTER (WHERE NOT inserted AND NOT touched)::int AS unchanged
+      count(*) FILTER (WHERE NOT inserted AND touched)::int AS updated
     FROM up`;
 }
 
-/** The conflict-aware upsert of entries `at` of `page` in a bulk session: through a COPY-filled stage table when there are many. */
-async function upsertInSession(s: BulkSession, page: TimeEntry[], at: number[], runId: string): Promise<UpsertRow> {
-  if (at.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  if (at.length < COPY_THRESHOLD) return (await s.rows<UpsertRow>(upsertStatement(unnestInput(columnsOf(page, at)), runId)))[0]!;
-  await s.rows(sql.raw(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE} (${COLUMNS.map((c) => `${c} text`).join(', ')}) ON COMMIT DELETE ROWS`));
-  await s.copyIn(STAGE, COLUMNS, copyRows(page, at));
-  return (await s.rows<UpsertRow>(upsertStatement(sql.raw(`SELECT * FROM ${STAGE}`), runId)))[0]!;
+/** Counts of one upsert statement over `n` rows: the rows it did not return were left as they are. */
+function counted(r: { inserted: number; updated: number }, n: number): UpsertRow {
+  return { inserted: r.inserted, updated: r.updated, unchanged: n - r.inserted - r.updated };
 }
 
-const TO_COPY = [...COLUMNS, 'last_seen_run'] as const;
+/** The conflict-aware upsert of entries `at` of `page` in a bulk session: through a COPY-filled stage table when there are many. */
+async function upsertInSession(s: BulkSession, page: TimeEntry[], at: number[]): Promise<UpsertRow> {
+  if (at.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  if (at.length < COPY_THRESHOLD)
+    return counted((await s.rows<UpsertRow>(upsertStatement(unnestInput(columnsOf(page, at)))))[0]!, at.length);
+  await s.rows(sql.raw(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE} (${COLUMNS.map((c) => `${c} text`).join(', ')}) ON COMMIT DELETE ROWS`));
+  await s.copyIn(STAGE, COLUMNS, copyRows(page, at));
+  return counted((await s.rows<UpsertRow>(upsertStatement(sql.raw(`SELECT * FROM ${STAGE}`))))[0]!, at.length);
+}
+
+/**
+ * Which of the page's keys the ledger holds, and which of those it holds exactly as they are
+ * now (same snapshot, not deleted): those need no write at all.
+ */
+async function probeKeys(
+  q: Pick<Ledger, 'rows'> | BulkSession,
+  page: TimeEntry[],
+): Promise<{ held: Uint8Array; same: Uint8Array; sameCount: number }> {
+  const held = new Uint8Array(page.length);
+  const same = new Uint8Array(page.length);
+  const rows = await q.rows<{ i: number; same: boolean }>(sql`
+    SELECT k.i::int - 1 AS i, (te.snapshot_hash = k.snapshot_hash AND te.deleted_at IS NULL) AS same
+    FROM unnest(${sql.param(page.map((e) => e.sourceId))}::text[], ${sql.param(page.map((e) => e.externalId))}::text[],
+      ${sql.param(page.map(snapshotHash))}::text[]) WITH ORDINALITY AS k(source_id, external_id, snapshot_hash, i)
+    JOIN time_entries te ON te.source_id = k.source_id AND te.external_id = k.external_id`);
+  let sameCount = 0;
+  for (const r of rows) {
+    held[r.i] = 1;
+    if (r.same) {
+      same[r.i] = 1;
+      sameCount++;
+    }
+  }
+  return { held, same, sameCount };
+}
 
 /**
  * A large page on a server: keys the ledger does not hold are COPYed straight into
  * time_entries (no stage table, no executor per row, heap pages written in batches, no
  * speculative insertion: server time for 300,000 rows in batches of 2,000 here 9.4 s, against
  * 11.3 s through a stage table and INSERT … ON CONFLICT), hashed and serialised while the server
- * loads what was sent before; keys it holds go through the conflict-aware statement.
+ * loads what was sent before; keys it holds with another snapshot go through the conflict-aware
+ * statement, and keys it holds as they are are not sent again.
  *
  * With `probe`, one query finds the held keys first. Without it (a first import, rows appended
  * to a sheet) every key is taken as new: if the ledger holds one after all, or another writer
@@ -289,22 +344,23 @@ const TO_COPY = [...COLUMNS, 'last_seen_run'] as const;
  * redoes the page on the next path. Correctness never depends on guessing right, only speed.
  * Resolves with how many keys the ledger held.
  */
-async function upsertByCopy(s: BulkSession, page: TimeEntry[], runId: string, probe: boolean): Promise<UpsertRow & { held: number }> {
-  const isKnown = new Uint8Array(page.length);
-  if (probe) {
-    const known = await s.rows<{ i: number }>(sql`
-      SELECT k.i::int - 1 AS i
-      FROM unnest(${sql.param(page.map((e) => e.sourceId))}::text[], ${sql.param(page.map((e) => e.externalId))}::text[])
-        WITH ORDINALITY AS k(source_id, external_id, i)
-      JOIN time_entries te ON te.source_id = k.source_id AND te.external_id = k.external_id`);
-    for (const r of known) isKnown[r.i] = 1;
-  }
+async function upsertByCopy(s: BulkSession, page: TimeEntry[], probe: boolean): Promise<UpsertRow & { held: number }> {
+  const known = probe ? await probeKeys(s, page) : null;
   const fresh: number[] = [];
-  const held: number[] = [];
-  for (let i = 0; i < page.length; i++) (isKnown[i] ? held : fresh).push(i);
-  const inserted = fresh.length > 0 ? await s.copyIn('time_entries', TO_COPY, copyRows(page, fresh, runId)) : 0;
-  const rest = await upsertInSession(s, page, held, runId);
-  return { inserted: inserted + rest.inserted, updated: rest.updated, unchanged: rest.unchanged, held: held.length };
+  const changed: number[] = [];
+  for (let i = 0; i < page.length; i++) {
+    if (!known?.held[i]) fresh.push(i);
+    else if (!known.same[i]) changed.push(i);
+  }
+  const inserted = fresh.length > 0 ? await s.copyIn('time_entries', COLUMNS, copyRows(page, fresh)) : 0;
+  const rest = await upsertInSession(s, page, changed);
+  const sameCount = known?.sameCount ?? 0;
+  return {
+    inserted: inserted + rest.inserted,
+    updated: rest.updated,
+    unchanged: rest.unchanged + sameCount,
+    held: changed.length + sameCount,
+  };
 }
 
 /**
@@ -321,25 +377,62 @@ export interface UpsertCounts {
 }
 
 /**
+ * The keys a pull has read, per source: what a snapshot source's reconciliation compares the
+ * ledger with to find entries deleted at source. Kept by the pull in memory (a key is a few
+ * dozen bytes: 1M entries fit in well under 100 MB) instead of stamping every seen row with the
+ * run, which rewrote every entry of the ledger on every run.
+ */
+export class SeenKeys {
+  private readonly bySource = new Map<string, Set<string>>();
+  add(entries: readonly TimeEntry[]): void {
+    for (const e of entries) this.keysOf(e.sourceId).add(e.externalId);
+  }
+  addKeys(sourceId: string, externalIds: readonly string[]): void {
+    const set = this.keysOf(sourceId);
+    for (const id of externalIds) set.add(id);
+  }
+  private keysOf(sourceId: string): Set<string> {
+    let set = this.bySource.get(sourceId);
+    if (!set) {
+      set = new Set();
+      this.bySource.set(sourceId, set);
+    }
+    return set;
+  }
+  of(sourceId: string): string[] {
+    return [...(this.bySource.get(sourceId) ?? [])];
+  }
+}
+
+/**
  * Set-based upsert of one page of entries: new keys are inserted at revision 1; a changed hash
  * (or a deleted entry that came back) bumps the revision and sends the entry back to `new` for
- * re-pricing; every seen entry is stamped with the run, which is how snapshot sources detect
- * deletions. On a server, large pages use COPY (see upsertLarge); otherwise one statement
- * with the page's columns as arrays.
+ * re-pricing; a key held exactly as it is now is not written. Every key is added to `seen`,
+ * which is how snapshot sources detect deletions (markDeleted). On a server, large pages use
+ * COPY (see upsertLarge); otherwise the held-as-is keys are probed and the rest go through one
+ * statement with the page's columns as arrays.
  */
-export async function upsertEntries(ledger: Ledger, entries: TimeEntry[], runId: string): Promise<UpsertCounts> {
+export async function upsertEntries(ledger: Ledger, entries: TimeEntry[], seen?: SeenKeys): Promise<UpsertCounts> {
+  seen?.add(entries);
   if (entries.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
   const page = distinctEntries(entries);
   const repeated = entries.length - page.length;
-  const r =
-    ledger.bulk && page.length >= COPY_THRESHOLD
-      ? await upsertLarge(ledger, ledger.bulk.bind(ledger), page, runId)
-      : (await ledger.rows<UpsertRow>(upsertStatement(unnestInput(columnsOf(page, everyIndex(page))), runId)))[0]!;
+  let r: UpsertRow;
+  if (ledger.bulk && page.length >= COPY_THRESHOLD) r = await upsertLarge(ledger, ledger.bulk.bind(ledger), page);
+  else {
+    const known = await probeKeys(ledger, page);
+    const send = everyIndex(page).filter((i) => !known.same[i]);
+    r =
+      send.length === 0
+        ? { inserted: 0, updated: 0, unchanged: 0 }
+        : counted((await ledger.rows<UpsertRow>(upsertStatement(unnestInput(columnsOf(page, send)))))[0]!, send.length);
+    r = { ...r, unchanged: r.unchanged + known.sameCount };
+  }
   return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged + repeated };
 }
 
 /** A large page on a server: all-new COPY, probed COPY, or conflict-aware, each falling back to the next on a unique violation. */
-async function upsertLarge(ledger: Ledger, bulk: NonNullable<Ledger['bulk']>, page: TimeEntry[], runId: string): Promise<UpsertRow> {
+async function upsertLarge(ledger: Ledger, bulk: NonNullable<Ledger['bulk']>, page: TimeEntry[]): Promise<UpsertRow> {
   let seen = knownKeysSeen.get(ledger);
   if (!seen) {
     seen = new Set();
@@ -351,13 +444,13 @@ async function upsertLarge(ledger: Ledger, bulk: NonNullable<Ledger['bulk']>, pa
   };
   if (!sources.some((id) => seen.has(id))) {
     try {
-      return await bulk((s) => upsertByCopy(s, page, runId, false));
+      return await bulk((s) => upsertByCopy(s, page, false));
     } catch (err) {
       fallback(err);
     }
   }
   try {
-    const r = await bulk((s) => upsertByCopy(s, page, runId, true));
+    const r = await bulk((s) => upsertByCopy(s, page, true));
     for (const id of sources) {
       if (r.held > 0) seen.add(id);
       else seen.delete(id);
@@ -368,26 +461,28 @@ async function upsertLarge(ledger: Ledger, bulk: NonNullable<Ledger['bulk']>, pa
     fallback(err);
   }
   for (const id of sources) seen.add(id);
-  return bulk((s) => upsertInSession(s, page, everyIndex(page), runId));
+  return bulk((s) => upsertInSession(s, page, everyIndex(page)));
 }
 
 /**
- * Mark entries deleted at source: those of `sourceId` not seen in `runId` whose work date lies
- * in [from, to] (null = unbounded), plus explicitly reported ids. Returns how many changed.
+ * Mark entries deleted at source: those of `sourceId` not in `seen` whose work date lies in
+ * [from, to] (null = unbounded), plus explicitly reported ids. Returns how many changed.
  */
 export async function markDeleted(
   ledger: Ledger,
   sourceId: string,
-  runId: string,
+  seen: SeenKeys,
   range: { from: string | null; to: string | null } | null,
   externalIds: string[] = [],
 ): Promise<number> {
   let count = 0;
   if (range) {
+    // NOT IN over the unnested list is a hashed subplan: one pass over the source's entries.
     const rows = await ledger.rows<{ n: number }>(sql`
       WITH d AS (
         UPDATE time_entries SET status = 'deleted', deleted_at = now(), revision = revision + 1, updated_at = now(), rated_with = NULL
-        WHERE source_id = ${sourceId} AND deleted_at IS NULL AND last_seen_run IS DISTINCT FROM ${runId}
+        WHERE source_id = ${sourceId} AND deleted_at IS NULL
+          AND external_id NOT IN (SELECT unnest(${sql.param(seen.of(sourceId))}::text[]))
           AND (${range.from}::date IS NULL OR work_date >= ${range.from}::date)
           AND (${range.to}::date IS NULL OR work_date <= ${range.to}::date)
         RETURNING 1)

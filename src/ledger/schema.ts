@@ -91,7 +91,11 @@ export const timeEntries = pgTable(
     data: jsonb('data').notNull(),
     /** Rules hash the current rated lines were computed with (null = not rated). */
     ratedWith: text('rated_with'),
-    lastSeenRun: text('last_seen_run'),
+    /**
+     * Hash of `data` as stored (provenance included): a re-read that yields the same snapshot is
+     * not written at all. Which keys a pull saw is kept by the pull (SeenKeys), not stamped here.
+     */
+    snapshotHash: text('snapshot_hash'),
     deletedAt: ts('deleted_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),

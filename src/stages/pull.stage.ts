@@ -1,7 +1,7 @@
 import type { ConnectorContext, Problem, RawRecord, SourceConnector, SourcePage } from '../connectors/contract';
 import type { TimeEntry } from '../domain/time-entry';
 import type { Ledger } from '../ledger/db';
-import { markDeleted, upsertEntries } from '../ledger/entries.repository';
+import { markDeleted, SeenKeys, upsertEntries } from '../ledger/entries.repository';
 import {
   commitCursor,
   getCursors,
@@ -160,17 +160,18 @@ export async function pullSource(args: {
     skipped: 0,
   });
   let batch = emptyBatch();
+  const seen = new SeenKeys();
   const write = async (last?: SourcePage) => {
     const b = batch;
     batch = emptyBatch();
-    const counts = await upsertEntries(ledger, b.entries, runId);
+    const counts = await upsertEntries(ledger, b.entries, seen);
     await quarantineRecords(ledger, b.quarantine, runId);
     await resolveQuarantine(ledger, source.id, b.acceptedRefs);
     if (last?.deletedExternalIds?.length) {
-      summary.deleted += await markDeleted(ledger, source.id, runId, null, last.deletedExternalIds);
+      summary.deleted += await markDeleted(ledger, source.id, seen, null, last.deletedExternalIds);
     }
     if (last?.reconcile) {
-      summary.deleted += await markDeleted(ledger, source.id, runId, last.reconcile);
+      summary.deleted += await markDeleted(ledger, source.id, seen, last.reconcile);
       if (last.reconcile.from === null && last.reconcile.to === null) await resolveQuarantineNotSeen(ledger, source.id, runId);
     }
     if (last?.cursor) await commitCursor(ledger, source.id, last.stream, last.cursor);

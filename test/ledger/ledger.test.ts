@@ -1,3 +1,4 @@
+import { seenOf } from '../support/seen';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { openLedger, type Ledger } from '../../src/ledger/db';
@@ -74,8 +75,8 @@ describe.each(drivers)('ledger on $name', (driver) => {
 
   it('Given new entries When upserted twice Then the second upsert counts them unchanged and keeps revision 1', async () => {
     const list = [entry({ externalId: 'a' }), entry({ externalId: 'b', date: '2026-03-03' })];
-    expect(await upsertEntries(ledger, list, 'r1')).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
-    expect(await upsertEntries(ledger, list, 'r2')).toEqual({ inserted: 0, updated: 0, unchanged: 2 });
+    expect(await upsertEntries(ledger, list, seenOf('r1'))).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+    expect(await upsertEntries(ledger, list, seenOf('r2'))).toEqual({ inserted: 0, updated: 0, unchanged: 2 });
     const rows = await ledger.rows<{ revision: number }>(sql`SELECT revision FROM time_entries`);
     expect(rows.map((r) => r.revision)).toEqual([1, 1]);
   });
@@ -84,9 +85,9 @@ describe.each(drivers)('ledger on $name', (driver) => {
     const list = Array.from({ length: 700 }, (_, i) =>
       entry({ externalId: `bulk-${i}`, notes: i === 7 ? 'tab\there \\ back\nslash' : `row ${i}` }),
     );
-    expect(await upsertEntries(ledger, list, 'r1')).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
+    expect(await upsertEntries(ledger, list, seenOf('r1'))).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
     list[3] = entry({ externalId: 'bulk-3', durationSeconds: 3600, end: '2026-03-02T09:00:00.000Z' });
-    expect(await upsertEntries(ledger, list, 'r2')).toEqual({ inserted: 0, updated: 1, unchanged: 699 });
+    expect(await upsertEntries(ledger, list, seenOf('r2'))).toEqual({ inserted: 0, updated: 1, unchanged: 699 });
     const [row] = await ledger.rows<{ notes: string; revision: number }>(
       sql`SELECT data->>'notes' AS notes, revision FROM time_entries WHERE external_id = 'bulk-7'`,
     );
@@ -95,54 +96,66 @@ describe.each(drivers)('ledger on $name', (driver) => {
 
   it('Given a large page mixing new keys, an edited row, a row back after deletion and a repeated key When upserted Then each is counted and stored as such', async () => {
     const stored = Array.from({ length: 700 }, (_, i) => entry({ externalId: `k-${i}` }));
-    expect(await upsertEntries(ledger, stored, 'r1')).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
-    await upsertEntries(ledger, stored.slice(1), 'r2');
-    expect(await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null })).toBe(1); // k-0
+    expect(await upsertEntries(ledger, stored, seenOf('r1'))).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
+    await upsertEntries(ledger, stored.slice(1), seenOf('r2'));
+    expect(await markDeleted(ledger, 'sheet', seenOf('r2'), { from: null, to: null })).toBe(1); // k-0
     const page = [
       ...Array.from({ length: 300 }, (_, i) => entry({ externalId: `new-${i}`, notes: `new ${i}` })),
       ...stored.slice(0, 400),
       entry({ externalId: 'new-5', notes: 'new 5, corrected further down the same page' }),
     ];
     page[300 + 9] = entry({ externalId: 'k-9', durationSeconds: 3600, end: '2026-03-02T09:00:00.000Z' });
-    expect(await upsertEntries(ledger, page, 'r3')).toEqual({ inserted: 300, updated: 2, unchanged: 399 });
+    const versions = async () =>
+      new Map(
+        (await ledger.rows<{ id: string; v: string }>(sql`SELECT external_id AS id, xmin::text AS v FROM time_entries`)).map((r) => [
+          r.id,
+          r.v,
+        ]),
+      );
+    const before = await versions();
+    expect(await upsertEntries(ledger, page, seenOf('r3'))).toEqual({ inserted: 300, updated: 2, unchanged: 399 });
     const rows = await ledger.rows<{
       external_id: string;
       revision: number;
       status: string;
-      last_seen_run: string;
       deleted: boolean;
       notes: string | null;
     }>(sql`
-      SELECT external_id, revision, status, last_seen_run, deleted_at IS NOT NULL AS deleted, data->>'notes' AS notes
+      SELECT external_id, revision, status, deleted_at IS NOT NULL AS deleted, data->>'notes' AS notes
       FROM time_entries WHERE external_id IN ('k-0', 'k-9', 'k-10', 'new-0', 'new-5') ORDER BY external_id`);
     expect(rows).toEqual([
-      { external_id: 'k-0', revision: 3, status: 'new', last_seen_run: 'r3', deleted: false, notes: null },
-      { external_id: 'k-10', revision: 1, status: 'new', last_seen_run: 'r3', deleted: false, notes: null },
-      { external_id: 'k-9', revision: 2, status: 'new', last_seen_run: 'r3', deleted: false, notes: null },
-      { external_id: 'new-0', revision: 1, status: 'new', last_seen_run: 'r3', deleted: false, notes: 'new 0' },
+      { external_id: 'k-0', revision: 3, status: 'new', deleted: false, notes: null },
+      { external_id: 'k-10', revision: 1, status: 'new', deleted: false, notes: null },
+      { external_id: 'k-9', revision: 2, status: 'new', deleted: false, notes: null },
+      { external_id: 'new-0', revision: 1, status: 'new', deleted: false, notes: 'new 0' },
       {
         external_id: 'new-5',
         revision: 1,
         status: 'new',
-        last_seen_run: 'r3',
+
         deleted: false,
         notes: 'new 5, corrected further down the same page',
       },
     ]);
-    const [count] = await ledger.rows<{ n: number; seen: number }>(sql`
-      SELECT count(*)::int AS n, count(*) FILTER (WHERE last_seen_run = 'r3')::int AS seen FROM time_entries`);
-    expect(count).toEqual({ n: 1000, seen: 700 });
+    // Seen: the 700 distinct keys of the page. Written: the 300 new rows and the 2 changed ones
+    // (k-0 back after deletion, k-9 edited); the 398 held as they are are not written at all.
+    expect(seenOf('r3').of('sheet')).toHaveLength(700);
+    const after = await versions();
+    expect(after.size).toBe(1000);
+    const written = [...after].filter(([id, v]) => before.get(id) !== v).map(([id]) => id);
+    expect(written.filter((id) => !id.startsWith('new-')).sort()).toEqual(['k-0', 'k-9']);
+    expect(written).toHaveLength(302);
   });
 
   it('Given two writers storing the same large page at once, for a source new to the ledger and for one it already holds When both finish Then every key is stored once at revision 1 and the counts add up', async () => {
     // A source whose last page held known keys is probed before its COPY; a new one is COPYed
     // straight away: the race is lost at a different step in each, and both must fall back.
     const held = Array.from({ length: 600 }, (_, i) => entry({ sourceId: 'held', externalId: `old-${i}` }));
-    await upsertEntries(ledger, held, 'r0');
-    await upsertEntries(ledger, held, 'r0');
+    await upsertEntries(ledger, held, seenOf('r0'));
+    await upsertEntries(ledger, held, seenOf('r0'));
     for (const sourceId of [`fresh-${Date.now()}`, 'held']) {
       const page = Array.from({ length: 600 }, (_, i) => entry({ sourceId, externalId: `both-${i}` }));
-      const [a, b] = await Promise.all([upsertEntries(ledger, page, 'ra'), upsertEntries(ledger, page, 'rb')]);
+      const [a, b] = await Promise.all([upsertEntries(ledger, page, seenOf('ra')), upsertEntries(ledger, page, seenOf('rb'))]);
       expect({ inserted: a.inserted + b.inserted, updated: a.updated + b.updated, unchanged: a.unchanged + b.unchanged }).toEqual({
         inserted: 600,
         updated: 0,
@@ -157,10 +170,10 @@ describe.each(drivers)('ledger on $name', (driver) => {
   it('Given a large page the database rejects part-way When upserted Then the error names the bad value, nothing of that page is stored, and the next page is stored', async () => {
     const page = Array.from({ length: 600 }, (_, i) => entry({ externalId: `bad-${i}` }));
     page[550] = entry({ externalId: 'bad-550', date: '2026-02-30' });
-    await expect(upsertEntries(ledger, page, 'r1')).rejects.toThrow(/2026-02-30/);
+    await expect(upsertEntries(ledger, page, seenOf('r1'))).rejects.toThrow(/2026-02-30/);
     expect(await ledger.rows(sql`SELECT 1 FROM time_entries`)).toEqual([]);
     page[550] = entry({ externalId: 'bad-550' });
-    expect(await upsertEntries(ledger, page, 'r2')).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
+    expect(await upsertEntries(ledger, page, seenOf('r2'))).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
   });
 
   it('Given a page of several megabytes with a bad value near its start When upserted Then the error names the value, nothing is stored, and the ledger goes on working', async () => {
@@ -168,9 +181,9 @@ describe.each(drivers)('ledger on $name', (driver) => {
     const long = 'x'.repeat(2000);
     const page = Array.from({ length: 5000 }, (_, i) => entry({ externalId: `mb-${i}`, notes: `${i} ${long}` }));
     page[20] = entry({ externalId: 'mb-20', start: 'not-a-time' });
-    await expect(upsertEntries(ledger, page, 'r1')).rejects.toThrow(/not-a-time/);
+    await expect(upsertEntries(ledger, page, seenOf('r1'))).rejects.toThrow(/not-a-time/);
     expect(await ledger.rows(sql`SELECT 1 FROM time_entries`)).toEqual([]);
-    expect(await upsertEntries(ledger, page.slice(21, 621), 'r2')).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
+    expect(await upsertEntries(ledger, page.slice(21, 621), seenOf('r2'))).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
   });
 
   /** Live links of open invoices: revision, whether their lines are the entry's current rated lines, and the row version. */
@@ -186,7 +199,7 @@ describe.each(drivers)('ledger on $name', (driver) => {
     await upsertEntries(
       ledger,
       ['a', 'b', 'c'].map((id) => entry({ externalId: id })),
-      'r1',
+      seenOf('r1'),
     );
     await pipeline();
     const before = await openLinks();
@@ -195,7 +208,7 @@ describe.each(drivers)('ledger on $name', (driver) => {
       ['b', 1, true],
       ['c', 1, true],
     ]);
-    await upsertEntries(ledger, [entry({ externalId: 'b', notes: 'call with the client' })], 'r2');
+    await upsertEntries(ledger, [entry({ externalId: 'b', notes: 'call with the client' })], seenOf('r2'));
     await pipeline();
     const after = await openLinks();
     expect(after.map((l) => [l.id, l.revision, l.linkRevision, l.current])).toEqual([
@@ -208,7 +221,7 @@ describe.each(drivers)('ledger on $name', (driver) => {
   });
 
   it('Given an entry on an open draft When it is re-priced under new rates (same revision) Then its link bills the new lines', async () => {
-    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], seenOf('r1'));
     await pipeline();
     const seventy = simpleRates([acme], '70.00');
     await rateStale({ ledger, rates: seventy, clients });
@@ -218,24 +231,24 @@ describe.each(drivers)('ledger on $name', (driver) => {
   });
 
   it('Given a stored entry When its hours change Then it gets revision 2 and is re-priced', async () => {
-    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], seenOf('r1'));
     await pipeline();
     const changed = entry({ externalId: 'a', end: '2026-03-02T17:00:00.000Z', durationSeconds: 9 * 3600 });
-    expect(await upsertEntries(ledger, [changed], 'r2')).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+    expect(await upsertEntries(ledger, [changed], seenOf('r2'))).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
     const [row] = await ledger.rows<{ revision: number; status: string }>(sql`SELECT revision, status FROM time_entries`);
     expect(row).toEqual({ revision: 2, status: 'new' });
   });
 
   it('Given a row moved to another position When re-read Then the entry is unchanged (provenance is not content)', async () => {
-    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], seenOf('r1'));
     const moved = entry({ externalId: 'a', provenance: { file: 'hours.csv', row: 9, fetchedAt: '2026-04-01T00:00:00.000Z' } });
-    expect(await upsertEntries(ledger, [moved], 'r2')).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+    expect(await upsertEntries(ledger, [moved], seenOf('r2'))).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
   });
 
   it('Given a snapshot read that no longer contains an entry When reconciled Then only that entry is marked deleted', async () => {
-    await upsertEntries(ledger, [entry({ externalId: 'a' }), entry({ externalId: 'b' })], 'r1');
-    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r2');
-    expect(await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null })).toBe(1);
+    await upsertEntries(ledger, [entry({ externalId: 'a' }), entry({ externalId: 'b' })], seenOf('r1'));
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], seenOf('r2'));
+    expect(await markDeleted(ledger, 'sheet', seenOf('r2'), { from: null, to: null })).toBe(1);
     const rows = await ledger.rows<{ external_id: string; status: string }>(
       sql`SELECT external_id, status FROM time_entries ORDER BY external_id`,
     );
@@ -252,7 +265,7 @@ describe.each(drivers)('ledger on $name', (driver) => {
   });
 
   it('Given an entry live on one invoice When a second live link is inserted Then the database refuses it', async () => {
-    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], seenOf('r1'));
     await pipeline();
     const [inv] = await ledger.rows<{ id: number }>(sql`SELECT id::int AS id FROM invoices`);
     await ledger.rows(sql`INSERT INTO invoices (key, client_id, destination_id, currency, period_start, period_end, period_label, sequence, hours, total, issue_date, due_date, content_hash, draft)
@@ -278,7 +291,7 @@ describe.each(drivers)('ledger on $name', (driver) => {
           durationSeconds: 7 * 3600 + 35 * 60,
         }),
       ],
-      'r1',
+      seenOf('r1'),
     );
     const first = await pipeline();
     expect(first.drafted).toBe(2);
@@ -304,22 +317,22 @@ describe.each(drivers)('ledger on $name', (driver) => {
           durationSeconds: 4 * 3600,
         }),
       ],
-      'r1',
+      seenOf('r1'),
     );
     await pipeline();
-    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r2');
-    await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null });
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], seenOf('r2'));
+    await markDeleted(ledger, 'sheet', seenOf('r2'), { from: null, to: null });
     const s = await pipeline();
     expect(s.updated).toBe(1);
     expect(await liveInvoices()).toEqual([{ key: 'acme-2026-03-files-1', total: '520.00', hours: '8', status: 'draft', sequence: 1 }]);
   });
 
   it('Given an approved invoice When one of its entries is edited Then a correction invoice credits the old lines and bills the new, and the entry is live on exactly one invoice', async () => {
-    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], seenOf('r1'));
     await pipeline();
     await applyRemoteStatus(ledger, { key: 'acme-2026-03-files-1' }, 'approved', 'AUTHORISED');
     const edited = entry({ externalId: 'a', end: '2026-03-02T18:00:00.000Z', durationSeconds: 10 * 3600 });
-    await upsertEntries(ledger, [edited], 'r2');
+    await upsertEntries(ledger, [edited], seenOf('r2'));
     const s = await pipeline();
     expect(s.corrections).toBe(1);
     const invoices = await liveInvoices();
@@ -333,7 +346,7 @@ describe.each(drivers)('ledger on $name', (driver) => {
   });
 
   it('Given a deleted draft in the accounting system When its status comes back Then its entries are drafted again on a new invoice', async () => {
-    await upsertEntries(ledger, [entry({ externalId: 'a' })], 'r1');
+    await upsertEntries(ledger, [entry({ externalId: 'a' })], seenOf('r1'));
     await pipeline();
     await ledger.rows(sql`UPDATE invoices SET pushed_hash = content_hash, status = 'pushed'`);
     await applyRemoteStatus(ledger, { key: 'acme-2026-03-files-1' }, 'deleted', 'DELETED');

@@ -1,8 +1,9 @@
+import { seenOf } from '../support/seen';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
 import { openLedger, type Ledger } from '../../src/ledger/db';
-import { markDeleted, upsertEntries } from '../../src/ledger/entries.repository';
+import { markDeleted, SeenKeys, upsertEntries } from '../../src/ledger/entries.repository';
 import { applyRemoteStatus } from '../../src/ledger/invoices.repository';
 import { rateStale } from '../../src/stages/rate.stage';
 import { assembleAll } from '../../src/stages/assemble.stage';
@@ -74,13 +75,16 @@ describe('billing invariants under arbitrary histories (embedded ledger)', () =>
                 durationSeconds: v.hours * 3600,
               });
             });
-            await upsertEntries(ledger, list, `r${run}`);
+            await upsertEntries(ledger, list, seenOf(`r${run}`));
           } else if (o.op === 'delete') {
             for (const id of o.ids) live.delete(id);
-            await ledger.rows(
-              sql`UPDATE time_entries SET last_seen_run = ${`r${run}`} WHERE external_id = ANY(${sql.param([...live.keys()].map((i) => `e${i}`))}::text[])`,
+            // The source now lists exactly the live entries.
+            const seen = new SeenKeys();
+            seen.addKeys(
+              'sheet',
+              [...live.keys()].map((i) => `e${i}`),
             );
-            await markDeleted(ledger, 'sheet', `r${run}`, { from: null, to: null });
+            await markDeleted(ledger, 'sheet', seen, { from: null, to: null });
           } else {
             const open = await ledger.rows<{ key: string }>(
               sql`SELECT key FROM invoices WHERE live AND status IN ('draft','pushed') ORDER BY key`,

@@ -1,3 +1,4 @@
+import { seenOf } from '../support/seen';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
@@ -48,8 +49,8 @@ async function sync(): Promise<void> {
       durationSeconds: v.hours * 3600,
     });
   });
-  if (list.length > 0) await upsertEntries(ledger, list, runId);
-  await markDeleted(ledger, 'sheet', runId, { from: null, to: null });
+  if (list.length > 0) await upsertEntries(ledger, list, seenOf(runId));
+  await markDeleted(ledger, 'sheet', seenOf(runId), { from: null, to: null });
   await rateStale({ ledger, rates, clients });
   await assembleAll(ledger, [acme], rates);
 }

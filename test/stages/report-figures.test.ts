@@ -1,3 +1,4 @@
+import { seenOf } from '../support/seen';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
@@ -147,7 +148,7 @@ describe('unbilled report figures equal the invoices (embedded ledger)', () => {
 
         // Drafted: priced and assembled.
         const first = g.drafted.map(toEntry);
-        await upsertEntries(ledger, first, 'r1');
+        await upsertEntries(ledger, first, seenOf('r1'));
         await rateStale({ ledger, rates, clients: resolver });
         await assembleAll(ledger, clients, rates);
         // One of them approved in the accounting system (its later edits become corrections).
@@ -168,12 +169,18 @@ describe('unbilled report figures equal the invoices (embedded ledger)', () => {
           };
         });
         const second = [...g.later, ...edited].map(toEntry);
-        if (second.length > 0) await upsertEntries(ledger, second, 'r2');
+        if (second.length > 0) await upsertEntries(ledger, second, seenOf('r2'));
         // Some deleted at the source (a snapshot source: what r2 did not see again is gone).
         const deleted = new Set(g.deletes.map((d) => `e${g.drafted[d % g.drafted.length]!.id}`));
         if (deleted.size > 0) {
-          await ledger.rows(sql`UPDATE time_entries SET last_seen_run = 'r2' WHERE external_id <> ALL(${sql.param([...deleted])}::text[])`);
-          await markDeleted(ledger, 'sheet', 'r2', { from: null, to: null });
+          const listed = await ledger.rows<{ id: string }>(
+            sql`SELECT external_id AS id FROM time_entries WHERE external_id <> ALL(${sql.param([...deleted])}::text[])`,
+          );
+          seenOf('r2').addKeys(
+            'sheet',
+            listed.map((r) => r.id),
+          );
+          await markDeleted(ledger, 'sheet', seenOf('r2'), { from: null, to: null });
         }
         await rateStale({ ledger, rates, clients: resolver });
 
