@@ -4,6 +4,7 @@ import type { TimeEntry } from '../domain/time-entry';
 import { isUniqueViolation, type BulkSession, type Ledger } from './db';
 import { CopyWriter } from './copy-text';
 import { jsonRows } from './json-rows';
+import { markEntriesChanged } from './assembly-marks.repository';
 
 /**
  * Content hash of an entry: every field that can change what is billed or reported, and
@@ -185,17 +186,24 @@ function columnsOf(page: TimeEntry[], at: number[]): Columns {
 }
 
 /**
- * The stored JSON of an entry and its hash: the snapshot an unchanged re-read is recognised by
- * (provenance included, unlike the content hash, so a row that merely moved is written once to
- * record where it is now). Memoised per entry object: the hash, the COPY text and the unnest
- * input of a page all need the same serialisation.
+ * The stored JSON of an entry and its hash: the snapshot an unchanged re-read is recognised by.
+ * Provenance is included, unlike the content hash, so a row that merely moved is written once
+ * to record where it is now; only `provenance.fetchedAt` is left out, as it differs on every
+ * read (the stored one is then the time of the read that stored this snapshot). It is the
+ * provenance's own key, and provenance is the last field the schema writes, so its last
+ * occurrence in the JSON is that one (a quote inside a string value is escaped, so a value can
+ * never contain `"fetchedAt":"`). Memoised per entry object: the hash, the COPY text and the
+ * unnest input of a page all need the same serialisation.
  */
 const stored = new WeakMap<TimeEntry, { json: string; hash: string }>();
+const FETCHED_AT = '"fetchedAt":"';
 function storedForm(e: TimeEntry): { json: string; hash: string } {
   let s = stored.get(e);
   if (!s) {
     const json = JSON.stringify(e);
-    s = { json, hash: hash('sha256', json, 'base64url').slice(0, 32) };
+    const at = json.lastIndexOf(FETCHED_AT);
+    const stable = at < 0 ? json : json.slice(0, at) + json.slice(json.indexOf('"', at + FETCHED_AT.length) + 1);
+    s = { json, hash: hash('sha256', stable, 'base64url').slice(0, 32) };
     stored.set(e, s);
   }
   return s;
@@ -478,25 +486,33 @@ export async function markDeleted(
   let count = 0;
   if (range) {
     // NOT IN over the unnested list is a hashed subplan: one pass over the source's entries.
-    const rows = await ledger.rows<{ n: number }>(sql`
+    const rows = await ledger.rows<{ id: number }>(sql`
       WITH d AS (
         UPDATE time_entries SET status = 'deleted', deleted_at = now(), revision = revision + 1, updated_at = now(), rated_with = NULL
         WHERE source_id = ${sourceId} AND deleted_at IS NULL
           AND external_id NOT IN (SELECT unnest(${sql.param(seen.of(sourceId))}::text[]))
           AND (${range.from}::date IS NULL OR work_date >= ${range.from}::date)
           AND (${range.to}::date IS NULL OR work_date <= ${range.to}::date)
-        RETURNING 1)
-      SELECT count(*)::int AS n FROM d`);
-    count += rows[0]!.n;
+        RETURNING id::int AS id)
+      SELECT id FROM d`);
+    await markEntriesChanged(
+      ledger,
+      rows.map((r) => r.id),
+    );
+    count += rows.length;
   }
   if (externalIds.length > 0) {
-    const rows = await ledger.rows<{ n: number }>(sql`
+    const rows = await ledger.rows<{ id: number }>(sql`
       WITH d AS (
         UPDATE time_entries SET status = 'deleted', deleted_at = now(), revision = revision + 1, updated_at = now(), rated_with = NULL
         WHERE source_id = ${sourceId} AND deleted_at IS NULL AND external_id = ANY(${sql.param(externalIds)}::text[])
-        RETURNING 1)
-      SELECT count(*)::int AS n FROM d`);
-    count += rows[0]!.n;
+        RETURNING id::int AS id)
+      SELECT id FROM d`);
+    await markEntriesChanged(
+      ledger,
+      rows.map((r) => r.id),
+    );
+    count += rows.length;
   }
   return count;
 }

@@ -4,6 +4,7 @@ import type { RatedLine } from '../domain/rated-line';
 import type { PreviousWrite } from '../connectors/contract';
 import type { Ledger, Queryable } from './db';
 import { jsonRows } from './json-rows';
+import { markInvoiceClient } from './assembly-marks.repository';
 
 export const OPEN_STATUSES = ['draft', 'pushed', 'failed'] as const;
 export const LOCKED_STATUSES = ['approved', 'paid'] as const;
@@ -116,6 +117,8 @@ export async function recordWritten(
           COALESCE((SELECT jsonb_agg(jsonb_build_object('entryId', entry_id, 'revision', entry_revision, 'lines', lines, 'credit', credit))
                     FROM invoice_entries WHERE invoice_id = ${invoiceId} AND live), '[]'::jsonb))
       WHERE id = ${invoiceId} AND content_hash = ${result.contentHash}`);
+    // An emptied draft deleted at the destination is no longer open: its client assembles anew.
+    if (result.emptied) await markInvoiceClient(tx, invoiceId);
     const lineIds = Object.entries(result.remoteLineIds ?? {});
     if (lineIds.length > 0) {
       await tx.rows(sql`
@@ -158,6 +161,8 @@ export async function applyRemoteStatus(
     const inv = rows[0];
     if (!inv) return false;
     await tx.rows(sql`SELECT pg_advisory_xact_lock(hashtext('hourbridge:invoice:' || ${inv.id}::text))`);
+    // Approved, paid, voided or deleted: what the client's assembly reads has changed.
+    if (status !== 'draft') await markInvoiceClient(tx, inv.id);
     if (status === 'draft') {
       await tx.rows(sql`UPDATE invoices SET remote_status = ${remoteStatus}, updated_at = now() WHERE id = ${inv.id}`);
       return true;

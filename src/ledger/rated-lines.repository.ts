@@ -3,6 +3,7 @@ import type { RatedLine } from '../domain/rated-line';
 import type { TimeEntry } from '../domain/time-entry';
 import type { Ledger } from './db';
 import { jsonRows } from './json-rows';
+import { markEntriesChanged } from './assembly-marks.repository';
 
 export interface EntryRow {
   id: number;
@@ -88,6 +89,7 @@ export async function savePricing(ledger: Ledger, priced: PricedEntry[], rulesHa
     FROM unnest(${sql.param(ids)}::bigint[], ${sql.param(priced.map((p) => p.status))}::text[], ${sql.param(priced.map((p) => p.reason))}::text[])
       AS u(id, status, reason)
     WHERE te.id = u.id`);
+  await markEntriesChanged(ledger, ids);
 }
 
 /** The stale entries among `ids` (same rule as `stalePricedEntries`), by id. */

@@ -283,3 +283,17 @@ export const connections = pgTable('connections', {
   version: integer('version').notNull().default(1),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * The change marker of assembly, per client: `version` moves whenever something the client's
+ * assembly reads changes (its entries' prices or deletions, an entry moving between clients,
+ * an invoice's status at the destination); `assembled_version` and `fingerprint` (its config
+ * and rules) say what the last assembly saw. Equal version and fingerprint: nothing to do.
+ */
+export const assemblyMarks = pgTable('assembly_marks', {
+  clientId: text('client_id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull().default(1),
+  assembledVersion: bigint('assembled_version', { mode: 'number' }),
+  fingerprint: text('fingerprint'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});

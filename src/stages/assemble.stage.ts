@@ -5,6 +5,9 @@ import type { RatedLine } from '../domain/rated-line';
 import type { Ledger, Queryable } from '../ledger/db';
 import type { LinkSnapshot } from '../ledger/invoices.repository';
 import { jsonRows } from '../ledger/json-rows';
+import { assemblyMark, markEntriesChanged, openInvoiceCount, recordAssembled } from '../ledger/assembly-marks.repository';
+import { stableJson } from '../ledger/entries.repository';
+import { hash } from 'node:crypto';
 import { dec } from '../domain/money';
 import type { CompiledRates } from '../rates/contract';
 import { buildInvoiceDraft, earliestDate, type BillingItem } from './invoice-builder';
@@ -116,12 +119,39 @@ function standingCredit(links: StandingLink[] | undefined): LinkSnapshot['credit
 export async function assembleClient(ledger: Ledger, client: ClientConfig, rates: CompiledRates): Promise<AssembleSummary> {
   return ledger.transaction(async (tx) => {
     await tx.rows(sql`SELECT pg_advisory_xact_lock(hashtext(${`hourbridge:assemble:${client.id}`}))`);
-    return assembleLocked(tx, client, rates);
+    // Nothing it reads changed since the last assembly (same marker version, same config and
+    // rules): its open drafts are what assembling again would make them, so it is skipped.
+    const fingerprint = assemblyFingerprint(client, rates);
+    const mark = await assemblyMark(tx, client.id);
+    if (mark && mark.assembledVersion === mark.version && mark.fingerprint === fingerprint) {
+      return { drafted: 0, updated: 0, unchanged: await openInvoiceCount(tx, client.id), emptied: 0, corrections: 0, released: 0 };
+    }
+    const { summary, released } = await assembleLocked(tx, client, rates);
+    await recordAssembled(tx, client.id, mark?.version ?? 0, fingerprint);
+    // Entries whose client changed were released here: the client they belong to now can take them.
+    await markEntriesChanged(tx, released);
+    return summary;
   });
 }
 
-async function assembleLocked(tx: Queryable, client: ClientConfig, rates: CompiledRates): Promise<AssembleSummary> {
+/**
+ * Bump when assembly's output for the same ledger and config changes (a new draft layout, say),
+ * so every client is assembled again once after an upgrade.
+ */
+const ASSEMBLY_FORMAT = 1;
+
+/** What a client's drafts depend on besides the ledger: its config, the rules and assembly's own format. */
+export function assemblyFingerprint(client: ClientConfig, rates: CompiledRates): string {
+  return hash('sha256', `${ASSEMBLY_FORMAT}\u0000${rates.hash}\u0000${stableJson(client)}`, 'base64url').slice(0, 32);
+}
+
+async function assembleLocked(
+  tx: Queryable,
+  client: ClientConfig,
+  rates: CompiledRates,
+): Promise<{ summary: AssembleSummary; released: number[] }> {
   const summary: AssembleSummary = { drafted: 0, updated: 0, unchanged: 0, emptied: 0, corrections: 0, released: 0 };
+  const released: number[] = [];
   // The candidates: this client's priced entries on no live invoice, and every entry live on one
   // of its invoices that is open, or approved and changed since. Two index-served halves (the
   // rate-order index by client; invoices by client, then their links): one query with the OR
@@ -181,7 +211,10 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
 
   for (const row of rows) {
     const eligible = row.eligible && row.lines.length > 0 && row.clientId === client.id;
-    if (row.clientId !== client.id) summary.released++;
+    if (row.clientId !== client.id) {
+      summary.released++;
+      released.push(row.entryId);
+    }
     if (row.notes) notes.set(row.entryKey, row.notes);
     const locked = row.invoiceStatus === 'approved' || row.invoiceStatus === 'paid';
     if (locked) {
@@ -232,7 +265,7 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
       work.set(inv.periodLabel, { period: draftPeriod[0]!.draft.period, items: [], links: [] });
     }
   }
-  if (work.size === 0) return summary;
+  if (work.size === 0) return { summary, released };
 
   const maxSeq = new Map(
     (
@@ -317,7 +350,7 @@ async function assembleLocked(tx: Queryable, client: ClientConfig, rates: Compil
         WHERE id = ANY(${sql.param(w.links.map((l) => l.entryId))}::bigint[]) AND deleted_at IS NULL AND status IN ('rated','billed')`);
     }
   }
-  return summary;
+  return { summary, released };
 }
 
 async function writeLines(tx: Queryable, invoiceId: number, draft: InvoiceDraft): Promise<void> {

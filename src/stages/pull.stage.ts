@@ -148,7 +148,9 @@ export async function pullSource(args: {
     warnings: [],
   };
   const cursors = await getCursors(ledger, source.id);
-  const openSince = await openSinceForSource(ledger, source.id);
+  // A snapshot source reads everything every time: it has no window to widen (and the look-up
+  // joins every live link of the ledger).
+  const openSince = connector.mode === 'incremental' ? await openSinceForSource(ledger, source.id) : undefined;
   const openPeriods = openPeriodsOf([...clients.byId.values()], ctx.now);
   const pages = connector.read(source, { cursors, ...(openSince ? { openSince } : {}), openPeriods }, ctx);
 
