@@ -66,6 +66,17 @@ function dimensionValue(line: RatedLine, dim: GroupDimension): string {
 export const TEMPLATE_VARIABLES = ['worker', 'project', 'task', 'role', 'date', 'start', 'end', 'rule', 'label', 'notes'] as const;
 
 /** Render a description template; values that differ within a line render empty, dangling separators go. */
+const templateNames = new Map<string, Set<string>>();
+/** Whether a description template refers to a variable. */
+function uses(template: string, name: string): boolean {
+  let names = templateNames.get(template);
+  if (!names) {
+    names = new Set([...template.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!));
+    templateNames.set(template, names);
+  }
+  return names.has(name);
+}
+
 export function renderDescription(template: string, lines: RatedLine[], notes: string[], timeZone = 'UTC'): string {
   const single = (values: string[]) => {
     const set = new Set(values.filter((v) => v !== ''));
@@ -93,8 +104,10 @@ export function renderDescription(template: string, lines: RatedLine[], notes: s
     // The local date the line is billed on; a line holding both days of a shift over midnight
     // shows the date the shift starts (its first piece's date).
     date: single(lines.map((l) => l.date)) || single(shiftList.map((s) => s.date)),
-    start: single(shiftList.map((s) => local(s.start)?.toFormat('HH:mm') ?? '')),
-    end: single(shiftList.map((s) => local(s.end)?.toFormat('HH:mm') ?? '')),
+    // Times are formatted only for templates that show them: a zone conversion per entry is
+    // most of the cost of a description.
+    start: uses(template, 'start') ? single(shiftList.map((s) => local(s.start)?.toFormat('HH:mm') ?? '')) : '',
+    end: uses(template, 'end') ? single(shiftList.map((s) => local(s.end)?.toFormat('HH:mm') ?? '')) : '',
     rule: single(lines.map((l) => l.rule)),
     label: single(lines.map((l) => l.label)),
     notes: single(notes),

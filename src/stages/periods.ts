@@ -5,8 +5,28 @@ import type { BillingPeriod } from '../domain/invoice';
 
 const WEEKDAY = { monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6, sunday: 7 } as const;
 
-/** The billing period that contains a local date (YYYY-MM-DD, already in the client's zone). */
+const periods = new WeakMap<PeriodConfig, Map<string, BillingPeriod>>();
+
+/**
+ * The billing period that contains a local date (YYYY-MM-DD, already in the client's zone).
+ * Memoised per period config and date: assembly asks for every entry, and a few hundred
+ * distinct dates cover them all.
+ */
 export function periodOf(date: string, config: PeriodConfig): BillingPeriod {
+  let byDate = periods.get(config);
+  if (!byDate) {
+    byDate = new Map();
+    periods.set(config, byDate);
+  }
+  let period = byDate.get(date);
+  if (!period) {
+    period = computePeriod(date, config);
+    byDate.set(date, period);
+  }
+  return { ...period };
+}
+
+function computePeriod(date: string, config: PeriodConfig): BillingPeriod {
   const d = DateTime.fromISO(date, { zone: 'utc' });
   if (!d.isValid) throw new Error(`invalid date ${date}`);
   switch (config.unit) {
