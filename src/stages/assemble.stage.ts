@@ -285,7 +285,6 @@ async function assembleLocked(
   }
 
   // Phase 1: drop every link that is about to change, so no entry is ever live on two invoices.
-  const touched = [...work.values()].flatMap((w) => w.links.filter((l) => !kept.has(l.entryId)).map((l) => l.entryId));
   if (supersede.length > 0) {
     await tx.rows(sql`UPDATE invoice_entries SET live = false WHERE live AND entry_id = ANY(${sql.param(supersede)}::bigint[])`);
   }
@@ -294,10 +293,12 @@ async function assembleLocked(
     await tx.rows(sql`DELETE FROM invoice_entries
       WHERE invoice_id = ANY(${sql.param(openIds)}::bigint[]) AND entry_id <> ALL(${sql.param([...kept])}::bigint[])`);
   }
-  if (touched.length > 0) {
-    await tx.rows(sql`DELETE FROM invoice_entries ie USING invoices i
-      WHERE ie.invoice_id = i.id AND ie.live AND ie.entry_id = ANY(${sql.param(touched)}::bigint[]) AND i.status IN ('draft','pushed','failed')`);
-  }
+  // No other open invoice holds a link of a touched entry: an entry was either on no live
+  // invoice (the first half of the candidates), on one of this client's open invoices (their
+  // links were just deleted) or on an approved one (superseded above, never deleted). A link
+  // another client's assembly makes meanwhile is refused by the partial unique index on live
+  // links, which fails this transaction rather than bill an entry twice. (A DELETE of the
+  // touched entries' open links here cost 2.1 s of a 20,000-entry first sync, to delete none.)
 
   // Phase 2: write each period's invoice and its links.
   for (const [label, w] of work) {
