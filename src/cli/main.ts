@@ -7,8 +7,8 @@ import { explainEntry } from '../reports/explain';
 import { AGEING_BUCKETS, OverviewOptionError, type OverviewOptions, overviewReport, parseOverviewOptions } from '../reports/overview';
 import { excludedReport, invoicesReport, quarantineReport, unbilledReport } from '../reports/reports';
 import { runSync, type SyncResult } from '../runners/inline.runner';
-import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
-import { configSecrets, describeFailure, EXIT, LedgerOpenError, scrubMessage } from './failure';
+import { checkConnectors } from '../runners/check';
+import { describeFailure, EXIT, LedgerOpenError } from './failure';
 import { createOut, createProgress, type Out } from './output';
 
 export { EXIT } from './failure';
@@ -360,33 +360,7 @@ export async function main(argv: string[]): Promise<number> {
     async (opts: CommonOptions) => {
       const config = load(opts.config);
       const log = createLogger({ level: opts.logLevel });
-      const ctx = { log, now: new Date(), configDir: config.configDir };
-      const results: Array<{
-        id: string;
-        kind: string;
-        role: string;
-        ok: boolean;
-        category?: string;
-        message: string;
-        warnings?: string[];
-      }> = [];
-      const destinations = destinationConnectorMap();
-      for (const s of config.sources) {
-        const r = await sourceConnectorFor(s.kind)
-          .check(s, ctx)
-          .catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
-        results.push({ id: s.id, kind: s.kind, role: 'source', ...r });
-      }
-      for (const d of config.destinations) {
-        const connector = destinations.get(d.kind)!;
-        const r = await connector.check(d, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
-        results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
-      }
-      const secrets = configSecrets(config);
-      for (const r of results) {
-        r.message = scrubMessage(r.message, secrets);
-        if (r.warnings) r.warnings = r.warnings.map((w) => scrubMessage(w, secrets));
-      }
+      const results = await checkConnectors(config, log);
       out.document({ connectors: results });
       // An optional call that failed leaves the connector usable (ok) but is said, not hidden.
       const okText = (r: (typeof results)[number]) =>
@@ -451,6 +425,7 @@ export async function main(argv: string[]): Promise<number> {
   });
 
   (await import('./service.commands')).registerServiceCommands(program, { out, load, setExitCode: (c) => (code = c) });
+  (await import('./ui.command')).registerUiCommand(program, { out, load, setExitCode: (c) => (code = c) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return out.end(code);

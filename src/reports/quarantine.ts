@@ -33,10 +33,31 @@ export const QUARANTINE_HINTS: Record<QuarantineCategory, string> = {
   other: "Read the reason and correct the row at the source; `hourbridge validate` checks the config's mapping.",
 };
 
+/**
+ * The offending value of a rejected row: the cell under its column when the source kept the
+ * row as header + cells (the sheet sources do), else the field of a raw API record.
+ */
+export function rawValueOf(row: Pick<QuarantineRow, 'value' | 'column' | 'field'>): string | null {
+  const v = row.value as { header?: unknown; cells?: unknown } | string | number | null | undefined;
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object') return String(v);
+  if (Array.isArray(v.header) && Array.isArray(v.cells) && row.column) {
+    const i = v.header.indexOf(row.column);
+    if (i >= 0) return v.cells[i] === undefined || v.cells[i] === null ? '' : String(v.cells[i]);
+  }
+  if (row.field) {
+    const at = row.field
+      .split('.')
+      .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), v);
+    if (at !== undefined) return typeof at === 'string' ? at : JSON.stringify(at);
+  }
+  return null;
+}
+
 export interface QuarantineSummary {
   ok: true;
   report: 'quarantine';
-  rows: Array<QuarantineRow & { category: QuarantineCategory; hint: string }>;
+  rows: Array<QuarantineRow & { category: QuarantineCategory; hint: string; rawValue: string | null }>;
   counts: Array<{ category: QuarantineCategory; count: number; hint: string }>;
   sources: string[];
 }
@@ -49,14 +70,14 @@ export async function quarantineSummary(
   const all = await quarantineReport(q, filter.sourceId ? { sourceId: filter.sourceId } : {});
   const withHints = all.map((r) => {
     const category = categoryOf(r);
-    return { ...r, category, hint: QUARANTINE_HINTS[category] };
+    return { ...r, category, hint: QUARANTINE_HINTS[category], rawValue: rawValueOf(r) };
   });
   const needle = filter.search?.trim().toLowerCase();
   const rows = withHints.filter(
     (r) =>
       (!filter.category || r.category === filter.category) &&
       (!needle ||
-        [r.source, r.file, r.ref, r.reason, r.column, r.field, JSON.stringify(r.value)].some((v) =>
+        [r.source, r.file, r.ref, r.reason, r.column, r.field, r.rawValue].some((v) =>
           (v ?? '').toString().toLowerCase().includes(needle),
         )),
   );
