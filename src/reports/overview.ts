@@ -295,6 +295,11 @@ export async function overviewReport(
   const [unbilled, invoices] = [await unbilledReport(ledger, config), await invoicesReport(ledger)];
   const ids = [...new Set([...config.clients.map((c) => c.id), ...unbilled.map((u) => u.client)])];
   const ageing = await ageingRows(ledger, ids, today);
+  // The default range reaches back to the oldest outstanding period (at most two years), so
+  // nothing still owed falls off the chart.
+  const oldest = unbilled.flatMap((u) => u.periods.map((p) => p.start)).sort()[0];
+  const floor = DateTime.fromISO(today, { zone: 'utc' }).minus({ years: 2 }).toISODate()!;
+  if (oldest && oldest < range.from) range.from = bucketStart(oldest < floor ? floor : oldest, bucket);
   return buildOverview({
     clients: config.clients,
     unbilled,

@@ -133,9 +133,21 @@
       const fresh = doc.querySelector('main');
       const main = document.querySelector('main');
       if (!fresh || !main) return;
+      // What the reader had open, and the answers to their actions, survive the swap.
       const open = new Set([...main.querySelectorAll('details[open] > summary')].map((s) => s.textContent));
+      const results = new Map(
+        [...main.querySelectorAll('form[data-action]')].map((f) => [
+          f.action + new URLSearchParams(new FormData(f)).toString(),
+          f.querySelector('.result')?.textContent ?? '',
+        ]),
+      );
       main.replaceChildren(...[...fresh.childNodes].map((n) => document.importNode(n, true)));
       for (const s of main.querySelectorAll('details > summary')) if (open.has(s.textContent)) s.parentElement.open = true;
+      for (const f of main.querySelectorAll('form[data-action]')) {
+        const text = results.get(f.action + new URLSearchParams(new FormData(f)).toString());
+        const out = f.querySelector('.result');
+        if (text && out) out.textContent = text;
+      }
       init(main);
       const live = document.getElementById('live');
       const at = new Date();

@@ -21,6 +21,7 @@ export function layout(args: { title: string; active: string; user: PageUser; bo
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${args.user.csrf ?? ''}">
 <title>${args.title} · Hourbridge</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/assets/app.css">
 ${(args.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
 <script src="/ui/assets/app.js" defer></script>
@@ -57,6 +58,7 @@ export function bare(title: string, body: Renderable): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Hourbridge</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/assets/app.css">
 </head>
 <body>
