@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
@@ -23,10 +23,11 @@ export function createUiContext(args: { config: LoadedConfig; ledger: Ledger; lo
   };
 }
 
+/** Open event streams end before the HTTP server closes (which waits for its open connections). */
 @Injectable()
-class UiLifecycle implements OnApplicationShutdown {
+class UiLifecycle implements BeforeApplicationShutdown {
   constructor(@Inject(UI_CONTEXT) private readonly ui: UiContext) {}
-  onApplicationShutdown() {
+  beforeApplicationShutdown() {
     this.ui.live.close();
   }
 }
@@ -44,9 +45,11 @@ export class UiModule {
   }
 }
 
-/** The pages alone, over any ledger (the `ui` command: the embedded one, no Redis). Not listening yet. */
+/**
+ * The pages alone, over any ledger (the `ui` command: the embedded one, no Redis). Not
+ * listening yet. No Nest shutdown hooks: the command closes the app and then the ledger on
+ * SIGINT/SIGTERM and exits 0 (Nest's hook would re-raise the signal after closing the app).
+ */
 export async function createUiApp(ui: UiContext): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(UiModule.register(ui), { logger: ['error', 'warn'] });
-  app.enableShutdownHooks();
-  return app;
+  return NestFactory.create<NestExpressApplication>(UiModule.register(ui), { logger: ['error', 'warn'] });
 }
