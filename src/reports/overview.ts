@@ -262,24 +262,21 @@ export function buildOverview(args: {
 
 /**
  * Worked hours not on an approved invoice yet (entries priced or on an open draft), by days
- * since worked, per client. Read per client through the rate-order index on
- * COALESCE(client_id, ''); the rated lines by their (entry_id, piece) index.
+ * since worked, per client, in one statement. The entries are found through the rate-order
+ * index on COALESCE(client_id, '') (one range per client), their rated lines by the
+ * (entry_id, piece) index.
  */
 export async function ageingRows(q: Queryable, clientIds: string[], today: string): Promise<AgeingRow[]> {
-  const out: AgeingRow[] = [];
-  for (const id of clientIds) {
-    const rows = await q.rows<AgeingRow>(sql`
-      SELECT ${id}::text AS client,
-        CASE WHEN ${today}::date - te.work_date <= 7 THEN '0-7' WHEN ${today}::date - te.work_date <= 30 THEN '8-30'
-             WHEN ${today}::date - te.work_date <= 90 THEN '31-90' ELSE '>90' END AS bucket,
-        COALESCE(sum(rl.quantity), 0)::text AS hours
-      FROM time_entries te
-      JOIN rated_lines rl ON rl.entry_id = te.id AND rl.entry_revision = te.revision AND rl.kind = 'time'
-      WHERE COALESCE(te.client_id, '') = ${id} AND te.deleted_at IS NULL AND te.status IN ('rated','drafted')
-      GROUP BY 2`);
-    out.push(...rows);
-  }
-  return out;
+  if (clientIds.length === 0) return [];
+  return q.rows<AgeingRow>(sql`
+    SELECT COALESCE(te.client_id, '') AS client,
+      CASE WHEN ${today}::date - te.work_date <= 7 THEN '0-7' WHEN ${today}::date - te.work_date <= 30 THEN '8-30'
+           WHEN ${today}::date - te.work_date <= 90 THEN '31-90' ELSE '>90' END AS bucket,
+      COALESCE(sum(rl.quantity), 0)::text AS hours
+    FROM time_entries te
+    JOIN rated_lines rl ON rl.entry_id = te.id AND rl.entry_revision = te.revision AND rl.kind = 'time'
+    WHERE COALESCE(te.client_id, '') = ANY(${sql.param(clientIds)}::text[]) AND te.deleted_at IS NULL AND te.status IN ('rated','drafted')
+    GROUP BY 1, 2`);
 }
 
 /** The overview over a ledger: the unbilled and billed reports plus the ageing, put together by buildOverview. */

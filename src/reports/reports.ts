@@ -4,7 +4,7 @@ import type { Ledger, Queryable } from '../ledger/db';
 import { withRollback } from '../ledger/rollback';
 import { dec, fixed, type Money } from '../domain/money';
 import type { CompiledRates } from '../rates/contract';
-import { assembleAll } from '../stages/assemble.stage';
+import { assembleAll, assemblyFingerprint } from '../stages/assemble.stage';
 
 /** Hours and money of one slice of the report. Money is net of tax, like every Hourbridge figure. */
 export interface Figures {
@@ -147,8 +147,20 @@ export async function unbilledReport(ledger: Ledger, config: ReportConfig, clien
   for (const id of ids) befores.set(id, await openDrafts(ledger, id));
   // The what-if is the whole assembly a sync runs (every client: an entry whose client changed
   // leaves one client's draft and joins another's), and only when some client has work waiting.
+  // A client whose change marker says its last assembly saw everything it reads, under the
+  // same config and rules, is skipped by the assembly itself (assembleClient): nothing of it can
+  // be pending. Only the others are looked at row by row.
+  const marks = await ledger.rows<{ client: string; version: number; assembled: number | null; fingerprint: string | null }>(sql`
+    SELECT client_id AS client, version::int AS version, assembled_version::int AS assembled, fingerprint FROM assembly_marks
+    WHERE client_id = ANY(${sql.param(config.clients.map((c) => c.id))}::text[])`);
+  const markOf = new Map(marks.map((m) => [m.client, m]));
   let pending = false;
-  for (const c of config.clients) if (!pending) pending = await assemblyPending(ledger, c.id);
+  for (const c of config.clients) {
+    if (pending) break;
+    const m = markOf.get(c.id);
+    if (m && m.assembled === m.version && m.fingerprint === assemblyFingerprint(c, config.rates)) continue;
+    pending = await assemblyPending(ledger, c.id);
+  }
   const afters = pending
     ? await withRollback(ledger, async (scoped) => {
         await assembleAll(scoped, config.clients, config.rates);
