@@ -3,7 +3,7 @@ import type { ClientConfig } from '../config/client.schema';
 import type { BillingPeriod, InvoiceDraft } from '../domain/invoice';
 import type { RatedLine } from '../domain/rated-line';
 import type { Ledger, Queryable } from '../ledger/db';
-import type { LinkSnapshot } from '../ledger/invoices.repository';
+import { savePushedSnapshots, type LinkSnapshot } from '../ledger/invoices.repository';
 import { jsonRows } from '../ledger/json-rows';
 import { assemblyMark, markEntriesChanged, openInvoiceCount, recordAssembled } from '../ledger/assembly-marks.repository';
 import { stableJson } from '../ledger/entries.repository';
@@ -284,6 +284,25 @@ async function assembleLocked(
     if (open) for (const l of w.links) if (l.liveOn === open.id) kept.add(l.entryId);
   }
 
+  // Each period's invoice as it will be (pure: built before anything is written).
+  const plans: Array<{ label: string; w: PeriodWork; open: OpenInvoice | undefined; draft: InvoiceDraft; sequence: number }> = [];
+  for (const [label, w] of work) {
+    const open = openByPeriod.get(label);
+    if (!open && w.items.length === 0) continue;
+    const sequence = open?.sequence ?? (maxSeq.get(label) ?? 0) + 1;
+    const destinationId = open?.destinationId ?? client.destination;
+    const draft = buildInvoiceDraft({ client, period: w.period, destinationId, sequence, items: w.items, rates, notes });
+    plans.push({ label, w, open, draft, sequence });
+  }
+
+  // Phase 0: what the destination holds of a written draft is kept before it first changes.
+  await savePushedSnapshots(
+    tx,
+    openInvoices.filter((i) => i.pushedHash !== null && i.pushedHash === i.contentHash).map((i) => i.id),
+    plans.filter((p) => p.open && p.open.contentHash !== p.draft.contentHash).map((p) => p.open!.id),
+    [...kept],
+  );
+
   // Phase 1: drop every link that is about to change, so no entry is ever live on two invoices.
   if (supersede.length > 0) {
     await tx.rows(sql`UPDATE invoice_entries SET live = false WHERE live AND entry_id = ANY(${sql.param(supersede)}::bigint[])`);
@@ -301,12 +320,8 @@ async function assembleLocked(
   // touched entries' open links here cost 2.1 s of a 20,000-entry first sync, to delete none.)
 
   // Phase 2: write each period's invoice and its links.
-  for (const [label, w] of work) {
-    const open = openByPeriod.get(label);
-    if (!open && w.items.length === 0) continue;
-    const sequence = open?.sequence ?? (maxSeq.get(label) ?? 0) + 1;
-    const destinationId = open?.destinationId ?? client.destination;
-    const draft = buildInvoiceDraft({ client, period: w.period, destinationId, sequence, items: w.items, rates, notes });
+  for (const { label, w, open, draft, sequence } of plans) {
+    const destinationId = draft.destinationId;
     let invoiceId: number;
     if (!open) {
       const inserted = await tx.rows<{ id: number }>(sql`

@@ -208,6 +208,40 @@ describe('approve, edit and void in every order (embedded ledger)', () => {
     await expectBilledAsSourceSays();
   });
 
+  it('Given a written draft changed twice without being written again When finance approves it Then the ledger holds what was written (the first content), and the two changes become one correction', async () => {
+    await start();
+    const a = (await open())!.key;
+    await push(a); // the destination holds 2 h + 3 h = 325.00
+    source.set('e0', { hours: 4, day: 0 });
+    await sync(); // 455.00, not written
+    source.set('e0', { hours: 5, day: 0 });
+    await sync(); // 520.00, not written
+    expect(await openTotal()).toBe('520.00');
+    const [kept] = await ledger.rows<{ n: number }>(
+      sql`SELECT jsonb_array_length(pushed_snapshot->'links')::int AS n FROM invoices WHERE key = ${a}`,
+    );
+    expect(kept!.n).toBe(2);
+    await applyRemoteStatus(ledger, { key: a }, 'approved', 'AUTHORISED');
+    expect((await invoices()).find((i) => i.key === a)!.total).toBe('325.00');
+    await sync();
+    expect(await openTotal()).toBe('195.00'); // e0 credited 2 h, billed 5 h
+    await expectBilledAsSourceSays();
+  });
+
+  it('Given a written draft When it is written again after a change Then no copy of its links is kept until the next change', async () => {
+    await start();
+    const a = (await open())!.key;
+    await push(a);
+    const snapshot = async () => (await ledger.rows<{ s: unknown }>(sql`SELECT pushed_snapshot AS s FROM invoices WHERE key = ${a}`))[0]!.s;
+    expect(await snapshot()).toBeNull();
+    await sync(); // nothing changed: nothing copied
+    expect(await snapshot()).toBeNull();
+    await edit();
+    expect(await snapshot()).not.toBeNull();
+    await push(a);
+    expect(await snapshot()).toBeNull();
+  });
+
   it('Given an approved correction When the correction is voided and then the corrected invoice Then the next draft bills both entries as they are now', async () => {
     await start();
     const a = await approveOpen();
