@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { InvoiceDraft } from '../domain/invoice';
-import type { RatedLine } from '../domain/rated-line';
+import type { BilledLine } from '../domain/rated-line';
 import type { PreviousWrite } from '../connectors/contract';
 import type { Ledger, Queryable } from './db';
 import { jsonRows } from './json-rows';
@@ -45,8 +45,8 @@ export async function openSinceForSource(q: Queryable, sourceId: string): Promis
 export interface LinkSnapshot {
   entryId: number;
   revision: number;
-  lines: RatedLine[];
-  credit: { invoiceKey: string; lines: RatedLine[] } | null;
+  lines: BilledLine[];
+  credit: { invoiceKey: string; lines: BilledLine[] } | null;
 }
 
 /** Invoices whose assembled content the destination does not have yet. */

@@ -1,5 +1,5 @@
 import type { TimeEntry } from '../domain/time-entry';
-import type { RatedLine } from '../domain/rated-line';
+import type { BilledLine, RatedLine } from '../domain/rated-line';
 import type { ConfigIssue } from '../config/issues';
 
 /** What the rate engine needs to know about the client an entry bills to. */
@@ -35,7 +35,7 @@ export interface CompiledRates {
    * Extra lines (kind 'minimum') an invoice needs, e.g. to reach a per-invoice minimum amount.
    * Called by invoice assembly with all rated lines of one client × period.
    */
-  invoiceAdjustments?(clientId: string, period: { start: string; end: string }, lines: RatedLine[]): RatedLine[];
+  invoiceAdjustments?(clientId: string, period: { start: string; end: string }, lines: readonly BilledLine[]): RatedLine[];
   /**
    * Time rounding the invoice assembler must apply (scope 'day': per worker per local date;
    * 'line': per invoice line). Undefined when there is none or the engine rounded per entry.
