@@ -29,6 +29,12 @@ export interface CompiledRates {
    * a batch key; the caller always passes whole batches to `price`.
    */
   batchKey(input: PricingInput): string;
+  /**
+   * Whether a client's entries are priced with their neighbours (a worker's other entries around
+   * the same day and week, as overtime needs); false: each entry's price depends on it alone, so
+   * the caller loads no companions for it.
+   */
+  pricedWithNeighbours(clientId: string): boolean;
   /** Pure and deterministic: the same inputs, in any order, give the same outcomes. */
   price(inputs: ReadonlyArray<PricingInput>): PricingOutcome[];
   /**

@@ -391,6 +391,10 @@ export class RateEngine implements CompiledRates {
     return zd;
   }
 
+  pricedWithNeighbours(clientId: string): boolean {
+    return (this.rulesetFor(clientId)?.overtime.length ?? 0) > 0;
+  }
+
   batchKey(input: PricingInput): string {
     const { entry, client } = input;
     const rs = this.rulesetFor(client.id);
