@@ -85,27 +85,33 @@ export function restHttp(config: RestConfig, ctx: ConnectorContext, now: () => D
     return u.toString();
   }
 
-  /** Budget headers of a successful answer: at 0 remaining, wait until the reset the API names. */
-  async function honourBudget(res: HttpResponse<unknown>): Promise<void> {
+  /** Epoch ms before which no request is sent: the API said its budget is used up until then. */
+  let pauseUntil = 0;
+  /** Budget headers of a successful answer: at 0 remaining, the next request waits for the reset the API names. */
+  function noteBudget(res: HttpResponse<unknown>): void {
     const rl = config.rateLimit;
     if (!rl.remainingHeader) return;
-    const remaining = Number(res.headers[rl.remainingHeader.toLowerCase()]);
+    const raw = res.headers[rl.remainingHeader.toLowerCase()];
+    const remaining = raw === undefined || raw === null || raw === '' ? Number.NaN : Number(raw);
     if (!Number.isFinite(remaining) || remaining > 0) return;
     const waitMs = rl.resetHeader ? parseRetryAfter(res.headers[rl.resetHeader.toLowerCase()], now()) : undefined;
-    const ms = Math.min(waitMs ?? rl.perSeconds * 1000, 15 * 60_000);
-    ctx.log.debug({ source: config.id, waitMs: ms }, 'rest: request budget used up; waiting for the reset');
-    http.stats.waitedMs += ms;
-    await sleep(ms, ctx.signal);
+    pauseUntil = now().getTime() + Math.min(waitMs ?? rl.perSeconds * 1000, 15 * 60_000);
   }
 
   async function get(url: string, params: Record<string, string | number | boolean>): Promise<HttpResponse<unknown>> {
     const target = storable(url);
     const query = queryKey ? { ...params, [queryKey]: auth.secret } : params;
+    const pause = pauseUntil - now().getTime();
+    if (pause > 0) {
+      ctx.log.debug({ source: config.id, waitMs: pause }, 'rest: request budget used up; waiting for the reset');
+      http.stats.waitedMs += pause;
+      await sleep(pause, ctx.signal);
+    }
     for (let attempt = 1; ; attempt++) {
       const extra: Record<string, string> = tokens ? { Authorization: `Bearer ${await tokens.get()}` } : {};
       try {
         const res = await http.request<unknown>({ url: target, params: query, headers: extra });
-        await honourBudget(res);
+        noteBudget(res);
         return res;
       } catch (err) {
         // An access token can be revoked or expire early: fetch a new one and try once more.

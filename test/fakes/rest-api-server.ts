@@ -35,6 +35,8 @@ export interface RestApiOptions<R> {
     page: R[],
     meta: { totalPages: number; totalCount: number; next?: string; cursor?: string; page: number; size: number },
   ) => unknown;
+  /** Extra headers on every listing answer (rate-limit budget headers). */
+  headers?: () => Record<string, string>;
   /** Answers other paths (token endpoints, look-ups); return false to 404. */
   extra?: (req: http.IncomingMessage, url: URL, body: unknown, res: http.ServerResponse) => boolean | Promise<boolean>;
 }
@@ -99,7 +101,7 @@ export async function startRestApiFake<R>(o: RestApiOptions<R>): Promise<RestApi
     }
     const pageRows = p.type === 'none' ? rows : rows.slice(offset, offset + size);
     const more = p.type !== 'none' && offset + size < rows.length;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...o.headers?.() };
     let next: string | undefined;
     let cursor: string | undefined;
     if (more && (p.type === 'linkHeader' || p.type === 'nextUrl')) {
