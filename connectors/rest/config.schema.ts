@@ -157,7 +157,15 @@ const objectField = <T extends z.core.$ZodLooseShape>(extra: T) => z.strictObjec
 const field = <T extends z.core.$ZodLooseShape>(extra: T, description: string) =>
   z.union([jsonPointer, objectField(extra)]).describe(description);
 
-export const TextField = field({}, 'A text field: a JSON pointer, or {path | template | value, default}.');
+export const TextField = field(
+  {
+    map: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Names for the values the API sends, e.g. { "1304": "Ada Lovelace" } for a user id; a value not listed is kept as it is.'),
+  },
+  'A text field: a JSON pointer, or {path | template | value, default, map}.',
+);
 export const DateField = field(
   {
     format: z

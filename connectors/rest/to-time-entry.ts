@@ -136,7 +136,9 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
       problem(field, r, 'expected text or a number, found an object or a list (point at one of its fields)');
       return undefined;
     }
-    return String(r.value).trim();
+    const t = String(r.value).trim();
+    const names = opt<Record<string, string>>(spec, 'map');
+    return names && Object.hasOwn(names, t) ? names[t]! : t;
   };
 
   // --- date ---------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ export interface RestApiOptions<R> {
   window?: { fromParam: string; toParam?: string; exclusive?: boolean };
   /** Query parameter of the updated-since filter (ISO instant or date). */
   updatedSinceParam?: string;
+  /** An answer that refuses the request before the credentials are looked at (e.g. 415 for a missing content type). */
+  refuse?: (req: http.IncomingMessage) => { status: number; body: unknown } | undefined;
   /** True when the request carries valid credentials. */
   authorised: (req: http.IncomingMessage, url: URL) => boolean;
   /** The response body of one page (records already filtered and paged). */
@@ -67,6 +69,8 @@ export async function startRestApiFake<R>(o: RestApiOptions<R>): Promise<RestApi
     stats.queries.push(url.searchParams);
     const fault = faults.take();
     if (fault) return sendJson(res, fault.status, fault.body ?? { error: 'fault' }, fault.headers);
+    const refused = o.refuse?.(req);
+    if (refused) return sendJson(res, refused.status, refused.body);
     if (!o.authorised(req, url)) return sendJson(res, 401, { error: 'unauthorised' });
 
     const q = url.searchParams;
