@@ -60,7 +60,7 @@ describe('hourbridge check for a rest source', () => {
     fake = await startEverhourFake(KEY, records);
     const r = await restSource.check(config(), ctx());
     expect(r).toMatchObject({ ok: false, category: 'config' });
-    expect(r.message).toContain('record 5001 does not map: durationSeconds (from /time) = "two hours": expected a number of seconds');
+    expect(r.message).toContain('record 5001 does not map: durationSeconds (from /time): value "two hours": expected a number of seconds');
   });
 
   it('Given an empty first page, when checked, then it passes with a warning that the mapping could not be tried', async () => {

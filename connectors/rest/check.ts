@@ -10,10 +10,10 @@ import { recordId, restToTimeEntry } from './to-time-entry';
 /** Entries `check` shows: enough to see the mapping is right, short enough for a table cell. */
 const SHOWN = 3;
 
+/** "durationSeconds (from /time): value "two hours": expected a number of seconds …" — the reason names the value. */
 function describeProblem(p: Problem): string {
   const where = p.column ? ` (from ${p.column})` : '';
-  const value = p.value === undefined ? 'nothing' : JSON.stringify(p.value);
-  return `${p.field ?? 'record'}${where} = ${value}: ${p.reason}`;
+  return `${p.field ?? 'record'}${where}: ${p.reason}`;
 }
 
 /**

@@ -161,12 +161,13 @@ describe('rest mapping: errors', () => {
     expect(m.externalId).toBe('7');
     const by = Object.fromEntries(m.problems.map((p) => [p.field, p]));
     expect(by.date).toMatchObject({ column: '/day', value: '2026-02-30' });
-    expect(by.date!.reason).toMatch(/expected a date.*February 2026 has 28 days/);
+    expect(by.date!.reason).toMatch(/^value "2026-02-30": expected a date.*February 2026 has 28 days/);
     expect(by.durationSeconds).toMatchObject({ column: '/hours', value: 'lots' });
-    expect(by.durationSeconds!.reason).toMatch(/^expected a number of hours/);
+    expect(by.durationSeconds!.reason).toMatch(/^value "lots": expected a number of hours/);
     expect(by.worker).toMatchObject({ column: '/user/name', value: '' });
     expect(by.billable).toMatchObject({ column: '/billable', value: 'perhaps' });
-    expect(by.billable!.reason).toMatch(/^expected one of: yes/);
+    expect(by.billable!.reason).toMatch(/^value "perhaps": expected one of: yes/);
+    expect(by.worker!.reason).toMatch(/^no value \(""\): expected a worker name/);
     expect(by.sourceRate).toMatchObject({ column: '/rate', value: '-5' });
   });
 

@@ -63,7 +63,9 @@ function localDay(ms: number, zone: string): number {
 }
 
 function shown(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v);
+  if (v === undefined) return 'nothing';
+  const text = JSON.stringify(v);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
 interface Compiled {
@@ -115,8 +117,15 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
   const c = compile(config);
   const zone = config.timeZone;
   const problems: Problem[] = [];
+  // The reason carries the value too: the quarantine keeps the reason and the raw record, and a
+  // person reading it sees what was found beside what was expected.
   const problem = (field: string, r: Read, expected: string) =>
-    problems.push({ field, column: r.from, ...(r.value !== undefined ? { value: r.value } : {}), reason: expected });
+    problems.push({
+      field,
+      column: r.from,
+      ...(r.value !== undefined ? { value: r.value } : {}),
+      reason: `${isBlankValue(r.value) ? `no value (${shown(r.value)})` : `value ${shown(r.value)}`}: ${expected}`,
+    });
 
   const externalId = recordId(config, data);
   if (externalId === undefined) {
@@ -129,11 +138,11 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
     if (spec === undefined) return undefined;
     const r = read(spec, data);
     if (isBlankValue(r.value)) {
-      if (required) problem(field, r, `expected a ${field} name, found ${shown(r.value)}: every record needs one`);
+      if (required) problem(field, r, `expected a ${field} name: every record needs one`);
       return undefined;
     }
     if (typeof r.value === 'object') {
-      problem(field, r, 'expected text or a number, found an object or a list (point at one of its fields)');
+      problem(field, r, 'expected text or a number, not an object or a list (point at one of its fields)');
       return undefined;
     }
     const t = String(r.value).trim();
@@ -146,7 +155,7 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
   if (f.date !== undefined) {
     const r = read(f.date as Spec, data);
     const format = opt<string>(f.date as Spec, 'format') ?? 'iso';
-    if (isBlankValue(r.value)) problem('date', r, `expected a date (${format === 'iso' ? 'YYYY-MM-DD' : format}), found ${shown(r.value)}`);
+    if (isBlankValue(r.value)) problem('date', r, `expected a date (${format === 'iso' ? 'YYYY-MM-DD' : format})`);
     else if (typeof r.value !== 'string') problem('date', r, `expected a date as text (${format === 'iso' ? 'YYYY-MM-DD' : format})`);
     else if (format === 'iso') {
       const t = r.value.trim();
@@ -219,7 +228,7 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
   if (start && end?.timeOnly && end.ms <= start.ms) end = { ...end, ms: end.ms + 86_400_000 }; // over midnight
   if (epochDay === undefined && f.date === undefined && start) epochDay = localDay(start.ms, zone);
   if (epochDay === undefined && f.date === undefined && !start && !problems.some((p) => p.field === 'start')) {
-    problem('date', read(f.start as Spec, data), 'expected a start date-time (it gives the date): found nothing');
+    problem('date', read(f.start as Spec, data), 'expected a start date-time (it gives the date)');
   }
 
   // --- durations --------------------------------------------------------------------------------
@@ -230,7 +239,7 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
     const unit = opt<string>(spec, 'unit') ?? 'seconds';
     const cell = asCell(r.value);
     if (typeof cell === 'object' && cell !== null) {
-      problem(field, r, `expected a duration in ${unit}, found an object or a list`);
+      problem(field, r, `expected a duration in ${unit}, not an object or a list`);
       return undefined;
     }
     let p: { ok: true; value: number } | { ok: false; reason: string };
@@ -260,7 +269,7 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
   const dur = duration('durationSeconds', f.duration as Spec | undefined);
   const brk = duration('breakSeconds', f.break as Spec | undefined);
   if (f.duration !== undefined && dur === undefined && !problems.some((p) => p.field === 'durationSeconds')) {
-    problem('durationSeconds', read(f.duration as Spec, data), 'expected a duration, found nothing');
+    problem('durationSeconds', read(f.duration as Spec, data), 'expected a duration');
   }
 
   let durationSeconds = dur?.seconds;
@@ -274,11 +283,7 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
       if (span <= 0) problem('end', end.r, `expected an end after the start (${start.r.from} ${shown(start.r.value)})`);
       else durationSeconds = span;
     } else if (start && !end && !problems.some((p) => p.field === 'end')) {
-      problem(
-        'end',
-        read(f.end as Spec, data),
-        'expected an end time (no duration is mapped), found nothing: a running timer? add a skipWhen rule',
-      );
+      problem('end', read(f.end as Spec, data), 'expected an end time (no duration is mapped); a running timer? add a skipWhen rule');
     }
   }
   if (startIso !== undefined && durationSeconds !== undefined) endIso = anchoredEnd(startIso, durationSeconds);
