@@ -8,6 +8,7 @@ import type {
   SourceConnector,
   SourcePage,
 } from '../../src/connectors/contract';
+import { ConnectorError } from '../../src/connectors/errors';
 import { asConnectorError } from '../../src/http/client';
 import { cursorCeiling } from '../../src/http/settings';
 import { windowForRun, windowWarning, type DateWindow } from '../../src/http/window';
@@ -135,7 +136,12 @@ async function* readRest(config: RestConfig, options: ReadOptions, ctx: Connecto
       const step = steps[i]!;
       let pos = step.position;
       let first = true;
+      let pageNo = 0;
+      // Ids of this phase: a page that brings only ids the phase already had means the API ignored
+      // the position (a wrong pageParam, say): fail instead of listing the same page forever.
+      const phaseIds = new Set<string>();
       for (;;) {
+        pageNo++;
         const page = await fetchPage(http, config, filtersFor(config, step.phase, window, updatedSince), pos);
         const nextStep = steps[i + 1];
         const pending = page.next
@@ -147,13 +153,25 @@ async function* readRest(config: RestConfig, options: ReadOptions, ctx: Connecto
           ? { v: 1, synced, updatedSince, pending }
           : { v: 1, synced: true, updatedSince: config.incremental ? ceiling : null };
         const records: RawRecord[] = [];
+        let fresh = 0;
+        let withId = 0;
         for (const data of page.records) {
           const id = recordId(config, data);
           if (id !== undefined) {
+            withId++;
+            if (!phaseIds.has(id)) fresh++;
+            phaseIds.add(id);
             if (seen.has(id)) continue;
             seen.add(id);
           }
           records.push({ ref: id !== undefined ? { id } : {}, data });
+        }
+        if (pageNo > 1 && withId > 0 && fresh === 0 && page.next) {
+          throw new ConnectorError(
+            'config',
+            `${who}: page ${pageNo} of the listing repeats records already read on this run; the API does not seem to take the page position (check pagination).`,
+            { connector: who },
+          );
         }
         const out: SourcePage = { stream: REST_STREAM, records, cursor };
         if (warnings.length > 0) {

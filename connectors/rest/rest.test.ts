@@ -185,6 +185,13 @@ describe('rest source: pagination', () => {
     ).rejects.toThrow(/refusing to follow a link/);
   });
 
+  it('Given an API that ignores the page parameter, when read, then the read fails naming pagination instead of looping', async () => {
+    await start({ type: 'none' });
+    await expect(readAll(config({ pagination: { type: 'page', pageParam: 'pg', size: 5 } }))).rejects.toThrow(
+      /repeats records already read.*check pagination/,
+    );
+  });
+
   it('Given records.path that is not a list, when read, then the error names records.path', async () => {
     await start({ type: 'none' });
     await expect(readAll(config({ records: { path: '/meta' } }))).rejects.toThrow(/records\.path "\/meta" is not a list/);
