@@ -60,7 +60,12 @@ const MAX_DEPTH = 3;
  * included resources are shared between records and stay untouched.
  */
 export function resolveIncluded(record: unknown, included: unknown): unknown {
-  if (!Array.isArray(included) || included.length === 0) return record;
+  return includedResolver(included)(record);
+}
+
+/** The resolver of one page's included resources (indexed once per page, not per record). */
+export function includedResolver(included: unknown): (record: unknown) => unknown {
+  if (!Array.isArray(included) || included.length === 0) return (record) => record;
   const index = new Map<string, unknown>();
   for (const r of included) {
     if (r && typeof r === 'object') {
@@ -89,7 +94,7 @@ export function resolveIncluded(record: unknown, included: unknown): unknown {
     }
     return { ...res, relationships };
   };
-  return expand(record, 0);
+  return (record) => expand(record, 0);
 }
 
 /** One listing request: the records on it and where the next page starts. */
@@ -117,7 +122,8 @@ export async function fetchPage(
     );
   }
   const included = config.records.included !== undefined ? resolvePointer(body, config.records.included) : undefined;
-  const records = included ? list.map((r) => resolveIncluded(r, included)) : list;
+  const resolve = included ? includedResolver(included) : undefined;
+  const records = resolve ? list.map(resolve) : list;
 
   let next: Position | null = null;
   switch (p.type) {
