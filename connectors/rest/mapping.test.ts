@@ -142,6 +142,17 @@ describe('rest mapping: values', () => {
     });
   });
 
+  it('Given yes/no fields that are mapped but blank, then they read as no (yes with negate); unmapped, approval is unknown', () => {
+    const mapped = config({ date: '/day', duration: '/s', billable: '/b', approved: '/a', billedAtSource: { path: '/x', negate: true } });
+    expect(entry(mapped, { ...base, day: '2026-03-02', s: 60, b: null, a: '' })).toMatchObject({
+      billable: false,
+      approved: false,
+      billedAtSource: true,
+    });
+    const unmapped = config({ date: '/day', duration: '/s' });
+    expect(entry(unmapped, { ...base, day: '2026-03-02', s: 60 })).toMatchObject({ billable: true, approved: null, billedAtSource: false });
+  });
+
   it('Given skipWhen rules, when a record matches, then it is skipped with the reason, not quarantined', () => {
     const c = config(
       { date: '/day', duration: '/s' },

@@ -315,7 +315,7 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
       return flip(equals.some((e) => e === r.value || (r.value !== null && r.value !== undefined && String(e) === String(r.value))));
     if (notEquals)
       return flip(!notEquals.some((e) => e === r.value || (r.value !== null && r.value !== undefined && String(e) === String(r.value))));
-    if (isBlankValue(r.value)) return fallback === null ? null : flip(false);
+    if (isBlankValue(r.value)) return flip(false); // a blank cell in a sheet reads as no, too
     let parser = c.booleans.get(spec);
     if (!parser) {
       parser = compileBooleanParser(opt<string[]>(spec, 'truthy') ?? DEFAULT_TRUTHY, opt<string[]>(spec, 'falsy') ?? DEFAULT_FALSY);
@@ -412,7 +412,6 @@ export function restToTimeEntry(record: RawRecord, config: RestConfig, fetchedAt
     extras: [],
     provenance: {
       apiId: externalId,
-      url: `${config.baseUrl.replace(/\/+$/, '')}${config.request.path.startsWith('/') ? '' : '/'}${config.request.path}`,
       fetchedAt: fetchedAt.toISOString(),
       sourceTimes,
     },
