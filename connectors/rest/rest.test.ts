@@ -7,6 +7,12 @@ import { startRestApiFake, type PagingStyle, type RestApiFake } from '../../test
 import { RestConfigSchema, type RestConfig, type RestConfigInput } from './config.schema';
 import { nextLink, resolveIncluded } from './paginate';
 import { restSource } from './index';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config/loader';
+import { ConfigError } from '../../src/config/issues';
 
 interface Rec {
   id: number;
@@ -283,6 +289,40 @@ describe('rest source: windows, updated-since and deletions', () => {
 });
 
 describe('rest source: config', () => {
+  it('Given the Everhour example with a typo and a wrong unit, when loaded, then each error names file, line, column and YAML path', () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const yaml = readFileSync(path.join(root, 'config', 'examples', 'rest-everhour.yaml'), 'utf8')
+      .replace('unit: seconds }', 'unit: secs }')
+      .replace('    window:\n', '    windw:\n');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hb-rest-config-'));
+    try {
+      const file = path.join(dir, 'everhour.yaml');
+      writeFileSync(file, yaml);
+      const lineOf = (text: string) => yaml.split('\n').findIndex((l) => l.includes(text)) + 1;
+      let error: unknown;
+      try {
+        loadConfig(file, { ...process.env, EVERHOUR_API_KEY: 'x' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const issues = (error as ConfigError).issues.map((i) => ({ path: i.path.join('.'), line: i.line, file: i.file, message: i.message }));
+      expect(issues).toContainEqual(
+        expect.objectContaining({ path: 'sources.0.windw', line: lineOf('windw:'), file, message: expect.stringMatching(/unknown key/) }),
+      );
+      expect(issues).toContainEqual(
+        expect.objectContaining({
+          path: 'sources.0.fields.duration.unit',
+          line: lineOf('unit: secs'),
+          message: expect.stringMatching(/"seconds", "minutes"/),
+        }),
+      );
+      expect((error as ConfigError).issues.every((i) => typeof i.column === 'number')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('Given a config with an updated-since filter and no window, when parsed, then it names incremental and says why', () => {
     const r = RestConfigSchema.safeParse({
       id: 'x',
