@@ -318,6 +318,8 @@ describe('rest source: config', () => {
         }),
       );
       expect((error as ConfigError).issues.every((i) => typeof i.column === 'number')).toBe(true);
+      // A field is "a pointer or an object": the object's own problem is shown, not "expected string".
+      expect(issues.map((i) => i.message)).not.toContainEqual(expect.stringMatching(/expected string/));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
