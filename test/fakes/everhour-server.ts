@@ -6,6 +6,8 @@ import { startRestApiFake, type RestApiFake } from './rest-api-server';
  * - GET /team/time (https://developers.everhour.com/filtering): from= / to= inclusive dates,
  *   limit= and page=; the body is a JSON list of time records;
  * - the key in X-Api-Key (https://developers.everhour.com/api-reference/timers/get-all-team-timers);
+ * - `time` in whole seconds, dates as YYYY-MM-DD, ranges inclusive
+ *   (https://developers.everhour.com/dates-and-timezones);
  * - a time record: id, date, time (seconds), user (id), comment, and the task object as that
  *   reference documents it (id "ev:…", name, projects, labels, unbillable).
  */
