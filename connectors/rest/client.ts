@@ -49,6 +49,9 @@ export function restHttp(config: RestConfig, ctx: ConnectorContext, now: () => D
   const who = `rest (${config.id})`;
   const auth = config.auth;
   const secrets: string[] = [auth.secret];
+  // Credentials belong in auth.secret; a header that looks like one (X-…-Token, …-Key) is scrubbed
+  // from messages too, in case an admin put one there.
+  for (const [name, value] of Object.entries(config.request.headers)) if (/token|secret|key|auth|password/i.test(name)) secrets.push(value);
   const headers: Record<string, string> = { Accept: 'application/json', ...config.request.headers };
   if (auth.type === 'bearer') headers.Authorization = `Bearer ${auth.secret}`;
   if (auth.type === 'basic') {
