@@ -1,5 +1,6 @@
 import '../../test/fakes/node20-polyfills';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import nock from 'nock';
 import pino from 'pino';
 import type { ConnectorContext, Cursor, SourcePage } from '../../src/connectors/contract';
@@ -156,6 +157,39 @@ describe('rest source: pagination', () => {
       for (const q of fake!.stats.queries) expect(q.get('from')).toBe(from);
     },
   );
+
+  it('Given any number of records and any page size, in every paging style, each record arrives exactly once (property)', async () => {
+    const styles: Array<[PagingStyle, (size: number) => RestConfigInput['pagination']]> = [
+      [{ type: 'page', pageParam: 'page', sizeParam: 'per_page', firstPage: 1 }, (size) => ({ type: 'page', sizeParam: 'per_page', size })],
+      [{ type: 'offset', offsetParam: 'offset', limitParam: 'limit' }, (limit) => ({ type: 'offset', limit, totalPath: '/meta/total' })],
+      [
+        { type: 'cursor', cursorParam: 'c', sizeParam: 'n' },
+        (size) => ({ type: 'cursor', cursorParam: 'c', cursorPath: '/meta/next_cursor', sizeParam: 'n', size }),
+      ],
+      [{ type: 'linkHeader', sizeParam: 'per_page', pageParam: 'page' }, (size) => ({ type: 'linkHeader', sizeParam: 'per_page', size })],
+      [
+        { type: 'nextUrl', sizeParam: 'size', pageParam: 'page' },
+        (size) => ({ type: 'nextUrl', nextPath: '/links/next', sizeParam: 'size', size }),
+      ],
+    ];
+    for (const [style, pagination] of styles) {
+      const f = await start(style, []);
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: 11 }), fc.integer({ min: 1, max: 4 }), async (n, size) => {
+          f.records = seed(n);
+          const got = ids(await readAll(config({ pagination: pagination(size) })));
+          expect([...got].sort()).toEqual(
+            seed(n)
+              .map((r) => String(r.id))
+              .sort(),
+          );
+        }),
+        { numRuns: 12 },
+      );
+      await f.close();
+      fake = undefined;
+    }
+  });
 
   it('Given a listing that fails on its third page and is resumed from the last cursor, then no record is lost or repeated', async () => {
     await start({ type: 'cursor', cursorParam: 'cursor', sizeParam: 'limit' });
