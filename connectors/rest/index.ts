@@ -65,8 +65,11 @@ interface Step {
 function plan(config: RestConfig, options: ReadOptions, ctx: ConnectorContext) {
   const cursor = parseCursor(options.cursors[REST_STREAM]);
   const synced = cursor?.synced ?? false;
-  if (cursor?.pending) {
-    const p = cursor.pending;
+  // A position saved under another config (a window or updated-since filter since removed) is dropped: the listing starts over.
+  const p = cursor?.pending;
+  const resumable = p && (p.phase === 'full' || (config.window && (p.phase === 'window' || config.incremental)));
+  if (p && !resumable) ctx.log.warn({ source: config.id }, 'rest: saved position belongs to another listing config; starting over');
+  if (p && resumable) {
     const steps: Step[] = [{ phase: p.phase, position: p.position, midPhase: p.midPhase }];
     if (p.phase === 'incremental') steps.push({ phase: 'window', position: null, midPhase: false });
     return { steps, ceiling: p.ceiling, window: p.window, updatedSince: cursor.updatedSince, synced, resumed: true };

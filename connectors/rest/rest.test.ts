@@ -303,6 +303,25 @@ describe('rest source: windows, updated-since and deletions', () => {
     expect(windows[0]!.from! > daysAgo(200)).toBe(true);
   });
 
+  it('Given a saved position of an updated-since listing and a config that no longer has the filter, when read, then the listing starts over', async () => {
+    await start({ type: 'page', pageParam: 'page', sizeParam: 'per_page', firstPage: 1 });
+    const stale = {
+      v: 1,
+      synced: true,
+      updatedSince: new Date().toISOString(),
+      pending: {
+        phase: 'incremental',
+        position: { page: 2 },
+        ceiling: new Date().toISOString(),
+        window: { from: daysAgo(30), to: daysAgo(-1) },
+        midPhase: true,
+      },
+    };
+    const pages = await readAll(config({ pagination: { type: 'page', sizeParam: 'per_page', size: 2 } }), { records: stale });
+    expect(ids(pages).sort()).toEqual([...all].sort());
+    expect(pages.at(-1)!.reconcile).toBeDefined();
+  });
+
   it('Given an API without a date filter, when read, then every run lists everything and reconciles everything', async () => {
     await start({ type: 'page', pageParam: 'page', sizeParam: 'per_page', firstPage: 1 });
     const c = RestConfigSchema.parse({ ...config(), window: undefined, pagination: { type: 'page', sizeParam: 'per_page', size: 2 } });
