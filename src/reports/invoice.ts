@@ -79,8 +79,12 @@ export async function invoiceDetail(ledger: Ledger, key: string): Promise<Invoic
   const rows = await ledger.rows<Omit<InvoiceLineRow, 'entries'>>(sql`
     SELECT position, line_key AS "lineKey", description, quantity::text AS quantity, unit_price::text AS "unitPrice", amount::text AS net
     FROM invoice_lines WHERE invoice_id = ${invoice.id} ORDER BY position`);
-  const byLineKey = new Map(invoice.draft.lines.map((l) => [l.lineKey, l.entryIds]));
-  const lines = rows.map((l) => ({ ...l, entries: byLineKey.get(l.lineKey) ?? [] }));
+  // Quantities, prices and amounts as the draft writes them (the ledger's numeric columns carry six decimals).
+  const byLineKey = new Map(invoice.draft.lines.map((l) => [l.lineKey, l]));
+  const lines = rows.map((l) => {
+    const d = byLineKey.get(l.lineKey);
+    return d ? { ...l, quantity: d.quantity, unitPrice: d.unitPrice, net: d.amount, entries: d.entryIds } : { ...l, entries: [] };
+  });
   const entries = await ledger.rows<InvoiceEntryRow>(sql`
     SELECT te.source_id || ':' || te.external_id AS key, ie.entry_revision AS revision, te.status, te.work_date::text AS date,
       te.worker, te.data->>'project' AS project, ie.lines, ie.credit
