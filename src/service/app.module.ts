@@ -24,6 +24,7 @@ import {
   WebhooksController,
 } from './controllers';
 import { ServiceMetrics } from './metrics';
+import { SourceHooksController } from './source-hooks.controller';
 import { API_TOKENS, METRICS, SERVICE_CONTEXT } from './tokens';
 
 export interface AppOptions {
@@ -57,6 +58,7 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown() {
     await this.ctx.close();
+    this.ctx.live?.close();
   }
 }
 
@@ -87,7 +89,15 @@ export class AppModule {
           ...QUEUE_NAMES.map((name) => ({ name, adapter: BullMQAdapter as never, queue: ctx.runner.queues[name] as never })),
         ),
       ],
-      controllers: [HealthController, MetricsController, PipelinesController, ReportsController, InvoicesController, WebhooksController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        PipelinesController,
+        ReportsController,
+        InvoicesController,
+        WebhooksController,
+        SourceHooksController,
+      ],
       providers: [
         { provide: SERVICE_CONTEXT, useValue: ctx },
         { provide: API_TOKENS, useValue: tokens },

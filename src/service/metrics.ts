@@ -12,6 +12,7 @@ export class ServiceMetrics {
   readonly registry = new Registry();
   readonly jobDuration: Histogram<'queue' | 'job' | 'outcome'>;
   readonly jobsTotal: Counter<'queue' | 'job' | 'outcome'>;
+  readonly sourceWebhooks: Counter<'source' | 'outcome'>;
 
   constructor(ctx: Pick<ServiceContext, 'ledger' | 'runner' | 'config'>) {
     const registry = this.registry;
@@ -27,6 +28,12 @@ export class ServiceMetrics {
       name: 'hourbridge_jobs_total',
       help: 'Queue job attempts run by this process',
       labelNames: ['queue', 'job', 'outcome'],
+      registers: [registry],
+    });
+    this.sourceWebhooks = new Counter({
+      name: 'hourbridge_source_webhooks_total',
+      help: 'Tracker webhook deliveries (POST /hooks/sources/<id>) by outcome: accepted, ping, ignored, unverified (missing or wrong signature), replayed (seen before, or sent outside the replay window), unknown_source',
+      labelNames: ['source', 'outcome'],
       registers: [registry],
     });
     const { ledger, runner, config } = ctx;
