@@ -43,8 +43,9 @@ export class TogglWorkspace {
     const e = this.entries.get(id)!;
     const stop = DateTime.fromISO(e.start).plus({ seconds: e.seconds }).toUTC().toISO({ suppressMilliseconds: true })!;
     return {
-      user_id: 11,
-      username: 'Tess Tester',
+      // Sixty people: overtime is priced per person and week, so who worked matters to the cost.
+      user_id: 11 + (id % 60),
+      username: `Tess Tester ${id % 60}`,
       project_id: 21,
       project_name: 'Mobile app',
       client_name: 'Globex',
@@ -128,6 +129,11 @@ export function togglEvent(
 
 export interface LiveHarness {
   app: NestExpressApplication;
+  runner: QueueRunner;
+  /** The config file, the ledger's URL and the queue prefix (a second process can join the same service). */
+  configFile: string;
+  dbUrl: string;
+  prefix: string;
   ledger: Ledger;
   config: LoadedConfig;
   live: LiveUpdates;
@@ -183,6 +189,10 @@ server:
   await app.init();
   return {
     app,
+    runner,
+    configFile: file,
+    dbUrl: url,
+    prefix: opts.prefix,
     ledger,
     config,
     live,
