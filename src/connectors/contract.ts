@@ -178,6 +178,11 @@ export interface SourceConnector<C extends { id: string; kind: string } = { id: 
   role: 'source';
   /** Present when the tracker can push changes (webhooks); `read` then honours `ReadOptions.only`. */
   webhooks?: SourceWebhooks<C>;
+  /**
+   * For sources without webhooks: a cheap look at whether anything changed since the `previous`
+   * token (one small request), so a frequent poll reads the source only when it did.
+   */
+  pollChange?(config: C, previous: string | undefined, ctx: ConnectorContext): Promise<{ changed: boolean; token: string }>;
   /** `snapshot`: every read is complete (files). `incremental`: cursors + reconciliation. */
   mode: 'snapshot' | 'incremental';
   read(config: C, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage>;

@@ -43,6 +43,8 @@ interface PendingChange {
   at: number;
 }
 
+const POLL_SCHEDULER = 'live.poll.';
+
 /** Dates of one pull's entries that lie further apart than this are read as separate windows. */
 const WINDOW_GAP_DAYS = 7;
 
@@ -81,7 +83,38 @@ export class LiveUpdates {
   register(): this {
     this.deps.runner.registerHandler(LIVE_JOB.pull, (job, token, log) => this.pull(job, token, log));
     this.deps.runner.registerHandler(LIVE_JOB.assemble, (job, _token, log) => this.assemble(job, log));
+    this.deps.runner.registerHandler(LIVE_JOB.poll, (job, _token, log) => this.poll(job, log));
     return this;
+  }
+
+  /**
+   * One BullMQ job scheduler per source with `poll.everySeconds` whose connector can look for
+   * changes cheaply (Harvest, Google Sheets); schedulers of sources no longer polled are removed.
+   * Idempotent: every `serve` may call it at start-up.
+   */
+  async syncPolls(): Promise<string[]> {
+    const queue = this.deps.runner.queues.pull;
+    const wanted = new Map<string, number>();
+    for (const source of this.deps.config.sources) {
+      const every = (source as { poll?: { everySeconds?: number } }).poll?.everySeconds;
+      if (every && sourceConnectorFor(source.kind).pollChange) wanted.set(source.id, every);
+    }
+    for (const [sourceId, every] of wanted) {
+      await queue.upsertJobScheduler(
+        `${POLL_SCHEDULER}${sourceId}`,
+        { every: every * 1000 },
+        {
+          name: LIVE_JOB.poll,
+          data: LivePollJob.parse({ sourceId }),
+          opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+        },
+      );
+      this.deps.log.info({ source: sourceId, everySeconds: every }, 'source poll scheduled');
+    }
+    for (const s of await queue.getJobSchedulers()) {
+      if (s.key.startsWith(POLL_SCHEDULER) && !wanted.has(s.key.slice(POLL_SCHEDULER.length))) await queue.removeJobScheduler(s.key);
+    }
+    return [...wanted.keys()].map((id) => `${POLL_SCHEDULER}${id}`);
   }
 
   private key(...parts: string[]): string {
@@ -276,6 +309,76 @@ export class LiveUpdates {
       deleted: g.filter((d) => d.deleted).map((d) => d.id),
       window: { from: shiftDate(g[0]!.date, -1), to: shiftDate(g[g.length - 1]!.date, 1) },
     }));
+  }
+
+  private async poll(job: Job, log: Logger): Promise<unknown> {
+    const data = LivePollJob.parse(job.data);
+    const out = await this.pollOnce(data.sourceId, log);
+    if (out === 'busy') {
+      // A run is reading the source: it sees the change itself; this look is simply skipped.
+      log.debug({ source: data.sourceId }, 'source busy; poll skipped');
+      return { changed: null };
+    }
+    return out;
+  }
+
+  /**
+   * One poll of a source: the connector's cheap look (one small request) against the token of
+   * the last look; only when it changed, the source's normal incremental pull (cursor and all,
+   * under the source's lease), its prices, and the assemblies of the clients it touched. The new
+   * token is kept only once that worked, so a failed pull is looked at again next time.
+   */
+  async pollOnce(sourceId: string, log: Logger = this.deps.log): Promise<{ changed: boolean; read?: number } | 'busy'> {
+    const found = this.source(sourceId);
+    if (!found?.connector.pollChange) throw new UnrecoverableError(`source "${sourceId}" is not configured or cannot be polled`);
+    const { source, connector } = found;
+    const pollChange = found.connector.pollChange.bind(found.connector);
+    const redis = await this.redis();
+    const tokenKey = this.key('poll-token', source.id);
+    const previous = (await redis.get(tokenKey)) ?? undefined;
+    const look = await pollChange(source, previous, this.ctx(log));
+    if (!look.changed) {
+      await redis.set(tokenKey, look.token);
+      return { changed: false };
+    }
+    const { ledger } = this.deps;
+    const runId = newRunId(`live-${source.id}`);
+    const lease = await acquireSourceLeases(ledger, [source.id], runId, processOwner());
+    if (!lease.ok) return 'busy';
+    await startRun(ledger, runId, `live:${source.id}`, processOwner());
+    const alive = keepAlive(ledger, runId, (err) => log.warn({ err: err.message }, 'could not renew the source lease'));
+    try {
+      const summary = await pullSource({
+        ledger,
+        source,
+        connector,
+        clients: this.clients,
+        ctx: this.ctx(log.child({ source: source.id })),
+        runId,
+      });
+      const queued = await this.afterPull();
+      await finishRun(ledger, runId, 'succeeded', { poll: true, ...summary, assembliesQueued: queued });
+      await redis.set(tokenKey, look.token);
+      log.info({ source: source.id, read: summary.read, accepted: summary.accepted }, 'source changed; polled and pulled');
+      return { changed: true, read: summary.read };
+    } catch (err) {
+      await finishRun(ledger, runId, 'failed', { error: (err as Error).message }).catch(() => undefined);
+      throw err;
+    } finally {
+      alive.stop();
+      await releaseSourceLeases(ledger, runId, [source.id]).catch(() => undefined);
+    }
+  }
+
+  /** After a pull: price what it changed and queue the assemblies of the clients whose drafts it touched. */
+  private async afterPull(): Promise<string[]> {
+    await rateStale({ ledger: this.deps.ledger, rates: this.deps.config.rates, clients: this.clients });
+    const dirty = await dirtyClients(
+      this.deps.ledger,
+      this.deps.config.clients.map((c) => c.id),
+    );
+    for (const clientId of dirty) await this.queueAssemble(clientId);
+    return dirty;
   }
 
   /** The assembly job: one client's drafts rebuilt from the ledger, then its changed drafts written. */

@@ -47,7 +47,10 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   ) {}
 
   async onApplicationBootstrap() {
-    if (this.options.scheduler !== false) await syncSchedules(this.ctx.runner, this.ctx.log);
+    if (this.options.scheduler !== false) {
+      await syncSchedules(this.ctx.runner, this.ctx.log);
+      await this.ctx.live?.syncPolls();
+    }
     if (this.options.workers !== false) {
       this.ctx.runner.startWorkers({ ...this.options.workerOptions, onJobEnd: this.metrics.observeJob });
       this.ctx.runner
