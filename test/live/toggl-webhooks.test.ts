@@ -161,6 +161,15 @@ describeIf(up)(
         await eventually(() => entryOnDraft(h.ledger, String(id)), { timeout: 30_000, interval: 200 }).toMatchObject({ written: true });
       await new Promise((r) => setTimeout(r, 500));
       expect((await completed('pull', 'live-pull')) - before.pulls).toBeGreaterThan(1);
+      // Job data holds ids only (invariant 6): no secret, token or entry content travels in a job.
+      const jobs = [
+        ...(await h.runner.queues.pull.getJobs(['completed', 'delayed', 'waiting'])),
+        ...(await h.runner.queues.assemble.getJobs(['completed', 'delayed', 'waiting'])),
+      ];
+      expect(jobs.length).toBeGreaterThan(0);
+      for (const j of jobs)
+        expect(Object.keys(j.data as object).sort()).toEqual(j.name === 'live-pull' ? ['gen', 'sourceId'] : ['clientId', 'gen']);
+      expect(JSON.stringify(jobs.map((j) => j.data))).not.toMatch(/fake-toggl|secret/);
       expect((await completed('assemble', 'live-assemble')) - before.assemblies).toBe(1);
     }, 60_000);
   },
