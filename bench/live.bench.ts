@@ -38,7 +38,7 @@ nock.enableNetConnect(/127\.0\.0\.1|localhost/);
 const toggl = new TogglWorkspace();
 toggl.intercept();
 process.stderr.write(`live bench: ${RATE} events/s for ${SECONDS} s…\n`);
-const h = await startLiveService({ prefix: `hbbench-live-${randomBytes(4).toString('hex')}`, pageSize: 1000 });
+const h = await startLiveService({ prefix: `hbbench-live-${randomBytes(4).toString('hex')}`, pageSize: 1000, clockify: false });
 const port = await new Promise<number>((resolve) => {
   const probe = net.createServer().listen(0, '127.0.0.1', () => {
     const p = (probe.address() as AddressInfo).port;

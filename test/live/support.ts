@@ -24,6 +24,18 @@ export const TOGGL_BASE = 'https://toggl.test';
 export const WORKSPACE = 777;
 export const HOOK_SECRET = 'fake-toggl-webhook-secret';
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
+const CLOCKIFY_SOURCE = `
+  - id: clockify
+    kind: clockify
+    apiKey: fake-clockify-api-key
+    workspaceId: ws1
+    baseUrl: https://clockify.test/api/v1
+    timeZone: Europe/Amsterdam
+    retry: { maxAttempts: 2 }
+`;
+
+/** The authTokens of the Clockify source's webhooks (one per event type). */
+export const CLOCKIFY_TOKENS = ['fake-clockify-hook-token-new', 'fake-clockify-hook-token-deleted'];
 
 /**
  * A Toggl Track workspace as its APIs document it, answered by nock: the Reports v3 search
@@ -142,7 +154,13 @@ export interface LiveHarness {
 }
 
 /** The service (Nest, real Redis, real PostgreSQL, the queue runner's workers) over one Toggl source. */
-export async function startLiveService(opts: { prefix: string; live?: Record<string, number>; pageSize?: number }): Promise<LiveHarness> {
+export async function startLiveService(opts: {
+  prefix: string;
+  live?: Record<string, number>;
+  pageSize?: number;
+  /** Configure the Clockify source too (default true). */
+  clockify?: boolean;
+}): Promise<LiveHarness> {
   process.env.HOURBRIDGE_SECRET_KEY ??= randomBytes(32).toString('hex');
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'hb-live-'));
   const { url, drop } = await createTestDatabase();
@@ -161,7 +179,7 @@ sources:
     pageSize: ${opts.pageSize ?? 50}
     rateLimit: { requests: 10000, perSeconds: 1 }
     retry: { maxAttempts: 2 }
-clients:
+${opts.clockify === false ? '' : CLOCKIFY_SOURCE}clients:
   - { id: globex, name: Globex, currency: EUR, timeZone: Europe/Amsterdam, destination: files, period: { unit: month } }
 rates:
   rulesets:
@@ -185,6 +203,12 @@ server:
     kind: 'toggl',
     subscription: { ids: ['5'], secrets: [HOOK_SECRET], url: 'https://hourbridge.test/hooks/sources/toggl' },
   });
+  if (opts.clockify !== false)
+    await saveSubscription(ledger, parseSecretKey(process.env.HOURBRIDGE_SECRET_KEY), {
+      sourceId: 'clockify',
+      kind: 'clockify',
+      subscription: { ids: ['wh1', 'wh2'], secrets: CLOCKIFY_TOKENS, url: 'https://hourbridge.test/hooks/sources/clockify' },
+    });
   const app = await createApp(ctx);
   await app.init();
   return {
@@ -212,13 +236,17 @@ server:
 }
 
 /** Where an entry stands: its status, and whether a live link puts it on a draft that was written since. */
-export async function entryOnDraft(ledger: Ledger, externalId: string): Promise<{ status?: string; onDraft: boolean; written: boolean }> {
+export async function entryOnDraft(
+  ledger: Ledger,
+  externalId: string,
+  sourceId = 'toggl',
+): Promise<{ status?: string; onDraft: boolean; written: boolean }> {
   const rows = await ledger.rows<{ status: string; key: string | null; written: boolean | null }>(sql`
     SELECT te.status, i.key, (i.pushed_hash IS NOT DISTINCT FROM i.content_hash) AS written
     FROM time_entries te
     LEFT JOIN invoice_entries ie ON ie.entry_id = te.id AND ie.live
     LEFT JOIN invoices i ON i.id = ie.invoice_id AND i.live
-    WHERE te.source_id = 'toggl' AND te.external_id = ${externalId}`);
+    WHERE te.source_id = ${sourceId} AND te.external_id = ${externalId}`);
   const r = rows[0];
   return { ...(r ? { status: r.status } : {}), onDraft: Boolean(r?.key), written: Boolean(r?.key && r.written) };
 }
