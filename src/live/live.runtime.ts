@@ -75,6 +75,12 @@ export class LiveUpdates {
     this.settings = { ...LIVE_DEFAULTS, ...(deps.config.raw.server?.live ?? {}) };
   }
 
+  /**
+   * Called when a live assembly has written a client's drafts, with the seconds since the oldest
+   * webhook event (or poll) it covers arrived (the service's metrics observe it).
+   */
+  onWritten: ((clientId: string, seconds: number) => void) | undefined;
+
   get replayWindowMs(): number {
     return this.settings.replayWindowSeconds * 1000;
   }
@@ -188,8 +194,10 @@ export class LiveUpdates {
   }
 
   /** Queue (or join) the next assembly of a client. */
-  async queueAssemble(clientId: string): Promise<void> {
+  async queueAssemble(clientId: string, since?: number): Promise<void> {
     const redis = await this.redis();
+    // The oldest arrival the client's next assembly covers (kept until that assembly takes it).
+    if (since !== undefined && Number.isFinite(since)) await redis.set(this.key('since', clientId), String(since), 'NX');
     const gen = Number((await redis.get(this.key('assemble-gen', clientId))) ?? 0);
     await this.deps.runner.queues.assemble.add(LIVE_JOB.assemble, LiveAssembleJob.parse({ clientId, gen }), {
       ...this.jobDefaults,
@@ -260,7 +268,8 @@ export class LiveUpdates {
         ledger,
         this.deps.config.clients.map((c) => c.id),
       );
-      for (const clientId of dirty) await this.queueAssemble(clientId);
+      const oldest = Math.min(...[...changes.values()].map((c) => c.at));
+      for (const clientId of dirty) await this.queueAssemble(clientId, oldest);
       const summary = {
         entries: changes.size,
         read: summaries.reduce((n, s) => n + s.read, 0),
@@ -371,13 +380,13 @@ export class LiveUpdates {
   }
 
   /** After a pull: price what it changed and queue the assemblies of the clients whose drafts it touched. */
-  private async afterPull(): Promise<string[]> {
+  private async afterPull(since = Date.now()): Promise<string[]> {
     await rateStale({ ledger: this.deps.ledger, rates: this.deps.config.rates, clients: this.clients });
     const dirty = await dirtyClients(
       this.deps.ledger,
       this.deps.config.clients.map((c) => c.id),
     );
-    for (const clientId of dirty) await this.queueAssemble(clientId);
+    for (const clientId of dirty) await this.queueAssemble(clientId, since);
     return dirty;
   }
 
@@ -389,6 +398,7 @@ export class LiveUpdates {
     const { ledger } = this.deps;
     const redis = await this.redis();
     await redis.incr(this.key('assemble-gen', client.id));
+    const since = Number(await redis.getdel(this.key('since', client.id)));
     const summary = await assembleClient(ledger, client, this.deps.config.rates);
     // An entry that moved to another client was released here: that client assembles next.
     if (summary.released > 0) {
@@ -412,6 +422,7 @@ export class LiveUpdates {
         onlyKeys: new Set(keys),
       });
       written = push.written;
+      if (written > 0 && since > 0) this.onWritten?.(client.id, (Date.now() - since) / 1000);
       await finishRun(ledger, runId, push.failed > 0 ? 'failed' : 'succeeded', { assemble: summary, push });
       if (push.alerts.length > 0) await recordEvent(ledger, runId, 'run.alerts', null, push.alerts);
     }

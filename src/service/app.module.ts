@@ -52,6 +52,7 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       await this.ctx.live?.syncPolls();
     }
     if (this.options.workers !== false) {
+      if (this.ctx.live) this.ctx.live.onWritten = this.metrics.observeLive;
       this.ctx.runner.startWorkers({ ...this.options.workerOptions, onJobEnd: this.metrics.observeJob });
       this.ctx.runner
         .settleAbandonedRuns()
