@@ -8,6 +8,7 @@ import { fileDestination } from './file/index';
 import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
+import { restSource } from './rest/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -29,6 +30,7 @@ export const sourceConnectors: ErasedSource[] = [
   togglSource,
   googleSheetsSource,
   kimaiSource,
+  restSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [
