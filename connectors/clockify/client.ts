@@ -1,3 +1,4 @@
+import { ConnectorError } from '../../src/connectors/errors';
 import { createHttpClient, type HttpClient } from '../../src/http/client';
 import { retryPolicy } from '../../src/http/settings';
 import type { ConnectorContext } from '../../src/connectors/contract';
@@ -77,4 +78,19 @@ export async function fetchUserTimeEntries(
     params: { start: q.start, end: q.end, page: q.page, 'page-size': q.pageSize, hydrated: true },
   });
   return Array.isArray(res.data) ? res.data : [];
+}
+
+// https://docs.clockify.me/#tag/Time-entry/operation/getTimeEntry : one entry of the workspace
+// (hydrated: project, task and tags by name); 404 once it is deleted.
+export async function fetchTimeEntry(http: HttpClient, workspaceId: string, id: string): Promise<ClockifyTimeEntry | undefined> {
+  try {
+    const res = await http.request<ClockifyTimeEntry>({
+      url: `workspaces/${encodeURIComponent(workspaceId)}/time-entries/${encodeURIComponent(id)}`,
+      params: { hydrated: true },
+    });
+    return res.data && typeof res.data === 'object' ? res.data : undefined;
+  } catch (err) {
+    if (err instanceof ConnectorError && err.details.status === 404) return undefined;
+    throw err;
+  }
 }

@@ -1,9 +1,18 @@
-import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
+import type {
+  CheckResult,
+  ConnectorContext,
+  Cursor,
+  LiveSelection,
+  ReadOptions,
+  SourceConnector,
+  SourcePage,
+} from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
 import { asConnectorError, checkWith } from '../../src/http/client';
 import { instantsOf, splitWindow, windowForRun, windowWarning, type DateWindow } from '../../src/http/window';
 import { ClockifyConfigSchema, type ClockifyConfig } from './config.schema';
-import { clockifyHttp, fetchCurrentUser, fetchDetailedReport, fetchUserTimeEntries, fetchWorkspaceUsers } from './client';
+import { clockifyHttp, fetchCurrentUser, fetchDetailedReport, fetchTimeEntry, fetchUserTimeEntries, fetchWorkspaceUsers } from './client';
+import { clockifyWebhooks } from './webhooks';
 import { clockifyToTimeEntry } from './to-time-entry';
 import type { ClockifyRawRecord, ClockifyUser } from './types';
 
@@ -28,9 +37,39 @@ function fallbackWorthy(err: unknown): boolean {
   return err instanceof ConnectorError && (err.details.status === 403 || err.details.status === 404);
 }
 
+/**
+ * A live pull (webhook): each named entry read on its own (a deleted one answers 404), with the
+ * workspace's users for names and zones; no reconciliation, no cursor.
+ */
+async function* readOnly(config: ClockifyConfig, only: LiveSelection, ctx: ConnectorContext): AsyncIterable<SourcePage> {
+  const http = clockifyHttp(config, ctx, 'api');
+  const users = new Map((await fetchWorkspaceUsers(http, config.workspaceId)).map((u) => [u.id, u]));
+  const records: SourcePage['records'] = [];
+  for (const id of only.externalIds) {
+    const entry = await fetchTimeEntry(http, config.workspaceId, id);
+    if (!entry) continue;
+    const user = users.get(entry.userId);
+    records.push({
+      ref: { id: entry.id },
+      data: {
+        via: 'user',
+        entry,
+        userName: user?.name ?? null,
+        userTimeZone: user?.settings?.timeZone ?? null,
+      } satisfies ClockifyRawRecord,
+    });
+  }
+  const seen = new Set(records.map((r) => r.ref.id));
+  yield { stream: CLOCKIFY_STREAM, records, cursor: null, deletedExternalIds: only.deleted.filter((id) => !seen.has(id)) };
+}
+
 async function* readClockify(config: ClockifyConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
   const who = `clockify (${config.id})`;
   try {
+    if (options.only) {
+      yield* readOnly(config, options.only, ctx);
+      return;
+    }
     const cursor = parseCursor(options.cursors[CLOCKIFY_STREAM]);
     const synced = cursor?.synced ?? false;
     const resumed = cursor?.pending;
@@ -167,6 +206,7 @@ export const clockifySource: SourceConnector<ClockifyConfig> = {
   configSchema: ClockifyConfigSchema,
   secretFields: ['apiKey'],
   check: checkClockify,
+  webhooks: clockifyWebhooks,
   read: readClockify,
   map: (record, config, ctx) => clockifyToTimeEntry(record, config, ctx.now),
 };

@@ -121,3 +121,37 @@ export async function sheetsApi(config: GoogleSheetsConfig, ctx: ConnectorContex
       ),
   };
 }
+
+export const DRIVE_METADATA_SCOPE = 'https://www.googleapis.com/auth/drive.metadata.readonly';
+
+/**
+ * The spreadsheet file's version as Drive reports it (a number that grows with every change
+ * to the file), for the poll: one small request, made before any read of the sheet.
+ * https://developers.google.com/drive/api/reference/rest/v3/files/get (fields: version, modifiedTime)
+ */
+export async function driveFileVersion(config: GoogleSheetsConfig, ctx: ConnectorContext): Promise<string> {
+  const who = `google-sheets (${config.id})`;
+  const key = await loadKey(config, ctx);
+  const { google } = await import('googleapis');
+  const auth = new google.auth.JWT({
+    email: key.client_email,
+    key: key.private_key,
+    keyId: key.private_key_id,
+    scopes: [DRIVE_METADATA_SCOPE],
+  });
+  auth.useJWTAccessWithScope = true;
+  const drive = google.drive({ version: 'v3', auth, rootUrl: config.driveBaseUrl, retry: false });
+  const file = await withRetries(
+    async () => (await drive.files.get({ fileId: config.spreadsheetId, fields: 'version,modifiedTime', supportsAllDrives: true })).data,
+    {
+      connector: who,
+      authHint: `${SHEETS_AUTH_HINT}, and the Drive API too (the poll reads the file's version)`,
+      policy: retryPolicy(config.retry),
+      secrets: [key.private_key, config.credentialsJson],
+      describe: gaxiosDetails,
+      what: 'GET drive files.get',
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    },
+  );
+  return `${file.version ?? ''}|${file.modifiedTime ?? ''}`;
+}

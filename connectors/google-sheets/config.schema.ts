@@ -22,6 +22,15 @@ export const GoogleSheetsConfigSchema = z
       .default({ requests: 60, perSeconds: 60 })
       .describe('Sheets allows 60 reads per minute per user per project.'),
     retry: retrySettings.optional(),
+    driveBaseUrl: z.url().default('https://www.googleapis.com/').describe("Drive API root, for the poll's look at the file version."),
+    poll: z
+      .strictObject({
+        everySeconds: z.number().int().min(10).max(86_400).describe('Seconds between two looks (queue runner only).'),
+      })
+      .optional()
+      .describe(
+        "A cheap frequent poll between scheduled runs: the Drive file's version (files.get, fields version,modifiedTime) is checked before any read; the sheet is read only when it changed. Needs the drive.metadata.readonly scope.",
+      ),
     ...mappingShape,
   })
   .superRefine((c, ctx) => {

@@ -3,7 +3,7 @@ import { ConnectorError } from '../../src/connectors/errors';
 import { asConnectorError, checkWith } from '../../src/http/client';
 import { HeaderError, SheetRecordBuilder, mapSheetRecord, type Cell } from '../../src/mapping/index';
 import { GoogleSheetsConfigSchema, type GoogleSheetsConfig } from './config.schema';
-import { sheetsApi } from './client';
+import { driveFileVersion, sheetsApi } from './client';
 
 export const SHEETS_STREAM = 'time_entries';
 
@@ -80,6 +80,13 @@ export const googleSheetsSource: SourceConnector<GoogleSheetsConfig> = {
   secretFields: ['credentialsJson'],
   check: checkSheets,
   read: readSheets,
+  // The file's Drive version is looked at before any read: an unchanged sheet is not read at all.
+  async pollChange(config, previous, ctx) {
+    const token = await driveFileVersion(config, ctx).catch((err: unknown) => {
+      throw asConnectorError(`google-sheets (${config.id})`, err, [config.credentialsJson]);
+    });
+    return { changed: token !== previous, token };
+  },
   map: (record, config) => mapSheetRecord(record, config, config.id),
 };
 

@@ -29,6 +29,14 @@ export const HarvestConfigSchema = z.strictObject({
     .default({ requests: 100, perSeconds: 15 })
     .describe('Harvest allows 100 requests per 15 s per account.'),
   retry: retrySettings.optional(),
+  poll: z
+    .strictObject({
+      everySeconds: z.number().int().min(10).max(86_400).describe('Seconds between two looks (queue runner only).'),
+    })
+    .optional()
+    .describe(
+      'A cheap frequent poll between scheduled runs: GET /v2/time_entries?updated_since=<last look>&per_page=1, and a pull only when it lists something.',
+    ),
 });
 export type HarvestConfig = z.infer<typeof HarvestConfigSchema>;
 export type HarvestConfigInput = z.input<typeof HarvestConfigSchema>;

@@ -249,6 +249,24 @@ async function checkHarvest(config: HarvestConfig, ctx: ConnectorContext): Promi
   return warning ? { ...result, warnings: [warning] } : { ...result, message: `${result.message} Users' time zones can be read.` };
 }
 
+/**
+ * The poll's cheap look: anything updated since the last look (less the safety lag)?
+ * https://help.getharvest.com/api-v2/timesheets-api/timesheets/time-entries/#list-all-time-entries
+ * with `updated_since` and `per_page=1`: one request whatever the account's size. Deletions are
+ * invisible to `updated_since`; the scheduled runs' reconciliation finds them.
+ */
+async function pollHarvest(config: HarvestConfig, previous: string | undefined, ctx: ConnectorContext) {
+  const token = isoSeconds(cursorCeiling(ctx.now, config.safetyLagSeconds));
+  if (previous === undefined) return { changed: true, token };
+  try {
+    const http = harvestHttp(config, ctx);
+    const page = await fetchTimeEntriesPage(http, timeEntriesUrl(http, { updated_since: previous, per_page: 1 }));
+    return { changed: (page.total_entries ?? page.time_entries?.length ?? 0) > 0, token };
+  } catch (err) {
+    throw asConnectorError(`harvest (${config.id})`, err, [config.token]);
+  }
+}
+
 export const harvestSource: SourceConnector<HarvestConfig> = {
   kind: 'harvest',
   role: 'source',
@@ -257,6 +275,7 @@ export const harvestSource: SourceConnector<HarvestConfig> = {
   secretFields: ['token'],
   check: checkHarvest,
   read: readHarvest,
+  pollChange: pollHarvest,
   map: (record, config, ctx) => harvestToTimeEntry(record, config, ctx.now),
 };
 

@@ -53,7 +53,7 @@ export interface ReportPosition {
 export async function searchTimeEntries(
   http: HttpClient,
   workspaceId: string,
-  q: { start_date: string; end_date: string; page_size: number } & ReportPosition,
+  q: { start_date: string; end_date: string; page_size: number; time_entry_ids?: number[] } & ReportPosition,
 ): Promise<{ rows: TogglReportRow[]; next: ReportPosition | null }> {
   const res = await http.request<TogglReportRow[]>({
     method: 'POST',

@@ -1,4 +1,12 @@
-import type { CheckResult, ConnectorContext, Cursor, ReadOptions, SourceConnector, SourcePage } from '../../src/connectors/contract';
+import type {
+  CheckResult,
+  ConnectorContext,
+  Cursor,
+  LiveSelection,
+  ReadOptions,
+  SourceConnector,
+  SourcePage,
+} from '../../src/connectors/contract';
 import { asConnectorError, checkWith } from '../../src/http/client';
 import { cursorCeiling } from '../../src/http/settings';
 import { splitWindow, windowForRun, windowWarning, type DateWindow } from '../../src/http/window';
@@ -15,6 +23,7 @@ import {
 } from './client';
 import { togglToTimeEntry } from './to-time-entry';
 import type { TogglRawRecord, TogglReportRow, TogglV9TimeEntry } from './types';
+import { togglWebhooks } from './webhooks';
 
 export const TOGGL_STREAM = 'time_entries';
 
@@ -52,6 +61,25 @@ function warningBase(config: TogglConfig, ctx: ConnectorContext) {
   };
 }
 
+/** Rows normally carry names (enrich_response); when they don't, they are looked up once per read. */
+function reportNames(http: ReturnType<typeof togglHttp>, config: TogglConfig) {
+  let names: Promise<TogglNames> | undefined;
+  return async (row: Omit<TogglReportRow, 'time_entries'>) => {
+    const lacks = (row.project_id && (!row.project_name || !row.client_name)) || !row.username;
+    if (!lacks) return row;
+    names ??= fetchNames(http, String(config.workspaceId));
+    const n = await names;
+    const project = row.project_id ? n.projects.get(row.project_id) : undefined;
+    const client = project?.client_id ? n.clients.get(project.client_id) : undefined;
+    return {
+      ...row,
+      project_name: row.project_name || project?.name || null,
+      client_name: row.client_name || client || null,
+      username: row.username || n.users.get(row.user_id) || null,
+    };
+  };
+}
+
 async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
   const http = togglHttp(config, ctx);
   const cursor = parseCursor(options.cursors[TOGGL_STREAM]);
@@ -78,22 +106,7 @@ async function* readWorkspace(config: TogglConfig, options: ReadOptions, ctx: Co
         openPeriods: options.openPeriods,
         sees: 'edits and deletions (the Reports API has no changed-since filter)',
       });
-  // Rows normally carry names (enrich_response); when they don't, look them up once per read.
-  let names: Promise<TogglNames> | undefined;
-  const withNames = async (row: Omit<TogglReportRow, 'time_entries'>) => {
-    const lacks = (row.project_id && (!row.project_name || !row.client_name)) || !row.username;
-    if (!lacks) return row;
-    names ??= fetchNames(http, String(config.workspaceId));
-    const n = await names;
-    const project = row.project_id ? n.projects.get(row.project_id) : undefined;
-    const client = project?.client_id ? n.clients.get(project.client_id) : undefined;
-    return {
-      ...row,
-      project_name: row.project_name || project?.name || null,
-      client_name: row.client_name || client || null,
-      username: row.username || n.users.get(row.user_id) || null,
-    };
-  };
+  const withNames = reportNames(http, config);
   for (let part = resumed?.part ?? 0; part < parts.length; part++) {
     let position: ReportPosition | null = part === (resumed?.part ?? 0) ? (resumed?.position ?? null) : null;
     for (;;) {
@@ -199,9 +212,57 @@ async function withMyNames(http: ReturnType<typeof togglHttp>, entries: TogglV9T
   });
 }
 
+/**
+ * A live pull (webhook): just the named entries, from the Reports API's `time_entry_ids` filter
+ * (https://engineering.toggl.com/docs/track/reports/detailed_reports#post-search-time-entries)
+ * or, in the `me` scope, the token owner's listing of the window. Ids reported deleted that the
+ * source no longer lists are passed on as deleted; no reconciliation, no cursor.
+ */
+async function* readOnly(config: TogglConfig, only: LiveSelection, ctx: ConnectorContext): AsyncIterable<SourcePage> {
+  const http = togglHttp(config, ctx);
+  const wanted = new Set(only.externalIds);
+  const records: SourcePage['records'] = [];
+  if (config.scope === 'me') {
+    const me = await fetchMe(http);
+    const listed = await fetchMyTimeEntries(http, { start_date: only.window.from, end_date: only.window.to });
+    const live = await withMyNames(
+      http,
+      listed.filter((e) => wanted.has(String(e.id)) && !e.server_deleted_at).map((e) => modernFields(e, me.id)),
+    );
+    for (const entry of live)
+      records.push({ ref: { id: String(entry.id) }, data: { via: 'me', entry, userName: me.fullname ?? null } satisfies TogglRawRecord });
+  } else {
+    const withNames = reportNames(http, config);
+    const ids = only.externalIds.map(Number).filter((n) => Number.isSafeInteger(n));
+    let position: ReportPosition | null = null;
+    while (ids.length > 0) {
+      const { rows, next }: Awaited<ReturnType<typeof searchTimeEntries>> = await searchTimeEntries(http, String(config.workspaceId), {
+        start_date: only.window.from,
+        end_date: only.window.to,
+        page_size: config.pageSize,
+        time_entry_ids: ids,
+        ...(position ?? {}),
+      });
+      for (const row of rows) {
+        const { time_entries, ...rest } = row;
+        const shared = await withNames(rest);
+        for (const entry of time_entries ?? []) {
+          if (wanted.has(String(entry.id)))
+            records.push({ ref: { id: String(entry.id) }, data: { via: 'report', row: shared, entry } satisfies TogglRawRecord });
+        }
+      }
+      if (!next) break;
+      position = next;
+    }
+  }
+  const seen = new Set(records.map((r) => r.ref.id));
+  yield { stream: TOGGL_STREAM, records, cursor: null, deletedExternalIds: only.deleted.filter((id) => !seen.has(id)) };
+}
+
 async function* readToggl(config: TogglConfig, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage> {
   try {
-    yield* config.scope === 'me' ? readMe(config, options, ctx) : readWorkspace(config, options, ctx);
+    if (options.only) yield* readOnly(config, options.only, ctx);
+    else yield* config.scope === 'me' ? readMe(config, options, ctx) : readWorkspace(config, options, ctx);
   } catch (err) {
     throw asConnectorError(`toggl (${config.id})`, err, [config.apiToken]);
   }
@@ -221,6 +282,7 @@ export const togglSource: SourceConnector<TogglConfig> = {
   configSchema: TogglConfigSchema,
   secretFields: ['apiToken'],
   check: checkToggl,
+  webhooks: togglWebhooks,
   read: readToggl,
   map: (record, config, ctx) => togglToTimeEntry(record, config, ctx.now),
 };

@@ -386,13 +386,22 @@ export async function main(argv: string[]): Promise<number> {
   common(
     program
       .command('connect')
-      .description('authorise a destination (Xero: OAuth on a local callback; the token set is stored encrypted in the ledger)')
-      .argument('<kind>', 'xero')
+      .description(
+        'authorise a destination (Xero: OAuth on a local callback) or subscribe to a source’s webhooks (Toggl, Clockify); what it gets is stored encrypted in the ledger',
+      )
+      .argument('<kind>', 'xero | toggl | clockify')
       .option('--destination <id>', 'destination id (default: the only one of that kind)')
-      .option('--port <port>', 'local callback port registered as the redirect URI', '5173'),
-  ).action(async (kind: string, opts: CommonOptions & { destination?: string; port: string }) => {
+      .option('--port <port>', 'local callback port registered as the redirect URI', '5173')
+      .option('--source <id>', 'toggl/clockify: source id (default: the only one of that kind)')
+      .option('--url <url>', "toggl/clockify: the service's public URL; webhooks go to <url>/hooks/sources/<id>"),
+  ).action(async (kind: string, opts: CommonOptions & { destination?: string; port: string; source?: string; url?: string }) => {
+    if (kind === 'toggl' || kind === 'clockify') {
+      const { connectSource } = await import('./connect-source');
+      code = await connectSource({ kind, opts, out, load, withLedger: (config, fn) => withLedger(config, opts, fn) });
+      return;
+    }
     if (kind !== 'xero') {
-      out.fail({ code: 'usage', message: `connect supports: xero (got "${kind}")`, where: { option: '<kind>' } });
+      out.fail({ code: 'usage', message: `connect supports: xero, toggl, clockify (got "${kind}")`, where: { option: '<kind>' } });
       code = EXIT.usage;
       return;
     }

@@ -80,6 +80,7 @@ export function registerServiceCommands(program: Command, { out, load, setExitCo
       const ctx = await openServiceContext({ config, log, ledgerUrl: opts.ledgerUrl, redisUrl: opts.redisUrl, prefix: opts.prefix });
       const n = opts.concurrency ? Number(opts.concurrency) : undefined;
       const metrics = new ServiceMetrics(ctx);
+      if (ctx.live) ctx.live.onWritten = metrics.observeLive;
       ctx.runner.startWorkers({
         ...(queues ? { queues } : {}),
         ...(n ? { concurrency: Object.fromEntries(QUEUE_NAMES.map((q) => [q, n])) } : {}),

@@ -55,6 +55,35 @@ export const PipelineSchema = z
   .describe('A pipeline: pull these sources, then price, assemble and push.');
 export type PipelineConfig = z.infer<typeof PipelineSchema>;
 
+/** Live updates (src/live): debounce of pulls and assemblies, and the replay window of webhooks. */
+export const LiveSchema = z.strictObject({
+  pullDelayMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(1000)
+    .describe('A webhook queues a pull of its entries this many ms later; events of the same source meanwhile join that pull.'),
+  assembleDelayMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(2000)
+    .describe("A pulled change queues its client's assembly this many ms later; changes meanwhile join it (one assembly per burst)."),
+  replayWindowSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(300)
+    .describe(
+      'A signed event whose own send time is further than this from now is refused (401), and a delivery already seen within it is refused as a replay.',
+    ),
+});
+export type LiveConfig = z.infer<typeof LiveSchema>;
+export const LIVE_DEFAULTS: LiveConfig = LiveSchema.parse({});
+
 /** The HTTP service and queue runner (`hourbridge serve`/`worker`). Secrets come from the environment via ${VAR}. */
 export const ServerSchema = z
   .strictObject({
@@ -86,6 +115,9 @@ export const ServerSchema = z
       })
       .default({})
       .describe('Signing keys of inbound webhooks.'),
+    live: LiveSchema.optional().describe(
+      'Live updates: how tracker webhooks (POST /hooks/sources/<id>) and source polls become updated drafts.',
+    ),
     redisUrl: z.string().optional().describe('Redis URL of the queues; absent: REDIS_URL, else redis://127.0.0.1:6379.'),
     queuePrefix: z
       .string()

@@ -102,6 +102,20 @@ export interface ReadOptions {
    * window warns (SourcePage.warnings) when one of these starts before its window.
    */
   openPeriods?: OpenPeriod[];
+  /**
+   * A live pull after a tracker's webhook (connectors with `webhooks`): read only these entries
+   * (their dates lie in `window`, local dates in the source's zone), report the ones of `deleted`
+   * the source no longer has in `deletedExternalIds`, and neither reconcile a window nor move the
+   * stream's cursor (the live runtime drops page cursors; the scheduled sync keeps its own).
+   */
+  only?: LiveSelection;
+}
+
+export interface LiveSelection {
+  externalIds: string[];
+  /** Ids a webhook reported deleted: confirmed against the source before they are marked. */
+  deleted: string[];
+  window: { from: string; to: string };
 }
 
 export interface OpenPeriod {
@@ -119,8 +133,56 @@ interface ConnectorBase<C extends { id: string; kind: string }> {
   check(config: C, ctx: ConnectorContext): Promise<CheckResult>;
 }
 
+/** What a tracker's webhook reported, once its signature held. */
+export type SourceHookEvent =
+  /** A handshake (Toggl PING): answered 200 with `reply` as the body when there is one. */
+  | { kind: 'ping'; reply?: Record<string, string> }
+  | {
+      kind: 'change';
+      externalId: string;
+      deleted: boolean;
+      /** Local date of the entry (source zone), when the event carries its start. */
+      date?: string;
+      /** Unique per delivery of this event: a second delivery with the same key is a replay. */
+      eventKey: string;
+      /** When the tracker says it sent the event (signed), for the replay window. */
+      sentAt?: Date;
+    }
+  | { kind: 'ignored'; reason: string; eventKey: string; sentAt?: Date };
+
+/** A subscription as stored (sealed) in the ledger after `hourbridge connect <kind>`. */
+export interface StoredSubscription {
+  /** The tracker's ids of the subscription(s) (Clockify: one webhook per event type). */
+  ids: string[];
+  /** Signing secrets or tokens, one per subscription; a request is verified against any of them. */
+  secrets: string[];
+  url: string;
+}
+
+export interface WebhookRequest {
+  rawBody: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A source whose tracker pushes changes: how to subscribe, verify and read its events. */
+export interface SourceWebhooks<C> {
+  /** Registers the subscription(s) for `url` with the tracker's API and returns their secrets. */
+  register(config: C, url: string, ctx: ConnectorContext): Promise<StoredSubscription>;
+  /** Constant-time check of the request's signature against the stored secrets. */
+  verify(req: WebhookRequest, subscription: StoredSubscription): boolean;
+  /** The events of a verified request (never trusted for content: the entry is read from the API). */
+  parse(req: WebhookRequest, config: C): SourceHookEvent[];
+}
+
 export interface SourceConnector<C extends { id: string; kind: string } = { id: string; kind: string }> extends ConnectorBase<C> {
   role: 'source';
+  /** Present when the tracker can push changes (webhooks); `read` then honours `ReadOptions.only`. */
+  webhooks?: SourceWebhooks<C>;
+  /**
+   * For sources without webhooks: a cheap look at whether anything changed since the `previous`
+   * token (one small request), so a frequent poll reads the source only when it did.
+   */
+  pollChange?(config: C, previous: string | undefined, ctx: ConnectorContext): Promise<{ changed: boolean; token: string }>;
   /** `snapshot`: every read is complete (files). `incremental`: cursors + reconciliation. */
   mode: 'snapshot' | 'incremental';
   read(config: C, options: ReadOptions, ctx: ConnectorContext): AsyncIterable<SourcePage>;

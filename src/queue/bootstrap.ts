@@ -2,12 +2,15 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loader';
 import { openLedger, type Ledger } from '../ledger/db';
 import { redactRedisUrl, resolveRedisUrl } from './connection';
+import { LiveUpdates } from '../live/live.runtime';
 import { QueueRunner, type WorkerOptions } from './queue.runner';
 
 export interface ServiceContext {
   config: LoadedConfig;
   ledger: Ledger;
   runner: QueueRunner;
+  /** Webhook events and polls of sources (src/live); its jobs run on the runner's workers. */
+  live?: LiveUpdates;
   log: Logger;
   redisUrl: string;
   /** Closes workers (finishing active jobs), queues and the ledger, once. */
@@ -39,17 +42,20 @@ export async function openServiceContext(args: {
   const ledger = await openLedger({ url });
   const prefix = args.prefix || args.config.raw.server?.queuePrefix || 'hourbridge';
   const runner = new QueueRunner({ config: args.config, ledger, log: args.log, redisUrl, prefix });
+  const live = new LiveUpdates({ config: args.config, ledger, runner, log: args.log, redisUrl }).register();
   args.log.info({ ledger: ledger.location, redis: redactRedisUrl(redisUrl), prefix }, 'queue runner ready');
   let closing: Promise<void> | null = null;
   return {
     config: args.config,
     ledger,
     runner,
+    live,
     log: args.log,
     redisUrl,
     close() {
       closing ??= (async () => {
         await runner.close();
+        live.close();
         await ledger.close();
       })();
       return closing;

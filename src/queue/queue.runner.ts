@@ -85,6 +85,8 @@ export interface WorkerOptions {
   onJobEnd?: (queue: QueueName, jobName: string, seconds: number, outcome: 'completed' | 'failed' | 'waiting') => void;
 }
 
+export type ExtraJobHandler = (job: Job, token: string | undefined, log: Logger) => Promise<unknown>;
+
 export interface RunHandle {
   runId: string;
   pipelineId: string;
@@ -155,6 +157,7 @@ export class QueueRunner {
   private readonly workerConnections: Redis[] = [];
   private readonly clients: ClientResolver;
   private readonly jobDefaults: JobsOptions;
+  private readonly extraHandlers = new Map<string, ExtraJobHandler>();
   private closing: Promise<void> | null = null;
 
   constructor(private readonly opts: QueueRunnerOptions) {
@@ -178,6 +181,16 @@ export class QueueRunner {
 
   get log(): Logger {
     return this.opts.log;
+  }
+
+  /**
+   * A handler for jobs outside a pipeline run (live updates from webhooks and polls,
+   * src/live), by job name, on any of the queues. Registered before workers start.
+   */
+  registerHandler(jobName: string, handler: ExtraJobHandler): void {
+    if (this.extraHandlers.has(jobName) || (Object.values(JOB) as string[]).includes(jobName))
+      throw new Error(`a handler for job "${jobName}" is already registered`);
+    this.extraHandlers.set(jobName, handler);
   }
 
   private inflightKey(pipelineId: string): string {
@@ -506,8 +519,11 @@ export class QueueRunner {
         await recordEvent(this.opts.ledger, null, 'webhook.invoice-changed', data.remoteId, { destinationId: data.destinationId });
         return connector.pollStatuses(destination, this.ctx(new Date().toISOString(), log));
       }
-      default:
+      default: {
+        const extra = this.extraHandlers.get(job.name);
+        if (extra) return extra(job, token, log);
         throw new UnrecoverableError(`no handler for job "${job.name}" on queue ${queue}`);
+      }
     }
   }
 

@@ -27,6 +27,7 @@ import {
   WebhooksController,
 } from './controllers';
 import { ServiceMetrics } from './metrics';
+import { SourceHooksController } from './source-hooks.controller';
 import { API_TOKENS, METRICS, SERVICE_CONTEXT } from './tokens';
 
 export interface AppOptions {
@@ -49,8 +50,12 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   ) {}
 
   async onApplicationBootstrap() {
-    if (this.options.scheduler !== false) await syncSchedules(this.ctx.runner, this.ctx.log);
+    if (this.options.scheduler !== false) {
+      await syncSchedules(this.ctx.runner, this.ctx.log);
+      await this.ctx.live?.syncPolls();
+    }
     if (this.options.workers !== false) {
+      if (this.ctx.live) this.ctx.live.onWritten = this.metrics.observeLive;
       this.ctx.runner.startWorkers({ ...this.options.workerOptions, onJobEnd: this.metrics.observeJob });
       this.ctx.runner
         .settleAbandonedRuns()
@@ -60,6 +65,7 @@ class QueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown() {
     await this.ctx.close();
+    this.ctx.live?.close();
   }
 }
 
@@ -98,7 +104,15 @@ export class AppModule {
           ...QUEUE_NAMES.map((name) => ({ name, adapter: BullMQAdapter as never, queue: ctx.runner.queues[name] as never })),
         ),
       ],
-      controllers: [HealthController, MetricsController, PipelinesController, ReportsController, InvoicesController, WebhooksController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        PipelinesController,
+        ReportsController,
+        InvoicesController,
+        WebhooksController,
+        SourceHooksController,
+      ],
       providers: [
         { provide: SERVICE_CONTEXT, useValue: ctx },
         { provide: API_TOKENS, useValue: tokens },

@@ -12,6 +12,8 @@ export class ServiceMetrics {
   readonly registry = new Registry();
   readonly jobDuration: Histogram<'queue' | 'job' | 'outcome'>;
   readonly jobsTotal: Counter<'queue' | 'job' | 'outcome'>;
+  readonly sourceWebhooks: Counter<'source' | 'outcome'>;
+  readonly liveSeconds: Histogram<'client'>;
 
   constructor(ctx: Pick<ServiceContext, 'ledger' | 'runner' | 'config'>) {
     const registry = this.registry;
@@ -27,6 +29,19 @@ export class ServiceMetrics {
       name: 'hourbridge_jobs_total',
       help: 'Queue job attempts run by this process',
       labelNames: ['queue', 'job', 'outcome'],
+      registers: [registry],
+    });
+    this.sourceWebhooks = new Counter({
+      name: 'hourbridge_source_webhooks_total',
+      help: 'Tracker webhook deliveries (POST /hooks/sources/<id>) by outcome: accepted, ping, ignored, unverified (missing or wrong signature), replayed (seen before, or sent outside the replay window), unknown_source',
+      labelNames: ['source', 'outcome'],
+      registers: [registry],
+    });
+    this.liveSeconds = new Histogram({
+      name: 'hourbridge_live_seconds',
+      help: "Seconds from the oldest webhook event (or changed poll) a live assembly covers to that client's drafts being written, observed by the process that wrote them",
+      labelNames: ['client'],
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
       registers: [registry],
     });
     const { ledger, runner, config } = ctx;
@@ -87,6 +102,10 @@ export class ServiceMetrics {
       },
     });
   }
+
+  observeLive = (client: string, seconds: number) => {
+    this.liveSeconds.observe({ client }, seconds);
+  };
 
   observeJob = (queue: QueueName, job: string, seconds: number, outcome: 'completed' | 'failed' | 'waiting') => {
     this.jobDuration.observe({ queue, job, outcome }, seconds);
