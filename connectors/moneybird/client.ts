@@ -16,6 +16,8 @@ import type { MoneybirdContact, MoneybirdSalesInvoice, MoneybirdSalesInvoiceInpu
 export interface MoneybirdApi {
   readonly calls: () => number;
   administrations(): Promise<{ id: string; name: string }[]>;
+  taxRates(): Promise<{ id: string; name: string; percentage: string; active?: boolean }[]>;
+  ledgerAccounts(): Promise<{ id: string; name: string; account_type?: string }[]>;
   findContactByCustomerId(customerId: string): Promise<MoneybirdContact | undefined>;
   createContact(name: string, customerId: string): Promise<MoneybirdContact>;
   findInvoicesByReference(references: string[], period: string): Promise<MoneybirdSalesInvoice[]>;
@@ -62,6 +64,17 @@ export function moneybirdApi(config: MoneybirdConfig, ctx: ConnectorContext, red
     async administrations() {
       const res = await http.request<{ id: string; name: string }[]>({ url: 'administrations.json' });
       return res.data;
+    },
+
+    // GET /:administration_id/tax_rates.json — https://developer.moneybird.com/api/tax_rates/
+    async taxRates() {
+      return (await http.request<{ id: string; name: string; percentage: string; active?: boolean }[]>({ url: `${adm}/tax_rates.json` }))
+        .data;
+    },
+
+    // GET /:administration_id/ledger_accounts.json — https://developer.moneybird.com/api/ledger_accounts/
+    async ledgerAccounts() {
+      return (await http.request<{ id: string; name: string; account_type?: string }[]>({ url: `${adm}/ledger_accounts.json` })).data;
     },
 
     // GET /:administration_id/contacts/customer_id/:customer_id.json — https://developer.moneybird.com/api/contacts/

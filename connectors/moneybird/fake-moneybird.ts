@@ -130,6 +130,14 @@ export async function startFakeMoneybird(
     const [adm, ...rest] = path.split('/');
     if (adm !== administrationId) return send(res, 404, { error: 'Administration not found' });
     const route = rest.join('/');
+    if (req.method === 'GET' && route === 'tax_rates.json') {
+      return send(res, 200, [
+        { id: taxRate.id, name: '21% btw', percentage: taxRate.percentage, tax_rate_type: 'sales_invoice', active: true },
+      ]);
+    }
+    if (req.method === 'GET' && route === 'ledger_accounts.json') {
+      return send(res, 200, [{ id: ledgerAccountId, name: 'Omzet', account_type: 'revenue' }]);
+    }
     const byCustomer = route.match(/^contacts\/customer_id\/([^/]+)\.json$/);
     if (req.method === 'GET' && byCustomer) {
       const c = [...contacts.values()].find((x) => x.customer_id === decodeURIComponent(byCustomer[1]!));

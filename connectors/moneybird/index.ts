@@ -110,7 +110,29 @@ export const moneybirdDestination: DestinationConnector<MoneybirdConfig> = {
           },
         );
       }
-      return `administration "${adm.name}" (${config.administrationId}) is reachable with the token.`;
+      // The ids the config maps lines to must exist, or every invoice would be refused.
+      const [rates, accounts] = await Promise.all([api.taxRates(), api.ledgerAccounts()]);
+      const rateIds = new Set(rates.map((r) => String(r.id)));
+      const accountIds = new Set(accounts.map((a) => String(a.id)));
+      const missing = [
+        ...[
+          ['defaults.taxRateId', config.defaults.taxRateId],
+          ...Object.entries(config.taxRates).map(([t, id]) => [`taxRates.${t}`, id] as const),
+          ...Object.entries(config.clients).flatMap(([c, s]) => (s.taxRateId ? [[`clients.${c}.taxRateId`, s.taxRateId] as const] : [])),
+        ]
+          .filter(([, id]) => !rateIds.has(id))
+          .map(([where, id]) => `${where} ${id} is not a tax rate of the administration`),
+        ...[
+          ['defaults.ledgerAccountId', config.defaults.ledgerAccountId],
+          ...Object.entries(config.clients).flatMap(([c, s]) =>
+            s.ledgerAccountId ? [[`clients.${c}.ledgerAccountId`, s.ledgerAccountId] as const] : [],
+          ),
+        ]
+          .filter(([, id]) => !accountIds.has(id))
+          .map(([where, id]) => `${where} ${id} is not a ledger account of the administration`),
+      ];
+      if (missing.length > 0) throw new ConnectorError('config', `moneybird: ${missing.join('; ')}`, { connector: 'moneybird' });
+      return `administration "${adm.name}" (${config.administrationId}) is reachable with the token; its tax rates and ledger accounts are there.`;
     });
     return result;
   },
