@@ -9,6 +9,7 @@ import { startFakeMoneybird, type FakeMoneybird } from './fake-moneybird';
 let fake: FakeMoneybird;
 
 describeDestinationConformance('moneybird', {
+  kind: 'moneybird',
   async start() {
     fake = await startFakeMoneybird();
   },

@@ -236,7 +236,8 @@ export const webhookDestination: DestinationConnector<WebhookConfig> = {
     deleteEmptied: true,
     creditNotes: true,
     statusReadBack: ['poll', 'webhook'],
-    tax: 'computed',
+    // Net amounts and each line's taxType are sent; a receiver that adds tax does so itself, nothing is read back.
+    tax: 'none',
     unitPriceDecimals: [2, 4],
     batchSize: 1,
     idempotency: 'receiver-dedupe',

@@ -8,6 +8,7 @@ import { startFakeReceiver, type FakeReceiver } from './fake-receiver';
 let fake: FakeReceiver;
 
 describeDestinationConformance('webhook', {
+  kind: 'webhook',
   async start() {
     fake = await startFakeReceiver();
   },

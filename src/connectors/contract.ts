@@ -193,7 +193,10 @@ export interface DestinationCapabilities {
   creditNotes: boolean;
   /** How statuses come back: polled (`pollStatuses`), pushed (`webhook`), or not at all (empty). */
   statusReadBack: readonly ('poll' | 'webhook')[];
-  /** `computed`: the package adds tax by each line's tax type/rate id; `sent`: the amounts sent include it; `none`: no tax. */
+  /**
+   * `computed`: the package adds tax by each line's tax type/rate id and reports it back; `sent`:
+   * the amounts sent include it; `none`: net amounts (with each line's tax type) and no tax read back.
+   */
   tax: 'computed' | 'sent' | 'none';
   /** Decimal places of a unit price the destination accepts. */
   unitPriceDecimals: readonly number[];
