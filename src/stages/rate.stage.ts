@@ -65,7 +65,7 @@ async function priceChunk(
   const windows = new Map<string, { clientId: string; worker: string; from: string; to: string }>();
   for (const row of stale) {
     const e = row.entry;
-    if (!e.clientId) continue;
+    if (!e.clientId || !rates.pricedWithNeighbours(e.clientId)) continue;
     const key = `${e.clientId}\u0000${e.worker.name}`;
     const from = DateTime.fromISO(e.date).minus({ days: CONTEXT_DAYS }).toISODate()!;
     const to = DateTime.fromISO(e.date).plus({ days: CONTEXT_DAYS }).toISODate()!;
@@ -78,7 +78,7 @@ async function priceChunk(
   }
   const staleIds = new Set(stale.map((r) => r.id));
   const all = new Map<number, EntryRow>(stale.map((r) => [r.id, r]));
-  for (const c of await companions(ledger, [...windows.values()])) if (!all.has(c.id)) all.set(c.id, c);
+  if (windows.size > 0) for (const c of await companions(ledger, [...windows.values()])) if (!all.has(c.id)) all.set(c.id, c);
 
   const inputs: Array<{ row: EntryRow; input: PricingInput }> = [];
   const priced: PricedEntry[] = [];
