@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createHttpClient, type HttpClient } from '../../src/http/client';
+import type { RateLimiter } from '../../src/http/rate-limit';
 import { retryPolicy } from '../../src/http/settings';
-import type { ConnectorContext } from '../../src/connectors/contract';
+import type { ConnectorContext, DestinationServices } from '../../src/connectors/contract';
 import { ConnectorError } from '../../src/connectors/errors';
 import type { MoneybirdConfig } from './config.schema';
 import type { MoneybirdContact, MoneybirdSalesInvoice, MoneybirdSalesInvoiceInput } from './types';
@@ -8,9 +10,8 @@ import type { MoneybirdContact, MoneybirdSalesInvoice, MoneybirdSalesInvoiceInpu
 /**
  * The Moneybird calls Hourbridge makes, each under the doc page that describes it. Every call
  * goes through the shared HTTP layer (decideRetry: 429 waits for Retry-After, 5xx and no answer
- * are retried with backoff) and the administration's request budget (150 per 5 minutes,
- * https://helpcenter.moneybird.nl/nl/articles/208028-api-token-limiet), shared by every worker
- * process through Redis in the queue runner. A create is never retried blindly: `create` makes
+ * are retried with backoff) and the token's request budget (`moneybirdBudget`, 150 per 5
+ * minutes), shared by every worker process through Redis in the queue runner. A create is never retried blindly: `create` makes
  * one attempt, and the caller looks the invoice up by its reference before another (push.ts).
  */
 export interface MoneybirdApi {
@@ -28,19 +29,14 @@ export interface MoneybirdApi {
   invoicesByIds(ids: string[]): Promise<MoneybirdSalesInvoice[]>;
 }
 
-function clients(config: MoneybirdConfig, ctx: ConnectorContext, redisUrl: string | undefined): { http: HttpClient; once: HttpClient } {
+function clients(config: MoneybirdConfig, ctx: ConnectorContext, budget: RateLimiter): { http: HttpClient; once: HttpClient } {
   const common = {
     connector: 'moneybird',
     baseUrl: config.baseUrl,
     headers: { Authorization: `Bearer ${config.token}`, 'Content-Type': 'application/json' },
     secrets: [config.token, config.webhookToken],
     authHint: `the API token of destination "${config.id}" (MONEYBIRD_API_TOKEN) and its access to administration ${config.administrationId}`,
-    rateLimit: {
-      key: `moneybird:${config.administrationId}`,
-      points: config.rateLimit.requests,
-      windowMs: config.rateLimit.perSeconds * 1000,
-    },
-    ...(redisUrl ? { redisUrl } : {}),
+    limiter: budget,
     timeoutMs: config.timeoutMs,
     log: ctx.log,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -53,8 +49,18 @@ function clients(config: MoneybirdConfig, ctx: ConnectorContext, redisUrl: strin
   };
 }
 
-export function moneybirdApi(config: MoneybirdConfig, ctx: ConnectorContext, redisUrl?: string): MoneybirdApi {
-  const { http, once } = clients(config, ctx, redisUrl);
+/**
+ * The request budget: Moneybird's limit counts per API token, whatever the administration
+ * (https://helpcenter.moneybird.nl/nl/articles/208028-api-token-limiet), so the budget is keyed
+ * by a digest of the token (never the token itself) and shared by every worker process.
+ */
+export function moneybirdBudget(config: MoneybirdConfig, services: Pick<DestinationServices, 'budget'>): RateLimiter {
+  const tokenDigest = createHash('sha256').update(config.token).digest('hex').slice(0, 16);
+  return services.budget(`token:${tokenDigest}`, config.rateLimit.requests, config.rateLimit.perSeconds * 1000);
+}
+
+export function moneybirdApi(config: MoneybirdConfig, ctx: ConnectorContext, budget: RateLimiter): MoneybirdApi {
+  const { http, once } = clients(config, ctx, budget);
   const adm = config.administrationId;
   const notFound = (e: unknown) => e instanceof ConnectorError && e.details.status === 404;
   return {

@@ -13,7 +13,7 @@ import type { InvoiceDraft } from '../../src/domain/invoice';
 import { destinationServicesOf } from '../../src/destinations/services';
 import type { StatusMap } from '../../src/destinations/statuses';
 import { checkWith } from '../../src/http/client';
-import { moneybirdApi } from './client';
+import { moneybirdApi, moneybirdBudget } from './client';
 import { MoneybirdConfigSchema, moneybirdSecretFields, type MoneybirdConfig } from './config.schema';
 import { pushDrafts } from './push';
 import type { MoneybirdWebhookPayload } from './types';
@@ -91,14 +91,15 @@ export const moneybirdDestination: DestinationConnector<MoneybirdConfig> = {
     tax: 'computed',
     unitPriceDecimals: [2, 4],
     batchSize: 1,
-    rateLimit: { requests: 150, windowMs: 300_000, per: 'API token (the whole platform)' },
+    rateLimit: { requests: 150, windowMs: 300_000, per: 'API token' },
     idempotency: 'reference-lookup',
   },
   statusMap: MONEYBIRD_STATUS_MAP,
   webhook,
 
   async check(config: MoneybirdConfig, ctx: ConnectorContext): Promise<CheckResult> {
-    const api = moneybirdApi(config, ctx, destinationServicesOf(ctx, moneybirdDestination, config.id).redisUrl);
+    const services = destinationServicesOf(ctx, moneybirdDestination, config.id);
+    const api = moneybirdApi(config, ctx, moneybirdBudget(config, services));
     const result = await checkWith('moneybird', [config.token, config.webhookToken], async () => {
       const adm = (await api.administrations()).find((a) => String(a.id) === config.administrationId);
       if (!adm) {
@@ -140,7 +141,7 @@ export const moneybirdDestination: DestinationConnector<MoneybirdConfig> = {
   async write(config: MoneybirdConfig, drafts: InvoiceDraft[], ctx: WriteContext): Promise<WriteOutcome[]> {
     const services = destinationServicesOf(ctx, moneybirdDestination, config.id);
     return pushDrafts(config, drafts, ctx.previous, {
-      api: moneybirdApi(config, ctx, services.redisUrl),
+      api: moneybirdApi(config, ctx, moneybirdBudget(config, services)),
       intents: services.intents,
       log: ctx.log,
     });
@@ -152,7 +153,7 @@ export const moneybirdDestination: DestinationConnector<MoneybirdConfig> = {
     if (!statuses) throw new ConnectorError('config', 'moneybird: reading statuses back needs the ledger', { connector: 'moneybird' });
     const open = await statuses.open();
     if (open.length === 0) return { checked: 0, changed: 0 };
-    const api = moneybirdApi(config, ctx, services.redisUrl);
+    const api = moneybirdApi(config, ctx, moneybirdBudget(config, services));
     const known = new Map(open.map((r) => [r.remoteId, r.remoteStatus]));
     const found = await api.invoicesByIds(open.map((r) => r.remoteId));
     let changed = 0;
