@@ -81,7 +81,12 @@ export async function benchMoneybird(opts: {
   run: number;
 }): Promise<DestinationRun> {
   const requests = 150;
-  const fake = await startFakeMoneybird({ limit: { requests, windowMs: opts.windowMs }, administrationId: String(900000 + opts.run) });
+  // A token per run: Moneybird's budget is per token, and one run must not wait for the other's window.
+  const fake = await startFakeMoneybird({
+    limit: { requests, windowMs: opts.windowMs },
+    administrationId: String(900000 + opts.run),
+    token: `fake-moneybird-bench-token-${opts.run}`,
+  });
   const config = MoneybirdConfigSchema.parse({
     id: `mb-bench-${opts.run}`,
     kind: 'moneybird',
