@@ -133,7 +133,7 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
   );
 }
 
-function failedOf(key: string, err: unknown, secret: string): WriteOutcome {
+function failedOf(key: string, err: unknown, secret: string): Extract<WriteOutcome, { status: 'failed' }> {
   if (err instanceof ConnectorError) return { key, status: 'failed', category: err.category, message: err.message };
   const message = scrubSecrets(`webhook: ${err instanceof Error ? err.message : String(err)}`, [secret]);
   return { key, status: 'failed', category: 'permanent', message };
@@ -248,12 +248,13 @@ export const webhookDestination: DestinationConnector<WebhookConfig> = {
   async check(config: WebhookConfig, ctx: ConnectorContext): Promise<CheckResult> {
     try {
       const a = await sender(config, ctx).send('POST', config.url, 'POST ping', { version: PAYLOAD_VERSION, event: 'ping' });
-      if (a.status >= 300)
+      if (a.status >= 300) {
         return { ok: false, category: 'config', message: `webhook: the receiver answered a ping with HTTP ${a.status}: ${reasonOf(a)}` };
+      }
       return { ok: true, message: `webhook: ${new URL(config.url).origin} accepted a signed ping (HTTP ${a.status}).` };
     } catch (err) {
       const f = failedOf(config.id, err, config.secret);
-      return f.status === 'failed' ? { ok: false, category: f.category, message: f.message } : { ok: true, message: 'webhook: reachable' };
+      return { ok: false, category: f.category, message: f.message };
     }
   },
 
