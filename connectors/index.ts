@@ -8,6 +8,7 @@ import { fileDestination } from './file/index';
 import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
+import { restSource } from './rest/index';
 import { webhookDestination } from './webhook/index';
 import { moneybirdDestination } from './moneybird/index';
 
@@ -31,6 +32,7 @@ export const sourceConnectors: ErasedSource[] = [
   togglSource,
   googleSheetsSource,
   kimaiSource,
+  restSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [

@@ -40,8 +40,10 @@ export async function rateStale(args: {
   const chunkSize = args.chunkSize ?? 5000;
   const summary: RateSummary = { rated: 0, excluded: 0, unpriced: 0 };
   let after: StaleCursor | null = null;
+  // Without neighbours to price with, chunks follow the table's order (see stalePricedEntries).
+  const order = [...clients.byId.keys()].some((id) => rates.pricedWithNeighbours(id)) ? 'grouped' : 'id';
   for (;;) {
-    const stale = await stalePricedEntries(ledger, rates.hash, after, chunkSize);
+    const stale = await stalePricedEntries(ledger, rates.hash, after, chunkSize, order);
     if (stale.length === 0) break;
     after = stale[stale.length - 1]!.cursor;
 

@@ -59,9 +59,16 @@ describe('rate stage in chunks (embedded ledger)', () => {
     expect(await pricedTotal()).toBe(whole);
   });
 
-  it('Given a ruleset without overtime When entries are priced Then no neighbours are needed', () => {
+  it('Given a ruleset without overtime When entries are priced one per chunk (in table order) Then every entry is priced once', async () => {
     const { rates: plain } = ratesFromYaml('rates:\n  rulesets:\n    plain:\n      base: [{ id: std, hourly: 30.00 }]\n', [acme]);
     expect(plain.pricedWithNeighbours('acme')).toBe(false);
     expect(plain.pricedWithNeighbours('nobody')).toBe(false);
+    // Inserted out of date order, so table order and (worker, date) order differ.
+    await upsertEntries(ledger, [...week].reverse(), seenOf('r3'));
+    const summary = await rateStale({ ledger, rates: plain, clients, chunkSize: 1 });
+    expect(summary).toEqual({ rated: 6, excluded: 0, unpriced: 0 });
+    expect(await pricedTotal()).toBe('1620.00'); // 54 h × 30.00
+    const again = await rateStale({ ledger, rates: plain, clients, chunkSize: 1 });
+    expect(again).toEqual({ rated: 0, excluded: 0, unpriced: 0 });
   });
 });
