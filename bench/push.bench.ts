@@ -1,12 +1,17 @@
 /**
- * bench:push — push 3,000 invoices to the fake Xero with its limits scaled down in time (same
+ * bench:push — every destination against its fake at the vendor's documented limits. Xero: push 3,000 invoices to the fake Xero with its limits scaled down in time (same
  * shape as Xero's: 5 concurrent calls, N calls per window, a daily cap) and compare the
  * invoices achieved per window with the theoretical bound (calls per window × 50 per batch).
  * A few responses are lost or answered 503 after Xero committed, to show that recovery costs
  * no duplicates and loses nothing. Baseline measured in the same run: one invoice per call, no
  * batching (what most integrations do).
  *
- * Last line: one JSON object with achievedVsBound, duplicates, lost and the other figures.
+ * Then the webhook destination (its receiver's configured limit) and Moneybird (150 requests per
+ * 5 minutes, the window scaled down in time), each clean and with lost answers and a 5xx
+ * (bench/support/push-destinations.ts).
+ *
+ * Last line: one JSON object with achievedVsBound, duplicates, lost and the other figures
+ * (Xero's at the top level, every destination's under `destinations`).
  */
 import Table from 'cli-table3';
 import pino from 'pino';
@@ -15,6 +20,7 @@ import { XeroConfigSchema } from '../connectors/xero/config.schema';
 import type { InvoiceDraft } from '../src/domain/invoice';
 import { dec, fixed, lineAmount, sum } from '../src/domain/money';
 import { startFakeXero, type FakeXero } from '../test/fakes/xero-server';
+import { benchMoneybird, benchWebhook, type DestinationRun } from './support/push-destinations';
 
 const INVOICES = Number(process.env.BENCH_INVOICES ?? 3000);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 5000);
@@ -160,6 +166,24 @@ const faulty = await run(
 const baselineCount = Math.min(INVOICES, CALLS_PER_WINDOW * 4);
 const baseline = await run({ name: 'baseline: 1 invoice/call', invoices: baselineCount, batchSize: 1, faults: false }, 2);
 
+// Webhook and Moneybird: one request per invoice, so the bound per window is the request limit.
+const MB_INVOICES = Number(process.env.BENCH_MB_INVOICES ?? 400);
+const MB_WINDOW_MS = Number(process.env.BENCH_MB_WINDOW_MS ?? 3000);
+const WH_INVOICES = Number(process.env.BENCH_WH_INVOICES ?? 200);
+const WH_WINDOW_MS = Number(process.env.BENCH_WH_WINDOW_MS ?? 1000);
+const WH_REQUESTS = Number(process.env.BENCH_WH_REQUESTS ?? 20);
+const plainKeys = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => {
+    const d = makeDraft(i + 1, `c${i % 7}`);
+    return { ...d, key: `${prefix}-${d.key.replace(/:/g, '-')}` };
+  });
+const others: DestinationRun[] = [
+  await benchWebhook({ drafts: plainKeys(WH_INVOICES, 'wh'), windowMs: WH_WINDOW_MS, requests: WH_REQUESTS, faults: false }),
+  await benchWebhook({ drafts: plainKeys(Math.min(WH_INVOICES, 60), 'whf'), windowMs: WH_WINDOW_MS, requests: WH_REQUESTS, faults: true }),
+  await benchMoneybird({ drafts: plainKeys(MB_INVOICES, 'mb'), windowMs: MB_WINDOW_MS, faults: false, run: 1 }),
+  await benchMoneybird({ drafts: plainKeys(Math.min(MB_INVOICES, 100), 'mbf'), windowMs: MB_WINDOW_MS, faults: true, run: 2 }),
+];
+
 const table = new Table({
   head: [
     'scenario',
@@ -202,6 +226,65 @@ console.log(
   'windows = fixed windows the run touched, counted from the first call Xero received (the bound is calls per window × batch size per window touched)',
 );
 console.log(`Batched vs one-per-call: ${(main.invoicesPerWindow / baseline.invoicesPerWindow).toFixed(1)}× invoices per window`);
+const otherTable = new Table({
+  head: [
+    'destination',
+    'scenario',
+    'invoices',
+    'requests',
+    'elapsed ms',
+    'windows',
+    'inv/window',
+    'bound/window',
+    'achieved/bound',
+    '429s',
+    'dup',
+    'lost',
+  ],
+});
+for (const r of others) {
+  otherTable.push([
+    r.destination,
+    r.scenario,
+    r.invoices,
+    r.requests,
+    r.elapsedMs,
+    r.windows,
+    r.minWindows,
+    r.invoicesPerWindow,
+    r.boundPerWindow,
+    `${(r.achievedVsBound * 100).toFixed(1)} %`,
+    r.http429,
+    r.duplicates,
+    r.lost,
+  ]);
+}
+console.log(
+  `Webhook receiver: ${WH_REQUESTS} requests per ${WH_WINDOW_MS} ms; Moneybird: 150 requests per window, its 5-minute window scaled to ${MB_WINDOW_MS} ms (the bound is requests per window, one invoice per request; contact look-ups and creates use some of it; min windows = the windows the requests made need at the limit)`,
+);
+console.log(otherTable.toString());
+const summary = (runs: DestinationRun[]) => ({
+  achievedVsBound: runs[0]!.achievedVsBound,
+  invoicesPerWindow: runs[0]!.invoicesPerWindow,
+  boundPerWindow: runs[0]!.boundPerWindow,
+  windows: runs[0]!.windows,
+  minWindows: runs[0]!.minWindows,
+  windowMs: runs[0]!.destination === 'moneybird' ? MB_WINDOW_MS : WH_WINDOW_MS,
+  http429: runs.reduce((a, r) => a + r.http429, 0),
+  duplicates: runs.reduce((a, r) => a + r.duplicates, 0),
+  lost: runs.reduce((a, r) => a + r.lost, 0),
+  totalMismatches: runs.reduce((a, r) => a + r.totalMismatches, 0),
+});
+const xeroSummary = {
+  achievedVsBound: main.achievedVsBound,
+  invoicesPerWindow: main.invoicesPerWindow,
+  boundPerWindow: main.boundPerWindow,
+  windowMs: WINDOW_MS,
+  http429: main.http429 + faulty.http429,
+  duplicates: main.duplicates + faulty.duplicates,
+  lost: main.lost + faulty.lost,
+  totalMismatches: main.totalMismatches,
+};
 console.log(
   JSON.stringify({
     achievedVsBound: main.achievedVsBound,
@@ -228,5 +311,10 @@ console.log(
     totalMismatches: main.totalMismatches,
     baselineInvoicesPerWindow: baseline.invoicesPerWindow,
     speedupVsBaseline: Math.round((main.invoicesPerWindow / baseline.invoicesPerWindow) * 10) / 10,
+    destinations: {
+      xero: xeroSummary,
+      webhook: summary(others.filter((r) => r.destination === 'webhook')),
+      moneybird: summary(others.filter((r) => r.destination === 'moneybird')),
+    },
   }),
 );

@@ -9,6 +9,8 @@ import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
 import { restSource } from './rest/index';
+import { webhookDestination } from './webhook/index';
+import { moneybirdDestination } from './moneybird/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -37,4 +39,6 @@ export const destinationConnectors: ErasedDestination[] = [
   // registry lines: destinations
   xeroDestination,
   fileDestination,
+  webhookDestination,
+  moneybirdDestination,
 ];

@@ -47,6 +47,18 @@ export const fileDestination: DestinationConnector<FileDestinationConfig> = {
   role: 'destination',
   configSchema: fileDestinationSchema,
   secretFields: [],
+  // A file per invoice key, rewritten while the draft changes and removed when it empties; nobody approves a file.
+  capabilities: {
+    realDrafts: false,
+    updateInPlace: true,
+    deleteEmptied: true,
+    creditNotes: false,
+    statusReadBack: [],
+    tax: 'none',
+    unitPriceDecimals: [2, 4],
+    batchSize: 1,
+    idempotency: 'overwrite',
+  },
   async check(config) {
     const dir = path.resolve(config.dir);
     try {

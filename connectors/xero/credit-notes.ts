@@ -5,7 +5,7 @@ import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { PreviousWrite, WriteOutcome } from '../../src/connectors/contract';
 import type { EffectiveSettings, XeroConfig } from './config.schema';
 import type { ContactResolver } from './contacts';
-import type { IntentLog } from './intent-log';
+import type { IntentLog } from '../../src/destinations/intent-log';
 import { sleep } from './rate-budget';
 import { DraftRejected, buildCreditNote, remoteFigures, remoteLineIdsOf, sameContent } from './to-xero-invoice';
 import { XeroCallError, backoffMs, describeFailure, type XeroSession } from './xero-session';

@@ -2,7 +2,8 @@ import type { ConnectorContext, CheckResult, WriteContext, WriteOutcome } from '
 import { ConnectorError } from '../../src/connectors/errors';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { XeroConfig } from './config.schema';
-import { LedgerIntentLog, MemoryIntentLog } from './intent-log';
+import { destinationServicesOf } from '../../src/destinations/services';
+import { XERO_STATUS_MAP } from './status-map';
 import { pushDrafts } from './push';
 import { pollXeroStatuses } from './status';
 import { XeroCallError, XeroSession } from './xero-session';
@@ -35,7 +36,7 @@ export async function writeXero(config: XeroConfig, drafts: InvoiceDraft[], ctx:
   try {
     return await pushDrafts(config, drafts, ctx.previous, {
       session,
-      intents: ledger ? new LedgerIntentLog(ledger) : new MemoryIntentLog(),
+      intents: destinationServicesOf(ctx, { kind: 'xero', statusMap: XERO_STATUS_MAP }, config.id).intents,
       log: ctx.log,
     });
   } finally {

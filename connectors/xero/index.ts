@@ -1,6 +1,8 @@
 import type { CheckResult, ConnectorContext, DestinationConnector, WriteContext, WriteOutcome } from '../../src/connectors/contract';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import { XeroConfigSchema, xeroSecretFields, type XeroConfig } from './config.schema';
+import { XERO_STATUS_MAP } from './status-map';
+import { xeroWebhook } from './webhook-verify';
 
 /**
  * Xero destination: draft sales invoices that are never duplicated, never off by a cent and
@@ -17,6 +19,23 @@ export const xeroDestination: DestinationConnector<XeroConfig> = {
   role: 'destination',
   configSchema: XeroConfigSchema as unknown as DestinationConnector<XeroConfig>['configSchema'],
   secretFields: xeroSecretFields,
+  // developer.xero.com/documentation/api/accounting/invoices (drafts, LineAmountTypes, unitdp,
+  // 50 per request), developer.xero.com/documentation/guides/oauth2/limits (limits),
+  // developer.xero.com/documentation/guides/idempotent-requests (Idempotency-Key).
+  capabilities: {
+    realDrafts: true,
+    updateInPlace: true,
+    deleteEmptied: true,
+    creditNotes: true,
+    statusReadBack: ['poll', 'webhook'],
+    tax: 'computed',
+    unitPriceDecimals: [2, 4],
+    batchSize: 50,
+    rateLimit: { requests: 60, windowMs: 60_000, concurrent: 5, perDay: 5000, per: 'organisation' },
+    idempotency: 'idempotency-key',
+  },
+  statusMap: XERO_STATUS_MAP,
+  webhook: xeroWebhook,
 
   async check(config: XeroConfig, ctx: ConnectorContext): Promise<CheckResult> {
     return (await impl()).checkXero(config, ctx);

@@ -5,7 +5,7 @@ import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { PreviousWrite, WriteOutcome } from '../../src/connectors/contract';
 import { settingsFor, type EffectiveSettings, type XeroConfig } from './config.schema';
 import { ContactResolver } from './contacts';
-import type { IntentLog } from './intent-log';
+import type { IntentLog } from '../../src/destinations/intent-log';
 import { sleep } from './rate-budget';
 import {
   DraftRejected,

@@ -1,250 +1,41 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
-import { ConnectorError } from '../../src/connectors/errors';
+import {
+  type BudgetLimits,
+  type BudgetScope,
+  RateBudget as SharedRateBudget,
+  memoryBudget as sharedMemoryBudget,
+} from '../../src/destinations/rate-budget';
 
 /**
  * One call budget per Xero organisation, shared by every process that talks to it
  * (developer.xero.com/documentation/guides/oauth2/limits): 5 concurrent calls, 60 calls per
- * minute, a daily cap. The per-window and per-day counts use rate-limiter-flexible (Redis when
- * the queue runner provides it, in-process memory for the inline runner); Xero's
- * X-MinLimit-Remaining / X-DayLimit-Remaining headers pull our counters down when Xero has seen
- * more calls than we counted (other apps, other processes, clock skew).
+ * minute, a daily cap, corrected by Xero's X-MinLimit-Remaining / X-DayLimit-Remaining headers.
+ * The budget itself is the runtime's (src/destinations/rate-budget.ts); this is Xero's scope of it.
  */
+export const XERO_BUDGET: BudgetScope = {
+  vendor: 'xero',
+  label: 'Xero',
+  account: 'organisation',
+  windowRemainingHeader: 'x-minlimit-remaining',
+  dayRemainingHeader: 'x-daylimit-remaining',
+};
 
-export interface BudgetLimits {
-  concurrent: number;
-  callsPerWindow: number;
-  windowMs: number;
-  callsPerDay: number;
-}
-
-/**
- * Our window is a little longer than Xero's so that our window k+1 never opens before Xero's
- * window k has closed (request latency would otherwise land early calls in a full window):
- * 2 % of the window, at least 100 ms.
- */
-export const WINDOW_SAFETY = 0.02;
-export const WINDOW_SAFETY_MIN_MS = 100;
-export function paddedWindowMs(windowMs: number): number {
-  return windowMs + Math.max(windowMs * WINDOW_SAFETY, WINDOW_SAFETY_MIN_MS);
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-export { sleep };
-
-interface Semaphore {
-  acquire(signal?: AbortSignal): Promise<() => Promise<void>>;
-}
-
-/** In-process counting semaphore (inline runner: one process holds the whole budget). */
-class MemorySemaphore implements Semaphore {
-  private used = 0;
-  private waiters: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async acquire(): Promise<() => Promise<void>> {
-    while (this.used >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
-    this.used++;
-    let released = false;
-    return async () => {
-      if (released) return;
-      released = true;
-      this.used--;
-      this.waiters.shift()?.();
-    };
+export class RateBudget extends SharedRateBudget {
+  constructor(orgKey: string, limits: BudgetLimits, redis?: Redis, leaseMs = 120_000) {
+    super(XERO_BUDGET, orgKey, limits, redis, leaseMs);
   }
 }
 
-/**
- * Redis lease semaphore (queue runner: many processes). rate-limiter-flexible has no
- * concurrency primitive, so this is a small sorted set of leases: a slot is a member whose
- * score is its expiry; a crashed holder's lease lapses after `leaseMs` instead of leaking a slot.
- */
-const ACQUIRE_LUA = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  return 1
-end
-return 0`;
-
-class RedisSemaphore implements Semaphore {
-  private seq = 0;
-  constructor(
-    private readonly redis: Redis,
-    private readonly key: string,
-    private readonly limit: number,
-    private readonly leaseMs: number,
-  ) {}
-  async acquire(signal?: AbortSignal): Promise<() => Promise<void>> {
-    const member = `${process.pid}:${Date.now()}:${++this.seq}:${Math.random()}`;
-    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-      const now = Date.now();
-      const ok = await this.redis.eval(
-        ACQUIRE_LUA,
-        1,
-        this.key,
-        String(now),
-        String(now + this.leaseMs),
-        String(this.limit),
-        member,
-        String(this.leaseMs * 2),
-      );
-      if (ok === 1) return async () => void (await this.redis.zrem(this.key, member));
-      await sleep(wait, signal);
-    }
-  }
+export function memoryBudget(orgKey: string, limits: BudgetLimits): SharedRateBudget {
+  return sharedMemoryBudget(XERO_BUDGET, orgKey, limits);
 }
 
-export interface Admission {
-  release(): Promise<void>;
-}
-
-export class RateBudget {
-  private readonly minute: RateLimiterAbstract;
-  private readonly day: RateLimiterAbstract;
-  private readonly slots: Semaphore;
-  private readonly redisMode: boolean;
-
-  constructor(
-    private readonly orgKey: string,
-    readonly limits: BudgetLimits,
-    redis?: Redis,
-    leaseMs = 120_000,
-  ) {
-    const windowSec = paddedWindowMs(limits.windowMs) / 1000;
-    this.redisMode = redis !== undefined;
-    if (redis) {
-      // RateLimiterRedis keeps whole seconds: round the window up, never down.
-      this.minute = new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: 'hb:xero:min',
-        points: limits.callsPerWindow,
-        duration: Math.ceil(windowSec),
-      });
-      this.day = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'hb:xero:day', points: limits.callsPerDay, duration: 86_400 });
-      this.slots = new RedisSemaphore(redis, `hb:xero:conc:${orgKey}`, limits.concurrent, leaseMs);
-    } else {
-      this.minute = new RateLimiterMemory({ keyPrefix: 'hb:xero:min', points: limits.callsPerWindow, duration: windowSec });
-      this.day = new RateLimiterMemory({ keyPrefix: 'hb:xero:day', points: limits.callsPerDay, duration: 86_400 });
-      this.slots = new MemorySemaphore(limits.concurrent);
-    }
-  }
-
-  /** Wait for a concurrency slot and a call in the current window; a spent day budget parks the work. */
-  async admit(signal?: AbortSignal): Promise<Admission> {
-    const release = await this.slots.acquire(signal);
-    try {
-      try {
-        await this.day.consume(this.orgKey);
-      } catch (e) {
-        if (e instanceof RateLimiterRes) {
-          throw new ConnectorError(
-            'rate_limited',
-            `Xero daily call limit for this organisation is used up; the push resumes in ${Math.ceil(e.msBeforeNext / 60_000)} min`,
-            {
-              connector: 'xero',
-              retryAfterMs: e.msBeforeNext,
-            },
-          );
-        }
-        throw e;
-      }
-      for (;;) {
-        try {
-          await this.minute.consume(this.orgKey);
-          break;
-        } catch (e) {
-          if (!(e instanceof RateLimiterRes)) throw e;
-          await sleep(Math.max(1, e.msBeforeNext), signal);
-        }
-      }
-    } catch (e) {
-      await release();
-      throw e;
-    }
-    return { release };
-  }
-
-  /** Align our counters with what Xero says is left. */
-  async observe(headers: Record<string, unknown> | undefined): Promise<void> {
-    if (!headers) return;
-    const minLeft = numberHeader(headers, 'x-minlimit-remaining');
-    const dayLeft = numberHeader(headers, 'x-daylimit-remaining');
-    if (minLeft !== undefined && minLeft === this.limits.callsPerWindow - 1) await this.reanchor();
-    if (minLeft !== undefined) await this.pullDown(this.minute, this.limits.callsPerWindow, minLeft, paddedWindowMs(this.limits.windowMs));
-    if (dayLeft !== undefined) await this.pullDown(this.day, this.limits.callsPerDay, dayLeft, 86_400_000);
-  }
-
-  /**
-   * The call just answered opened a new window at Xero (one call used). Xero's window began when
-   * that call arrived, somewhere between sending and now, and may be later than our window began
-   * (a slow first call, a queue). Anchoring at the answer (not at the send) is the safe side: our
-   * window is stretched to end a padded window from now, keeping what it has counted, so ours
-   * never closes before Xero's. A window is never shortened.
-   */
-  private async reanchor(): Promise<void> {
-    const res = await this.minute.get(this.orgKey);
-    const now = Date.now();
-    const end = now + paddedWindowMs(this.limits.windowMs);
-    const currentEnd = res && res.msBeforeNext > 0 ? now + res.msBeforeNext : 0;
-    if (end <= currentEnd) return;
-    const ms = end - now;
-    await this.minute.set(this.orgKey, Math.max(res?.consumedPoints ?? 0, 1), this.redisMode ? Math.ceil(ms / 1000) : ms / 1000);
-  }
-
-  private async pullDown(limiter: RateLimiterAbstract, points: number, remoteLeft: number, windowMs: number): Promise<void> {
-    const res = await limiter.get(this.orgKey);
-    const ourLeft = points - (res?.consumedPoints ?? 0);
-    if (remoteLeft >= ourLeft) return;
-    // `set`, not `penalty`: two processes observing the same header must converge, not add up.
-    const msLeft = res && res.msBeforeNext > 0 ? res.msBeforeNext : windowMs;
-    const sec = this.redisMode ? Math.max(1, Math.ceil(msLeft / 1000)) : msLeft / 1000;
-    await limiter.set(this.orgKey, points - remoteLeft, sec);
-  }
-
-  /** Xero answered 429 `minute`: nobody calls this organisation until Retry-After has passed. */
-  async blockWindow(ms: number): Promise<void> {
-    await this.minute.block(this.orgKey, Math.max(ms, 1) / 1000);
-  }
-
-  async blockDay(ms: number): Promise<void> {
-    await this.day.block(this.orgKey, Math.max(Math.ceil(ms / 1000), 1));
-  }
-}
-
-function numberHeader(headers: Record<string, unknown>, name: string): number | undefined {
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() === name) {
-      const n = Number(Array.isArray(v) ? v[0] : v);
-      return Number.isFinite(n) ? n : undefined;
-    }
-  }
-  return undefined;
-}
-export { numberHeader };
-
-/** In-process budgets are shared by every write in this process, one per organisation. */
-const memoryBudgets = new Map<string, RateBudget>();
-
-export function memoryBudget(orgKey: string, limits: BudgetLimits): RateBudget {
-  const id = `${orgKey}:${JSON.stringify(limits)}`;
-  let b = memoryBudgets.get(id);
-  if (!b) {
-    b = new RateBudget(orgKey, limits);
-    memoryBudgets.set(id, b);
-  }
-  return b;
-}
+export {
+  type Admission,
+  type BudgetLimits,
+  numberHeader,
+  paddedWindowMs,
+  sleep,
+  WINDOW_SAFETY,
+  WINDOW_SAFETY_MIN_MS,
+} from '../../src/destinations/rate-budget';

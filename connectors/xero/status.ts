@@ -4,7 +4,11 @@ import Decimal from 'decimal.js';
 import type { CreditNote, Invoice } from 'xero-node';
 import type { Logger } from 'pino';
 import type { Ledger } from '../../src/ledger/db';
-import { applyRemoteStatus, type RemoteStatus } from '../../src/ledger/invoices.repository';
+import type { RemoteStatus } from '../../src/ledger/invoices.repository';
+import { ledgerStatusService, mapStatus, type ApplyStatusFn } from '../../src/destinations/statuses';
+import { XERO_STATUS_MAP } from './status-map';
+
+export { XERO_STATUS_MAP } from './status-map';
 import type { XeroConfig } from './config.schema';
 import { dec } from '../../src/domain/money';
 import { recordEvent } from '../../src/ledger/sync.repository';
@@ -17,46 +21,21 @@ import { XeroCallError, XeroSession, type SessionOptions } from './xero-session'
  * fallback; the ledger side is src/ledger/invoices.repository.ts `applyRemoteStatus`.
  */
 
-/** Xero invoice status → ledger status. SUBMITTED is "awaiting approval": not yet billed. */
 export function toRemoteStatus(xeroStatus: string): RemoteStatus | undefined {
-  switch (xeroStatus.toUpperCase()) {
-    case 'DRAFT':
-    case 'SUBMITTED':
-      return 'draft';
-    case 'AUTHORISED':
-      return 'approved';
-    case 'PAID':
-      return 'paid';
-    case 'VOIDED':
-      return 'voided';
-    case 'DELETED':
-      return 'deleted';
-    default:
-      return undefined;
-  }
+  return mapStatus(XERO_STATUS_MAP, xeroStatus);
 }
 
-export type ApplyStatusFn = (
-  ledger: Ledger,
-  ref: { destinationId: string; remoteId: string },
-  status: RemoteStatus,
-  remoteStatus: string,
-) => Promise<boolean>;
-
-const defaultApply: ApplyStatusFn = (ledger, ref, status, remoteStatus) => applyRemoteStatus(ledger, ref, status, remoteStatus);
+export type { ApplyStatusFn } from '../../src/destinations/statuses';
 
 /** Apply one fetched Xero invoice to the ledger. Returns false when the ledger does not know it (not ours). */
 export async function applyXeroInvoiceStatus(
   ledger: Ledger,
   destinationId: string,
   invoice: Pick<Invoice, 'invoiceID' | 'status'>,
-  apply: ApplyStatusFn = defaultApply,
+  apply?: ApplyStatusFn,
 ): Promise<boolean> {
   if (!invoice.invoiceID || invoice.status === undefined) return false;
-  const remoteStatus = String(invoice.status);
-  const status = toRemoteStatus(remoteStatus);
-  if (!status) return false;
-  return apply(ledger, { destinationId, remoteId: invoice.invoiceID }, status, remoteStatus);
+  return ledgerStatusService(ledger, destinationId, XERO_STATUS_MAP, apply).apply(invoice.invoiceID, String(invoice.status));
 }
 
 /** Fetch invoices by id, 50 per call (one call per batch, under the organisation's budget). */
@@ -88,9 +67,7 @@ export interface PollOptions extends Omit<SessionOptions, 'ledger'> {
  */
 export async function pollXeroStatuses(options: PollOptions): Promise<{ checked: number; changed: number }> {
   const { config, ledger } = options;
-  const rows = await ledger.rows<{ id: number; remoteId: string; remoteStatus: string | null; remoteType: string | null }>(sql`
-    SELECT id::int AS id, remote_id AS "remoteId", remote_status AS "remoteStatus", remote_type AS "remoteType" FROM invoices
-    WHERE destination_id = ${config.id} AND remote_id IS NOT NULL AND live AND status NOT IN ('paid', 'voided', 'deleted')`);
+  const rows = await ledgerStatusService(ledger, config.id, XERO_STATUS_MAP, options.apply).open();
   if (rows.length === 0) return { checked: 0, changed: 0 };
   const known = new Map(rows.map((r) => [r.remoteId, r]));
   const session = await XeroSession.open(config, { ...options, ledger });

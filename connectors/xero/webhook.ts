@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Invoice } from 'xero-node';
 import type { Ledger } from '../../src/ledger/db';
@@ -6,6 +5,9 @@ import type { XeroConfig } from './config.schema';
 import { fetchCreditNotesById } from './credit-notes';
 import { applyXeroInvoiceStatus, fetchInvoicesById, type ApplyStatusFn } from './status';
 import { XeroSession } from './xero-session';
+import { verifyXeroSignature } from './webhook-verify';
+
+export { verifyXeroSignature } from './webhook-verify';
 
 /**
  * Xero webhooks (developer.xero.com/documentation/guides/webhooks/overview): `x-xero-signature`
@@ -15,13 +17,6 @@ import { XeroSession } from './xero-session';
  * its status applied.
  * Framework-free: the HTTP service passes the raw bytes and the headers.
  */
-
-export function verifyXeroSignature(rawBody: Buffer, signatureHeader: string, webhookKey: string): boolean {
-  if (!signatureHeader || !webhookKey) return false;
-  const expected = Buffer.from(createHmac('sha256', webhookKey).update(rawBody).digest('base64'), 'utf8');
-  const given = Buffer.from(signatureHeader.trim(), 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 export interface XeroWebhookEvent {
   resourceUrl: string;

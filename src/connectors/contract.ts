@@ -4,6 +4,9 @@ import type { TimeEntry } from '../domain/time-entry';
 import type { InvoiceDraft } from '../domain/invoice';
 import type { FailureCategory } from './errors';
 import type { Ledger } from '../ledger/db';
+import type { IntentLog } from '../destinations/intent-log';
+import type { StatusMap, StatusService } from '../destinations/statuses';
+import type { RateLimiter } from '../http/rate-limit';
 
 /** Opaque per-stream position, JSON-serialisable. Committed only after its records are in the ledger. */
 export type Cursor = Record<string, unknown>;
@@ -68,6 +71,11 @@ export interface ConnectorContext {
     /** Redis URL in the queue runner: rate-limit budgets are shared across processes there. */
     redisUrl?: string;
   };
+  /**
+   * The runtime's services for the destination being called, narrowed to it (set by the push
+   * and status stages; a connector called without them gets them from `destinationServicesOf`).
+   */
+  destination?: DestinationServices;
   /** Run start; used to cap updated-since cursors. */
   now: Date;
   /** Directory relative paths in the config are resolved against. */
@@ -232,8 +240,90 @@ export interface WriteContext extends ConnectorContext {
   previous: Map<string, PreviousWrite>;
 }
 
+/**
+ * What a destination can do, declared once beside its code: the runtime, the docs and the
+ * conformance suite read it instead of knowing destinations by name.
+ */
+export interface DestinationCapabilities {
+  /** The package holds real drafts that finance approves there (false: what is written is final, or the receiver decides). */
+  realDrafts: boolean;
+  /** A written draft is updated in place (same document) while it is still a draft. */
+  updateInPlace: boolean;
+  /** A draft that lost every line is deleted at the destination. */
+  deleteEmptied: boolean;
+  /** A correction that credits more than it bills is written as a credit note (or credit invoice). */
+  creditNotes: boolean;
+  /** How statuses come back: polled (`pollStatuses`), pushed (`webhook`), or not at all (empty). */
+  statusReadBack: readonly ('poll' | 'webhook')[];
+  /**
+   * `computed`: the package adds tax by each line's tax type/rate id and reports it back; `sent`:
+   * the amounts sent include it; `none`: net amounts (with each line's tax type) and no tax read back.
+   */
+  tax: 'computed' | 'sent' | 'none';
+  /** Decimal places of a unit price the destination accepts. */
+  unitPriceDecimals: readonly number[];
+  /** Most invoices one write request carries (1: one request per invoice). */
+  batchSize: number;
+  /** The vendor's documented request limit per account, which the connector keeps to (absent: none). */
+  rateLimit?: { requests: number; windowMs: number; concurrent?: number; perDay?: number; per: string };
+  /**
+   * What makes a retry safe: `idempotency-key` (the vendor dedupes a request key; look-up by
+   * number before any re-create), `reference-lookup` (no key: the intent log and a look-up by
+   * our reference before any re-create), `receiver-dedupe` (the receiver upserts by invoice key),
+   * `overwrite` (the document is named by its key, e.g. a file).
+   */
+  idempotency: 'idempotency-key' | 'reference-lookup' | 'receiver-dedupe' | 'overwrite';
+}
+
+/** An inbound webhook request as the HTTP service received it: the raw bytes and the headers. */
+export interface InboundWebhook {
+  rawBody: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A verified event: the document it names (its status is then read from the destination, never trusted from the body). */
+export interface WebhookEvent {
+  remoteId: string;
+  /** Stable per event (deduplication of redeliveries). */
+  eventId: string;
+}
+
+/**
+ * Inbound webhooks as an optional capability: the service's one route `/webhooks/:destinationId`
+ * finds the destination, asks it to verify and parse, and queues a status refresh per event.
+ */
+export interface DestinationWebhook<C> {
+  /** Where the signing key is configured, for the message when there is none (e.g. "server.webhooks.xero"). */
+  keyHint: string;
+  /**
+   * Check the signature. `serverKeys` are the `server.webhooks` keys of the config (Xero's key
+   * lives there); a destination may keep its own in its config. `no-key`: nothing to check
+   * against (the service answers 503); `invalid`: 401.
+   */
+  verify(request: InboundWebhook, config: C, serverKeys: Readonly<Record<string, string | undefined>>): 'ok' | 'invalid' | 'no-key';
+  /** Events of a verified body (unknown or malformed ones are left out). */
+  parse(request: InboundWebhook, config: C): WebhookEvent[];
+}
+
+/** The runtime's services a destination is given, narrowed to it (instead of the whole ledger). */
+export interface DestinationServices {
+  /** Write-ahead notes of creates, for a look-up before any re-create after an uncertain outcome. */
+  intents: IntentLog;
+  /** The ledger's status side for this destination; absent without a ledger (pure tests). */
+  statuses?: StatusService;
+  /** A request budget shared by every worker process talking to this account (Redis in the queue runner). */
+  budget(key: string, requests: number, windowMs: number): RateLimiter;
+  /** Redis URL when budgets are shared across processes (queue runner). */
+  redisUrl?: string;
+}
+
 export interface DestinationConnector<C extends { id: string; kind: string } = { id: string; kind: string }> extends ConnectorBase<C> {
   role: 'destination';
+  capabilities: DestinationCapabilities;
+  /** The package's status words → ledger statuses (for the runtime's status service). */
+  statusMap?: StatusMap;
+  /** Inbound webhooks (signature check and parsing), where the package sends them. */
+  webhook?: DestinationWebhook<C>;
   /** Idempotent by invoice key: writing the same draft twice never makes a second invoice. */
   write(config: C, drafts: InvoiceDraft[], ctx: WriteContext): Promise<WriteOutcome[]>;
   /**

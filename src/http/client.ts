@@ -16,6 +16,8 @@ export interface HttpClientOptions {
   /** What to check when the API refuses the credentials, e.g. "HARVEST token, account id, …". */
   authHint: string;
   rateLimit?: Omit<RateLimitPolicy, 'redisUrl'>;
+  /** A budget the caller already holds (a destination's shared budget from its services); wins over `rateLimit`. */
+  limiter?: RateLimiter;
   /** Shares the rate-limit budget across processes when set (queue runner). */
   redisUrl?: string;
   retry?: Partial<RetryPolicy>;
@@ -111,9 +113,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const wait = options.sleep ?? sleep;
   const now = options.now ?? (() => new Date());
   const scrub = (text: string) => scrubSecrets(text, options.secrets ?? []);
-  const limiter: RateLimiter | undefined = options.rateLimit
-    ? rateLimiterFor({ ...options.rateLimit, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) })
-    : undefined;
+  const limiter: RateLimiter | undefined = options.limiter
+    ? options.limiter
+    : options.rateLimit
+      ? rateLimiterFor({ ...options.rateLimit, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) })
+      : undefined;
   const instance: AxiosInstance = axios.create({
     baseURL: baseUrl,
     headers: { Accept: 'application/json', ...options.headers },

@@ -39,6 +39,7 @@ import { pushPending, type PushSummary } from '../stages/push.stage';
 import { rateEntries, type RateSummary } from '../stages/rate.stage';
 import { createRedis } from './connection';
 import { decideForQueue } from './errors';
+import { withDestinationServices } from '../destinations/services';
 import {
   AssembleClientJob,
   JOB,
@@ -517,7 +518,10 @@ export class QueueRunner {
           throw new UnrecoverableError(`destination "${data.destinationId}" is not configured or cannot report statuses`);
         }
         await recordEvent(this.opts.ledger, null, 'webhook.invoice-changed', data.remoteId, { destinationId: data.destinationId });
-        return connector.pollStatuses(destination, this.ctx(new Date().toISOString(), log));
+        return connector.pollStatuses(
+          destination,
+          withDestinationServices(this.ctx(new Date().toISOString(), log), connector, destination.id),
+        );
       }
       default: {
         const extra = this.extraHandlers.get(job.name);

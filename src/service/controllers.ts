@@ -26,7 +26,8 @@ import { excludedReport, invoicesReport, quarantineReport, unbilledReport } from
 import { Public } from './auth';
 import type { ServiceMetrics } from './metrics';
 import { METRICS, SERVICE_CONTEXT } from './tokens';
-import { parseXeroWebhook, verifyXeroWebhook } from './webhooks';
+import { receiveWebhook } from '../destinations/webhooks';
+import { destinationConnectorMap } from '../runners/registry';
 
 @ApiTags('health')
 @Controller('health')
@@ -218,24 +219,42 @@ export class WebhooksController {
   constructor(@Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext) {}
 
   /**
-   * Xero webhooks (https://developer.xero.com/documentation/guides/webhooks/overview/): the
-   * signature is an HMAC-SHA256 of the raw body; a wrong one must get 401 (Xero's "intent to
-   * receive" check sends both kinds). Events only name invoices, so they are queued for a status
-   * refresh; nothing is trusted from the body until the signature holds.
+   * Webhooks of any destination that takes them (its `webhook` capability): the destination
+   * checks the signature of the raw body (401 when it is wrong; Xero's "intent to receive" check
+   * sends both kinds) and names the documents its events are about; each is queued for a status
+   * refresh — nothing is trusted from the body, and the status is read from the destination.
    */
+  @Public()
+  @Post(':destinationId')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Webhook receiver of a destination (signature-checked; no API token).' })
+  @ApiParam({ name: 'destinationId', description: 'The id of a destination in the config.' })
+  async receive(@Param('destinationId') destinationId: string, @Req() req: IncomingMessage & { rawBody?: Buffer }, @Body() _body: unknown) {
+    return this.handle(destinationId, req);
+  }
+
+  /** The route before webhooks were generic, kept for Xero apps that already point at it. */
   @Public()
   @Post('xero/:destinationId')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Xero webhook receiver (signature-checked; no API token).' })
+  @ApiOperation({ summary: 'Xero webhook receiver (alias of /webhooks/{destinationId}; signature-checked; no API token).' })
   async xero(@Param('destinationId') destinationId: string, @Req() req: IncomingMessage & { rawBody?: Buffer }, @Body() _body: unknown) {
-    const key = this.ctx.config.raw.server?.webhooks?.xero;
-    if (!key) throw new ServiceUnavailableException('no Xero webhook key is configured (server.webhooks.xero)');
-    const signature = req.headers['x-xero-signature'];
-    if (!req.rawBody || typeof signature !== 'string' || !(await verifyXeroWebhook(req.rawBody, signature, key))) {
-      throw new UnauthorizedException('invalid webhook signature');
-    }
-    const events = parseXeroWebhook(req.rawBody);
-    for (const e of events) await this.ctx.runner.enqueueStatusRefresh(destinationId, e.resourceId, e.eventId);
+    return this.handle(destinationId, req, 'xero');
+  }
+
+  private async handle(destinationId: string, req: IncomingMessage & { rawBody?: Buffer }, kind?: string) {
+    const answer = receiveWebhook({
+      destinationId,
+      destinations: this.ctx.config.destinations,
+      connectors: destinationConnectorMap(),
+      request: { rawBody: req.rawBody ?? Buffer.alloc(0), headers: req.headers },
+      serverKeys: this.ctx.config.raw.server?.webhooks ?? {},
+      ...(kind ? { kind } : {}),
+    });
+    if (answer.status === 503) throw new ServiceUnavailableException(answer.message);
+    if (answer.status === 401 || !req.rawBody) throw new UnauthorizedException('invalid webhook signature');
+    if (answer.status === 404) throw new NotFoundException(answer.message);
+    for (const e of answer.events) await this.ctx.runner.enqueueStatusRefresh(destinationId, e.remoteId, e.eventId);
     return '';
   }
 }

@@ -6,6 +6,7 @@ import { dec } from '../domain/money';
 import type { Ledger } from '../ledger/db';
 import { applyRemoteStatus, pendingPushes, previousWrites, recordFailed, recordWritten } from '../ledger/invoices.repository';
 import { recordEvent } from '../ledger/sync.repository';
+import { withDestinationServices } from '../destinations/services';
 
 export interface PushSummary {
   written: number;
@@ -54,7 +55,7 @@ export async function pushPending(args: {
     const drafts: InvoiceDraft[] = rows.map((r) => r.draft);
     let outcomes: Awaited<ReturnType<typeof connector.write>>;
     try {
-      outcomes = await connector.write(config, drafts, { ...ctx, previous });
+      outcomes = await connector.write(config, drafts, withDestinationServices({ ...ctx, previous }, connector, config.id));
     } catch (err) {
       const message = isConnectorError(err) ? `${err.category}: ${err.message}` : (err as Error).message;
       for (const r of rows) await recordFailed(ledger, r.id, message);
@@ -124,7 +125,7 @@ export async function pollStatuses(args: {
     const connector = args.connectors.get(config.kind);
     if (!connector?.pollStatuses) continue;
     try {
-      const r = await connector.pollStatuses(config, args.ctx);
+      const r = await connector.pollStatuses(config, withDestinationServices(args.ctx, connector, config.id));
       total.checked += r.checked;
       total.changed += r.changed;
     } catch (err) {

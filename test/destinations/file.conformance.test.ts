@@ -25,6 +25,7 @@ function countWrites(): number {
 }
 
 describeDestinationConformance('file', {
+  kind: 'file',
   async start() {
     dir = mkdtempSync(path.join(tmpdir(), 'hb-file-dest-'));
     writes = 0;

@@ -14,6 +14,7 @@ const LIVE = (s: string) => s !== 'DELETED' && s !== 'VOIDED';
 const writeRequests = () => fake.apiRequests().filter((r) => r.method !== 'GET' && /\/(Invoices|CreditNotes)/.test(r.path)).length;
 
 describeDestinationConformance('xero', {
+  kind: 'xero',
   async start() {
     fake = await startFakeXero({ tenants: [fakeTenant(71)] });
     fake.addContact('Acme Ltd');

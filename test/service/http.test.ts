@@ -184,6 +184,12 @@ describeIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
     expect(jobs.some((j) => j.name === 'status-refresh' && (j.data as { remoteId: string }).remoteId === 'inv-123')).toBe(true);
   });
 
+  it('Given the generic webhook route When the destination is unknown or takes no webhooks Then 404, with no token check', async () => {
+    const post = (id: string) => http().post(`/webhooks/${id}`).set('Content-Type', 'application/json').send('{}');
+    await post('no-such-destination').expect(404);
+    await post('files').expect(404);
+  });
+
   it('Given a pipeline with a cron and time zone When the service starts Then a BullMQ job scheduler exists for it', async () => {
     const schedulers = await runner.queues.trigger.getJobSchedulers();
     expect(schedulers).toEqual([expect.objectContaining({ key: 'pipeline.nightly', pattern: '0 6 * * 1-5', tz: 'Europe/Amsterdam' })]);
