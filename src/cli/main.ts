@@ -375,47 +375,7 @@ export async function main(argv: string[]): Promise<number> {
     },
   );
 
-  common(
-    program
-      .command('connect')
-      .description('authorise a destination (Xero: OAuth on a local callback; the token set is stored encrypted in the ledger)')
-      .argument('<kind>', 'xero')
-      .option('--destination <id>', 'destination id (default: the only one of that kind)')
-      .option('--port <port>', 'local callback port registered as the redirect URI', '5173'),
-  ).action(async (kind: string, opts: CommonOptions & { destination?: string; port: string }) => {
-    if (kind !== 'xero') {
-      out.fail({ code: 'usage', message: `connect supports: xero (got "${kind}")`, where: { option: '<kind>' } });
-      code = EXIT.usage;
-      return;
-    }
-    const config = load(opts.config);
-    const candidates = config.destinations.filter((d) => d.kind === 'xero' && (!opts.destination || d.id === opts.destination));
-    if (candidates.length !== 1) {
-      out.fail({
-        code: 'usage',
-        message: `expected exactly one xero destination${opts.destination ? ` with id ${opts.destination}` : ''}; found ${candidates.length} (use --destination)`,
-        where: { option: '--destination' },
-      });
-      code = EXIT.usage;
-      return;
-    }
-    const { runConnectFlow } = await import('../../connectors/xero/connect');
-    const { XeroConfigSchema } = await import('../../connectors/xero/config.schema');
-    const xeroConfig = XeroConfigSchema.parse(candidates[0]);
-    const log = createLogger({ level: opts.logLevel });
-    const result = await withLedger(config, opts, (ledger) =>
-      runConnectFlow({
-        config: xeroConfig,
-        ledger,
-        port: Number(opts.port),
-        log,
-        openUrl: (url) => void process.stderr.write(`Open this URL to authorise Hourbridge in Xero:\n  ${url}\n`),
-      }),
-    );
-    out.document({ destination: xeroConfig.id, tenantId: result.tenantId, tenantName: result.tenantName });
-    out.print(`Connected ${xeroConfig.id} to Xero organisation "${result.tenantName}" (${result.tenantId}).`);
-  });
-
+  (await import('./connect.command')).registerConnectCommand(program, { out, load, setExitCode: (c) => (code = c), common, withLedger });
   (await import('./service.commands')).registerServiceCommands(program, { out, load, setExitCode: (c) => (code = c) });
   try {
     await program.parseAsync(argv, { from: 'user' });
