@@ -343,11 +343,19 @@ export async function main(argv: string[]): Promise<number> {
           .catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
         results.push({ id: s.id, kind: s.kind, role: 'source', ...r });
       }
-      for (const d of config.destinations) {
-        const connector = destinations.get(d.kind)!;
-        const r = await connector.check(d, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
-        results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
-      }
+      const checkDestinations = async (services?: { ledger: Ledger }) => {
+        for (const d of config.destinations) {
+          const connector = destinations.get(d.kind)!;
+          const r = await connector
+            .check(d, { ...ctx, ...(services ? { services } : {}) })
+            .catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
+          results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
+        }
+      };
+      // Destinations that connect with OAuth keep their tokens in the ledger: open it only for them.
+      if (config.destinations.some((d) => destinations.get(d.kind)?.connect))
+        await withLedger(config, opts, (ledger) => checkDestinations({ ledger }));
+      else await checkDestinations();
       const secrets = configSecrets(config);
       for (const r of results) {
         r.message = scrubMessage(r.message, secrets);
