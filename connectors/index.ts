@@ -9,6 +9,7 @@ import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
 import { quickBooksDestination } from './quickbooks/index';
+import { exactOnlineDestination } from './exactonline/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -37,4 +38,5 @@ export const destinationConnectors: ErasedDestination[] = [
   xeroDestination,
   fileDestination,
   quickBooksDestination,
+  exactOnlineDestination,
 ];
