@@ -10,6 +10,7 @@ import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
 import { quickBooksDestination } from './quickbooks/index';
 import { exactOnlineDestination } from './exactonline/index';
+import { restSource } from './rest/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -31,6 +32,7 @@ export const sourceConnectors: ErasedSource[] = [
   togglSource,
   googleSheetsSource,
   kimaiSource,
+  restSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [
