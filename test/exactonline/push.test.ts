@@ -99,6 +99,19 @@ describe('Exact Online push (fake Exact site)', () => {
     expect(writes.map((r) => r.method)).toEqual(['PUT']);
   });
 
+  it('Given an update that adds a line and the answer to that POST is lost When writing Then the line is there once: the update reads the lines again before it adds anything', async () => {
+    const config = exactConfig(fake);
+    await connect(ledger, fake, config);
+    const d = draft(2, { lines: [line('ann', '2', '100.00')] });
+    const first = await exactOnlineDestination.write(config, [d], writeCtx(new Map(), { ledger }));
+    const id = first[0]?.status === 'written' ? (first[0].remoteId as string) : '';
+    fake.inject('drop-after-commit', { method: 'POST', path: /\/SalesInvoiceLines$/ });
+    const grown = draft(2, { lines: [line('ann', '2', '100.00'), line('bob', '3', '100.00')] });
+    const [o] = await exactOnlineDestination.write(config, [grown], writeCtx(rememberedFrom(first, [d]), { ledger }));
+    expect(o).toMatchObject({ status: 'written', remoteId: id, remoteTotal: '500.00' });
+    expect(fake.invoices.get(id)?.lines.map((l) => l.Quantity)).toEqual([2, 3]);
+  });
+
   it('Given a minute budget exhausted elsewhere When writing Then the 429 is waited out until X-RateLimit-Minutely-Reset and the headers are read back', async () => {
     const tight = await startFakeExact({ perMinute: 5, windowMs: 800 });
     tight.addAccount('Acme Ltd');
