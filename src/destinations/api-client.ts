@@ -161,7 +161,10 @@ export class ApiClient {
   async request<T>(req: ApiRequest): Promise<ApiResponse<T>> {
     const o = this.options;
     let token = await o.tokens.accessToken();
-    let refreshed = false;
+    // Two rounds: the first may hand back a token another process refreshed a while ago, which
+    // the vendor has since refused too (revoked, or its clock ahead of ours); the second then
+    // refreshes for real (the store refreshes whenever the stored token is the refused one).
+    let refreshRounds = 0;
     for (let attempt = 1; ; attempt++) {
       o.signal?.throwIfAborted();
       if (this.day) await this.day.acquire(o.signal);
@@ -192,11 +195,13 @@ export class ApiClient {
       }
       if (status > 0) o.onHeaders?.(headers);
       if (status >= 200 && status < 300) return { status, data: body as T, headers };
-      if (status === 401 && !refreshed) {
-        // The access token lapsed or was refused: one refresh (single writer across processes), then again.
-        refreshed = true;
+      if (status === 401 && refreshRounds < 2) {
+        // The access token lapsed or was refused: refresh (single writer across processes), then again.
+        refreshRounds++;
         this.stats.refreshes++;
-        token = await o.tokens.refresh(token);
+        const next = await o.tokens.refresh(token);
+        if (next === token) refreshRounds = 2;
+        token = next;
         attempt--;
         continue;
       }

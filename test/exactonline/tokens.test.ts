@@ -49,17 +49,17 @@ describeIf(pgUp)('Exact Online rotating refresh tokens, two real processes on on
     await fake?.stop();
   });
 
-  it('Given access tokens that expire every 250 ms When two processes call Exact for 3 s, both refreshing Then neither sees invalid_grant, every rotated refresh token is stored, and the stored one still refreshes', async () => {
+  it('Given access tokens that expire every 1.2 s When two processes call Exact for 6 s, both refreshing Then neither sees invalid_grant, every rotated refresh token is stored, and the stored one still refreshes', async () => {
     const config = exactConfig(fake, { id: 'exact-rotation' });
     await connect(ledger, fake, config);
-    fake.expireAccessTokensAfter(250);
+    fake.expireAccessTokensAfter(1200);
     const env = {
       DATABASE_URL: db.url,
       HOURBRIDGE_SECRET_KEY: keyText,
       EXACT_FAKE_URL: fake.url,
       EXACT_DIVISION: String(config.division),
       EXACT_CONNECTION_ID: config.id,
-      EXACT_RUN_MS: '3000',
+      EXACT_RUN_MS: '6000',
     };
     const [a, b] = await Promise.all([run(env), run(env)]);
     expect([a.code, a.err.trim(), b.code, b.err.trim()]).toEqual([0, '', 0, '']);

@@ -44,7 +44,7 @@ describeIf(pgUp)('QuickBooks rotating refresh tokens, two real processes on one 
   beforeAll(async () => {
     // Intuit rotates the refresh token; here the previous one dies at once (no grace), so any
     // second use of it — two processes refreshing with the same token — is an invalid_grant.
-    fake = await startFakeQuickBooks({ refreshGraceMs: 0 });
+    fake = await startFakeQuickBooks({ refreshGraceMs: 0, perMinute: 100_000 });
     db = await createTestDatabase();
     ledger = await openLedger({ url: db.url, poolSize: 2 });
   });
@@ -54,7 +54,7 @@ describeIf(pgUp)('QuickBooks rotating refresh tokens, two real processes on one 
     await fake?.stop();
   });
 
-  it('Given access tokens that expire every 250 ms When two processes call QuickBooks for 3 s, both refreshing Then neither sees invalid_grant, every rotated refresh token is stored, and the stored one still refreshes', async () => {
+  it('Given access tokens that expire every 1.2 s When two processes call QuickBooks for 6 s, both refreshing Then neither sees invalid_grant, every rotated refresh token is stored, and the stored one still refreshes', async () => {
     const config = QuickBooksConfigSchema.parse({
       id: 'qbo-rotation',
       kind: 'quickbooks',
@@ -72,14 +72,14 @@ describeIf(pgUp)('QuickBooks rotating refresh tokens, two real processes on one 
       tenantId: config.realmId,
       tokenSet: { access_token: set.access_token, refresh_token: set.refresh_token, expires_at: Math.floor(Date.now() / 1000) + 3600 },
     });
-    fake.expireAccessTokensAfter(250);
+    fake.expireAccessTokensAfter(1200);
     const env = {
       DATABASE_URL: db.url,
       HOURBRIDGE_SECRET_KEY: keyText,
       QBO_FAKE_URL: fake.url,
       QBO_REALM: config.realmId,
       QBO_CONNECTION_ID: config.id,
-      QBO_RUN_MS: '3000',
+      QBO_RUN_MS: '6000',
     };
     const [a, b] = await Promise.all([run(env), run(env)]);
     expect([a.code, a.err.trim(), b.code, b.err.trim()]).toEqual([0, '', 0, '']);

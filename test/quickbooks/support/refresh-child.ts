@@ -16,6 +16,8 @@ const config = QuickBooksConfigSchema.parse({
   auth: { clientId: 'test-client-id', clientSecret: 'fake-secret' },
   oauth: { tokenUrl: `${env.QBO_FAKE_URL}/oauth2/v1/tokens/bearer`, authorizeUrl: `${env.QBO_FAKE_URL}/connect/oauth2` },
   defaults: { itemRef: '1' },
+  // The fake enforces nothing here; the budget under test is the token store, not the minute limit.
+  rateLimits: { requestsPerMinute: 100_000, concurrent: 10, windowMs: 60_000 },
   requestTimeoutMs: 5000,
 });
 
