@@ -8,6 +8,8 @@ import { fileDestination } from './file/index';
 import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
+import { quickBooksDestination } from './quickbooks/index';
+import { exactOnlineDestination } from './exactonline/index';
 import { restSource } from './rest/index';
 import { webhookDestination } from './webhook/index';
 import { moneybirdDestination } from './moneybird/index';
@@ -41,4 +43,6 @@ export const destinationConnectors: ErasedDestination[] = [
   fileDestination,
   webhookDestination,
   moneybirdDestination,
+  quickBooksDestination,
+  exactOnlineDestination,
 ];

@@ -1,4 +1,11 @@
-import type { CheckResult, ConnectorContext, DestinationConnector, WriteContext, WriteOutcome } from '../../src/connectors/contract';
+import type {
+  CheckResult,
+  ConnectOptions,
+  ConnectorContext,
+  DestinationConnector,
+  WriteContext,
+  WriteOutcome,
+} from '../../src/connectors/contract';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import { XeroConfigSchema, xeroSecretFields, type XeroConfig } from './config.schema';
 import { XERO_STATUS_MAP } from './status-map';
@@ -48,6 +55,10 @@ export const xeroDestination: DestinationConnector<XeroConfig> = {
 
   async pollStatuses(config: XeroConfig, ctx: ConnectorContext) {
     return (await impl()).pollXero(config, ctx);
+  },
+
+  async connect(config: XeroConfig, options: ConnectOptions) {
+    return (await import('./connect')).connectXero(config, options);
   },
 };
 

@@ -8,6 +8,7 @@ import { AGEING_BUCKETS, OverviewOptionError, type OverviewOptions, overviewRepo
 import { excludedReport, invoicesReport, quarantineReport, unbilledReport } from '../reports/reports';
 import { runSync, type SyncResult } from '../runners/inline.runner';
 import { checkConnectors } from '../runners/check';
+import { destinationConnectorMap } from '../runners/registry';
 import { describeFailure, EXIT, LedgerOpenError } from './failure';
 import { createOut, createProgress, type Out } from './output';
 
@@ -360,7 +361,11 @@ export async function main(argv: string[]): Promise<number> {
     async (opts: CommonOptions) => {
       const config = load(opts.config);
       const log = createLogger({ level: opts.logLevel });
-      const results = await checkConnectors(config, log);
+      // Destinations that connect with OAuth keep their tokens in the ledger: open it only for them.
+      const oauth = config.destinations.some((d) => destinationConnectorMap().get(d.kind)?.connect);
+      const results = oauth
+        ? await withLedger(config, opts, (ledger) => checkConnectors(config, log, undefined, { ledger }))
+        : await checkConnectors(config, log);
       out.document({ connectors: results });
       // An optional call that failed leaves the connector usable (ok) but is said, not hidden.
       const okText = (r: (typeof results)[number]) =>
@@ -383,56 +388,7 @@ export async function main(argv: string[]): Promise<number> {
     },
   );
 
-  common(
-    program
-      .command('connect')
-      .description(
-        'authorise a destination (Xero: OAuth on a local callback) or subscribe to a source’s webhooks (Toggl, Clockify); what it gets is stored encrypted in the ledger',
-      )
-      .argument('<kind>', 'xero | toggl | clockify')
-      .option('--destination <id>', 'destination id (default: the only one of that kind)')
-      .option('--port <port>', 'local callback port registered as the redirect URI', '5173')
-      .option('--source <id>', 'toggl/clockify: source id (default: the only one of that kind)')
-      .option('--url <url>', "toggl/clockify: the service's public URL; webhooks go to <url>/hooks/sources/<id>"),
-  ).action(async (kind: string, opts: CommonOptions & { destination?: string; port: string; source?: string; url?: string }) => {
-    if (kind === 'toggl' || kind === 'clockify') {
-      const { connectSource } = await import('./connect-source');
-      code = await connectSource({ kind, opts, out, load, withLedger: (config, fn) => withLedger(config, opts, fn) });
-      return;
-    }
-    if (kind !== 'xero') {
-      out.fail({ code: 'usage', message: `connect supports: xero, toggl, clockify (got "${kind}")`, where: { option: '<kind>' } });
-      code = EXIT.usage;
-      return;
-    }
-    const config = load(opts.config);
-    const candidates = config.destinations.filter((d) => d.kind === 'xero' && (!opts.destination || d.id === opts.destination));
-    if (candidates.length !== 1) {
-      out.fail({
-        code: 'usage',
-        message: `expected exactly one xero destination${opts.destination ? ` with id ${opts.destination}` : ''}; found ${candidates.length} (use --destination)`,
-        where: { option: '--destination' },
-      });
-      code = EXIT.usage;
-      return;
-    }
-    const { runConnectFlow } = await import('../../connectors/xero/connect');
-    const { XeroConfigSchema } = await import('../../connectors/xero/config.schema');
-    const xeroConfig = XeroConfigSchema.parse(candidates[0]);
-    const log = createLogger({ level: opts.logLevel });
-    const result = await withLedger(config, opts, (ledger) =>
-      runConnectFlow({
-        config: xeroConfig,
-        ledger,
-        port: Number(opts.port),
-        log,
-        openUrl: (url) => void process.stderr.write(`Open this URL to authorise Hourbridge in Xero:\n  ${url}\n`),
-      }),
-    );
-    out.document({ destination: xeroConfig.id, tenantId: result.tenantId, tenantName: result.tenantName });
-    out.print(`Connected ${xeroConfig.id} to Xero organisation "${result.tenantName}" (${result.tenantId}).`);
-  });
-
+  (await import('./connect.command')).registerConnectCommand(program, { out, load, setExitCode: (c) => (code = c), common, withLedger });
   (await import('./service.commands')).registerServiceCommands(program, { out, load, setExitCode: (c) => (code = c) });
   (await import('./ui.command')).registerUiCommand(program, { out, load, setExitCode: (c) => (code = c) });
   try {

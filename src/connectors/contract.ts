@@ -7,6 +7,7 @@ import type { Ledger } from '../ledger/db';
 import type { IntentLog } from '../destinations/intent-log';
 import type { StatusMap, StatusService } from '../destinations/statuses';
 import type { RateLimiter } from '../http/rate-limit';
+import type { ConnectionStore } from '../destinations/token-store';
 
 /** Opaque per-stream position, JSON-serialisable. Committed only after its records are in the ledger. */
 export type Cursor = Record<string, unknown>;
@@ -331,4 +332,28 @@ export interface DestinationConnector<C extends { id: string; kind: string } = {
    * did with written invoices (approved, paid, voided, deleted) and apply it to the ledger.
    */
   pollStatuses?(config: C, ctx: ConnectorContext): Promise<{ checked: number; changed: number }>;
+  /**
+   * Optional capability: `hourbridge connect <kind>` for destinations that authorise with
+   * OAuth 2.0 (the runtime's flow in src/destinations/oauth-connect.ts; tokens through `connections`).
+   */
+  connect?(config: C, options: ConnectOptions): Promise<ConnectSummary>;
+}
+
+export interface ConnectOptions {
+  /** Where the token set is stored (sealed in the ledger). */
+  connections: ConnectionStore;
+  /** Local port of the callback server (the redirect URI registered with the vendor's app). */
+  port: number;
+  /** Opens the consent page (a browser); default prints the URL. */
+  openUrl?: (url: string) => void | Promise<void>;
+  log?: Logger;
+  timeoutMs?: number;
+}
+
+export interface ConnectSummary {
+  /** The vendor account the consent covers: Xero tenant, QuickBooks realm, Exact division. */
+  tenantId: string;
+  tenantName?: string;
+  /** Human sentence for the terminal. */
+  message: string;
 }

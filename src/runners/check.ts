@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loader';
+import type { Ledger } from '../ledger/db';
 import { configSecrets, scrubMessage } from '../cli/failure';
 import { destinationConnectorMap, sourceConnectorFor } from './registry';
 
@@ -15,7 +16,13 @@ export interface ConnectorCheck {
 }
 
 /** Check every connector (or those named in `only`), sources first: `hourbridge check` and the health page call this. */
-export async function checkConnectors(config: LoadedConfig, log: Logger, only?: ReadonlySet<string>): Promise<ConnectorCheck[]> {
+export async function checkConnectors(
+  config: LoadedConfig,
+  log: Logger,
+  only?: ReadonlySet<string>,
+  /** The ledger, for destinations that keep their OAuth tokens there (without it they cannot check). */
+  services?: { ledger: Ledger },
+): Promise<ConnectorCheck[]> {
   const ctx = { log, now: new Date(), configDir: config.configDir };
   const results: ConnectorCheck[] = [];
   const destinations = destinationConnectorMap();
@@ -29,7 +36,9 @@ export async function checkConnectors(config: LoadedConfig, log: Logger, only?: 
   for (const d of config.destinations) {
     if (only && !only.has(d.id)) continue;
     const connector = destinations.get(d.kind)!;
-    const r = await connector.check(d, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
+    const r = await connector
+      .check(d, services ? { ...ctx, services } : ctx)
+      .catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
     results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
   }
   const secrets = configSecrets(config);
