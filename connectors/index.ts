@@ -8,6 +8,7 @@ import { fileDestination } from './file/index';
 import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
+import { ublDestination } from './ubl/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -35,4 +36,5 @@ export const destinationConnectors: ErasedDestination[] = [
   // registry lines: destinations
   xeroDestination,
   fileDestination,
+  ublDestination,
 ];
