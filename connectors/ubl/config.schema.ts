@@ -9,6 +9,12 @@ export const ublDestinationSchema = z
       .min(1)
       .default('./out')
       .describe('Directory the e-invoices are written to as <key>.xml (relative to the working directory).'),
+    formats: z
+      .array(z.enum(['xml', 'json', 'html']))
+      .min(1)
+      .refine((f) => f.includes('xml'), 'formats must include xml (the e-invoice)')
+      .default(['xml', 'json', 'html'])
+      .describe('xml: the UBL e-invoice; json and html: the same draft as the file destination writes them, beside it.'),
     hook: z
       .strictObject({
         command: z

@@ -5,12 +5,20 @@ import path from 'node:path';
 import type { DestinationConnector, WriteOutcome } from '../../src/connectors/contract';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import { dec, fixed } from '../../src/domain/money';
+import { draftDocument } from '../file/index';
+import { renderInvoiceHtml } from '../file/render-html';
 import { ublDestinationSchema, type UblDestinationConfig } from './config.schema';
 import { missingForEinvoice, toUbl } from './to-ubl';
 
 /** File names are the invoice key, so a changed draft replaces its document and never adds a second one. */
 export function ublFileName(key: string): string {
   return `${key.replace(/[^A-Za-z0-9._-]/g, '_')}.xml`;
+}
+
+/** The JSON and HTML beside a document, named as the file destination names them. */
+function siblings(xmlFile: string): [string, string] {
+  const base = xmlFile.slice(0, -'.xml'.length);
+  return [`${base}.json`, `${base}.html`];
 }
 
 async function writeAtomic(file: string, content: string): Promise<void> {
@@ -71,8 +79,8 @@ export const ublDestination: DestinationConnector<UblDestinationConfig> = {
       const file = path.join(dir, ublFileName(draft.key));
       try {
         if (draft.lines.length === 0) {
-          // Every entry left this draft: its document goes.
-          await rm(file, { force: true });
+          // Every entry left this draft: its documents go.
+          for (const f of [file, ...siblings(file)]) await rm(f, { force: true });
           outcomes.push({ key: draft.key, status: 'written', remoteStatus: 'DELETED' });
           continue;
         }
@@ -88,6 +96,9 @@ export const ublDestination: DestinationConnector<UblDestinationConfig> = {
         }
         const doc = toUbl(draft);
         await writeAtomic(file, doc.xml);
+        const [json, html] = siblings(file);
+        if (config.formats.includes('json')) await writeAtomic(json!, `${JSON.stringify(draftDocument(draft), null, 2)}\n`);
+        if (config.formats.includes('html')) await writeAtomic(html!, renderInvoiceHtml(draft));
         const hook = config.hook ? await runHook(config.hook, file, draft, doc.type) : undefined;
         if (hook && !hook.ok) {
           outcomes.push({ key: draft.key, status: 'failed', category: 'transient', message: hook.message });

@@ -1,8 +1,10 @@
 import { XMLBuilder } from 'fast-xml-parser';
+import type { ClientConfig } from '../../src/config/client.schema';
+import { paymentTermsText } from '../file/draft-tax';
 import type { InvoiceDraft, InvoiceLineDraft } from '../../src/domain/invoice';
 import { dec, fixed } from '../../src/domain/money';
 import type { Address, BuyerParty, SellerParty } from '../../src/domain/party';
-import { currencyDecimals, taxSummary, type LineVat, type TaxSummary } from '../../src/domain/tax';
+import { currencyDecimals, taxSummary, type LineVat, type TaxSummary, type VatCategoryCode } from '../../src/domain/tax';
 
 /*
  * InvoiceDraft → Peppol BIS Billing 3.0 UBL 2.1 document.
@@ -17,23 +19,48 @@ export const PROFILE_ID = 'urn:fdc:peppol.eu:2017:poacc:billing:01:1.0';
 
 /** What a draft lacks before it can be an e-invoice, as sentences naming the config field; empty: ready. */
 export function missingForEinvoice(draft: InvoiceDraft): string[] {
+  return missingParts({
+    clientId: draft.clientId,
+    seller: draft.parties?.seller,
+    buyer: draft.parties?.buyer,
+    vatOnEveryLine: draft.lines.every((l) => l.vat),
+    categories: new Set(draft.lines.flatMap((l) => (l.vat ? [l.vat.category] : []))),
+  });
+}
+
+/** What a client's config lacks before its first e-invoice (`hourbridge validate`): the same checks over every category it can bill. */
+export function missingForClient(client: ClientConfig): string[] {
+  return missingParts({
+    clientId: client.id,
+    seller: client.seller,
+    buyer: client.buyer,
+    vatOnEveryLine: !!client.vat,
+    categories: new Set(client.vat ? [client.vat.category, ...client.vat.lines.map((l) => l.category)] : []),
+  });
+}
+
+function missingParts(p: {
+  clientId: string;
+  seller: SellerParty | undefined;
+  buyer: BuyerParty | undefined;
+  vatOnEveryLine: boolean;
+  categories: Set<VatCategoryCode>;
+}): string[] {
+  const { clientId, seller, buyer, categories } = p;
   const missing: string[] = [];
-  const seller = draft.parties?.seller;
-  const buyer = draft.parties?.buyer;
   if (!seller) missing.push('seller (top-level `seller:` or clients[].seller): legal name, VAT id, address, endpoint');
-  if (!buyer) missing.push(`clients[${draft.clientId}].buyer: address, endpoint and buyerReference or orderReference`);
-  if (draft.lines.some((l) => !l.vat)) missing.push(`clients[${draft.clientId}].vat: the VAT category and rate of its lines`);
+  if (!buyer) missing.push(`clients[${clientId}].buyer: address, endpoint and buyerReference or orderReference`);
+  if (!p.vatOnEveryLine) missing.push(`clients[${clientId}].vat: the VAT category and rate of its lines`);
   if (seller && !seller.endpoint) missing.push('seller.endpoint (Peppol electronic address, PEPPOL-EN16931-R020)');
-  if (buyer && !buyer.endpoint) missing.push(`clients[${draft.clientId}].buyer.endpoint (Peppol electronic address, PEPPOL-EN16931-R010)`);
+  if (buyer && !buyer.endpoint) missing.push(`clients[${clientId}].buyer.endpoint (Peppol electronic address, PEPPOL-EN16931-R010)`);
   if (buyer && !buyer.buyerReference && !buyer.orderReference)
-    missing.push(`clients[${draft.clientId}].buyer.buyerReference or orderReference (PEPPOL-EN16931-R003)`);
-  const categories = new Set(draft.lines.map((l) => l.vat?.category).filter((c) => c !== undefined));
+    missing.push(`clients[${clientId}].buyer.buyerReference or orderReference (PEPPOL-EN16931-R003)`);
   if (categories.has('O') && categories.size > 1)
-    missing.push(`clients[${draft.clientId}].vat: category O cannot share an invoice with other categories (BR-O-11)`);
+    missing.push(`clients[${clientId}].vat: category O cannot share an invoice with other categories (BR-O-11)`);
   const needsSellerVat = [...categories].some((c) => c !== 'O');
   if (seller && needsSellerVat && !seller.vatId) missing.push('seller.vatId (BR-S-02 and the other categories but O)');
   if (buyer && (categories.has('AE') || categories.has('K')) && !buyer.vatId)
-    missing.push(`clients[${draft.clientId}].buyer.vatId (reverse charge and intra-community supply: BR-AE-02, BR-K-02)`);
+    missing.push(`clients[${clientId}].buyer.vatId (reverse charge and intra-community supply: BR-AE-02, BR-K-02)`);
   return missing;
 }
 
@@ -123,7 +150,7 @@ export function toUbl(draft: InvoiceDraft): UblDocument {
   const withVat = !lines.some((l) => l.vat.category === 'O');
   const taxDp = currencyDecimals(cur);
   const corrected = [...new Set(draft.lines.map((l) => l.correctionOf).filter((k): k is string => !!k))].sort();
-  const terms = seller.paymentTerms ?? `Payment within ${daysBetween(draft.issueDate, draft.dueDate)} days (due ${draft.dueDate})`;
+  const terms = paymentTermsText(draft);
   const root = credit ? 'CreditNote' : 'Invoice';
   const lineTag = credit ? 'cac:CreditNoteLine' : 'cac:InvoiceLine';
   const qtyTag = credit ? 'cbc:CreditedQuantity' : 'cbc:InvoicedQuantity';
@@ -190,6 +217,10 @@ export function toUbl(draft: InvoiceDraft): UblDocument {
       'cbc:ID': String(i + 1),
       [qtyTag]: { '@_unitCode': unitCode(line), '#text': credit ? dec(line.quantity).negated().toString() : line.quantity },
       'cbc:LineExtensionAmount': amount(net, cur),
+      // BG-26: a line of one entry names the day worked (inside the invoice period, PEPPOL-EN16931-R110/R111).
+      ...(line.date && line.date >= draft.period.start && line.date <= draft.period.end
+        ? { 'cac:InvoicePeriod': { 'cbc:StartDate': line.date, 'cbc:EndDate': line.date } }
+        : {}),
       'cac:Item': {
         'cbc:Name': line.description,
         'cac:ClassifiedTaxCategory': taxCategory(vat),
@@ -200,8 +231,4 @@ export function toUbl(draft: InvoiceDraft): UblDocument {
   };
   const xml = `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: doc }) as string}`;
   return { type: credit ? 'credit-note' : 'invoice', xml, tax };
-}
-
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }

@@ -145,6 +145,8 @@ describe('ubl destination', () => {
         low: vatArb,
         exempt: vatArb,
         notSubject: fc.boolean(),
+        perEntry: fc.boolean(),
+        day: fc.integer({ min: 1, max: 31 }),
         items: fc.array(itemArb, { minLength: 1, maxLength: 8 }),
       });
       let creditNotes = 0;
@@ -160,12 +162,17 @@ describe('ubl destination', () => {
                   { match: { taxType: 'EXEMPT' }, ...s.exempt },
                 ],
               };
-          const c = einvoiceClient({ currency: s.currency, vat });
+          const c = einvoiceClient({
+            currency: s.currency,
+            vat,
+            lines: { groupBy: s.perEntry ? 'entry' : ['worker', 'project'], description: '{{project}} — {{worker}}{{label}}' },
+          });
           const items: BillingItem[] = s.items.map((it, i) => ({
             entryKey: `sheet:e${i}`,
             lines: [
               piece({
                 externalId: `e${i}`,
+                date: `2026-03-${String(((s.day + i) % 31) + 1).padStart(2, '0')}`,
                 currency: s.currency,
                 kind: it.kind,
                 quantity: it.quantity,
@@ -183,6 +190,8 @@ describe('ubl destination', () => {
           const report = await validator.validate(doc.xml);
           expect(describeReport(report)).toBe('');
           expectSameFigures(draft, doc.xml);
+          // The billed period, and per line of one entry the day worked.
+          expect(doc.xml.split('<cac:InvoicePeriod>').length - 1).toBe(1 + (s.perEntry ? draft.lines.length : 0));
         }),
         { numRuns: 40, seed: 20261208 },
       );

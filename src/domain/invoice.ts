@@ -25,6 +25,8 @@ export const InvoiceLineDraft = z.strictObject({
   taxType: z.string().optional(),
   /** EN 16931 VAT category and rate, when the client's config has `vat` (src/domain/tax.ts). */
   vat: LineVat.optional(),
+  /** Local date of the work, on lines of one entry (`groupBy: entry`): the date its shift starts. */
+  date: isoDate.optional(),
   /** Key of the approved invoice this line credits (a correction line). */
   correctionOf: z.string().optional(),
   /** `sourceId:externalId` of every entry this line bills. */

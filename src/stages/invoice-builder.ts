@@ -208,6 +208,7 @@ export function buildInvoiceDraft(args: {
       amount: fixed(lineAmount(quantity, g.unitPrice)),
       kind: g.kind,
       ...(g.taxType ? { taxType: g.taxType } : {}),
+      ...(groupBy === 'entry' ? { date: earliestDate(g.lines) } : {}),
       ...(client.vat ? { vat: vatForLine(client.vat, { kind: g.kind, taxType: g.taxType }) } : {}),
       ...(g.correctionOf ? { correctionOf: g.correctionOf } : {}),
       entryIds: [...g.entryIds].sort(),

@@ -153,8 +153,10 @@ export function einvoiceValidator(): Promise<EinvoiceValidator> {
     };
     return {
       async validate(xml: string): Promise<EinvoiceReport> {
-        const xsd = await xsdErrors(xml);
-        const failed = [...xsd, ...run(en16931, xml, 'en16931'), ...run(peppol, xml, 'peppol')];
+        // xmllint runs in its own process while the rule books run here.
+        const xsdRun = xsdErrors(xml);
+        const rules = [...run(en16931, xml, 'en16931'), ...run(peppol, xml, 'peppol')];
+        const failed = [...(await xsdRun), ...rules];
         return { failed, fatal: failed.filter((f) => f.flag === 'fatal') };
       },
     };
