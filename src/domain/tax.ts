@@ -224,3 +224,31 @@ export function perLineTax(lines: readonly TaxedLine[], currency: string): Decim
   const decimals = currencyDecimals(currency);
   return fixed(sum(lines.map((l) => roundHalfUp(dec(l.amount).times(l.vat.rate).div(100), decimals))), 2);
 }
+
+/** A document's lines as the tax model reads them (an InvoiceDraft fits). */
+export interface TaxedDocument {
+  currency: string;
+  lines: readonly { amount: DecimalString; vat?: LineVat | undefined }[];
+}
+
+/** The EN 16931 tax of a document whose every line has its VAT (the client has `vat`); undefined otherwise. */
+export function documentTax(doc: TaxedDocument): TaxSummary | undefined {
+  if (doc.lines.length === 0 || doc.lines.some((l) => !l.vat)) return undefined;
+  return taxSummary(doc.lines as TaxedLine[], doc.currency);
+}
+
+/**
+ * The sentence to show when a package's own tax (e.g. Xero's TotalTax) differs from the EN 16931
+ * figure, with both; undefined when they agree or the document has no VAT model. A package that
+ * rounds each line's tax can be cents off the per-category rounding; any other difference means
+ * its tax rates are not the client's `vat`.
+ */
+export function taxComparison(doc: TaxedDocument, remoteTax: DecimalString): string | undefined {
+  const en = documentTax(doc);
+  if (!en || dec(remoteTax).eq(en.vat)) return undefined;
+  const perLine = perLineTax(doc.lines as TaxedLine[], doc.currency);
+  const why = dec(remoteTax).eq(perLine)
+    ? 'the package rounds tax per line, EN 16931 once per VAT category and rate'
+    : `the package's tax rates are not the client's vat (per-line rounding would give ${perLine})`;
+  return `tax at the destination ${fixed(remoteTax, 2)} differs from EN 16931's ${en.vat} (gross ${fixed(dec(en.net).plus(remoteTax), 2)} vs ${en.gross}): ${why}`;
+}

@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { dec, sum } from '../../src/domain/money';
-import { ClientVat, currencyDecimals, perLineTax, taxSummary, vatForLine, type LineVat, type TaxedLine } from '../../src/domain/tax';
+import {
+  ClientVat,
+  currencyDecimals,
+  perLineTax,
+  taxComparison,
+  taxSummary,
+  vatForLine,
+  type LineVat,
+  type TaxedLine,
+} from '../../src/domain/tax';
 
 /** Integer reference: tax in minor units of taxable cents × rate hundredths, half away from zero. */
 function referenceTaxMinor(taxableCents: bigint, rateHundredths: bigint, decimals: number): bigint {
@@ -101,5 +110,18 @@ describe('EN 16931 tax model', () => {
     expect(problems({ category: 'E' })[0]).toMatch(/category E needs exemptionReasonCode/);
     expect(problems({ category: 'S', rate: 21, exemptionReason: 'x' })[0]).toMatch(/takes no exemption reason/);
     expect(problems({ category: 'S', rate: '21.123' })[0]).toMatch(/expected a VAT rate/);
+  });
+
+  it('Given a package tax that rounds per line When compared with EN 16931 Then both figures are shown and why they differ; equal figures or no VAT model say nothing', () => {
+    const doc = {
+      currency: 'EUR',
+      lines: ['0.07', '0.07', '0.07'].map((amount) => ({ amount, vat: { category: 'S' as const, rate: '21' } })),
+    };
+    expect(taxComparison(doc, '0.03')).toBe(
+      "tax at the destination 0.03 differs from EN 16931's 0.04 (gross 0.24 vs 0.25): the package rounds tax per line, EN 16931 once per VAT category and rate",
+    );
+    expect(taxComparison(doc, '0.04')).toBeUndefined();
+    expect(taxComparison(doc, '0.02')).toMatch(/the package's tax rates are not the client's vat \(per-line rounding would give 0.03\)/);
+    expect(taxComparison({ currency: 'EUR', lines: [{ amount: '10.00' }] }, '2.10')).toBeUndefined();
   });
 });
