@@ -109,7 +109,7 @@ async function validateAll(): Promise<void> {
 }
 
 // Write alone.
-let t = performance.now();
+const t = performance.now();
 const outcomes = await ublDestination.write(config, drafts, ctx);
 const writeMs = performance.now() - t;
 creditNotes = outcomes.filter((o) => o.status === 'written' && o.remoteType === 'credit-note').length;
