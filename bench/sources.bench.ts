@@ -5,7 +5,9 @@
  *   - entries/s of the connector (read + map) vs the fake server's own serving rate, measured in
  *     the same run by a raw paged fetch loop (no limiter, no mapping);
  *   - entries/s through the pull stage into an in-memory PGlite ledger (BENCH_LEDGER_ENTRIES,
- *     default 20,000: the ledger's own write speed is measured by bench:ingest).
+ *     default 20,000: the ledger's own write speed is measured by bench:ingest);
+ *   - the declarative REST source's shipped examples (Everhour, Productive): calls vs minimum of a
+ *     first sync and the calls of the next run (bench/rest-sources.ts; BENCH_REST_ENTRIES, 0: none).
  * The rate-limit window is scaled down (BENCH_WINDOW_MS, default 3,000 instead of Harvest's
  * 15,000) so the run stays short while still crossing a window. Last line: one JSON object.
  */
@@ -18,6 +20,7 @@ import { HarvestConfigSchema, type HarvestConfig } from '../connectors/harvest/c
 import type { ConnectorContext } from '../src/connectors/contract';
 import type { HarvestTimeEntriesPage } from '../connectors/harvest/types';
 import { closeRateLimiters } from '../src/http/rate-limit';
+import { benchRestExamples } from './rest-sources';
 
 const N = Number(process.env.BENCH_ENTRIES ?? 200_000);
 const LEDGER_N = Number(process.env.BENCH_LEDGER_ENTRIES ?? 20_000);
@@ -128,6 +131,8 @@ if (LEDGER_N > 0) {
   }
   await ledgerFake.close();
 }
+const REST_N = Number(process.env.BENCH_REST_ENTRIES ?? 20_500);
+const rest = REST_N > 0 ? await benchRestExamples(REST_N) : [];
 await closeRateLimiters();
 
 const rawRate = raw.entries / (raw.ms / 1000);
@@ -156,6 +161,12 @@ if (ledger && 'summary' in ledger) {
 } else if (ledger && 'error' in ledger) {
   table.push(['pull stage into PGlite', `not run: ${ledger.error}`]);
 }
+for (const r of rest) {
+  table.push([
+    `rest: ${r.example} example (page ${r.pageSize})`,
+    `${r.calls} calls for ${r.entries.toLocaleString('en')} entries (minimum ${r.minimumCalls}: ${r.callsVsMinimum.toFixed(2)}×), ${r.entriesPerSec.toLocaleString('en')} entries/s; next run ${r.nextRunCalls} calls (${r.nextRunWindowEntries} entries in the window)`,
+  ]);
+}
 console.log(table.toString());
 console.log(
   JSON.stringify({
@@ -171,5 +182,6 @@ console.log(
     vsServer: Number((rate / rawRate).toFixed(3)),
     ledgerEntries: ledger && 'summary' in ledger ? ledger.summary.read : null,
     ledgerEntriesPerSec: ledger && 'summary' in ledger ? Math.round(ledger.summary.read / (ledger.ms / 1000)) : null,
+    rest,
   }),
 );

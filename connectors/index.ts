@@ -9,6 +9,7 @@ import { csvSource } from './csv/index';
 import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
 import { ublDestination } from './ubl/index';
+import { restSource } from './rest/index';
 
 /**
  * The connector registry: adding a connector is a folder under connectors/ plus one line here.
@@ -30,6 +31,7 @@ export const sourceConnectors: ErasedSource[] = [
   togglSource,
   googleSheetsSource,
   kimaiSource,
+  restSource,
 ];
 
 export const destinationConnectors: ErasedDestination[] = [

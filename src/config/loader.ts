@@ -125,8 +125,12 @@ function zodIssueToLocated(issue: z.core.$ZodIssue, place: (i: ConfigIssue, unkn
     );
   }
   if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0) {
-    // A discriminated union whose `kind` matched reports that branch's problems; show those.
-    const inner = issue.errors.flat();
+    // A discriminated union whose `kind` matched reports that branch's problems; show those. Of a
+    // plain union (a pointer string or an object), a branch the value is not even the type of
+    // says nothing useful ("expected string" of an object): show the others' problems.
+    const branches = issue.errors.filter((b) => b.length > 0);
+    const typed = branches.filter((b) => !(b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0));
+    const inner = (typed.length > 0 ? typed : branches).flat();
     if (inner.length > 0 && inner.length < 20) {
       return inner.flatMap((i) => zodIssueToLocated({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, place));
     }

@@ -50,3 +50,19 @@ export const RatedLine = z.strictObject({
   trace: z.array(TraceStep),
 });
 export type RatedLine = z.infer<typeof RatedLine>;
+
+/**
+ * A priced piece as assembly and invoice links carry it: the rated line without its trace. The
+ * trace (about half of a stored line) stays in rated_lines, where `explain` reads it; invoices,
+ * links and corrections never show it.
+ */
+export type BilledLine = Omit<RatedLine, 'trace'>;
+
+/** Lines read from an older ledger may still carry their trace: leave it out, so lines compare equal either way. */
+export function billedLines(lines: readonly (BilledLine & { trace?: unknown })[]): BilledLine[] {
+  return lines.map((l) => {
+    if (!('trace' in l)) return l;
+    const { trace: _trace, ...rest } = l;
+    return rest;
+  });
+}

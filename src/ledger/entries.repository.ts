@@ -352,6 +352,14 @@ async function probeKeys(
  * redoes the page on the next path. Correctness never depends on guessing right, only speed.
  * Resolves with how many keys the ledger held.
  */
+function compareForStorage(a: TimeEntry, b: TimeEntry): number {
+  const ca = a.clientId ?? '';
+  const cb = b.clientId ?? '';
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  if (a.worker.name !== b.worker.name) return a.worker.name < b.worker.name ? -1 : 1;
+  return a.date < b.date ? -1 : a.date > b.date ? 1 : 0;
+}
+
 async function upsertByCopy(s: BulkSession, page: TimeEntry[], probe: boolean): Promise<UpsertRow & { held: number }> {
   const known = probe ? await probeKeys(s, page) : null;
   const fresh: number[] = [];
@@ -360,6 +368,10 @@ async function upsertByCopy(s: BulkSession, page: TimeEntry[], probe: boolean): 
     if (!known?.held[i]) fresh.push(i);
     else if (!known.same[i]) changed.push(i);
   }
+  // New rows go in (client, worker, date) order: sources list by date across clients, and the
+  // stages read a client's entries together (assembly) and a worker's in date order (pricing),
+  // so rows that are read together then share table pages.
+  fresh.sort((a, b) => compareForStorage(page[a]!, page[b]!));
   const inserted = fresh.length > 0 ? await s.copyIn('time_entries', COLUMNS, copyRows(page, fresh)) : 0;
   const rest = await upsertInSession(s, page, changed);
   const sameCount = known?.sameCount ?? 0;

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { InvoiceDraft } from '../domain/invoice';
-import type { RatedLine } from '../domain/rated-line';
+import type { BilledLine } from '../domain/rated-line';
 import type { PreviousWrite } from '../connectors/contract';
 import type { Ledger, Queryable } from './db';
 import { jsonRows } from './json-rows';
@@ -45,8 +45,8 @@ export async function openSinceForSource(q: Queryable, sourceId: string): Promis
 export interface LinkSnapshot {
   entryId: number;
   revision: number;
-  lines: RatedLine[];
-  credit: { invoiceKey: string; lines: RatedLine[] } | null;
+  lines: BilledLine[];
+  credit: { invoiceKey: string; lines: BilledLine[] } | null;
 }
 
 /** Invoices whose assembled content the destination does not have yet. */
@@ -113,9 +113,9 @@ export async function recordWritten(
         remote_tax = CASE WHEN ${result.remoteTotal ?? null}::numeric IS NULL THEN remote_tax ELSE ${result.remoteTax ?? null}::numeric END,
         remote_gross = CASE WHEN ${result.remoteTotal ?? null}::numeric IS NULL THEN remote_gross ELSE ${result.remoteGross ?? null}::numeric END,
         remote_type = COALESCE(${result.remoteType ?? null}, remote_type),
-        pushed_snapshot = jsonb_build_object('draft', draft, 'links',
-          COALESCE((SELECT jsonb_agg(jsonb_build_object('entryId', entry_id, 'revision', entry_revision, 'lines', lines, 'credit', credit))
-                    FROM invoice_entries WHERE invoice_id = ${invoiceId} AND live), '[]'::jsonb))
+        -- The destination now holds what the ledger holds (draft and live links), so no copy is
+        -- kept here: assembly saves one (savePushedSnapshots) just before it first changes them.
+        pushed_snapshot = NULL
       WHERE id = ${invoiceId} AND content_hash = ${result.contentHash}`);
     // An emptied draft deleted at the destination is no longer open: its client assembles anew.
     if (result.emptied) await markInvoiceClient(tx, invoiceId);
@@ -127,6 +127,26 @@ export async function recordWritten(
         WHERE l.invoice_id = ${invoiceId} AND l.line_key = u.line_key`);
     }
   });
+}
+
+/**
+ * Keep what the destination holds before assembly changes it. While an invoice's content hash is
+ * the one last written (`pushed_hash`) and it has no snapshot, its draft and live links are
+ * exactly what was written; of those among `ids`, copy draft and links into `pushed_snapshot`
+ * where `changing` says the content changes, or where a live link is about to go (an entry not
+ * in `kept`). applyRemoteStatus restores that copy when finance approves a document that never
+ * received the change. Taking the copy here, not at every write, makes a write cost one small
+ * UPDATE per invoice instead of a copy of every link's lines.
+ */
+export async function savePushedSnapshots(q: Queryable, ids: number[], changing: number[], kept: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await q.rows(sql`
+    UPDATE invoices i SET pushed_snapshot = jsonb_build_object('draft', i.draft, 'links',
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('entryId', l.entry_id, 'revision', l.entry_revision, 'lines', l.lines, 'credit', l.credit))
+                FROM invoice_entries l WHERE l.invoice_id = i.id AND l.live), '[]'::jsonb))
+    WHERE i.id = ANY(${sql.param(ids)}::bigint[]) AND i.pushed_snapshot IS NULL AND i.pushed_hash = i.content_hash
+      AND (i.id = ANY(${sql.param(changing)}::bigint[])
+        OR EXISTS (SELECT 1 FROM invoice_entries l WHERE l.invoice_id = i.id AND l.live AND l.entry_id <> ALL(${sql.param(kept)}::bigint[])))`);
 }
 
 export async function recordFailed(q: Queryable, invoiceId: number, message: string): Promise<void> {

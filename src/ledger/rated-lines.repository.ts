@@ -23,21 +23,28 @@ export interface StaleCursor {
 /**
  * Entries whose prices are stale: never priced, changed since, or priced with other rules —
  * except those billed on an approved invoice (their price is history) and deleted ones.
- * Keyset-paged in (client, worker, date) order, so a chunk covers few workers over contiguous
- * dates and their overtime companions are few; a million entries never sit in memory at once.
+ * Keyset-paged, so a million entries never sit in memory at once. `grouped`: in (client,
+ * worker, date) order, so a chunk covers few workers over contiguous dates and their overtime
+ * companions are few. `id`: in the table's own order, for rules that price every entry on its
+ * own — the rows of a chunk then share pages, where the grouped order visits a page per row.
  */
 export async function stalePricedEntries(
   ledger: Ledger,
   rulesHash: string,
   after: StaleCursor | null,
   limit: number,
+  order: 'grouped' | 'id' = 'grouped',
 ): Promise<Array<EntryRow & { cursor: StaleCursor }>> {
+  const keyset =
+    order === 'id'
+      ? sql`${after ? sql`AND id > ${after.id}` : sql``} ORDER BY id`
+      : sql`${after ? sql`AND (COALESCE(client_id, ''), worker, work_date, id) > (${after.clientId}, ${after.worker}, ${after.date}::date, ${after.id})` : sql``}
+        ORDER BY COALESCE(client_id, ''), worker, work_date, id`;
   const rows = await ledger.rows<EntryRow & { clientId: string; worker: string; workDate: string }>(sql`
     SELECT id::int AS id, revision, status, data AS entry, COALESCE(client_id, '') AS "clientId", worker, work_date::text AS "workDate"
     FROM time_entries
     WHERE deleted_at IS NULL AND status <> 'billed' AND rated_with IS DISTINCT FROM ${rulesHash}
-      ${after ? sql`AND (COALESCE(client_id, ''), worker, work_date, id) > (${after.clientId}, ${after.worker}, ${after.date}::date, ${after.id})` : sql``}
-    ORDER BY COALESCE(client_id, ''), worker, work_date, id LIMIT ${limit}`);
+      ${keyset} LIMIT ${limit}`);
   return rows.map(({ clientId, worker, workDate, ...row }) => ({ ...row, cursor: { clientId, worker, date: workDate, id: row.id } }));
 }
 

@@ -1,5 +1,5 @@
 import type { TimeEntry } from '../domain/time-entry';
-import type { RatedLine } from '../domain/rated-line';
+import type { BilledLine, RatedLine } from '../domain/rated-line';
 import type { ConfigIssue } from '../config/issues';
 
 /** What the rate engine needs to know about the client an entry bills to. */
@@ -29,13 +29,19 @@ export interface CompiledRates {
    * a batch key; the caller always passes whole batches to `price`.
    */
   batchKey(input: PricingInput): string;
+  /**
+   * Whether a client's entries are priced with their neighbours (a worker's other entries around
+   * the same day and week, as overtime needs); false: each entry's price depends on it alone, so
+   * the caller loads no companions for it.
+   */
+  pricedWithNeighbours(clientId: string): boolean;
   /** Pure and deterministic: the same inputs, in any order, give the same outcomes. */
   price(inputs: ReadonlyArray<PricingInput>): PricingOutcome[];
   /**
    * Extra lines (kind 'minimum') an invoice needs, e.g. to reach a per-invoice minimum amount.
    * Called by invoice assembly with all rated lines of one client × period.
    */
-  invoiceAdjustments?(clientId: string, period: { start: string; end: string }, lines: RatedLine[]): RatedLine[];
+  invoiceAdjustments?(clientId: string, period: { start: string; end: string }, lines: readonly BilledLine[]): RatedLine[];
   /**
    * Time rounding the invoice assembler must apply (scope 'day': per worker per local date;
    * 'line': per invoice line). Undefined when there is none or the engine rounded per entry.

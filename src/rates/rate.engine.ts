@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClientConfig } from '../config/client.schema';
 import type { ConfigIssue } from '../config/issues';
 import { dec, roundHalfUp } from '../domain/money';
-import type { RatedLine, TraceStep } from '../domain/rated-line';
+import type { BilledLine, RatedLine, TraceStep } from '../domain/rated-line';
 import type { EntryExtra, TimeEntry } from '../domain/time-entry';
 import type { CompiledRates, CompileResult, PricingInput, PricingOutcome, QuantityRounding } from './contract';
 import type { RatesConfig } from './config.schema';
@@ -391,6 +391,10 @@ export class RateEngine implements CompiledRates {
     return zd;
   }
 
+  pricedWithNeighbours(clientId: string): boolean {
+    return (this.rulesetFor(clientId)?.overtime.length ?? 0) > 0;
+  }
+
   batchKey(input: PricingInput): string {
     const { entry, client } = input;
     const rs = this.rulesetFor(client.id);
@@ -407,7 +411,7 @@ export class RateEngine implements CompiledRates {
     return { scope: t.scope, incrementMinutes: t.incrementMinutes, direction: t.direction };
   }
 
-  invoiceAdjustments(clientId: string, period: { start: string; end: string }, lines: RatedLine[]): RatedLine[] {
+  invoiceAdjustments(clientId: string, period: { start: string; end: string }, lines: readonly BilledLine[]): RatedLine[] {
     const rs = this.rulesetFor(clientId);
     if (!rs?.minInvoice || lines.length === 0) return [];
     const total = roundHalfUp(

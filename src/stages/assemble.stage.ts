@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { ClientConfig } from '../config/client.schema';
 import type { BillingPeriod, InvoiceDraft } from '../domain/invoice';
-import type { RatedLine } from '../domain/rated-line';
+import { billedLines, type BilledLine } from '../domain/rated-line';
 import type { Ledger, Queryable } from '../ledger/db';
-import type { LinkSnapshot } from '../ledger/invoices.repository';
+import { savePushedSnapshots, type LinkSnapshot } from '../ledger/invoices.repository';
 import { jsonRows } from '../ledger/json-rows';
 import { assemblyMark, markEntriesChanged, openInvoiceCount, recordAssembled } from '../ledger/assembly-marks.repository';
 import { stableJson } from '../ledger/entries.repository';
@@ -32,12 +32,12 @@ interface CandidateRow {
   clientId: string | null;
   eligible: boolean;
   notes: string | null;
-  lines: RatedLine[];
+  lines: BilledLine[];
   invoiceId: number | null;
   invoiceKey: string | null;
   invoiceStatus: string | null;
   linkedRevision: number | null;
-  linkedLines: RatedLine[] | null;
+  linkedLines: BilledLine[] | null;
   credit: LinkSnapshot['credit'];
 }
 
@@ -64,14 +64,14 @@ interface PeriodWork {
 }
 
 /** Lines with their sign turned: a credit of these lines on a correction bills them again. */
-function negated(lines: RatedLine[]): RatedLine[] {
+function negated(lines: BilledLine[]): BilledLine[] {
   return lines.map((l) => ({ ...l, quantity: dec(l.quantity).negated().toString(), amount: dec(l.amount).negated().toString() }));
 }
 
 /** A line and its negation cancel: drop such pairs (same piece, quantities and amounts summing to zero). */
-function cancelPairs(lines: RatedLine[]): RatedLine[] {
+function cancelPairs(lines: BilledLine[]): BilledLine[] {
   const rest = [...lines];
-  const same = (a: RatedLine, b: RatedLine) =>
+  const same = (a: BilledLine, b: BilledLine) =>
     JSON.stringify({ ...a, quantity: null, amount: null }) === JSON.stringify({ ...b, quantity: null, amount: null }) &&
     dec(a.quantity).plus(b.quantity).isZero() &&
     dec(a.amount).plus(b.amount).isZero();
@@ -90,7 +90,7 @@ function cancelPairs(lines: RatedLine[]): RatedLine[] {
 interface StandingLink {
   entryId: number;
   invoiceKey: string;
-  lines: RatedLine[];
+  lines: BilledLine[];
   credit: LinkSnapshot['credit'];
 }
 
@@ -159,7 +159,7 @@ async function assembleLocked(
   const entryColumns = sql`te.id::int AS "entryId", te.source_id || ':' || te.external_id AS "entryKey", te.revision, te.client_id AS "clientId",
       (te.client_id = ${client.id} AND te.deleted_at IS NULL AND te.status IN ('rated','drafted','billed')) AS eligible,
       te.data->>'notes' AS notes,
-      COALESCE((SELECT json_agg(rl.data ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::json) AS lines`;
+      COALESCE((SELECT json_agg(rl.data - 'trace' ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::json) AS lines`;
   // An approved link is looked at again when its entry changed, when the invoice its credit
   // refers to is no longer live, or when an invoice the entry was on was voided: what the open
   // invoice credits is then worked out again from the live approved invoices (standingCredit).
@@ -188,7 +188,10 @@ async function assembleLocked(
       AND l.entry_id = ANY(${sql.param([...new Set(rows.map((r) => r.entryId))])}::bigint[])
     ORDER BY i.id`);
   const standing = new Map<number, StandingLink[]>();
-  for (const l of standingRows) standing.set(l.entryId, [...(standing.get(l.entryId) ?? []), l]);
+  for (const l of standingRows) {
+    const link = { ...l, lines: billedLines(l.lines), credit: l.credit && { ...l.credit, lines: billedLines(l.credit.lines) } };
+    standing.set(l.entryId, [...(standing.get(l.entryId) ?? []), link]);
+  }
 
   const openInvoices = await tx.rows<OpenInvoice>(sql`
     SELECT id::int AS id, key, period_label AS "periodLabel", destination_id AS "destinationId", sequence,
@@ -210,6 +213,8 @@ async function assembleLocked(
   const supersede: number[] = [];
 
   for (const row of rows) {
+    if (row.linkedLines) row.linkedLines = billedLines(row.linkedLines);
+    if (row.credit) row.credit = { ...row.credit, lines: billedLines(row.credit.lines) };
     const eligible = row.eligible && row.lines.length > 0 && row.clientId === client.id;
     if (row.clientId !== client.id) {
       summary.released++;
@@ -284,6 +289,25 @@ async function assembleLocked(
     if (open) for (const l of w.links) if (l.liveOn === open.id) kept.add(l.entryId);
   }
 
+  // Each period's invoice as it will be (pure: built before anything is written).
+  const plans: Array<{ label: string; w: PeriodWork; open: OpenInvoice | undefined; draft: InvoiceDraft; sequence: number }> = [];
+  for (const [label, w] of work) {
+    const open = openByPeriod.get(label);
+    if (!open && w.items.length === 0) continue;
+    const sequence = open?.sequence ?? (maxSeq.get(label) ?? 0) + 1;
+    const destinationId = open?.destinationId ?? client.destination;
+    const draft = buildInvoiceDraft({ client, period: w.period, destinationId, sequence, items: w.items, rates, notes });
+    plans.push({ label, w, open, draft, sequence });
+  }
+
+  // Phase 0: what the destination holds of a written draft is kept before it first changes.
+  await savePushedSnapshots(
+    tx,
+    openInvoices.filter((i) => i.pushedHash !== null && i.pushedHash === i.contentHash).map((i) => i.id),
+    plans.filter((p) => p.open && p.open.contentHash !== p.draft.contentHash).map((p) => p.open!.id),
+    [...kept],
+  );
+
   // Phase 1: drop every link that is about to change, so no entry is ever live on two invoices.
   if (supersede.length > 0) {
     await tx.rows(sql`UPDATE invoice_entries SET live = false WHERE live AND entry_id = ANY(${sql.param(supersede)}::bigint[])`);
@@ -301,12 +325,8 @@ async function assembleLocked(
   // touched entries' open links here cost 2.1 s of a 20,000-entry first sync, to delete none.)
 
   // Phase 2: write each period's invoice and its links.
-  for (const [label, w] of work) {
-    const open = openByPeriod.get(label);
-    if (!open && w.items.length === 0) continue;
-    const sequence = open?.sequence ?? (maxSeq.get(label) ?? 0) + 1;
-    const destinationId = open?.destinationId ?? client.destination;
-    const draft = buildInvoiceDraft({ client, period: w.period, destinationId, sequence, items: w.items, rates, notes });
+  for (const { label, w, open, draft, sequence } of plans) {
+    const destinationId = draft.destinationId;
     let invoiceId: number;
     if (!open) {
       const inserted = await tx.rows<{ id: number }>(sql`

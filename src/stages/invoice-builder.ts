@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { ClientConfig, GroupDimension } from '../config/client.schema';
 import type { BillingPeriod, InvoiceDraft, InvoiceLineDraft } from '../domain/invoice';
-import type { RatedLine } from '../domain/rated-line';
+import type { BilledLine } from '../domain/rated-line';
 import { dec, fixed, lineAmount, Money, sum } from '../domain/money';
 import { vatForLine } from '../domain/tax';
 import { stableJson } from '../ledger/entries.repository';
@@ -12,18 +12,18 @@ import { addDays, invoiceKey } from './periods';
 /** Rated lines of one entry as they go onto an invoice; `correctionOf` marks a credit of earlier billing. */
 export interface BillingItem {
   entryKey: string;
-  lines: RatedLine[];
+  lines: BilledLine[];
   /** Key of the approved invoice these lines were billed on; the lines are credited (negated). */
   correctionOf?: string;
 }
 
 interface Group {
   key: string;
-  kind: RatedLine['kind'];
+  kind: BilledLine['kind'];
   unitPrice: string;
   taxType: string | undefined;
   correctionOf: string | undefined;
-  lines: RatedLine[];
+  lines: BilledLine[];
   entryIds: Set<string>;
 }
 
@@ -40,7 +40,7 @@ export function earliestDate(lines: readonly { date: string }[]): string {
   return earliest;
 }
 
-function dimensionValue(line: RatedLine, dim: GroupDimension): string {
+function dimensionValue(line: BilledLine, dim: GroupDimension): string {
   switch (dim) {
     case 'worker':
       return line.worker;
@@ -78,7 +78,7 @@ function uses(template: string, name: string): boolean {
   return names.has(name);
 }
 
-export function renderDescription(template: string, lines: RatedLine[], notes: string[], timeZone = 'UTC'): string {
+export function renderDescription(template: string, lines: BilledLine[], notes: string[], timeZone = 'UTC'): string {
   const single = (values: string[]) => {
     const set = new Set(values.filter((v) => v !== ''));
     return set.size === 1 ? [...set][0]! : '';
@@ -140,9 +140,9 @@ export function buildInvoiceDraft(args: {
   const { client, period, destinationId, sequence } = args;
   const groupBy = client.lines.groupBy;
   const groups = new Map<string, Group>();
-  const regularLines: RatedLine[] = [];
+  const regularLines: BilledLine[] = [];
 
-  const add = (line: RatedLine, entryKey: string | null, correctionOf: string | undefined) => {
+  const add = (line: BilledLine, entryKey: string | null, correctionOf: string | undefined) => {
     const dims =
       groupBy === 'entry' ? [`entry=${entryKey ?? ''}`] : (groupBy as GroupDimension[]).map((d) => `${d}=${dimensionValue(line, d)}`);
     const key = stableJson({

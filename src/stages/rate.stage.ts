@@ -40,8 +40,10 @@ export async function rateStale(args: {
   const chunkSize = args.chunkSize ?? 5000;
   const summary: RateSummary = { rated: 0, excluded: 0, unpriced: 0 };
   let after: StaleCursor | null = null;
+  // Without neighbours to price with, chunks follow the table's order (see stalePricedEntries).
+  const order = [...clients.byId.keys()].some((id) => rates.pricedWithNeighbours(id)) ? 'grouped' : 'id';
   for (;;) {
-    const stale = await stalePricedEntries(ledger, rates.hash, after, chunkSize);
+    const stale = await stalePricedEntries(ledger, rates.hash, after, chunkSize, order);
     if (stale.length === 0) break;
     after = stale[stale.length - 1]!.cursor;
 
@@ -65,7 +67,7 @@ async function priceChunk(
   const windows = new Map<string, { clientId: string; worker: string; from: string; to: string }>();
   for (const row of stale) {
     const e = row.entry;
-    if (!e.clientId) continue;
+    if (!e.clientId || !rates.pricedWithNeighbours(e.clientId)) continue;
     const key = `${e.clientId}\u0000${e.worker.name}`;
     const from = DateTime.fromISO(e.date).minus({ days: CONTEXT_DAYS }).toISODate()!;
     const to = DateTime.fromISO(e.date).plus({ days: CONTEXT_DAYS }).toISODate()!;
@@ -78,7 +80,7 @@ async function priceChunk(
   }
   const staleIds = new Set(stale.map((r) => r.id));
   const all = new Map<number, EntryRow>(stale.map((r) => [r.id, r]));
-  for (const c of await companions(ledger, [...windows.values()])) if (!all.has(c.id)) all.set(c.id, c);
+  if (windows.size > 0) for (const c of await companions(ledger, [...windows.values()])) if (!all.has(c.id)) all.set(c.id, c);
 
   const inputs: Array<{ row: EntryRow; input: PricingInput }> = [];
   const priced: PricedEntry[] = [];

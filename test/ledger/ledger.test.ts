@@ -186,11 +186,11 @@ describe.each(drivers)('ledger on $name', (driver) => {
     expect(await upsertEntries(ledger, page.slice(21, 621), seenOf('r2'))).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
   });
 
-  /** Live links of open invoices: revision, whether their lines are the entry's current rated lines, and the row version. */
+  /** Live links of open invoices: revision, whether their lines are the entry's current rated lines (links carry them without the trace), and the row version. */
   async function openLinks() {
     return ledger.rows<{ id: string; revision: number; linkRevision: number; current: boolean; version: string }>(sql`
       SELECT te.external_id AS id, te.revision, ie.entry_revision AS "linkRevision", ie.xmin::text AS version,
-        ie.lines = COALESCE((SELECT jsonb_agg(rl.data ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::jsonb) AS current
+        ie.lines = COALESCE((SELECT jsonb_agg(rl.data - 'trace' ORDER BY rl.piece) FROM rated_lines rl WHERE rl.entry_id = te.id), '[]'::jsonb) AS current
       FROM invoice_entries ie JOIN invoices i ON i.id = ie.invoice_id JOIN time_entries te ON te.id = ie.entry_id
       WHERE ie.live AND i.status IN ('draft','pushed','failed') ORDER BY te.external_id`);
   }

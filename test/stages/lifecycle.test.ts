@@ -146,6 +146,39 @@ describe('approve, edit and void in every order (embedded ledger)', () => {
     await expectBilledAsSourceSays();
   });
 
+  it('Given links written with their pricing trace (an older ledger) When an entry is edited, an invoice voided and the rest re-run Then corrections and kept links are the same as without the trace', async () => {
+    // Every line of every link (and of its credit) gets a trace, as links were written before.
+    const trace = sql`jsonb_build_object('trace', jsonb_build_array(jsonb_build_object('rule', 'base', 'kind', 'base', 'applied', true, 'detail', 'base rate')))`;
+    const traced = (col: string) => sql`(SELECT jsonb_agg(e || ${trace}) FROM jsonb_array_elements(${sql.raw(col)}) e)`;
+    const withTrace = async () => {
+      await ledger.rows(sql`UPDATE invoice_entries SET lines = ${traced('lines')} WHERE jsonb_array_length(lines) > 0`);
+      await ledger.rows(sql`
+        UPDATE invoice_entries SET credit = jsonb_set(credit, '{lines}', ${traced("credit->'lines'")})
+        WHERE credit IS NOT NULL AND jsonb_array_length(credit->'lines') > 0`);
+    };
+    await start();
+    const a = await approveOpen();
+    await withTrace();
+    await edit();
+    expect(await openTotal()).toBe('195.00'); // -130.00 credit of A + 325.00, the trace notwithstanding
+    await withTrace();
+    await ledger.rows(sql`UPDATE assembly_marks SET version = version + 1`); // assembled again, nothing changed
+    await sync();
+    expect(await openTotal()).toBe('195.00');
+    await voidInvoice(a);
+    await sync();
+    expect(await openTotal()).toBe('520.00');
+    await expectBilledAsSourceSays();
+    // Approved after a void: its entries are looked at again on every assembly (an invoice they
+    // were on was voided), and with traced links they must still need no correction.
+    await approveOpen();
+    await withTrace();
+    await ledger.rows(sql`UPDATE assembly_marks SET version = version + 1`);
+    await sync();
+    expect(await open()).toBeUndefined();
+    await expectBilledAsSourceSays();
+  });
+
   it('Given an approved invoice When it is voided and then an entry is edited Then the next draft bills both entries at their current revision', async () => {
     await start();
     const a = await approveOpen();
@@ -206,6 +239,40 @@ describe('approve, edit and void in every order (embedded ledger)', () => {
     expect((await invoices()).find((i) => i.key === b)!.total).toBe('195.00');
     expect(await openTotal()).toBe('325.00');
     await expectBilledAsSourceSays();
+  });
+
+  it('Given a written draft changed twice without being written again When finance approves it Then the ledger holds what was written (the first content), and the two changes become one correction', async () => {
+    await start();
+    const a = (await open())!.key;
+    await push(a); // the destination holds 2 h + 3 h = 325.00
+    source.set('e0', { hours: 4, day: 0 });
+    await sync(); // 455.00, not written
+    source.set('e0', { hours: 5, day: 0 });
+    await sync(); // 520.00, not written
+    expect(await openTotal()).toBe('520.00');
+    const [kept] = await ledger.rows<{ n: number }>(
+      sql`SELECT jsonb_array_length(pushed_snapshot->'links')::int AS n FROM invoices WHERE key = ${a}`,
+    );
+    expect(kept!.n).toBe(2);
+    await applyRemoteStatus(ledger, { key: a }, 'approved', 'AUTHORISED');
+    expect((await invoices()).find((i) => i.key === a)!.total).toBe('325.00');
+    await sync();
+    expect(await openTotal()).toBe('195.00'); // e0 credited 2 h, billed 5 h
+    await expectBilledAsSourceSays();
+  });
+
+  it('Given a written draft When it is written again after a change Then no copy of its links is kept until the next change', async () => {
+    await start();
+    const a = (await open())!.key;
+    await push(a);
+    const snapshot = async () => (await ledger.rows<{ s: unknown }>(sql`SELECT pushed_snapshot AS s FROM invoices WHERE key = ${a}`))[0]!.s;
+    expect(await snapshot()).toBeNull();
+    await sync(); // nothing changed: nothing copied
+    expect(await snapshot()).toBeNull();
+    await edit();
+    expect(await snapshot()).not.toBeNull();
+    await push(a);
+    expect(await snapshot()).toBeNull();
   });
 
   it('Given an approved correction When the correction is voided and then the corrected invoice Then the next draft bills both entries as they are now', async () => {
