@@ -160,6 +160,7 @@ describe('file destination', () => {
       'VAT S 21 % on EUR 13.65</td><td class="n">EUR 2.87',
       'Total incl. VAT (payable)</td><td class="n">EUR 18.82',
       'Payment terms: Payment within 14 days (due 2026-04-14) · IBAN NL91ABNA0417164300',
+      "A package that rounds each line's tax (Xero) gets EUR 2.88.",
     ])
       expect(html).toContain(text);
   });

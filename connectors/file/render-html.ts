@@ -1,6 +1,6 @@
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import type { Address, BuyerParty, SellerParty } from '../../src/domain/party';
-import { draftTax, paymentTermsText } from './draft-tax';
+import { draftPerLineTax, draftTax, paymentTermsText } from './draft-tax';
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -29,6 +29,7 @@ function partyBlock(title: string, name: string, p: SellerParty | BuyerParty | u
 export function renderInvoiceHtml(draft: InvoiceDraft): string {
   const withDates = draft.lines.some((l) => l.date);
   const tax = draftTax(draft);
+  const perLine = draftPerLineTax(draft);
   const rows = draft.lines
     .map(
       (l) =>
@@ -73,7 +74,7 @@ ${rows}
 ${taxRows}</tfoot>
 </table>
 <p class="meta">Payment terms: ${escapeHtml(paymentTermsText(draft))}${iban}</p>
-<p class="meta">${tax ? 'VAT per EN 16931: one rounding per category and rate.' : "Amounts are net. Tax is added by the accounting system from each line's tax type."}</p>
+<p class="meta">${tax ? `VAT per EN 16931: one rounding per category and rate.${perLine !== undefined && perLine !== tax.vat ? ` A package that rounds each line's tax (Xero) gets ${cur} ${escapeHtml(perLine)}.` : ''}` : "Amounts are net. Tax is added by the accounting system from each line's tax type."}</p>
 </body></html>
 `;
 }
