@@ -93,6 +93,10 @@ export function configSecrets(config: LoadedConfig | undefined, extra: ReadonlyA
     }
     const destinations = destinationConnectorMap();
     for (const d of config.destinations) for (const f of destinations.get(d.kind)?.secretFields ?? []) add(at(d, f));
+    // The HTTP service's own tokens and keys.
+    add(config.raw.server?.apiTokens);
+    add(config.raw.server?.financeTokens);
+    add(config.raw.server?.webhooks);
   }
   for (const url of [...extra, config?.raw.ledger.url, process.env.DATABASE_URL, process.env.REDIS_URL]) {
     if (!url) continue;
@@ -103,7 +107,7 @@ export function configSecrets(config: LoadedConfig | undefined, extra: ReadonlyA
       // not a URL: nothing to take from it
     }
   }
-  for (const name of ['HOURBRIDGE_SECRET_KEY', 'HOURBRIDGE_API_TOKENS']) {
+  for (const name of ['HOURBRIDGE_SECRET_KEY', 'HOURBRIDGE_API_TOKENS', 'HOURBRIDGE_FINANCE_TOKENS']) {
     for (const v of (process.env[name] ?? '').split(',')) add(v.trim());
   }
   return out;

@@ -1,16 +1,14 @@
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { sql } from 'drizzle-orm';
 import { loadConfig, type LoadedConfig } from '../config/loader';
 import { openLedger, type Ledger } from '../ledger/db';
-import { findEntry } from '../ledger/entries.repository';
 import { createLogger } from '../observability/logger';
-import { formatExplain, invoicedSentence } from '../rates/index';
+import { explainEntry } from '../reports/explain';
+import { AGEING_BUCKETS, OverviewOptionError, type OverviewOptions, overviewReport, parseOverviewOptions } from '../reports/overview';
 import { excludedReport, invoicesReport, quarantineReport, unbilledReport } from '../reports/reports';
 import { runSync, type SyncResult } from '../runners/inline.runner';
-import { destinationConnectorMap, sourceConnectorFor } from '../runners/registry';
-import type { RatedLine } from '../domain/rated-line';
-import { configSecrets, describeFailure, EXIT, LedgerOpenError, scrubMessage } from './failure';
+import { checkConnectors } from '../runners/check';
+import { describeFailure, EXIT, LedgerOpenError } from './failure';
 import { createOut, createProgress, type Out } from './output';
 import { einvoiceReadiness } from '../config/einvoice-readiness';
 
@@ -163,116 +161,174 @@ export async function main(argv: string[]): Promise<number> {
     program
       .command('report')
       .description(
-        'unbilled: outstanding hours and net amounts per client and period; billed: invoices and their state; excluded: entries kept but not invoiced, and why; quarantine: every rejected row',
+        'overview: per client and currency, not drafted, on drafts, billed this and last period, ageing; unbilled: outstanding hours and net amounts per client and period; billed: invoices and their state; excluded: entries kept but not invoiced, and why; quarantine: every rejected row',
       )
-      .argument('<kind>', 'unbilled | billed | excluded | quarantine')
+      .argument('<kind>', 'overview | unbilled | billed | excluded | quarantine')
       .option('--client <id>', 'only this client')
-      .option('--source <id>', 'only this source (excluded, quarantine)'),
-  ).action(async (kind: string, opts: CommonOptions & { client?: string; source?: string }) => {
-    if (!['unbilled', 'billed', 'excluded', 'quarantine'].includes(kind)) {
-      out.fail({
-        code: 'usage',
-        message: `unknown report "${kind}": expected unbilled, billed, excluded or quarantine`,
-        where: { option: '<kind>' },
-      });
-      code = EXIT.usage;
-      return;
-    }
-    const config = load(opts.config);
-    await withLedger(config, opts, async (ledger) => {
-      if (kind === 'unbilled') {
-        const rows = await unbilledReport(ledger, config, opts.client);
-        out.document({ report: 'unbilled', clients: rows });
-        out.table(
-          ['client', 'period', 'invoice', 'on draft h', 'on draft', 'not drafted h', 'not drafted', 'outstanding h', 'outstanding'],
-          rows.flatMap((r) => [
-            ...r.periods.map((p) => [
-              r.client,
-              p.period,
-              p.invoice,
-              p.drafted.billedHours,
-              `${r.currency} ${p.drafted.net}`,
-              p.notDrafted.billedHours,
-              `${r.currency} ${p.notDrafted.net}`,
-              p.outstanding.billedHours,
-              `${r.currency} ${p.outstanding.net}`,
-            ]),
-            [
-              r.client,
-              'all',
-              '',
-              r.drafted.billedHours,
-              `${r.currency} ${r.drafted.net}`,
-              r.notDrafted.billedHours,
-              `${r.currency} ${r.notDrafted.net}`,
-              r.outstanding.billedHours,
-              `${r.currency} ${r.outstanding.net}`,
-            ],
-          ]),
-          { alignRight: [3, 4, 5, 6, 7, 8] },
-        );
-        out.print(
-          'Amounts are net (excl. tax), hours are billed hours; each figure is the invoice\'s own: "on draft" is the open draft as it is, "not drafted" what the next sync adds to it.',
-        );
-        for (const r of rows) {
-          const notes = [
-            r.excluded ? `${r.excluded} excluded (\`report excluded\`)` : '',
-            r.unpriced ? `${r.unpriced} cannot be priced (\`report quarantine\`)` : '',
-            r.unrated ? `${r.unrated} not priced under the current rules yet (the next sync prices them)` : '',
-          ].filter(Boolean);
-          if (notes.length) out.print(`${r.client}: ${notes.join('; ')}.`);
-        }
-      } else if (kind === 'billed') {
-        const rows = await invoicesReport(ledger, { clientId: opts.client });
-        out.document({ report: 'billed', invoices: rows });
-        out.table(
-          [
-            'invoice',
-            'client',
-            'period',
-            'worked h',
-            'billed h',
-            'net (excl. tax)',
-            'tax (remote)',
-            'gross (remote)',
-            'status',
-            'remote',
-            'error',
-          ],
-          rows.map((r) => [
-            r.key,
-            r.client,
-            r.period,
-            r.workedHours,
-            r.billedHours,
-            `${r.currency} ${r.net}`,
-            r.remoteTax === null ? '' : `${r.currency} ${r.remoteTax}`,
-            r.remoteGross === null ? '' : `${r.currency} ${r.remoteGross}`,
-            r.status,
-            r.remoteStatus,
-            r.error,
-          ]),
-          { alignRight: [3, 4, 5, 6, 7] },
-        );
-      } else if (kind === 'excluded') {
-        const rows = await excludedReport(ledger, { clientId: opts.client, sourceId: opts.source });
-        out.document({ report: 'excluded', entries: rows });
-        out.table(
-          ['entry', 'client', 'date', 'worker', 'file', 'row', 'reason'],
-          rows.map((r) => [r.entry, r.client, r.date, r.worker, r.file ? path.basename(r.file) : '', r.row, r.reason]),
-        );
-        out.print(`${rows.length} entr${rows.length === 1 ? 'y is' : 'ies are'} kept but not invoiced.`);
-      } else {
-        const rows = await quarantineReport(ledger, opts.source);
-        out.document({ report: 'quarantine', rows });
-        out.table(
-          ['source', 'file', 'row', 'column', 'reason'],
-          rows.map((r) => [r.source, r.file ? path.basename(r.file) : '', r.row, r.column ?? r.field, r.reason]),
-        );
-        out.print(`${rows.length} row(s) need attention.`);
+      .option('--source <id>', 'only this source (excluded, quarantine)')
+      .option('--bucket <week|month>', 'overview: chart points per week or month (default week)')
+      .option('--from <date>', 'overview: chart range start, YYYY-MM-DD')
+      .option('--to <date>', 'overview: chart range end, YYYY-MM-DD'),
+  ).action(
+    async (kind: string, opts: CommonOptions & { client?: string; source?: string; bucket?: string; from?: string; to?: string }) => {
+      if (!['overview', 'unbilled', 'billed', 'excluded', 'quarantine'].includes(kind)) {
+        out.fail({
+          code: 'usage',
+          message: `unknown report "${kind}": expected overview, unbilled, billed, excluded or quarantine`,
+          where: { option: '<kind>' },
+        });
+        code = EXIT.usage;
+        return;
       }
-    });
-  });
+      let overviewOptions: OverviewOptions = {};
+      try {
+        overviewOptions = parseOverviewOptions(opts);
+      } catch (err) {
+        if (!(err instanceof OverviewOptionError)) throw err;
+        out.fail({ code: 'usage', message: err.message, where: { option: `--${err.option}` } });
+        code = EXIT.usage;
+        return;
+      }
+      const config = load(opts.config);
+      await withLedger(config, opts, async (ledger) => {
+        if (kind === 'overview') {
+          const { ok: _ok, ...document } = await overviewReport(ledger, config, overviewOptions);
+          out.document(document);
+          out.table(
+            [
+              'client',
+              'not drafted h',
+              'not drafted',
+              'on drafts h',
+              'on drafts',
+              'billed this period',
+              'billed last period',
+              'age 0–7 d h',
+              '8–30',
+              '31–90',
+              '> 90',
+            ],
+            [
+              ...document.clients.map((c) => [
+                c.client,
+                c.notDrafted.billedHours,
+                `${c.currency} ${c.notDrafted.net}`,
+                c.drafted.billedHours,
+                `${c.currency} ${c.drafted.net}`,
+                `${c.currency} ${c.billedCurrent.net}`,
+                `${c.currency} ${c.billedPrevious.net}`,
+                ...AGEING_BUCKETS.map((b) => c.ageing[b]),
+              ]),
+              ...document.totals.map((t) => [
+                `total ${t.currency}`,
+                t.notDrafted.billedHours,
+                `${t.currency} ${t.notDrafted.net}`,
+                t.drafted.billedHours,
+                `${t.currency} ${t.drafted.net}`,
+                `${t.currency} ${t.billedCurrent.net}`,
+                `${t.currency} ${t.billedPrevious.net}`,
+                ...AGEING_BUCKETS.map((b) => t.ageing[b]),
+              ]),
+            ],
+            { alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+          );
+          out.print(
+            'Amounts are net (excl. tax), hours are billed hours; ageing is worked hours not on an approved invoice, by days since worked.',
+          );
+        } else if (kind === 'unbilled') {
+          const rows = await unbilledReport(ledger, config, opts.client);
+          out.document({ report: 'unbilled', clients: rows });
+          out.table(
+            ['client', 'period', 'invoice', 'on draft h', 'on draft', 'not drafted h', 'not drafted', 'outstanding h', 'outstanding'],
+            rows.flatMap((r) => [
+              ...r.periods.map((p) => [
+                r.client,
+                p.period,
+                p.invoice,
+                p.drafted.billedHours,
+                `${r.currency} ${p.drafted.net}`,
+                p.notDrafted.billedHours,
+                `${r.currency} ${p.notDrafted.net}`,
+                p.outstanding.billedHours,
+                `${r.currency} ${p.outstanding.net}`,
+              ]),
+              [
+                r.client,
+                'all',
+                '',
+                r.drafted.billedHours,
+                `${r.currency} ${r.drafted.net}`,
+                r.notDrafted.billedHours,
+                `${r.currency} ${r.notDrafted.net}`,
+                r.outstanding.billedHours,
+                `${r.currency} ${r.outstanding.net}`,
+              ],
+            ]),
+            { alignRight: [3, 4, 5, 6, 7, 8] },
+          );
+          out.print(
+            'Amounts are net (excl. tax), hours are billed hours; each figure is the invoice\'s own: "on draft" is the open draft as it is, "not drafted" what the next sync adds to it.',
+          );
+          for (const r of rows) {
+            const notes = [
+              r.excluded ? `${r.excluded} excluded (\`report excluded\`)` : '',
+              r.unpriced ? `${r.unpriced} cannot be priced (\`report quarantine\`)` : '',
+              r.unrated ? `${r.unrated} not priced under the current rules yet (the next sync prices them)` : '',
+            ].filter(Boolean);
+            if (notes.length) out.print(`${r.client}: ${notes.join('; ')}.`);
+          }
+        } else if (kind === 'billed') {
+          const rows = await invoicesReport(ledger, { clientId: opts.client });
+          out.document({ report: 'billed', invoices: rows });
+          out.table(
+            [
+              'invoice',
+              'client',
+              'period',
+              'worked h',
+              'billed h',
+              'net (excl. tax)',
+              'tax (remote)',
+              'gross (remote)',
+              'status',
+              'remote',
+              'error',
+            ],
+            rows.map((r) => [
+              r.key,
+              r.client,
+              r.period,
+              r.workedHours,
+              r.billedHours,
+              `${r.currency} ${r.net}`,
+              r.remoteTax === null ? '' : `${r.currency} ${r.remoteTax}`,
+              r.remoteGross === null ? '' : `${r.currency} ${r.remoteGross}`,
+              r.status,
+              r.remoteStatus,
+              r.error,
+            ]),
+            { alignRight: [3, 4, 5, 6, 7] },
+          );
+        } else if (kind === 'excluded') {
+          const rows = await excludedReport(ledger, { clientId: opts.client, sourceId: opts.source });
+          out.document({ report: 'excluded', entries: rows });
+          out.table(
+            ['entry', 'client', 'date', 'worker', 'file', 'row', 'reason'],
+            rows.map((r) => [r.entry, r.client, r.date, r.worker, r.file ? path.basename(r.file) : '', r.row, r.reason]),
+          );
+          out.print(`${rows.length} entr${rows.length === 1 ? 'y is' : 'ies are'} kept but not invoiced.`);
+        } else {
+          const rows = await quarantineReport(ledger, opts.source ? { sourceId: opts.source } : {});
+          out.document({ report: 'quarantine', rows });
+          out.table(
+            ['source', 'file', 'row', 'column', 'reason'],
+            rows.map((r) => [r.source, r.file ? path.basename(r.file) : '', r.row, r.column ?? r.field, r.reason]),
+          );
+          out.print(`${rows.length} row(s) need attention.`);
+        }
+      });
+    },
+  );
 
   common(
     program
@@ -289,8 +345,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const [sourceId, externalId] = [opts.entry.slice(0, sep), opts.entry.slice(sep + 1)];
     await withLedger(config, opts, async (ledger) => {
-      const stored = await findEntry(ledger, sourceId, externalId);
-      if (!stored) {
+      const explained = await explainEntry(ledger, sourceId, externalId, (id) => config.clients.find((c) => c.id === id)?.timeZone);
+      if (!explained) {
         out.fail({
           code: 'not_found',
           message: `no entry ${opts.entry} in the ledger (run sync first, or check the id with report)`,
@@ -299,31 +355,9 @@ export async function main(argv: string[]): Promise<number> {
         code = EXIT.failed;
         return;
       }
-      const lines = (
-        await ledger.rows<{ data: RatedLine }>(sql`SELECT data FROM rated_lines WHERE entry_id = ${stored.id} ORDER BY piece`)
-      ).map((r) => r.data);
-      const placed = await ledger.rows<{ key: string; description: string; amount: string; unitPrice: string; entryIds: string[] }>(sql`
-          SELECT i.key, l.value->>'description' AS description, l.value->>'amount' AS amount, l.value->>'unitPrice' AS "unitPrice",
-            ARRAY(SELECT jsonb_array_elements_text(l.value->'entryIds')) AS "entryIds"
-          FROM invoice_entries ie JOIN invoices i ON i.id = ie.invoice_id, jsonb_array_elements(i.draft->'lines') l
-          WHERE ie.entry_id = ${stored.id} AND ie.live`);
-      const key = `${sourceId}:${externalId}`;
-      const placements = lines.flatMap((l) => {
-        const p = placed.find((x) => x.entryIds.includes(key) && x.unitPrice === l.unitPrice && !x.description.startsWith('Correction'));
-        return p ? [{ piece: l.piece, invoiceKey: p.key, lineDescription: p.description, lineAmount: p.amount }] : [];
-      });
-      const state = { status: stored.status, reason: stored.statusReason };
-      out.document({
-        entry: stored.entry,
-        status: stored.status,
-        statusReason: stored.statusReason,
-        invoiced: invoicedSentence(stored.entry, state),
-        revision: stored.revision,
-        explain: lines,
-        placements,
-      });
-      const zone = config.clients.find((c) => c.id === stored.entry.clientId)?.timeZone;
-      out.print(formatExplain(stored.entry, lines, placements, zone, state));
+      const { text, ...document } = explained;
+      out.document(document);
+      out.print(text);
     });
   });
 
@@ -331,33 +365,7 @@ export async function main(argv: string[]): Promise<number> {
     async (opts: CommonOptions) => {
       const config = load(opts.config);
       const log = createLogger({ level: opts.logLevel });
-      const ctx = { log, now: new Date(), configDir: config.configDir };
-      const results: Array<{
-        id: string;
-        kind: string;
-        role: string;
-        ok: boolean;
-        category?: string;
-        message: string;
-        warnings?: string[];
-      }> = [];
-      const destinations = destinationConnectorMap();
-      for (const s of config.sources) {
-        const r = await sourceConnectorFor(s.kind)
-          .check(s, ctx)
-          .catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
-        results.push({ id: s.id, kind: s.kind, role: 'source', ...r });
-      }
-      for (const d of config.destinations) {
-        const connector = destinations.get(d.kind)!;
-        const r = await connector.check(d, ctx).catch((e: Error) => ({ ok: false, category: 'transient' as const, message: e.message }));
-        results.push({ id: d.id, kind: d.kind, role: 'destination', ...r });
-      }
-      const secrets = configSecrets(config);
-      for (const r of results) {
-        r.message = scrubMessage(r.message, secrets);
-        if (r.warnings) r.warnings = r.warnings.map((w) => scrubMessage(w, secrets));
-      }
+      const results = await checkConnectors(config, log);
       out.document({ connectors: results });
       // An optional call that failed leaves the connector usable (ok) but is said, not hidden.
       const okText = (r: (typeof results)[number]) =>
@@ -422,6 +430,7 @@ export async function main(argv: string[]): Promise<number> {
   });
 
   (await import('./service.commands')).registerServiceCommands(program, { out, load, setExitCode: (c) => (code = c) });
+  (await import('./ui.command')).registerUiCommand(program, { out, load, setExitCode: (c) => (code = c) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return out.end(code);

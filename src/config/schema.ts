@@ -75,6 +75,12 @@ export const ServerSchema = z
       .describe(
         'Bearer tokens accepted by the HTTP API, e.g. ["${HOURBRIDGE_API_TOKEN}"]; HOURBRIDGE_API_TOKENS (comma-separated) adds more.',
       ),
+    financeTokens: z
+      .array(z.string().min(16, 'a finance token must be at least 16 characters'))
+      .default([])
+      .describe(
+        'Read-only tokens for the finance pages (log in at /ui/login), e.g. ["${HOURBRIDGE_FINANCE_TOKEN}"]; HOURBRIDGE_FINANCE_TOKENS (comma-separated) adds more. apiTokens are operator tokens: they may also start runs and re-check connectors.',
+      ),
     webhooks: z
       .strictObject({
         xero: z.string().min(1).optional().describe('Xero webhook signing key, e.g. "${XERO_WEBHOOK_KEY}".'),
@@ -118,7 +124,7 @@ export const ConfigSchema = z
       .array(PipelineSchema)
       .default([])
       .describe('Named runs for the queue runner (`hourbridge serve`/`worker`/`run`); none: one pipeline "all" over every source.'),
-    server: ServerSchema.default({ port: 8080, apiTokens: [], webhooks: {}, queuePrefix: 'hourbridge' }),
+    server: ServerSchema.default({ port: 8080, apiTokens: [], financeTokens: [], webhooks: {}, queuePrefix: 'hourbridge' }),
   })
   .superRefine((cfg, ctx) => {
     const sourceIds = new Set((cfg.sources as SourceConfig[]).map((s) => s.id));

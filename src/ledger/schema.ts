@@ -24,18 +24,23 @@ import {
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
 const money = (name: string) => numeric(name, { precision: 20, scale: 6 });
 
-export const runs = pgTable('runs', {
-  id: text('id').primaryKey(),
-  kind: text('kind').notNull(),
-  startedAt: ts('started_at').notNull().defaultNow(),
-  finishedAt: ts('finished_at'),
-  status: text('status').notNull().default('running'),
-  summary: jsonb('summary'),
-  /** `host:pid` of the process running an inline run (null for queue runs, which span processes). */
-  owner: text('owner'),
-  /** Renewed while the run's process is alive; a running run without a recent one was abandoned. */
-  heartbeatAt: ts('heartbeat_at'),
-});
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    startedAt: ts('started_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+    status: text('status').notNull().default('running'),
+    summary: jsonb('summary'),
+    /** `host:pid` of the process running an inline run (null for queue runs, which span processes). */
+    owner: text('owner'),
+    /** Renewed while the run's process is alive; a running run without a recent one was abandoned. */
+    heartbeatAt: ts('heartbeat_at'),
+  },
+  // The runs page and the live pages read the latest runs.
+  (t) => [index('runs_started_idx').on(sql`${t.startedAt} DESC`, sql`${t.id} DESC`)],
+);
 
 /**
  * One run at a time per source: a lease held while a source is read (inline: for the whole run),

@@ -4,7 +4,7 @@ import type { Ledger, Queryable } from '../ledger/db';
 import { withRollback } from '../ledger/rollback';
 import { dec, fixed, type Money } from '../domain/money';
 import type { CompiledRates } from '../rates/contract';
-import { assembleAll } from '../stages/assemble.stage';
+import { assembleAll, assemblyFingerprint } from '../stages/assemble.stage';
 
 /** Hours and money of one slice of the report. Money is net of tax, like every Hourbridge figure. */
 export interface Figures {
@@ -147,8 +147,20 @@ export async function unbilledReport(ledger: Ledger, config: ReportConfig, clien
   for (const id of ids) befores.set(id, await openDrafts(ledger, id));
   // The what-if is the whole assembly a sync runs (every client: an entry whose client changed
   // leaves one client's draft and joins another's), and only when some client has work waiting.
+  // A client whose change marker says its last assembly saw everything it reads, under the
+  // same config and rules, is skipped by the assembly itself (assembleClient): nothing of it can
+  // be pending. Only the others are looked at row by row.
+  const marks = await ledger.rows<{ client: string; version: number; assembled: number | null; fingerprint: string | null }>(sql`
+    SELECT client_id AS client, version::int AS version, assembled_version::int AS assembled, fingerprint FROM assembly_marks
+    WHERE client_id = ANY(${sql.param(config.clients.map((c) => c.id))}::text[])`);
+  const markOf = new Map(marks.map((m) => [m.client, m]));
   let pending = false;
-  for (const c of config.clients) if (!pending) pending = await assemblyPending(ledger, c.id);
+  for (const c of config.clients) {
+    if (pending) break;
+    const m = markOf.get(c.id);
+    if (m && m.assembled === m.version && m.fingerprint === assemblyFingerprint(c, config.rates)) continue;
+    pending = await assemblyPending(ledger, c.id);
+  }
   const afters = pending
     ? await withRollback(ledger, async (scoped) => {
         await assembleAll(scoped, config.clients, config.rates);
@@ -227,6 +239,10 @@ export interface InvoiceReportRow {
   key: string;
   client: string;
   period: string;
+  /** First and last local date of the billing period. */
+  start: string;
+  end: string;
+  destination: string;
   currency: string;
   workedHours: string;
   billedHours: string;
@@ -235,6 +251,8 @@ export interface InvoiceReportRow {
   status: string;
   remoteStatus: string | null;
   remoteId: string | null;
+  /** What the destination holds under remoteId: 'invoice' or 'credit-note' (null = invoice). */
+  remoteType: string | null;
   /** Tax and tax-inclusive total as the destination computed them, read back after the last write (null where unknown). */
   remoteTax: string | null;
   remoteGross: string | null;
@@ -252,9 +270,10 @@ export async function invoicesReport(
   filter: { clientId?: string; approvedOnly?: boolean } = {},
 ): Promise<InvoiceReportRow[]> {
   return q.rows<InvoiceReportRow>(sql`
-    SELECT key, client_id AS client, period_label AS period, currency, (draft->>'hours') AS "workedHours",
+    SELECT key, client_id AS client, period_label AS period, period_start::text AS start, period_end::text AS "end",
+      destination_id AS destination, currency, (draft->>'hours') AS "workedHours",
       COALESCE(draft->>'billedHours', draft->>'hours') AS "billedHours", (draft->>'total') AS net,
-      status, remote_status AS "remoteStatus", remote_id AS "remoteId",
+      status, remote_status AS "remoteStatus", remote_id AS "remoteId", remote_type AS "remoteType",
       round(remote_tax, 2)::text AS "remoteTax", round(remote_gross, 2)::text AS "remoteGross",
       last_error AS error, updated_at::text AS "updatedAt"
     FROM invoices
@@ -275,15 +294,25 @@ export interface QuarantineRow {
   since: string;
 }
 
-/** Every rejected input row (with where it is and why) and every accepted entry that cannot be priced. */
-export async function quarantineReport(q: Queryable, sourceId?: string): Promise<QuarantineRow[]> {
-  return q.rows<QuarantineRow>(sql`
+/**
+ * Every rejected input row (with where it is and why) and every accepted entry that cannot be
+ * priced. With `clientId`, only that client's unpriced entries: a rejected row has no client.
+ */
+export async function quarantineReport(
+  q: Queryable,
+  filter: string | { sourceId?: string; clientId?: string } = {},
+): Promise<QuarantineRow[]> {
+  const { sourceId, clientId } = typeof filter === 'string' ? { sourceId: filter, clientId: undefined } : filter;
+  const rejected = sql`
     SELECT source_id AS source, file, row_number AS row, column_name AS column, field, reason, raw AS value,
       record_ref AS ref, first_seen_at::text AS since
     FROM quarantine WHERE resolved_at IS NULL ${sourceId ? sql`AND source_id = ${sourceId}` : sql``}
-    UNION ALL
-    SELECT source_id, data->'provenance'->>'file', (data->'provenance'->>'row')::int, NULL, 'rate', status_reason, NULL,
-      external_id, updated_at::text
+    UNION ALL`;
+  return q.rows<QuarantineRow>(sql`
+    ${clientId ? sql`` : rejected}
+    SELECT source_id AS source, data->'provenance'->>'file' AS file, (data->'provenance'->>'row')::int AS row, NULL AS column,
+      'rate' AS field, status_reason AS reason, NULL::jsonb AS value, external_id AS ref, updated_at::text AS since
     FROM time_entries WHERE status = 'unpriced' AND deleted_at IS NULL ${sourceId ? sql`AND source_id = ${sourceId}` : sql``}
+      ${clientId ? sql`AND COALESCE(client_id, '') = ${clientId}` : sql``}
     ORDER BY 1, 3 NULLS LAST, 8`);
 }

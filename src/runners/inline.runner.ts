@@ -73,11 +73,13 @@ export async function runSync(args: {
   /** Preview: everything inside one transaction that is rolled back, and nothing written out. */
   dryRun?: boolean;
   now?: Date;
+  /** The run's id, when the caller names it before the run starts (the `ui` command's "start a run"). */
+  runId?: string;
 }): Promise<SyncResult> {
   const { config, log } = args;
   const progress = args.progress ?? silentProgress;
   const now = args.now ?? new Date();
-  const runId = newRunId(args.dryRun ? 'preview' : 'sync', now);
+  const runId = args.runId ?? newRunId(args.dryRun ? 'preview' : 'sync', now);
   if (args.dryRun) {
     return withRollback(args.ledger, (scoped) => execute(config, scoped, log, progress, now, runId, true));
   }

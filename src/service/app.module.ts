@@ -10,10 +10,13 @@ import { ExpressAdapter } from '@bull-board/express';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { LoggerModule, Logger as NestPinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { ServiceContext } from '../queue/bootstrap';
 import { QUEUE_NAMES } from '../queue/jobs';
 import type { WorkerOptions } from '../queue/queue.runner';
 import { syncSchedules } from '../queue/scheduler';
+import { QueueUiRunner } from '../ui/actions';
+import { createUiContext, UiModule } from '../ui/ui.module';
 import { BearerGuard, TokenVerifier, apiTokensFrom, bearerMiddleware } from './auth';
 import {
   HealthController,
@@ -71,6 +74,9 @@ export class AppModule {
   static register(ctx: ServiceContext, options: AppOptions = {}): DynamicModule {
     const tokens = new TokenVerifier(apiTokensFrom(ctx.config.raw.server?.apiTokens ?? []));
     const metrics = new ServiceMetrics(ctx);
+    // The finance pages at / over the queue runner; an operator's page session also opens the queue dashboard.
+    const ui = createUiContext({ config: ctx.config, ledger: ctx.ledger, log: ctx.log, runner: new QueueUiRunner(ctx.runner) });
+    const operatorSession = (req: IncomingMessage) => ui.sessions.sessionOf(req)?.session.role === 'operator';
     return {
       module: AppModule,
       imports: [
@@ -82,7 +88,12 @@ export class AppModule {
           },
         }),
         TerminusModule.forRoot({ logger: false }),
-        BullBoardModule.forRoot({ route: '/admin/queues', adapter: ExpressAdapter as never, middleware: bearerMiddleware(tokens) }),
+        BullBoardModule.forRoot({
+          route: '/admin/queues',
+          adapter: ExpressAdapter as never,
+          middleware: bearerMiddleware(tokens, operatorSession),
+        }),
+        UiModule.register(ui),
         BullBoardModule.forFeature(
           ...QUEUE_NAMES.map((name) => ({ name, adapter: BullMQAdapter as never, queue: ctx.runner.queues[name] as never })),
         ),

@@ -27,10 +27,13 @@ export class BearerGuard implements CanActivate {
   }
 }
 
-/** The same check for routes mounted outside Nest's router (dashboard, OpenAPI page). */
-export function bearerMiddleware(tokens: TokenVerifier) {
+/**
+ * The same check for routes mounted outside Nest's router (dashboard, OpenAPI page);
+ * `alsoAllowed` lets an operator's page session through (the dashboard linked from the health page).
+ */
+export function bearerMiddleware(tokens: TokenVerifier, alsoAllowed?: (req: IncomingMessage) => boolean) {
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
-    if (tokens.verify(req.headers.authorization)) return next();
+    if (tokens.verify(req.headers.authorization) || alsoAllowed?.(req)) return next();
     res.statusCode = 401;
     res.setHeader('WWW-Authenticate', 'Bearer');
     res.setHeader('Content-Type', 'application/json');

@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   Controller,
   Get,
@@ -17,9 +18,10 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags }
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
-import { findInvoice } from '../ledger/invoices.repository';
 import type { ServiceContext } from '../queue/bootstrap';
 import { UnknownPipelineError } from '../queue/queue.runner';
+import { invoiceDetail } from '../reports/invoice';
+import { overviewReport, parseOverviewOptions } from '../reports/overview';
 import { excludedReport, invoicesReport, quarantineReport, unbilledReport } from '../reports/reports';
 import { Public } from './auth';
 import type { ServiceMetrics } from './metrics';
@@ -146,6 +148,24 @@ export class ReportsController {
     return { ok: true, report: 'unbilled', clients: await unbilledReport(this.ctx.ledger, this.ctx.config, client || undefined) };
   }
 
+  @Get('overview')
+  @ApiOperation({
+    summary:
+      'Per client and currency: not drafted, on open drafts, billed in the current and previous period; ageing; billed vs outstanding over time.',
+  })
+  @ApiQuery({ name: 'bucket', required: false, enum: ['week', 'month'] })
+  @ApiQuery({ name: 'from', required: false, description: 'chart range start (YYYY-MM-DD)' })
+  @ApiQuery({ name: 'to', required: false, description: 'chart range end (YYYY-MM-DD)' })
+  async overview(@Query('bucket') bucket?: string, @Query('from') from?: string, @Query('to') to?: string) {
+    let options: ReturnType<typeof parseOverviewOptions>;
+    try {
+      options = parseOverviewOptions({ bucket, from, to });
+    } catch (err) {
+      throw new BadRequestException((err as Error).message);
+    }
+    return overviewReport(this.ctx.ledger, this.ctx.config, options);
+  }
+
   @Get('billed')
   @ApiOperation({ summary: 'Invoices and their state, with worked and billed hours and the net amount (excl. tax).' })
   @ApiQuery({ name: 'client', required: false })
@@ -169,7 +189,7 @@ export class ReportsController {
   @ApiOperation({ summary: 'Every rejected input row (where and why) and every entry that cannot be priced.' })
   @ApiQuery({ name: 'source', required: false })
   async quarantine(@Query('source') source?: string) {
-    return { ok: true, report: 'quarantine', rows: await quarantineReport(this.ctx.ledger, source || undefined) };
+    return { ok: true, report: 'quarantine', rows: await quarantineReport(this.ctx.ledger, source ? { sourceId: source } : {}) };
   }
 }
 
@@ -180,35 +200,15 @@ export class InvoicesController {
   constructor(@Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext) {}
 
   @Get(':key')
-  @ApiOperation({ summary: 'One invoice: its draft, lines and the entries it bills.' })
+  @ApiOperation({
+    summary: 'One invoice: its draft, lines and the entries it bills, tax and gross where the destination computed them, its history.',
+  })
   @ApiParam({ name: 'key', description: 'Invoice key' })
   async get(@Param('key') key: string) {
-    const invoice = await findInvoice(this.ctx.ledger, key);
+    const invoice = await invoiceDetail(this.ctx.ledger, key);
     if (!invoice) throw new NotFoundException(`no invoice ${key}`);
-    const lines = await this.ctx.ledger.rows(sql`
-      SELECT position, line_key AS "lineKey", description, quantity::text AS quantity, unit_price::text AS "unitPrice", amount::text AS net
-      FROM invoice_lines WHERE invoice_id = ${invoice.id} ORDER BY position`);
-    const entries = await this.ctx.ledger.rows(sql`
-      SELECT te.source_id || ':' || te.external_id AS key, ie.entry_revision AS revision, te.status, te.work_date::text AS date,
-        te.worker, te.data->>'project' AS project, ie.lines, ie.credit
-      FROM invoice_entries ie JOIN time_entries te ON te.id = ie.entry_id
-      WHERE ie.invoice_id = ${invoice.id} AND ie.live ORDER BY te.work_date, te.source_id, te.external_id`);
-    return {
-      key: invoice.key,
-      client: invoice.clientId,
-      destination: invoice.destinationId,
-      period: invoice.periodLabel,
-      status: invoice.status,
-      remoteId: invoice.remoteId,
-      remoteStatus: invoice.remoteStatus,
-      currency: invoice.draft.currency,
-      workedHours: invoice.draft.hours,
-      billedHours: invoice.draft.billedHours ?? invoice.draft.hours,
-      /** Net of tax: the sum of the net line amounts. */
-      net: invoice.draft.total,
-      lines,
-      entries,
-    };
+    const { draft: _draft, ...document } = invoice;
+    return document;
   }
 }
 

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { describeIf } from '../support/runner';
+import { describeIf, eventually } from '../support/runner';
+import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -105,6 +106,7 @@ describeIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
     '/reports/billed',
     '/reports/excluded',
     '/reports/quarantine',
+    '/reports/overview',
     '/metrics',
     '/admin/queues',
     '/docs',
@@ -121,7 +123,7 @@ describeIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
     await http().post('/pipelines/nope/run').set(auth).expect(404);
   });
 
-  it.each(['unbilled', 'billed', 'excluded', 'quarantine'])(
+  it.each(['overview', 'unbilled', 'billed', 'excluded', 'quarantine'])(
     'Given the ledger after a run When GET /reports/%s Then it returns exactly what the CLI prints with `report <kind> --json`',
     async (kind) => {
       const cfg = path.join(tmp, 'cli.yaml');
@@ -193,5 +195,56 @@ describeIf(up)('HTTP API (NestJS) against real Redis and PostgreSQL', () => {
       expect.arrayContaining(['/pipelines/{id}/run', '/reports/unbilled', '/invoices/{key}', '/health/ready']),
     );
     expect(res.body.components.securitySchemes.bearer).toBeDefined();
+  });
+  it('Given the service When a browser asks for / Then the finance pages answer (login first), and an operator session opens the queue dashboard', async () => {
+    const anonymous = await http().get('/').expect(303);
+    expect(anonymous.headers.location).toBe('/ui/login');
+    const page = await http().get('/').set(auth).expect(200);
+    expect(page.text).toContain('What is billed, and what is still outstanding');
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(page.text).not.toContain(TOKEN);
+    const login = await http().post('/ui/login').type('form').send({ token: TOKEN }).expect(303);
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    expect(String(login.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
+    await http().get('/admin/queues').set('Cookie', cookie).redirects(1).expect(200);
+    await http().get('/ui/runs').set('Cookie', cookie).expect(200);
+  });
+
+  it('Given a page listening for live updates When a queue run finishes Then an event reaches it within 2 s of the end', async () => {
+    const server = app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as { port: number };
+    const events: number[] = [];
+    const controller = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${port}/ui/events`, { headers: auth, signal: controller.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        if (decoder.decode(value).includes('event: runs')) events.push(Date.now());
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 700)); // the feed's first look at the ledger
+      const started = await http().post('/pipelines/nightly/run').set(auth).expect(202);
+      const id = started.body.runId as string;
+      for (;;) {
+        const s = await http().get(`/pipelines/runs/${id}`).set(auth).expect(200);
+        if (s.body.state !== 'running') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const [row] = await ledger.rows<{ finished: string }>(
+        sql`SELECT (extract(epoch FROM finished_at) * 1000)::bigint::text AS finished FROM runs WHERE id = ${id}`,
+      );
+      const finished = Number(row!.finished);
+      await eventually(() => events.some((t) => t >= finished), { timeout: 2000 }).toBe(true);
+      expect(events.find((t) => t >= finished)! - finished).toBeLessThanOrEqual(2000);
+    } finally {
+      controller.abort();
+      await reading;
+    }
   });
 });

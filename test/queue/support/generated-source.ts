@@ -137,7 +137,7 @@ export function generatedConfig(o: TestConfigOptions): LoadedConfig {
   if (issues.length > 0) throw new Error(issues.map((i) => i.message).join('; '));
   const sources = [GeneratedSourceSchema.parse({ id: 'gen', kind: 'generated', count: o.count, pageSize: o.pageSize ?? 2000 })];
   const destinations = [fileDestinationSchema.parse({ id: 'files', kind: 'file', dir: o.outDir, formats: ['json'] })];
-  const server: ServerConfig = { port: 8080, apiTokens: [], webhooks: {}, queuePrefix: 'hourbridge', ...o.server };
+  const server: ServerConfig = { port: 8080, apiTokens: [], financeTokens: [], webhooks: {}, queuePrefix: 'hourbridge', ...o.server };
   const raw = {
     version: 1,
     ledger: { dataDir: './data/ledger' },
