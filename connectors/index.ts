@@ -10,6 +10,7 @@ import { xlsxSource } from './xlsx/index';
 import { kimaiSource } from './kimai/index';
 import { quickBooksDestination } from './quickbooks/index';
 import { exactOnlineDestination } from './exactonline/index';
+import { ublDestination } from './ubl/index';
 import { restSource } from './rest/index';
 import { webhookDestination } from './webhook/index';
 import { moneybirdDestination } from './moneybird/index';
@@ -45,4 +46,5 @@ export const destinationConnectors: ErasedDestination[] = [
   moneybirdDestination,
   quickBooksDestination,
   exactOnlineDestination,
+  ublDestination,
 ];

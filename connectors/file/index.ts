@@ -5,6 +5,7 @@ import type { DestinationConnector, WriteOutcome } from '../../src/connectors/co
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import { fileDestinationSchema, type FileDestinationConfig } from './config.schema';
 import { renderInvoiceHtml } from './render-html';
+import { draftPerLineTax, draftTax, paymentTermsText } from './draft-tax';
 
 /** File names are the invoice key, so rewriting a draft replaces its file and never adds a second one. */
 function safeName(key: string): string {
@@ -13,26 +14,51 @@ function safeName(key: string): string {
 
 /** The documented JSON shape of a written draft (see connectors/file/README.md); every amount is net of tax. */
 export function draftDocument(draft: InvoiceDraft) {
+  const tax = draftTax(draft);
+  const perLine = draftPerLineTax(draft);
+  const seller = draft.parties?.seller;
   return {
     key: draft.key,
     status: 'draft',
     client: { id: draft.clientId, name: draft.clientName },
+    ...(seller ? { seller: { ...seller, iban: undefined, bic: undefined, paymentTerms: undefined } } : {}),
+    ...(draft.parties?.buyer ? { buyer: draft.parties.buyer } : {}),
     currency: draft.currency,
     period: draft.period,
     issueDate: draft.issueDate,
     dueDate: draft.dueDate,
+    paymentTerms: {
+      text: paymentTermsText(draft),
+      dueDate: draft.dueDate,
+      ...(seller?.iban ? { iban: seller.iban, ...(seller.bic ? { bic: seller.bic } : {}), reference: draft.key } : {}),
+    },
     lines: draft.lines.map((l) => ({
+      ...(l.date ? { date: l.date } : {}),
       description: l.description,
       quantity: l.quantity,
       unitPrice: l.unitPrice,
       net: l.amount,
       kind: l.kind,
       ...(l.taxType ? { taxType: l.taxType } : {}),
+      ...(l.vat ? { vat: l.vat } : {}),
       entries: l.entryIds,
     })),
     workedHours: draft.hours,
     billedHours: draft.billedHours ?? draft.hours,
     net: draft.total,
+    // EN 16931 tax, when the client has `vat`: breakdown per category and rate, one rounding per
+    // row; `perLineTax` is what a package that rounds each line (Xero) computes, when it differs.
+    ...(tax
+      ? {
+          tax: {
+            breakdown: tax.breakdown,
+            vat: tax.vat,
+            gross: tax.gross,
+            payable: tax.payable,
+            ...(perLine !== undefined && perLine !== tax.vat ? { perLineTax: perLine } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { checkConnectors } from '../runners/check';
 import { destinationConnectorMap } from '../runners/registry';
 import { describeFailure, EXIT, LedgerOpenError } from './failure';
 import { createOut, createProgress, type Out } from './output';
+import { einvoiceReadiness } from '../config/einvoice-readiness';
 
 export { EXIT } from './failure';
 
@@ -115,15 +116,19 @@ export async function main(argv: string[]): Promise<number> {
   common(program.command('validate').description('check a configuration; errors name file, line, column and YAML path')).action(
     (opts: CommonOptions) => {
       const config = load(opts.config);
+      const einvoices = einvoiceReadiness(config);
       out.document({
         files: config.files,
         sources: config.sources.map((s) => s.id),
         clients: config.clients.map((c) => c.id),
         destinations: config.destinations.map((d) => d.id),
+        einvoices,
       });
       out.print(
         `${config.files.map((f) => path.relative(process.cwd(), f)).join(', ')}: OK — ${config.sources.length} source(s), ${config.clients.length} client(s), ${config.destinations.length} destination(s).`,
       );
+      for (const e of einvoices.filter((x) => !x.ready))
+        out.print(`${e.client} → ${e.destination}: not ready for its first e-invoice, lacks ${e.missing.join('; ')}`);
     },
   );
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
+import { BuyerParty, SellerParty } from '../domain/party';
+import { ClientVat } from '../domain/tax';
 
 export const timeZoneSchema = z
   .string()
@@ -46,6 +48,11 @@ export const ClientSchema = z
         description: z.string().min(1).default('{{project}} — {{worker}}{{label}}'),
       })
       .default({ groupBy: ['worker', 'project'], description: '{{project}} — {{worker}}{{label}}' }),
+    vat: ClientVat.optional().describe('VAT of the invoices (EN 16931 category and rate); needed by e-invoice destinations.'),
+    buyer: BuyerParty.optional().describe(
+      'The client as invoice party: legal name, VAT and company ids, Peppol endpoint, address, references.',
+    ),
+    seller: SellerParty.optional().describe('The invoicing company for this client; default: the top-level seller.'),
   })
   .describe('A client that is invoiced: currency, time zone, billing period and line layout.');
 export type ClientConfig = z.infer<typeof ClientSchema>;

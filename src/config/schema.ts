@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { destinationConnectors, sourceConnectors } from '../../connectors/index';
 import { ratesConfigSchema } from '../rates/index';
 import { ClientSchema, timeZoneSchema } from './client.schema';
+import { SellerParty } from '../domain/party';
 
 // The registry holds each connector's own schema; the root config selects one by `kind`.
 // zod's discriminatedUnion needs object schemas with a literal `kind`, which every connector
@@ -145,6 +146,9 @@ export const ConfigSchema = z
       })
       .default({ dataDir: './data/ledger' }),
     sources: z.array(SourceConfigSchema).min(1).describe('Where hours come from.'),
+    seller: SellerParty.optional().describe(
+      'The invoicing company (legal name, VAT id, address, IBAN): shown on every draft and e-invoice.',
+    ),
     clients: z.array(ClientSchema).min(1).describe('Who is invoiced, and how.'),
     rates: ratesConfigSchema,
     destinations: z.array(DestinationConfigSchema).min(1).describe('Where draft invoices go.'),
@@ -207,7 +211,10 @@ export const ConfigSchema = z
         } else matchers.set(norm, c.id);
       }
     });
-  });
+  })
+  // Each client carries its seller (its own, else the top-level one), so a draft is built from
+  // its client alone and a seller change re-assembles the drafts it is on.
+  .transform((cfg) => (cfg.seller ? { ...cfg, clients: cfg.clients.map((c) => (c.seller ? c : { ...c, seller: cfg.seller })) } : cfg));
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
 export { idSchema };

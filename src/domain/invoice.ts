@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { decimalString, isoDate } from './time-entry';
+import { InvoiceParties } from './party';
+import { LineVat } from './tax';
 
 export const BillingPeriod = z.strictObject({
   /** First local date of the period (inclusive). */
@@ -21,6 +23,12 @@ export const InvoiceLineDraft = z.strictObject({
   amount: decimalString,
   kind: z.enum(['time', 'fee', 'expense', 'minimum']),
   taxType: z.string().optional(),
+  /** EN 16931 VAT category and rate, when the client's config has `vat` (src/domain/tax.ts). */
+  vat: LineVat.optional(),
+  /** Local date of the work, on lines of one entry (`groupBy: entry`): the date its shift starts. */
+  date: isoDate.optional(),
+  /** Key of the approved invoice this line credits (a correction line). */
+  correctionOf: z.string().optional(),
   /** `sourceId:externalId` of every entry this line bills. */
   entryIds: z.array(z.string()),
 });
@@ -58,6 +66,8 @@ export const InvoiceDraft = z.strictObject({
   billedHours: decimalString.optional(),
   /** Net: the exact sum of the (net) line amounts. Tax is the destination's to add (Xero: per line TaxType). */
   total: decimalString,
+  /** Seller and buyer, when the config names them (src/domain/party.ts). */
+  parties: InvoiceParties.optional(),
   /** Hash of the billable content; a changed hash means the remote draft must be updated. */
   contentHash: z.string(),
 });

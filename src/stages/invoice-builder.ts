@@ -4,6 +4,7 @@ import type { ClientConfig, GroupDimension } from '../config/client.schema';
 import type { BillingPeriod, InvoiceDraft, InvoiceLineDraft } from '../domain/invoice';
 import type { BilledLine } from '../domain/rated-line';
 import { dec, fixed, lineAmount, Money, sum } from '../domain/money';
+import { vatForLine } from '../domain/tax';
 import { stableJson } from '../ledger/entries.repository';
 import type { CompiledRates } from '../rates/contract';
 import { addDays, invoiceKey } from './periods';
@@ -207,6 +208,9 @@ export function buildInvoiceDraft(args: {
       amount: fixed(lineAmount(quantity, g.unitPrice)),
       kind: g.kind,
       ...(g.taxType ? { taxType: g.taxType } : {}),
+      ...(groupBy === 'entry' ? { date: earliestDate(g.lines) } : {}),
+      ...(client.vat ? { vat: vatForLine(client.vat, { kind: g.kind, taxType: g.taxType }) } : {}),
+      ...(g.correctionOf ? { correctionOf: g.correctionOf } : {}),
       entryIds: [...g.entryIds].sort(),
     };
     built.push({ line, firstDate: earliestDate(g.lines) });
@@ -234,6 +238,14 @@ export function buildInvoiceDraft(args: {
     lines,
     hours: trimZeros(hours),
     total: fixed(total),
+    ...(client.seller || client.buyer
+      ? {
+          parties: {
+            ...(client.seller ? { seller: client.seller } : {}),
+            ...(client.buyer ? { buyer: { ...client.buyer, legalName: client.buyer.legalName ?? client.name } } : {}),
+          },
+        }
+      : {}),
   };
   // billedHours follows from the lines (hashed already), so it does not enter the hash.
   return {

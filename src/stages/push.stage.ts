@@ -3,6 +3,7 @@ import { isConnectorError } from '../connectors/errors';
 import type { DestinationConfig } from '../config/schema';
 import type { InvoiceDraft } from '../domain/invoice';
 import { dec } from '../domain/money';
+import { taxComparison } from '../domain/tax';
 import type { Ledger } from '../ledger/db';
 import { applyRemoteStatus, pendingPushes, previousWrites, recordFailed, recordWritten } from '../ledger/invoices.repository';
 import { recordEvent } from '../ledger/sync.repository';
@@ -91,6 +92,9 @@ export async function pushPending(args: {
           );
         }
         for (const w of outcome.warnings ?? []) summary.alerts.push(`${row.key}: ${w}`);
+        // A package that computes tax itself is compared with the EN 16931 model (src/domain/tax.ts).
+        const taxDiff = outcome.remoteTax !== undefined ? taxComparison(row.draft, outcome.remoteTax) : undefined;
+        if (taxDiff) summary.alerts.push(`${row.key}: ${taxDiff}`);
       } else if (outcome.status === 'failed') {
         await recordFailed(ledger, row.id, `${outcome.category}: ${outcome.message}`);
         summary.failed++;

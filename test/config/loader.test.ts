@@ -41,7 +41,7 @@ describe('config loader', () => {
     const config = loadConfig(path.join(root, 'config/example.yaml'), {});
     expect(config.sources.map((s) => s.id)).toEqual(['timesheet']);
     expect(config.clients.map((c) => c.id)).toEqual(['acme', 'globex']);
-    expect(config.destinations.map((d) => `${d.id}:${d.kind}`)).toEqual(['files:file']);
+    expect(config.destinations.map((d) => `${d.id}:${d.kind}`)).toEqual(['files:file', 'einvoices:ubl']);
   });
 
   it('Given a wrong value type deep in a section When loaded Then the error names file, line, column, YAML path and what was expected', () => {

@@ -56,6 +56,8 @@ export interface DestinationHarness {
   /** Every write that carries this invoice key is refused by the destination (a validation error). */
   refuse?(key: string): void;
   clearFaults(): void;
+  /** YAML the destination needs besides its own section: top-level keys (e.g. `seller:`) and keys of each client (indented 4 spaces). */
+  extraYaml?: { top?: string; client?: string };
 }
 
 const log = pino({ level: 'silent' });
@@ -66,7 +68,7 @@ const HEADER = CSV_HEADER;
 export function pipelineYaml(
   csv: string,
   destinationYaml: string,
-  opts: { secondClient?: boolean; hourly?: string; unitPriceDecimals?: 4 } = {},
+  opts: { secondClient?: boolean; hourly?: string; unitPriceDecimals?: 4; extra?: { top?: string; client?: string } } = {},
 ): string {
   const client = (id: string, name: string) => `  - id: ${id}
     name: ${name}
@@ -76,9 +78,9 @@ export function pipelineYaml(
     period: { unit: month }
     destination: dest
     lines: { groupBy: [worker, project] }
-`;
+${opts.extra?.client ?? ''}`;
   return `version: 1
-sources:
+${opts.extra?.top ?? ''}sources:
   - id: sheet
     kind: csv
     path: ${csv}
@@ -112,7 +114,10 @@ export function describeDestinationConformance(name: string, harness: Destinatio
     const writeRows = (rows: string[]) => writeFileSync(csv, `${[HEADER, ...rows].join('\n')}\n`);
     const sync = (): Promise<SyncResult> => runSync({ config: loadConfig(configFile, harness.env()), ledger, log });
     const configure = (opts: { taxType?: string; secondClient?: boolean } = {}) =>
-      writeFileSync(configFile, pipelineYaml(csv, harness.destinationYaml({ taxType: opts.taxType }), opts));
+      writeFileSync(
+        configFile,
+        pipelineYaml(csv, harness.destinationYaml({ taxType: opts.taxType }), { ...opts, extra: harness.extraYaml }),
+      );
     /** Ledger total and the destination's own figure, per live invoice. */
     const ledgerInvoices = async () =>
       (await invoicesReport(ledger, { clientId: 'acme' })).map((r) => ({ key: r.key, status: r.status, total: r.net, error: r.error }));

@@ -65,8 +65,8 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
       // 8 h × 65 + 8 h × 85 (senior) + 7.5 h × 65 + 4.25 h × 70 + 3.75 h × 70 (after the rate change)
       ['acme-2026-03-files-1', 'acme', 'EUR', '31.5', '2247.50', 'pushed'],
       // night shift 22:00–06:00 less 30 min: 7.5 h × 68.75 (+25 %) + 42 km × 0.23
-      ['globex-2026-W10-files-1', 'globex', 'EUR', '7.5', '525.29', 'pushed'],
-      ['globex-2026-W11-files-1', 'globex', 'EUR', '16', '891.02', 'pushed'],
+      ['globex-2026-W10-einvoices-1', 'globex', 'EUR', '7.5', '525.29', 'pushed'],
+      ['globex-2026-W11-einvoices-1', 'globex', 'EUR', '16', '891.02', 'pushed'],
     ]);
     const doc = JSON.parse(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8'));
     expect(doc).toMatchObject({
@@ -137,7 +137,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
       const d = doc(p.invoice);
       expect([p.drafted.net, p.drafted.workedHours, p.drafted.billedHours]).toEqual([d.net, d.workedHours, d.billedHours]);
     }
-    expect(readFileSync(path.join(dir, 'out/globex-2026-W10-files-1.html'), 'utf8')).toContain('Net total, excl. tax (7.5 h)');
+    expect(readFileSync(path.join(dir, 'out/globex-2026-W10-einvoices-1.html'), 'utf8')).toContain('Net total, excl. tax (7.5 h)');
   }, 240_000);
 
   it('Given unchanged input When sync runs again Then nothing is drafted or written, and it says so', () => {
@@ -151,12 +151,12 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
   }, 240_000);
 
   it('Given one row whose hours change When sync runs Then exactly that invoice line and total change', () => {
-    const globexBefore = readFileSync(invoiceFile('globex-2026-W11-files-1'), 'utf8');
+    const globexBefore = readFileSync(invoiceFile('globex-2026-W11-einvoices-1'), 'utf8');
     editCsv((lines) => lines.map((l) => (l.startsWith('17-03-2026;13:00;17:00') ? l.replace('13:00;17:00', '13:00;18:00') : l)));
     const result = sync();
     expect(result.summary).toMatchObject({ accepted: 1, invoicesDrafted: 0, invoicesUpdated: 1 });
     expect(result.invoices.map((i) => [i.key, i.net])).toEqual([['acme-2026-03-files-1', '2317.50']]);
-    expect(readFileSync(invoiceFile('globex-2026-W11-files-1'), 'utf8')).toBe(globexBefore);
+    expect(readFileSync(invoiceFile('globex-2026-W11-einvoices-1'), 'utf8')).toBe(globexBefore);
     const doc = JSON.parse(readFileSync(invoiceFile('acme-2026-03-files-1'), 'utf8'));
     const support = doc.lines.find((l: { description: string }) => l.description.startsWith('Support'));
     expect(support).toMatchObject({ quantity: '4.75', unitPrice: '70.00', net: '332.50' });
@@ -167,7 +167,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
     const result = sync();
     expect(result.summary).toMatchObject({ read: 13, deleted: 1, invoicesUpdated: 1 });
     // 891.02 − (8 h × 55 + 18 km × 0.23)
-    expect(result.invoices.map((i) => [i.key, i.net])).toEqual([['globex-2026-W11-files-1', '446.88']]);
+    expect(result.invoices.map((i) => [i.key, i.net])).toEqual([['globex-2026-W11-einvoices-1', '446.88']]);
   }, 240_000);
 
   it('Given a new row When previewed Then it shows the invoice that would change and writes nothing', () => {
@@ -206,7 +206,7 @@ describe('hourbridge CLI on the bundled example (embedded ledger)', () => {
   it('Given an entry When explained Then the rule, rate and rounding behind its amount are shown', () => {
     const unbilled = run('report', 'unbilled', '--config', 'config/example.yaml', '--json');
     expect(JSON.parse(unbilled.stdout).clients.map((c: { client: string }) => c.client)).toEqual(['acme', 'globex']);
-    const doc = JSON.parse(readFileSync(invoiceFile('globex-2026-W10-files-1'), 'utf8'));
+    const doc = JSON.parse(readFileSync(invoiceFile('globex-2026-W10-einvoices-1'), 'utf8'));
     const entryKey = doc.lines[0].entries[0] as string;
     const r = run('explain', '--config', 'config/example.yaml', '--entry', entryKey, '--json');
     expectWithMessage(r.code, r.stderr).toBe(0);
@@ -327,6 +327,7 @@ describe('hourbridge CLI --json when a command fails', () => {
     expect(doc.connectors?.map((c) => [c.id, c.ok, c.category])).toEqual([
       ['timesheet', false, 'config'],
       ['files', true, undefined],
+      ['einvoices', true, undefined],
     ]);
   }, 240_000);
 
@@ -348,7 +349,13 @@ describe('hourbridge CLI --json when a command fails', () => {
   it('Given a valid config When validate --json runs Then the document says ok and lists what it found', () => {
     const r = run('validate', '--config', 'config/example.yaml', '--json');
     expectWithMessage(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, sources: ['timesheet'], clients: ['acme', 'globex'], destinations: ['files'] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: true,
+      sources: ['timesheet'],
+      clients: ['acme', 'globex'],
+      destinations: ['files', 'einvoices'],
+      einvoices: [{ client: 'globex', destination: 'einvoices', ready: true, missing: [] }],
+    });
   }, 240_000);
 
   it('Given bad usage (an unknown option, no --config) When a command runs with --json Then it prints a usage error document and exits 2', () => {

@@ -43,7 +43,7 @@ describe('a run whose optional source look-up fails (embedded ledger)', () => {
     const example = readFileSync(path.join(root, 'config/example.yaml'), 'utf8');
     const yaml = example
       .replace('path: ../example/hours.csv', `path: ${path.join(dir, 'example/hours.csv')}`)
-      .replace('dir: ./out', `dir: ${path.join(dir, 'out')}`)
+      .replace(/dir: \.\/out/g, `dir: ${path.join(dir, 'out')}`)
       .replace(
         /\nclients:\n/,
         `

@@ -113,7 +113,7 @@ export function xeroDestinationYaml(fake: FakeXero, id: string, ...extra: string
 export function exampleOnXeroYaml(exampleYaml: string, csvPath: string, fake: FakeXero): string {
   return exampleYaml
     .replace('path: ../example/hours.csv', `path: ${csvPath}`)
-    .replace(/destination: files/g, 'destination: xero')
+    .replace(/destination: (files|einvoices)/g, 'destination: xero')
     .replace(
       /destinations:[\s\S]*$/,
       `destinations:\n${xeroDestinationYaml(fake, 'xero', 'defaults: { contact: { createMissing: true } }')}\n`,
