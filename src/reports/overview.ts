@@ -296,7 +296,8 @@ export async function overviewReport(
   // nothing still owed falls off the chart.
   const oldest = unbilled.flatMap((u) => u.periods.map((p) => p.start)).sort()[0];
   const floor = DateTime.fromISO(today, { zone: 'utc' }).minus({ years: 2 }).toISODate()!;
-  if (oldest && oldest < range.from) range.from = bucketStart(oldest < floor ? floor : oldest, bucket);
+  // The later of two ISO dates.
+  if (oldest && oldest < range.from) range.from = bucketStart([oldest, floor].sort()[1]!, bucket);
   return buildOverview({
     clients: config.clients,
     unbilled,
