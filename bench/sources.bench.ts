@@ -7,7 +7,8 @@
  *   - entries/s through the pull stage into an in-memory PGlite ledger (BENCH_LEDGER_ENTRIES,
  *     default 20,000: the ledger's own write speed is measured by bench:ingest);
  *   - the declarative REST source's shipped examples (Everhour, Productive): calls vs minimum of a
- *     first sync and the calls of the next run (bench/rest-sources.ts; BENCH_REST_ENTRIES, 0: none).
+ *     first sync and the calls of the next run (bench/rest-sources.ts; BENCH_REST_ENTRIES, 0: none);
+ *   - Kimai: the same figures against its local fake (bench/kimai-source.ts; BENCH_KIMAI_ENTRIES, 0: none).
  * The rate-limit window is scaled down (BENCH_WINDOW_MS, default 3,000 instead of Harvest's
  * 15,000) so the run stays short while still crossing a window. Last line: one JSON object.
  */
@@ -21,6 +22,7 @@ import type { ConnectorContext } from '../src/connectors/contract';
 import type { HarvestTimeEntriesPage } from '../connectors/harvest/types';
 import { closeRateLimiters } from '../src/http/rate-limit';
 import { benchRestExamples } from './rest-sources';
+import { benchKimai } from './kimai-source';
 
 const N = Number(process.env.BENCH_ENTRIES ?? 200_000);
 const LEDGER_N = Number(process.env.BENCH_LEDGER_ENTRIES ?? 20_000);
@@ -133,6 +135,8 @@ if (LEDGER_N > 0) {
 }
 const REST_N = Number(process.env.BENCH_REST_ENTRIES ?? 20_500);
 const rest = REST_N > 0 ? await benchRestExamples(REST_N) : [];
+const KIMAI_N = Number(process.env.BENCH_KIMAI_ENTRIES ?? 20_000);
+const kimai = KIMAI_N > 0 ? await benchKimai(KIMAI_N) : null;
 await closeRateLimiters();
 
 const rawRate = raw.entries / (raw.ms / 1000);
@@ -167,6 +171,12 @@ for (const r of rest) {
     `${r.calls} calls for ${r.entries.toLocaleString('en')} entries (minimum ${r.minimumCalls}: ${r.callsVsMinimum.toFixed(2)}×), ${r.entriesPerSec.toLocaleString('en')} entries/s; next run ${r.nextRunCalls} calls (${r.nextRunWindowEntries} entries in the window)`,
   ]);
 }
+if (kimai) {
+  table.push([
+    `kimai (page ${kimai.pageSize})`,
+    `${kimai.calls} calls for ${kimai.entries.toLocaleString('en')} entries (minimum ${kimai.minimumCalls}: ${kimai.callsVsMinimum.toFixed(2)}×), ${kimai.entriesPerSec.toLocaleString('en')} entries/s; next run ${kimai.nextRunCalls} calls (${kimai.nextRunWindowEntries} entries in the window)`,
+  ]);
+}
 console.log(table.toString());
 console.log(
   JSON.stringify({
@@ -183,5 +193,6 @@ console.log(
     ledgerEntries: ledger && 'summary' in ledger ? ledger.summary.read : null,
     ledgerEntriesPerSec: ledger && 'summary' in ledger ? Math.round(ledger.summary.read / (ledger.ms / 1000)) : null,
     rest,
+    kimai,
   }),
 );

@@ -125,15 +125,6 @@ async function openServer(url: string, poolSize: number): Promise<Ledger> {
   pool.on('error', () => {
     /* idle client errors surface on the next query; do not crash the process */
   });
-  // No JIT: the ledger's queries are index-served and short, but their cost estimates on large
-  // tables pass jit_above_cost, and compiling them took ~0.4 s each — 90 % of the time of every
-  // client's assembly query on a 100,000-entry ledger. (A SET per connection rather than a
-  // startup option, which poolers such as PgBouncer refuse.) The embedded ledger has no JIT.
-  pool.on('connect', (c) => {
-    c.query('SET jit = off').catch(() => {
-      /* a server without the setting: nothing to turn off */
-    });
-  });
   const db = drizzle(pool, { schema });
   const { PgDialect } = await import('drizzle-orm/pg-core');
   const dialect = new PgDialect();
