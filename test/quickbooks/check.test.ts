@@ -13,7 +13,12 @@ const bin = path.join(root, 'bin/hourbridge.js');
 
 function cli(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Each case has its own embedded ledger (--data-dir): a DATABASE_URL from the environment (CI)
+    // would put both on one server ledger, where the first case's connection is found by the second.
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    delete childEnv.DATABASE_URL;
+    delete childEnv.HOURBRIDGE_LEDGER_URL;
+    const p = spawn(process.execPath, [bin, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => {
