@@ -10,7 +10,7 @@ import pino from 'pino';
 import type { ConnectorContext, Cursor } from '../src/connectors/contract';
 import { kimaiSource } from '../connectors/kimai/index';
 import { KimaiConfigSchema, type KimaiConfig } from '../connectors/kimai/config.schema';
-import { startKimaiFake, type KimaiFakeEntry } from '../test/fakes/kimai-server';
+import { fakeTimesheet, startKimaiFake, type KimaiFakeEntry } from '../test/fakes/kimai-server';
 
 const log = pino({ level: 'warn' });
 const ZONE = 'Europe/Berlin';
@@ -27,32 +27,15 @@ export interface KimaiBenchRow {
   nextRunWindowEntries: number;
 }
 
-/** A timesheet as GET /api/timesheets?full=true lists it (https://www.kimai.org/documentation/rest-api.html). */
+/** Timesheets of 20 people over the day, 30 min to 6 h each. */
 function timesheet(i: number, daysAgo: number): KimaiFakeEntry {
   const begin = DateTime.now()
     .setZone(ZONE)
     .minus({ days: daysAgo })
     .set({ hour: 8 + (i % 8), minute: 0, second: 0, millisecond: 0 });
-  const secs = 1800 + (i % 12) * 900;
-  const at = (d: DateTime) => d.toFormat("yyyy-MM-dd'T'HH:mm:ssZZZ");
-  return {
-    id: 1000 + i,
-    begin: at(begin),
-    end: at(begin.plus({ seconds: secs })),
-    duration: secs,
-    description: `Task ${i}`,
-    rate: (secs / 3600) * 85,
-    hourlyRate: 85,
-    fixedRate: null,
-    internalRate: 40,
-    exported: false,
-    billable: true,
-    tags: [],
+  return fakeTimesheet(900 + i, begin, 1800 + (i % 12) * 900, ZONE, {
     user: { id: 1 + (i % 20), username: `user${i % 20}`, alias: `Person ${i % 20}` },
-    project: { id: 7, name: 'Website', customer: { id: 3, name: 'Acme BV', currency: 'EUR' } },
-    activity: { id: 11, name: 'Development' },
-    metaFields: [],
-  } as KimaiFakeEntry;
+  });
 }
 
 async function sync(config: KimaiConfig, cursors: Record<string, Cursor | undefined>) {

@@ -3,7 +3,13 @@ import { afterAll, beforeAll } from '@jest/globals';
 import nock from 'nock';
 import { DateTime } from 'luxon';
 import { describeSourceConformance } from '../../test/sources/conformance';
-import { startKimaiFake, type KimaiFake, type KimaiFakeEntry } from '../../test/fakes/kimai-server';
+import {
+  fakeTimesheet,
+  kimaiTime as fakeKimaiTime,
+  startKimaiFake,
+  type KimaiFake,
+  type KimaiFakeEntry,
+} from '../../test/fakes/kimai-server';
 import { kimaiSource } from './index';
 import type { KimaiConfig } from './config.schema';
 
@@ -13,32 +19,12 @@ let fake: KimaiFake;
 
 /** Kimai serialises date-times in the user's zone with a basic offset: 2019-03-14T10:00:00+0100. */
 export function kimaiTime(d: DateTime): string {
-  return d.setZone(ZONE).toFormat("yyyy-MM-dd'T'HH:mm:ssZZZ");
+  return fakeKimaiTime(d, ZONE);
 }
 
-// Shape of GET /api/timesheets?full=true rows (https://www.kimai.org/documentation/rest-api.html,
-// TimesheetCollectionExpanded in Kimai's OpenAPI document).
 export function kimaiRow(i: number, daysAgo: number): KimaiFakeEntry {
   const begin = DateTime.now().setZone(ZONE).minus({ days: daysAgo }).set({ hour: 9, minute: 0, second: 0, millisecond: 0 });
-  const secs = 3600 + i * 900;
-  return {
-    id: 100 + i,
-    begin: kimaiTime(begin),
-    end: kimaiTime(begin.plus({ seconds: secs })),
-    duration: secs,
-    description: `Task ${i}`,
-    rate: (secs / 3600) * 85,
-    hourlyRate: 85,
-    fixedRate: null,
-    internalRate: 40,
-    exported: false,
-    billable: true,
-    tags: ['onsite'],
-    user: { id: 1, username: 'ada', alias: 'Ada Worker' },
-    project: { id: 7, name: 'Website', customer: { id: 3, name: 'Acme BV', currency: 'EUR' } },
-    activity: { id: 11, name: 'Development' },
-    metaFields: [],
-  };
+  return fakeTimesheet(i, begin, 3600 + i * 900, ZONE, { tags: ['onsite'] });
 }
 
 beforeAll(() => {

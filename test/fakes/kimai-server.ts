@@ -28,6 +28,43 @@ export interface KimaiFake {
   close(): Promise<void>;
 }
 
+/** Kimai serialises date-times in the user's zone with a basic offset: 2019-03-14T10:00:00+0100. */
+export function kimaiTime(d: DateTime, zone: string): string {
+  return d.setZone(zone).toFormat("yyyy-MM-dd'T'HH:mm:ssZZZ");
+}
+
+/**
+ * A row of GET /api/timesheets?full=true (https://www.kimai.org/documentation/rest-api.html,
+ * TimesheetCollectionExpanded in Kimai's OpenAPI document): `seconds` from `begin`, 85.00 an hour.
+ */
+export function fakeTimesheet(
+  i: number,
+  begin: DateTime,
+  seconds: number,
+  zone: string,
+  overrides: Partial<KimaiFakeEntry> = {},
+): KimaiFakeEntry {
+  return {
+    id: 100 + i,
+    begin: kimaiTime(begin, zone),
+    end: kimaiTime(begin.plus({ seconds }), zone),
+    duration: seconds,
+    description: `Task ${i}`,
+    rate: (seconds / 3600) * 85,
+    hourlyRate: 85,
+    fixedRate: null,
+    internalRate: 40,
+    exported: false,
+    billable: true,
+    tags: [],
+    user: { id: 1, username: 'ada', alias: 'Ada Worker' },
+    project: { id: 7, name: 'Website', customer: { id: 3, name: 'Acme BV', currency: 'EUR' } },
+    activity: { id: 11, name: 'Development' },
+    metaFields: [],
+    ...overrides,
+  };
+}
+
 /** Payload form without the fake's bookkeeping. */
 function payload(e: KimaiFakeEntry): KimaiTimesheet {
   const { modifiedAt: _ignored, ...rest } = e;
