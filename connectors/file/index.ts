@@ -1,7 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { constants, accessSync } from 'node:fs';
 import path from 'node:path';
-import type { DestinationConnector, WriteOutcome } from '../../src/connectors/contract';
+import type { CheckResult, DestinationConnector, WriteOutcome } from '../../src/connectors/contract';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import { fileDestinationSchema, type FileDestinationConfig } from './config.schema';
 import { renderInvoiceHtml } from './render-html';
@@ -68,6 +68,18 @@ async function writeAtomic(file: string, content: string): Promise<void> {
   await rename(tmp, file);
 }
 
+/** `check` of a destination that writes into a directory (file, ubl): it exists or can be made, and is writable. */
+export async function checkWritableDirectory(target: string): Promise<CheckResult> {
+  const dir = path.resolve(target);
+  try {
+    await mkdir(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return { ok: true, message: `writable directory ${dir}` };
+  } catch (err) {
+    return { ok: false, category: 'config', message: `cannot write to ${dir}: ${(err as Error).message}` };
+  }
+}
+
 export const fileDestination: DestinationConnector<FileDestinationConfig> = {
   kind: 'file',
   role: 'destination',
@@ -85,16 +97,7 @@ export const fileDestination: DestinationConnector<FileDestinationConfig> = {
     batchSize: 1,
     idempotency: 'overwrite',
   },
-  async check(config) {
-    const dir = path.resolve(config.dir);
-    try {
-      await mkdir(dir, { recursive: true });
-      accessSync(dir, constants.W_OK);
-      return { ok: true, message: `writable directory ${dir}` };
-    } catch (err) {
-      return { ok: false, category: 'config', message: `cannot write to ${dir}: ${(err as Error).message}` };
-    }
-  },
+  check: (config) => checkWritableDirectory(config.dir),
   async write(config, drafts) {
     const dir = path.resolve(config.dir);
     await mkdir(dir, { recursive: true });

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DestinationConnector, WriteOutcome } from '../../src/connectors/contract';
 import type { InvoiceDraft } from '../../src/domain/invoice';
 import { dec, fixed } from '../../src/domain/money';
-import { draftDocument } from '../file/index';
+import { checkWritableDirectory, draftDocument } from '../file/index';
 import { renderInvoiceHtml } from '../file/render-html';
 import { ublDestinationSchema, type UblDestinationConfig } from './config.schema';
 import { missingForEinvoice, toUbl } from './to-ubl';
@@ -74,16 +73,7 @@ export const ublDestination: DestinationConnector<UblDestinationConfig> = {
     batchSize: 1,
     idempotency: 'overwrite',
   },
-  async check(config) {
-    const dir = path.resolve(config.dir);
-    try {
-      await mkdir(dir, { recursive: true });
-      accessSync(dir, constants.W_OK);
-      return { ok: true, message: `writable directory ${dir}` };
-    } catch (err) {
-      return { ok: false, category: 'config', message: `cannot write to ${dir}: ${(err as Error).message}` };
-    }
-  },
+  check: (config) => checkWritableDirectory(config.dir),
   async write(config, drafts) {
     const dir = path.resolve(config.dir);
     await mkdir(dir, { recursive: true });
