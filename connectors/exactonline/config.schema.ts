@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requireKeyInTemplate } from '../../src/destinations/key-template';
 
 /**
  * YAML section of an Exact Online destination (`kind: exactonline`). The single source of its
@@ -96,19 +97,7 @@ export const ExactOnlineConfigSchema = z
     requestTimeoutMs: z.number().int().positive().default(30_000),
     maxAttempts: z.number().int().min(1).max(10).default(4),
   })
-  .superRefine((cfg, ctx) => {
-    const check = (tpl: string | undefined, path: (string | number)[]) => {
-      if (tpl !== undefined && !/\{\{\s*(key|keyHash)\s*\}\}/.test(tpl)) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: 'yourRef must contain {{key}} or {{keyHash}}: it is how Hourbridge finds its invoice again',
-        });
-      }
-    };
-    check(cfg.defaults.yourRef, ['defaults', 'yourRef']);
-    for (const [client, s] of Object.entries(cfg.clients)) check(s.yourRef, ['clients', client, 'yourRef']);
-  })
+  .superRefine(requireKeyInTemplate('yourRef', 'yourRef must contain {{key}} or {{keyHash}}: it is how Hourbridge finds its invoice again'))
   .describe('An Exact Online administration (division) that receives draft sales invoices.');
 
 export type ExactOnlineConfig = z.infer<typeof ExactOnlineConfigSchema>;

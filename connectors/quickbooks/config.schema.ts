@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requireKeyInTemplate } from '../../src/destinations/key-template';
 
 /**
  * YAML section of a QuickBooks Online destination (`kind: quickbooks`). The single source of its
@@ -118,19 +119,12 @@ export const QuickBooksConfigSchema = z
     /** Webhooks verifier token of the Intuit app (a `${ENV}` reference), for the intuit-signature check. */
     webhookVerifierToken: z.string().min(1).optional(),
   })
-  .superRefine((cfg, ctx) => {
-    const check = (tpl: string | undefined, path: (string | number)[]) => {
-      if (tpl !== undefined && !/\{\{\s*(key|keyHash)\s*\}\}/.test(tpl)) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: 'docNumber template must contain {{key}} or {{keyHash}} so that each invoice gets a unique, repeatable number',
-        });
-      }
-    };
-    check(cfg.defaults.docNumber, ['defaults', 'docNumber']);
-    for (const [client, s] of Object.entries(cfg.clients)) check(s.docNumber, ['clients', client, 'docNumber']);
-  })
+  .superRefine(
+    requireKeyInTemplate(
+      'docNumber',
+      'docNumber template must contain {{key}} or {{keyHash}} so that each invoice gets a unique, repeatable number',
+    ),
+  )
   .describe('A QuickBooks Online company (realm) that receives estimates for finance to convert into invoices.');
 
 export type QuickBooksConfig = z.infer<typeof QuickBooksConfigSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requireKeyInTemplate } from '../../src/destinations/key-template';
 
 /**
  * YAML section of a Xero destination (`kind: xero`). The single source of its types,
@@ -131,19 +132,12 @@ export const XeroConfigSchema = z
     /** Webhook signing key (a `${ENV}` reference) for status updates. */
     webhookKey: z.string().min(1).optional(),
   })
-  .superRefine((cfg, ctx) => {
-    const check = (tpl: string | undefined, path: (string | number)[]) => {
-      if (tpl !== undefined && !/\{\{\s*(key|keyHash)\s*\}\}/.test(tpl)) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: 'invoice number template must contain {{key}} or {{keyHash}} so that each invoice gets a unique, repeatable number',
-        });
-      }
-    };
-    check(cfg.defaults.invoiceNumber, ['defaults', 'invoiceNumber']);
-    for (const [client, s] of Object.entries(cfg.clients)) check(s.invoiceNumber, ['clients', client, 'invoiceNumber']);
-  })
+  .superRefine(
+    requireKeyInTemplate(
+      'invoiceNumber',
+      'invoice number template must contain {{key}} or {{keyHash}} so that each invoice gets a unique, repeatable number',
+    ),
+  )
   .describe('A Xero organisation that receives draft sales invoices.');
 
 export type XeroConfig = z.infer<typeof XeroConfigSchema>;
